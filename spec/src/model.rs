@@ -197,7 +197,9 @@ impl Field {
 
     /// Extracts the field from `word`.
     pub fn extract(&self, word: u32) -> u32 {
-        self.parts.iter().fold(0, |acc, p| (acc << p.width) | p.extract(word))
+        self.parts
+            .iter()
+            .fold(0, |acc, p| (acc << p.width) | p.extract(word))
     }
 }
 

@@ -62,7 +62,11 @@ pub fn load_files(files: &[PathBuf]) -> Result<Spec, Errors> {
                 .unwrap_or_default();
             match std::fs::read_to_string(path) {
                 Ok(text) => parse_file(&name, &text),
-                Err(e) => Err(vec![Error { file: name, line: 0, message: format!("cannot read: {e}") }]),
+                Err(e) => Err(vec![Error {
+                    file: name,
+                    line: 0,
+                    message: format!("cannot read: {e}"),
+                }]),
             }
         })
         .collect();
@@ -78,16 +82,24 @@ pub fn load_files(files: &[PathBuf]) -> Result<Spec, Errors> {
             Err(e) => errors.extend(e),
         }
     }
-    spec.encodings.retain(|e| !(e.id.is_empty() && e.template.is_empty()));
-    spec.encodings.sort_by(|a, b| (&a.id, &a.file).cmp(&(&b.id, &b.file)));
+    spec.encodings
+        .retain(|e| !(e.id.is_empty() && e.template.is_empty()));
+    spec.encodings
+        .sort_by(|a, b| (&a.id, &a.file).cmp(&(&b.id, &b.file)));
     // Some alias files give two alias forms the same encoding id (mov_dup_z_zi.xml); the later
     // ones get a `__N` suffix so that every id is unique.
     for i in 1..spec.encodings.len() {
         let (done, rest) = spec.encodings.split_at_mut(i);
         let prev = &done[i - 1];
         let cur = &mut rest[0];
-        if cur.kind == SectionKind::Alias && cur.id == prev.id.split("__").next().unwrap_or_default() {
-            let n = prev.id.rsplit_once("__").and_then(|(_, n)| n.parse::<u32>().ok()).unwrap_or(1);
+        if cur.kind == SectionKind::Alias
+            && cur.id == prev.id.split("__").next().unwrap_or_default()
+        {
+            let n = prev
+                .id
+                .rsplit_once("__")
+                .and_then(|(_, n)| n.parse::<u32>().ok())
+                .unwrap_or(1);
             cur.id = format!("{}__{}", cur.id, n + 1);
         }
     }
@@ -106,7 +118,10 @@ pub fn load_files(files: &[PathBuf]) -> Result<Spec, Errors> {
                 None => errors.push(Error {
                     file: e.file.clone(),
                     line: 0,
-                    message: format!("alias {} stands for unknown encoding {:?}", e.id, of.encoding),
+                    message: format!(
+                        "alias {} stands for unknown encoding {:?}",
+                        e.id, of.encoding
+                    ),
                 }),
             }
         }
@@ -116,7 +131,10 @@ pub fn load_files(files: &[PathBuf]) -> Result<Spec, Errors> {
             errors.push(Error {
                 file: pair[1].file.clone(),
                 line: 0,
-                message: format!("encoding {} is defined twice (also in {})", pair[1].id, pair[0].file),
+                message: format!(
+                    "encoding {} is defined twice (also in {})",
+                    pair[1].id, pair[0].file
+                ),
             });
         }
     }
@@ -142,7 +160,10 @@ enum Child {
 
 impl Node {
     fn attr(&self, key: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     fn elems(&self) -> impl Iterator<Item = &Node> {
@@ -198,19 +219,26 @@ impl Node {
 
 /// Reads `text` into an element tree.
 fn read_tree(file: &str, text: &str) -> Result<Node, Error> {
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     let line_at = |pos: usize| -> u32 {
         let line = line_starts.partition_point(|&s| s <= pos);
         u32::try_from(line).unwrap_or(u32::MAX)
     };
-    let err = |pos: usize, message: String| Error { file: file.to_string(), line: line_at(pos), message };
+    let err = |pos: usize, message: String| Error {
+        file: file.to_string(),
+        line: line_at(pos),
+        message,
+    };
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Node> = Vec::new();
     let mut root = None;
     loop {
         let pos = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let event = reader.read_event().map_err(|e| err(pos, format!("malformed XML: {e}")))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| err(pos, format!("malformed XML: {e}")))?;
         match event {
             Event::Start(e) => stack.push(start_node(&e, line_at(pos)).map_err(|m| err(pos, m))?),
             Event::Empty(e) => {
@@ -225,7 +253,14 @@ fn read_tree(file: &str, text: &str) -> Result<Node, Error> {
                     .pop()
                     .ok_or_else(|| err(pos, "closing tag without an open element".into()))?;
                 if node.name.as_bytes() != e.name().as_ref() {
-                    return Err(err(pos, format!("</{}> closes <{}>", String::from_utf8_lossy(e.name().as_ref()), node.name)));
+                    return Err(err(
+                        pos,
+                        format!(
+                            "</{}> closes <{}>",
+                            String::from_utf8_lossy(e.name().as_ref()),
+                            node.name
+                        ),
+                    ));
                 }
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(Child::Node(node)),
@@ -234,13 +269,17 @@ fn read_tree(file: &str, text: &str) -> Result<Node, Error> {
             }
             Event::Text(t) => {
                 if let Some(parent) = stack.last_mut() {
-                    let s = t.unescape().map_err(|e| err(pos, format!("bad text: {e}")))?;
+                    let s = t
+                        .unescape()
+                        .map_err(|e| err(pos, format!("bad text: {e}")))?;
                     parent.children.push(Child::Text(s.into_owned()));
                 }
             }
             Event::CData(t) => {
                 if let Some(parent) = stack.last_mut() {
-                    parent.children.push(Child::Text(String::from_utf8_lossy(&t).into_owned()));
+                    parent
+                        .children
+                        .push(Child::Text(String::from_utf8_lossy(&t).into_owned()));
                 }
             }
             Event::Eof => break,
@@ -248,7 +287,13 @@ fn read_tree(file: &str, text: &str) -> Result<Node, Error> {
         }
     }
     if let Some(open) = stack.last() {
-        return Err(err(text.len(), format!("file ends inside <{}> opened at line {}", open.name, open.line)));
+        return Err(err(
+            text.len(),
+            format!(
+                "file ends inside <{}> opened at line {}",
+                open.name, open.line
+            ),
+        ));
     }
     root.ok_or_else(|| err(0, "no root element".into()))
 }
@@ -258,10 +303,20 @@ fn start_node(e: &BytesStart<'_>, line: u32) -> Result<Node, String> {
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|e| format!("bad attribute in <{name}>: {e}"))?;
-        let value = a.unescape_value().map_err(|e| format!("bad attribute value in <{name}>: {e}"))?;
-        attrs.push((String::from_utf8_lossy(a.key.as_ref()).into_owned(), value.into_owned()));
+        let value = a
+            .unescape_value()
+            .map_err(|e| format!("bad attribute value in <{name}>: {e}"))?;
+        attrs.push((
+            String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+            value.into_owned(),
+        ));
     }
-    Ok(Node { name, attrs, children: Vec::new(), line })
+    Ok(Node {
+        name,
+        attrs,
+        children: Vec::new(),
+        line,
+    })
 }
 
 /// Parses one file. Returns `None` for files that are not instruction or alias sections.
@@ -275,7 +330,10 @@ pub fn parse_file(file: &str, text: &str) -> Result<Option<(Section, Vec<Encodin
         Some("alias") => SectionKind::Alias,
         _ => return Ok(None),
     };
-    let mut cx = FileCx { file, errors: Vec::new() };
+    let mut cx = FileCx {
+        file,
+        errors: Vec::new(),
+    };
     let result = cx.section(&root, kind);
     if cx.errors.is_empty() {
         Ok(Some(result))
@@ -301,7 +359,11 @@ enum Cell {
 
 impl FileCx<'_> {
     fn error(&mut self, line: u32, message: String) {
-        self.errors.push(Error { file: self.file.to_string(), line, message });
+        self.errors.push(Error {
+            file: self.file.to_string(),
+            line,
+            message,
+        });
     }
 
     fn section(&mut self, root: &Node, kind: SectionKind) -> (Section, Vec<Encoding>) {
@@ -344,7 +406,10 @@ impl FileCx<'_> {
             file: self.file.to_string(),
             title: root.attr("title").unwrap_or_default().to_string(),
             kind,
-            alias_to: root.child("aliasto").and_then(|a| a.attr("refiform")).map(str::to_string),
+            alias_to: root
+                .child("aliasto")
+                .and_then(|a| a.attr("refiform"))
+                .map(str::to_string),
             aliases,
             execute,
         };
@@ -352,16 +417,31 @@ impl FileCx<'_> {
             .child("explanations")
             .into_iter()
             .flat_map(|e| e.all("explanation"))
-            .map(|e| (e.attr("enclist").unwrap_or_default().split(',').map(str::trim).collect(), e))
+            .map(|e| {
+                (
+                    e.attr("enclist")
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(str::trim)
+                        .collect(),
+                    e,
+                )
+            })
             .collect();
         let root_docvars = root.docvars();
         let mut encodings = Vec::new();
-        for iclass in root.child("classes").into_iter().flat_map(|c| c.all("iclass")) {
+        for iclass in root
+            .child("classes")
+            .into_iter()
+            .flat_map(|c| c.all("iclass"))
+        {
             let Some(diagram) = iclass.child("regdiagram") else {
                 self.error(iclass.line, "iclass without a regdiagram".into());
                 continue;
             };
-            let Some((base_cells, base_nots, fields)) = self.diagram(diagram) else { continue };
+            let Some((base_cells, base_nots, fields)) = self.diagram(diagram) else {
+                continue;
+            };
             let decode = iclass
                 .all("ps_section")
                 .flat_map(|s| s.all("ps"))
@@ -385,7 +465,8 @@ impl FileCx<'_> {
                 if feature_alternatives.is_empty() {
                     feature_alternatives = iclass_features.clone();
                 }
-                let mut features: Vec<String> = feature_alternatives.iter().flatten().cloned().collect();
+                let mut features: Vec<String> =
+                    feature_alternatives.iter().flatten().cloned().collect();
                 features.dedup();
                 let instr_class = docvars.get("instr-class").cloned().unwrap_or_default();
                 let feature = features
@@ -402,15 +483,23 @@ impl FileCx<'_> {
                         .filter_map(|a| a.attr("href"))
                         .find_map(|h| h.split_once('#').map(|(_, e)| e.to_string()))
                         .unwrap_or_default();
-                    let cond_text = eq.child("aliascond").map(|c| c.text().trim().to_string()).unwrap_or_default();
-                    AliasOf { encoding: target, cond: condition(&cond_text), cond_text }
+                    let cond_text = eq
+                        .child("aliascond")
+                        .map(|c| c.text().trim().to_string())
+                        .unwrap_or_default();
+                    AliasOf {
+                        encoding: target,
+                        cond: condition(&cond_text),
+                        cond_text,
+                    }
                 });
                 let symbols = explanations
                     .iter()
                     .filter(|(list, _)| list.contains(&id.as_str()))
                     .filter_map(|(_, e)| self.symbol(e))
                     .collect();
-                let (guards, runtime_guards) = split_guards(decode.as_deref().unwrap_or(""), &fields);
+                let (guards, runtime_guards) =
+                    split_guards(decode.as_deref().unwrap_or(""), &fields);
                 encodings.push(Encoding {
                     file: self.file.to_string(),
                     section: section.id.clone(),
@@ -448,22 +537,33 @@ impl FileCx<'_> {
         let mut nots = Vec::new();
         let mut fields: Vec<Field> = Vec::new();
         for b in diagram.all("box") {
-            let Some(range) = self.box_range(b) else { continue };
+            let Some(range) = self.box_range(b) else {
+                continue;
+            };
             let m = u64::from(range.mask());
             if covered & m != 0 {
-                self.error(b.line, format!("box at bit {} overlaps another box", range.hibit));
+                self.error(
+                    b.line,
+                    format!("box at bit {} overlaps another box", range.hibit),
+                );
             }
             covered |= m;
             self.overlay_box(b, &mut cells, &mut nots);
             if let Some(name) = b.attr("name") {
                 match fields.iter_mut().find(|f| f.name == name) {
                     Some(f) => f.parts.push(range),
-                    None => fields.push(Field { name: name.to_string(), parts: vec![range] }),
+                    None => fields.push(Field {
+                        name: name.to_string(),
+                        parts: vec![range],
+                    }),
                 }
             }
         }
         if covered != 0xffff_ffff {
-            self.error(diagram.line, format!("the boxes cover bits {covered:#010x}, not all 32 bits"));
+            self.error(
+                diagram.line,
+                format!("the boxes cover bits {covered:#010x}, not all 32 bits"),
+            );
             return None;
         }
         Some((cells, nots, fields))
@@ -485,7 +585,9 @@ impl FileCx<'_> {
 
     /// Writes a box's cells over `cells`, and records a `!=` constraint it carries.
     fn overlay_box(&mut self, b: &Node, cells: &mut [Cell; 32], nots: &mut Vec<(u32, u32)>) {
-        let Some(range) = self.box_range(b) else { return };
+        let Some(range) = self.box_range(b) else {
+            return;
+        };
         let mut bit = i32::from(range.hibit);
         let mut not_mask = 0u32;
         let mut not_value = 0u32;
@@ -494,7 +596,10 @@ impl FileCx<'_> {
             return;
         }
         for c in cs {
-            let span = c.attr("colspan").and_then(|s| s.parse::<i32>().ok()).unwrap_or(1);
+            let span = c
+                .attr("colspan")
+                .and_then(|s| s.parse::<i32>().ok())
+                .unwrap_or(1);
             let content = c.text();
             let content = content.trim();
             let lo = bit - span + 1;
@@ -516,7 +621,9 @@ impl FileCx<'_> {
                 }
             } else if span == 1 {
                 let cell = match content {
-                    "" | "x" => Cell::Any,
+                    // An empty cell of an encoding box keeps what the iclass diagram says.
+                    "" => cells[bit as usize],
+                    "x" => Cell::Any,
                     "0" => Cell::Fixed(false),
                     "1" => Cell::Fixed(true),
                     "(0)" | "z" => Cell::ShouldBe(false),
@@ -535,16 +642,23 @@ impl FileCx<'_> {
                 } else {
                     cells[bit as usize] = cell;
                 }
-            } else if content.is_empty() || content.chars().all(|ch| ch == 'x') {
+            } else if content.is_empty() {
+                // As above: an empty cell keeps the diagram's bits.
+            } else if content.chars().all(|ch| ch == 'x') {
                 for i in lo..=bit {
                     cells[i as usize] = Cell::Any;
                 }
-            } else if content.len() == span as usize && content.chars().all(|ch| ch == '0' || ch == '1') {
+            } else if content.len() == span as usize
+                && content.chars().all(|ch| ch == '0' || ch == '1')
+            {
                 for (k, ch) in content.chars().enumerate() {
                     cells[(bit - k as i32) as usize] = Cell::Fixed(ch == '1');
                 }
             } else {
-                self.error(c.line, format!("unknown cell content {content:?} over {span} bits"));
+                self.error(
+                    c.line,
+                    format!("unknown cell content {content:?} over {span} bits"),
+                );
             }
             bit = lo - 1;
         }
@@ -554,7 +668,10 @@ impl FileCx<'_> {
         if let Some(constraint) = b.attr("constraint") {
             match constraint.strip_prefix("!=").map(bits::parse_bitpat) {
                 Some(Ok(p)) if p.width == range.width => {
-                    let pair = ((p.mask as u32) << range.lobit(), (p.value as u32) << range.lobit());
+                    let pair = (
+                        (p.mask as u32) << range.lobit(),
+                        (p.value as u32) << range.lobit(),
+                    );
                     if !nots.contains(&pair) {
                         nots.push(pair);
                     }
@@ -594,7 +711,9 @@ impl FileCx<'_> {
 
     fn symbol(&mut self, explanation: &Node) -> Option<Symbol> {
         let sym = explanation.child("symbol")?;
-        let body = explanation.child("account").or_else(|| explanation.child("definition"))?;
+        let body = explanation
+            .child("account")
+            .or_else(|| explanation.child("definition"))?;
         let encodedin_text = body.attr("encodedin").unwrap_or_default().to_string();
         let encodedin = if encodedin_text.is_empty() {
             Vec::new()
@@ -607,13 +726,25 @@ impl FileCx<'_> {
                 }
             }
         };
-        let intro = body.child("intro").map(|i| normalize_space(&i.text())).unwrap_or_default();
+        let intro = body
+            .child("intro")
+            .map(|i| normalize_space(&i.text()))
+            .unwrap_or_default();
         let kind = if body.name == "account" {
             SymbolKind::Account { intro }
         } else {
-            SymbolKind::Definition { intro, table: value_table(body) }
+            SymbolKind::Definition {
+                intro,
+                table: value_table(body),
+            }
         };
-        Some(Symbol { link: sym.attr("link").unwrap_or_default().to_string(), text: sym.text(), encodedin_text, encodedin, kind })
+        Some(Symbol {
+            link: sym.attr("link").unwrap_or_default().to_string(),
+            text: sym.text(),
+            encodedin_text,
+            encodedin,
+            kind,
+        })
     }
 }
 
@@ -623,7 +754,9 @@ fn normalize_space(s: &str) -> String {
 
 fn value_table(def: &Node) -> ValueTable {
     let mut t = ValueTable::default();
-    let Some(tgroup) = def.child("table").and_then(|t| t.child("tgroup")) else { return t };
+    let Some(tgroup) = def.child("table").and_then(|t| t.child("tgroup")) else {
+        return t;
+    };
     if let Some(row) = tgroup.child("thead").and_then(|h| h.child("row")) {
         for e in row.all("entry") {
             match e.attr("class") {
@@ -634,7 +767,11 @@ fn value_table(def: &Node) -> ValueTable {
         }
     }
     for row in tgroup.child("tbody").into_iter().flat_map(|b| b.all("row")) {
-        let mut r = ValueRow { bits: Vec::new(), values: Vec::new(), feature: None };
+        let mut r = ValueRow {
+            bits: Vec::new(),
+            values: Vec::new(),
+            feature: None,
+        };
         for e in row.all("entry") {
             let text = e.text().trim().to_string();
             match e.attr("class") {
@@ -655,7 +792,10 @@ fn template(t: &Node) -> Vec<TemplatePiece> {
         match c.name.as_str() {
             "text" => out.push(TemplatePiece::Text(c.text())),
             "a" => match c.attr("link") {
-                Some(link) => out.push(TemplatePiece::Symbol { text: c.text(), link: link.to_string() }),
+                Some(link) => out.push(TemplatePiece::Symbol {
+                    text: c.text(),
+                    link: link.to_string(),
+                }),
                 None => out.push(TemplatePiece::Text(c.text())),
             },
             _ => {}
@@ -678,8 +818,10 @@ fn condition(text: &str) -> Condition {
 
 /// Functions a decode-time guard may call: pure functions of fields, and feature tests.
 fn decode_time_call(name: &str) -> bool {
-    matches!(name, "UInt" | "SInt" | "IsZero" | "IsOnes" | "BitCount" | "ZeroExtend" | "Zeros" | "Ones")
-        || name.starts_with("Have")
+    matches!(
+        name,
+        "UInt" | "SInt" | "IsZero" | "IsOnes" | "BitCount" | "ZeroExtend" | "Zeros" | "Ones"
+    ) || name.starts_with("Have")
 }
 
 /// Splits the top-level `if COND then UNDEFINED;` lines of decode pseudocode into guards that
@@ -688,12 +830,15 @@ fn split_guards(decode: &str, fields: &[Field]) -> (Vec<Guard>, Vec<String>) {
     let mut guards = Vec::new();
     let mut runtime = Vec::new();
     for line in decode.lines() {
-        let Some(parsed) = asl::parse_undefined_guard(line) else { continue };
+        let Some(parsed) = asl::parse_undefined_guard(line) else {
+            continue;
+        };
         let top_level = !line.starts_with(char::is_whitespace);
         match parsed {
-            Ok(cond) if top_level && field_only(&cond, fields) => {
-                guards.push(Guard { text: line.trim().to_string(), cond })
-            }
+            Ok(cond) if top_level && field_only(&cond, fields) => guards.push(Guard {
+                text: line.trim().to_string(),
+                cond,
+            }),
             _ => runtime.push(line.trim().to_string()),
         }
     }
@@ -701,5 +846,143 @@ fn split_guards(decode: &str, fields: &[Field]) -> (Vec<Guard>, Vec<String>) {
 }
 
 fn field_only(e: &Expr, fields: &[Field]) -> bool {
-    e.idents().iter().all(|i| fields.iter().any(|f| f.name == *i)) && e.calls().iter().all(|c| decode_time_call(c))
+    e.idents()
+        .iter()
+        .all(|i| fields.iter().any(|f| f.name == *i))
+        && e.calls().iter().all(|c| decode_time_call(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal instruction section: one iclass, two encodings, one with a `!=` pattern.
+    const SAMPLE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<instructionsection id="TEST_x" title="TEST -- A64" type="instruction">
+  <docvars><docvar key="instr-class" value="general" /></docvars>
+  <classes>
+    <iclass name="Test" oneof="1" id="iclass_t" no_encodings="2" isa="A64">
+      <arch_variants><arch_variant name="ARMv8.1" feature="FEAT_LSE" /></arch_variants>
+      <regdiagram form="32" psname="aarch64/instrs/test">
+        <box hibit="31" name="sf" usename="1"><c></c></box>
+        <box hibit="30" width="10" settings="10"><c>1</c><c>0</c><c>1</c><c>0</c><c>1</c><c>0</c><c>1</c><c>0</c><c>(0)</c><c>(1)</c></box>
+        <box hibit="20" width="5" name="Rm" usename="1"><c colspan="5"></c></box>
+        <box hibit="15" width="6" name="imm6" usename="1"><c colspan="6"></c></box>
+        <box hibit="9" width="5" name="Rn" usename="1"><c colspan="5"></c></box>
+        <box hibit="4" width="5" name="Rd" usename="1"><c colspan="5"></c></box>
+      </regdiagram>
+      <encoding name="TEST_32_x" label="32-bit">
+        <docvars><docvar key="mnemonic" value="TEST" /></docvars>
+        <box hibit="31" width="1" name="sf"><c>0</c></box>
+        <asmtemplate><text>TEST  </text><a link="sa_wd" hover="">&lt;Wd&gt;</a></asmtemplate>
+      </encoding>
+      <encoding name="TEST_64_x" label="64-bit">
+        <box hibit="31" width="1" name="sf"><c>1</c></box>
+        <box hibit="20" width="5" name="Rm"><c>N</c><c>N</c><c>N</c><c>N</c><c>N</c></box>
+        <asmtemplate><text>TEST  </text><a link="sa_wd" hover="">&lt;Wd&gt;</a></asmtemplate>
+      </encoding>
+      <ps_section howmany="1"><ps name="t" sections="1"><pstext section="Decode">integer d = UInt(Rd);
+if sf == '0' &amp;&amp; imm6&lt;5&gt; == '1' then UNDEFINED;
+if d == 31 then UNDEFINED;</pstext></ps></ps_section>
+    </iclass>
+  </classes>
+  <explanations scope="all">
+    <explanation enclist="TEST_32_x, TEST_64_x"><symbol link="sa_wd">&lt;Wd&gt;</symbol>
+      <account encodedin="Rd"><intro><para>Is the destination, encoded in the "Rd" field.</para></intro></account>
+    </explanation>
+  </explanations>
+</instructionsection>
+"#;
+
+    fn parse(text: &str) -> Result<Vec<Encoding>, Vec<String>> {
+        match parse_file("t.xml", text) {
+            Ok(Some((_, encodings))) => Ok(encodings),
+            Ok(None) => Ok(Vec::new()),
+            Err(errors) => Err(errors.iter().map(ToString::to_string).collect()),
+        }
+    }
+
+    /// Parses `text` with `from` replaced by `to` and expects exactly these error lines.
+    fn check_errors(from: &str, to: &str, expect: &[&str]) {
+        assert!(SAMPLE.contains(from), "{from}");
+        let got = parse(&SAMPLE.replacen(from, to, 1)).err().unwrap_or_default();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn sample_encodings() {
+        let encodings = parse(SAMPLE).expect("parses");
+        let [e32, e64] = &encodings[..] else { panic!("two encodings, got {}", encodings.len()) };
+        assert_eq!(e32.id, "TEST_32_x");
+        assert_eq!(e32.pattern.mask, 0xffc0_0000 & !0x0060_0000 | 0x8000_0000);
+        assert_eq!(e32.pattern.value, 0x5500_0000 & !0x0060_0000);
+        assert_eq!((e32.pattern.should_mask, e32.pattern.should_value), (0x0060_0000, 0x0020_0000));
+        assert_eq!(e32.feature, "FEAT_LSE");
+        assert_eq!(e32.mnemonic, "TEST");
+        assert_eq!(e64.pattern.not.as_slice(), &[(0x001f_0000, 0x001f_0000)]);
+        assert!(e64.pattern.matches(0xd500_0000) && !e64.pattern.matches(0xd51f_0000));
+        assert_eq!(e32.field("Rm").map(|f| f.extract(0x001f_0000)), Some(31));
+        let guards: Vec<&str> = e32.guards.iter().map(|g| g.text.as_str()).collect();
+        assert_eq!(guards, ["if sf == '0' && imm6<5> == '1' then UNDEFINED;"]);
+        assert_eq!(e32.runtime_guards, ["if d == 31 then UNDEFINED;"]);
+        assert_eq!(e32.symbols.len(), 1);
+        assert_eq!(e32.symbols[0].encodedin_text, "Rd");
+    }
+
+    #[test]
+    fn malformed_input_names_file_and_line() {
+        check_errors("</encoding>\n      <encoding", "</encodingx>\n      <encoding", &[
+            "t.xml:19: malformed XML: ill-formed document: expected `</encoding>`, but `</encodingx>` was found",
+        ]);
+        check_errors(r#"<box hibit="20" width="5" name="Rm" usename="1">"#, r#"<box hibit="20" width="4" name="Rm" usename="1">"#, &[
+            "t.xml:10: box cells span more bits than the box",
+            "t.xml:7: the boxes cover bits 0xfffeffff, not all 32 bits",
+        ]);
+        check_errors("<c>(0)</c>", "<c>Q</c>", &["t.xml:9: unknown cell content \"Q\""]);
+        check_errors(r#"hibit="4" width="5""#, r#"hibit="40" width="5""#, &[
+            "t.xml:13: box with a bad hibit or width",
+            "t.xml:7: the boxes cover bits 0xffffffe0, not all 32 bits",
+        ]);
+        let truncated = &SAMPLE[..SAMPLE.len() / 2];
+        let errors = parse(truncated).expect_err("truncated file");
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("t.xml:"), "{errors:?}");
+    }
+
+    #[test]
+    fn errors_are_collected_across_files() {
+        let dir = std::env::temp_dir().join(format!("armature-spec-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let bad1 = dir.join("a.xml");
+        let bad2 = dir.join("b.xml");
+        std::fs::write(&bad1, SAMPLE.replacen("<c>(0)</c>", "<c>Q</c>", 1)).expect("write");
+        std::fs::write(&bad2, "<instructionsection id=\"X\" type=\"instruction\"><classes>").expect("write");
+        let errors = load(&dir).expect_err("two bad files").0;
+        std::fs::remove_dir_all(&dir).ok();
+        let files: Vec<&str> = errors.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(files, ["a.xml", "b.xml"], "{errors:?}");
+        let missing = load(Path::new("/nonexistent/arm-xml")).expect_err("missing dir");
+        assert!(missing.to_string().contains("ARMATURE_SPEC_DIR"), "{missing}");
+    }
+
+    #[test]
+    fn whole_release_loads() {
+        let dir = spec_dir();
+        assert!(dir.is_dir(), "the A64 ISA XML is missing at {} (set ARMATURE_SPEC_DIR)", dir.display());
+        let spec = load(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let insns = spec.encodings.iter().filter(|e| e.kind == SectionKind::Instruction).count();
+        assert!(insns > 3500, "{insns} instruction encodings");
+        let add = spec.encoding("ADD_64_addsub_imm").expect("ADD_64_addsub_imm");
+        assert_eq!((add.pattern.mask, add.pattern.value), (0xff80_0000, 0x9100_0000));
+        assert_eq!(add.file, "add_addsub_imm.xml");
+        let sve = spec.encoding("add_z_p_zz_").expect("add_z_p_zz_");
+        assert_eq!(sve.feature, "FEAT_SVE");
+        let alias = spec.encoding("MOV_ADD_64_addsub_imm").expect("alias");
+        assert_eq!(alias.alias_of.as_ref().map(|a| a.encoding.as_str()), Some("ADD_64_addsub_imm"));
+        for e in &spec.encodings {
+            if let Some(of) = &e.alias_of {
+                assert!(spec.encoding(&of.encoding).is_some(), "{} stands for {}", e.id, of.encoding);
+            }
+        }
+    }
 }
