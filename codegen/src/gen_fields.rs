@@ -30,11 +30,8 @@ pub(crate) fn extract_expr(field: &Field, word: &str) -> String {
     let mut shift = field.width();
     for p in &field.parts {
         shift -= u32::from(p.width);
-        let part = format!(
-            "((({word} >> {}) & {:#x}) << {shift})",
-            p.lobit(),
-            (1u64 << p.width) - 1
-        );
+        let bits = format!("(({word} >> {}) & {:#x})", p.lobit(), (1u64 << p.width) - 1);
+        let part = if shift == 0 { bits } else { format!("({bits} << {shift})") };
         if !expr.is_empty() {
             expr.push_str(" | ");
         }
