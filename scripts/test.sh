@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what armature's tests need (Debian packages, Rust components) and runs them.
+# This is the command CI runs (.ci/run) and the README's test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Reference tools: llvm-mc-19 for the disassembler cross-check.
+need=()
+command -v llvm-mc-19 >/dev/null 2>&1 || need+=(llvm-19)
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing ${need[*]} from Debian"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+if command -v rustup >/dev/null 2>&1; then
+  rustup component add rustfmt clippy >/dev/null 2>&1 || echo "warning: rustup could not add rustfmt/clippy"
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
