@@ -3,7 +3,7 @@
 //! Each file is read into a small element tree with quick-xml, then walked. Files are parsed in
 //! parallel with rayon and every error is collected with its file and line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use quick_xml::events::{BytesStart, Event};
@@ -826,23 +826,76 @@ fn decode_time_call(name: &str) -> bool {
 
 /// Splits the top-level `if COND then UNDEFINED;` lines of decode pseudocode into guards that
 /// read only fields and features, and guards that need more than that.
+///
+/// Locals defined once at top level from fields (`integer shift = UInt(imm3);`) are
+/// substituted into later guards, so `if shift > 4 then UNDEFINED;` is decided at decode time.
 fn split_guards(decode: &str, fields: &[Field]) -> (Vec<Guard>, Vec<String>) {
     let mut guards = Vec::new();
     let mut runtime = Vec::new();
+    let mut locals: HashMap<String, Expr> = HashMap::new();
     for line in decode.lines() {
-        let Some(parsed) = asl::parse_undefined_guard(line) else {
-            continue;
-        };
         let top_level = !line.starts_with(char::is_whitespace);
-        match parsed {
-            Ok(cond) if top_level && field_only(&cond, fields) => guards.push(Guard {
-                text: line.trim().to_string(),
-                cond,
-            }),
+        if let Some((name, value)) = local_definition(line).filter(|_| top_level) {
+            if assignments(decode, name) == 1 {
+                if let Ok(e) = asl::parse_expr(value) {
+                    let e = substitute(&e, &locals);
+                    if field_only(&e, fields) {
+                        locals.insert(name.to_string(), e);
+                    }
+                }
+            }
+            continue;
+        }
+        let Some(parsed) = asl::parse_undefined_guard(line) else { continue };
+        match parsed.map(|cond| substitute(&cond, &locals)) {
+            Ok(cond) if top_level && field_only(&cond, fields) => {
+                guards.push(Guard { text: line.trim().to_string(), cond })
+            }
             _ => runtime.push(line.trim().to_string()),
         }
     }
     (guards, runtime)
+}
+
+/// `integer NAME = EXPR;`, `constant integer NAME = EXPR;`, `boolean NAME = EXPR;` or
+/// `bits(N) NAME = EXPR;`: the name and the expression text.
+fn local_definition(line: &str) -> Option<(&str, &str)> {
+    let rest = line.trim().strip_prefix("constant ").unwrap_or(line.trim());
+    let rest = ["integer ", "boolean ", "bits("]
+        .iter()
+        .find_map(|t| rest.strip_prefix(t).map(|r| if *t == "bits(" { r.split_once(") ").map_or("", |(_, r)| r) } else { r }))?;
+    let (name, value) = rest.split_once(" = ")?;
+    let value = value.strip_suffix(';')?;
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (plain && !value.contains(" then ")).then_some((name, value))
+}
+
+/// How many statements of `code` assign `name` (definitions included).
+fn assignments(code: &str, name: &str) -> usize {
+    code.lines()
+        .filter(|l| {
+            let l = l.trim();
+            let l = l.strip_prefix("constant ").unwrap_or(l);
+            l.split_once(" = ")
+                .is_some_and(|(lhs, _)| lhs == name || lhs.ends_with(&format!(" {name}")) || lhs.starts_with(&format!("{name}<")))
+                || l.starts_with(&format!("{name} = "))
+        })
+        .count()
+}
+
+/// `e` with every identifier that names a local replaced by the local's definition.
+fn substitute(e: &Expr, locals: &HashMap<String, Expr>) -> Expr {
+    let sub = |x: &Expr| Box::new(substitute(x, locals));
+    match e {
+        Expr::Ident(name) => locals.get(name).cloned().unwrap_or_else(|| e.clone()),
+        Expr::Bits(_) | Expr::Int(_) | Expr::Bool(_) => e.clone(),
+        Expr::Slice(x, hi, lo) => Expr::Slice(sub(x), *hi, *lo),
+        Expr::Concat(xs) => Expr::Concat(xs.iter().map(|x| substitute(x, locals)).collect()),
+        Expr::Call(f, xs) => Expr::Call(f.clone(), xs.iter().map(|x| substitute(x, locals)).collect()),
+        Expr::Unary(op, x) => Expr::Unary(*op, sub(x)),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, sub(a), sub(b)),
+        Expr::In(x, pats) => Expr::In(sub(x), pats.clone()),
+    }
 }
 
 fn field_only(e: &Expr, fields: &[Field]) -> bool {
@@ -927,6 +980,26 @@ if d == 31 then UNDEFINED;</pstext></ps></ps_section>
         assert_eq!(e32.runtime_guards, ["if d == 31 then UNDEFINED;"]);
         assert_eq!(e32.symbols.len(), 1);
         assert_eq!(e32.symbols[0].encodedin_text, "Rd");
+    }
+
+    /// Guards over locals defined once from fields are decided at decode time; others are not.
+    #[test]
+    fn guards_see_through_single_definitions() {
+        let fields: Vec<Field> = ["imm3", "size", "Rd"]
+            .iter()
+            .map(|n| Field { name: n.to_string(), parts: vec![BitRange { hibit: 2, width: 3 }] })
+            .collect();
+        let decode = "integer shift = UInt(imm3);\nconstant integer esize = 8 << UInt(size);\n\
+                      integer d = UInt(Rd);\nd = d + 1;\nif shift > 4 then UNDEFINED;\n\
+                      if esize == 64 then UNDEFINED;\nif d == 3 then UNDEFINED;\n\
+                      if shift == 1 then\n    if size == '11' then UNDEFINED;";
+        let (guards, runtime) = split_guards(decode, &fields);
+        let shown: Vec<String> = guards.iter().map(|g| format!("{} => {}", g.text, g.cond)).collect();
+        assert_eq!(shown, [
+            "if shift > 4 then UNDEFINED; => UInt(imm3) > 4",
+            "if esize == 64 then UNDEFINED; => 8 << UInt(size) == 64",
+        ]);
+        assert_eq!(runtime, ["if d == 3 then UNDEFINED;", "if size == '11' then UNDEFINED;"]);
     }
 
     #[test]
