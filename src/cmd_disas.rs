@@ -48,22 +48,38 @@ pub fn elf(path: &Path, out: &mut dyn Write) -> Result<()> {
             path.display()
         );
     }
-    writeln!(out, "\n{}:\tfile format elf64-littleaarch64", path.display())?;
+    writeln!(
+        out,
+        "\n{}:\tfile format elf64-littleaarch64",
+        path.display()
+    )?;
     // Named symbols by address, the first name winning as in llvm-objdump's listing: code
     // symbols head the listing, and any symbol names a branch or address target.
-    let code_sections: Vec<_> =
-        file.sections().filter(|s| s.kind() == SectionKind::Text).map(|s| s.index()).collect();
+    let code_sections: Vec<_> = file
+        .sections()
+        .filter(|s| s.kind() == SectionKind::Text)
+        .map(|s| s.index())
+        .collect();
     let mut symbols: BTreeMap<u64, String> = BTreeMap::new();
     let mut targets: BTreeMap<u64, String> = BTreeMap::new();
     for s in file.symbols() {
-        let Some(section) = s.section_index() else { continue };
+        let Some(section) = s.section_index() else {
+            continue;
+        };
         let Ok(name) = s.name() else { continue };
-        if name.is_empty() || name.starts_with('$') || matches!(s.kind(), SymbolKind::Section | SymbolKind::File) {
+        if name.is_empty()
+            || name.starts_with('$')
+            || matches!(s.kind(), SymbolKind::Section | SymbolKind::File)
+        {
             continue;
         }
-        targets.entry(s.address()).or_insert_with(|| name.to_string());
+        targets
+            .entry(s.address())
+            .or_insert_with(|| name.to_string());
         if code_sections.contains(&section) {
-            symbols.entry(s.address()).or_insert_with(|| name.to_string());
+            symbols
+                .entry(s.address())
+                .or_insert_with(|| name.to_string());
         }
     }
     for section in file.sections() {

@@ -111,7 +111,41 @@ fn parse_template(template: &[TemplatePiece]) -> Vec<Node> {
         let alts = parse_seq(&toks, &mut i, &mut lists);
         nodes.extend(join_alts(alts));
     }
+    tight_za_lists(&mut nodes);
     nodes
+}
+
+/// LLVM prints lists of ZA tiles and slices without the spaces inside the braces: `{za0h.s[w12, 0]}`.
+fn tight_za_lists(nodes: &mut [Node]) {
+    let mut open = false;
+    for k in 0..nodes.len() {
+        let next_is_za = match nodes.get(k + 1) {
+            Some(Node::Sym(t, _)) => t.starts_with("<ZA"),
+            Some(Node::Lit(t)) => t.starts_with("ZA"),
+            _ => false,
+        };
+        if let Node::Lit(t) = &mut nodes[k] {
+            if open {
+                if let Some(pos) = t.find(" }") {
+                    t.replace_range(pos..pos + 2, "}");
+                    open = false;
+                }
+            }
+            if let Some(x) = t.strip_suffix("{ ") {
+                if next_is_za {
+                    *t = format!("{x}{{");
+                    open = true;
+                }
+            } else if let Some(pos) = t.find("{ ZA") {
+                t.replace_range(pos..pos + 2, "{");
+                if let Some(end) = t.find(" }") {
+                    t.replace_range(end..end + 2, "}");
+                } else {
+                    open = true;
+                }
+            }
+        }
+    }
 }
 
 fn flush(text: &mut String, nodes: &mut Vec<Node>) {
@@ -213,6 +247,8 @@ struct ValSpec {
     add: i64,
     modulo: i64,
     default: Option<i64>,
+    /// "When option<0> is set to 1": the value applies only when these bits hold this value.
+    when: Option<(Vec<Part>, u32)>,
     fmt: String,
 }
 
@@ -226,13 +262,14 @@ impl ValSpec {
             add: 0,
             modulo: 0,
             default: None,
+            when: None,
             fmt: fmt.into(),
         }
     }
 
     fn code(&self) -> String {
         format!(
-            "Op::Val(&Val {{ src: {}, signed: {}, neg: {}, mul: {}, add: {}, modulo: {}, default: {:?}, fmt: {} }})",
+            "Op::Val(&Val {{ src: {}, signed: {}, neg: {}, mul: {}, add: {}, modulo: {}, default: {:?}, when: {}, fmt: {} }})",
             parts_code(&self.src),
             self.signed,
             self.neg,
@@ -240,6 +277,10 @@ impl ValSpec {
             self.add,
             self.modulo,
             self.default,
+            match &self.when {
+                Some((p, v)) => format!("Some(({}, {v}))", parts_code(p)),
+                None => "None".into(),
+            },
             self.fmt
         )
     }
@@ -376,6 +417,22 @@ impl<'a> Builder<'a> {
     /// The source bits of a symbol: its `encodedin`, else the quoted fields of its prose.
     fn source(&self, sym: &Symbol, intro: &str) -> Result<Vec<Part>, String> {
         if !sym.encodedin.is_empty() {
+            // Where the prose names the same fields in another order ("b5:b40" for "b40:b5"), it is right.
+            let names = |refs: &[FieldRef]| {
+                let mut n: Vec<String> = refs.iter().map(|r| r.name.clone()).collect();
+                n.sort();
+                n
+            };
+            for q in quoted(intro) {
+                if let Ok(refs) = parse_encodedin(q) {
+                    if refs.len() > 1
+                        && refs != sym.encodedin
+                        && names(&refs) == names(&sym.encodedin)
+                    {
+                        return self.parts(&refs);
+                    }
+                }
+            }
             // Some attributes mix prose into the field list ("CRm:Encoding:Hints:Index:by:op2").
             let known: Vec<FieldRef> = sym
                 .encodedin
@@ -441,8 +498,8 @@ impl<'a> Builder<'a> {
             return Ok(v.code());
         }
         match &sym.kind {
-            SymbolKind::Definition { intro, table } => self.table(&sym, name, &intro, &table),
-            SymbolKind::Account { intro } => self.account(&sym, name, &intro),
+            SymbolKind::Definition { intro, table } => self.table(&sym, name, intro, table),
+            SymbolKind::Account { intro } => self.account(&sym, name, intro),
         }
     }
 
@@ -490,7 +547,7 @@ impl<'a> Builder<'a> {
                 value = (value << p.width) | p.value as u32;
             }
             let v = r.values.get(col).map(String::as_str).unwrap_or("");
-            let out = self.row_out(v)?;
+            let out = self.row_out(name, v)?;
             let is_default = default
                 .as_deref()
                 .is_some_and(|d| d.eq_ignore_ascii_case(v));
@@ -498,12 +555,11 @@ impl<'a> Builder<'a> {
                 "Row {{ mask: {mask:#x}, value: {value:#x}, out: {out}, default: {is_default} }}"
             ));
         }
-        let _ = name;
         let spec = ValSpec::new(src, format!("Fmt::Table(&[{}])", rows.join(", ")));
         Ok(spec.code())
     }
 
-    fn row_out(&self, v: &str) -> Result<String, String> {
+    fn row_out(&self, name: &str, v: &str) -> Result<String, String> {
         let v = v.trim();
         if v == "RESERVED" || v.starts_with("SEE ") || v.is_empty() {
             return Ok("Out::Reserved".into());
@@ -544,16 +600,26 @@ impl<'a> Builder<'a> {
             // "#uimm5": the key bits themselves; the row's own source is the table key.
             return Ok("Out::Imm(&[])".into());
         }
-        if let Ok(refs) = parse_encodedin(v) {
+        // Indices name fields ("H:L", "H", "imm4"); specifiers are text ("H", "8B").
+        let field_like = v.contains([':', '<'])
+            || (v.len() > 1 && v.chars().any(|c| c.is_ascii_lowercase()))
+            || name.starts_with(|c: char| c.is_ascii_lowercase());
+        if let Some(refs) = parse_encodedin(v).ok().filter(|_| field_like) {
             if refs
                 .iter()
                 .all(|r| r.is_literal() || self.field(&r.name).is_some())
                 && refs.iter().any(|r| !r.is_literal())
             {
-                return Ok(format!(
-                    "Out::Num({}, 0, false)",
-                    parts_code(&self.parts(&refs)?)
-                ));
+                let parts = parts_code(&self.parts(&refs)?);
+                let first = name.chars().next().unwrap_or(' ');
+                let reg = name.len() > 1 && name[1..].starts_with(|c: char| c.is_ascii_lowercase());
+                if reg && matches!(first, 'V' | 'Z' | 'P' | 'B' | 'H' | 'S' | 'D' | 'Q') {
+                    return Ok(format!(
+                        "Out::Reg({}, {parts})",
+                        lit(&first.to_ascii_lowercase().to_string())
+                    ));
+                }
+                return Ok(format!("Out::Num({parts}, 0, false)"));
             }
         }
         Ok(format!("Out::Text({})", lit(&v.to_lowercase())))
@@ -561,6 +627,19 @@ impl<'a> Builder<'a> {
 
     fn account(&mut self, sym: &Symbol, name: &str, intro: &str) -> Result<String, String> {
         let lower = intro.to_lowercase();
+        // "it must be #0, encoded in "S" as 0 if omitted, or as 1 if present".
+        if let Some(pos) = lower.find("it must be #") {
+            let must = lower[pos + 11..].split([',', ' ']).next().unwrap_or("");
+            if lower.contains("as 0 if omitted, or as 1 if present") {
+                let src = self.source(sym, intro)?;
+                let rows = format!(
+                    "Row {{ mask: 0x1, value: 0x0, out: Out::Text(\"\"), default: true }}, \
+                     Row {{ mask: 0x1, value: 0x1, out: Out::Text({}), default: false }}",
+                    lit(must)
+                );
+                return Ok(ValSpec::new(src, format!("Fmt::Table(&[{rows}])")).code());
+            }
+        }
         let first = name.chars().next().unwrap_or(' ');
         let second = name.chars().nth(1).unwrap_or(' ');
         let reg_tail = |k: usize| {
@@ -707,9 +786,10 @@ impl<'a> Builder<'a> {
         let mut v = ValSpec::new(src, "Fmt::Dec");
 
         // Register names.
-        let is_gp_num = name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c == '|' || c == 'S' || c == 'P')
+        let is_gp_num = first.is_ascii_lowercase()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '|' || c == 'S' || c == 'P')
             && (lower.contains("general-purpose")
                 || lower.contains("simd&fp")
                 || lower.contains("name zr")
@@ -736,6 +816,20 @@ impl<'a> Builder<'a> {
             let prefix = first.to_ascii_lowercase().to_string();
             v.fmt = format!("Fmt::Reg({})", lit(&prefix));
             v.add = range_base(intro);
+            // The second register of `{ <Zn1>.B, <Zn2>.B }`, encoded in the same field as the first.
+            let k = name[1..].trim_start_matches(|c: char| c.is_ascii_lowercase());
+            if let Ok(k @ 2..=4) = k.parse::<i64>() {
+                let first_name = format!("<{}1>", &name[..name.len() - 1]);
+                let same_field = self
+                    .e
+                    .symbols
+                    .iter()
+                    .any(|o| o.text == first_name && o.encodedin == sym.encodedin);
+                if same_field && !lower.contains("plus") && !lower.contains("times") {
+                    v.add += k - 1;
+                    v.modulo = 32;
+                }
+            }
         } else if name.starts_with("PN") && reg_tail(2) {
             v.fmt = "Fmt::Reg(\"pn\")".into();
             v.add = range_base(intro);
@@ -803,6 +897,9 @@ impl<'a> Builder<'a> {
         }
 
         // Defaults.
+        if let Some(n) = find_nums(&lower, "either # (the default)") {
+            v.default = Some(n[0]);
+        }
         if let Some(d) = default_text(intro) {
             let d = d.trim_matches('\'');
             v.default = match d.to_ascii_uppercase().as_str() {
@@ -810,6 +907,14 @@ impl<'a> Builder<'a> {
                 "X30" => Some(30),
                 _ => d.parse::<i64>().ok(),
             };
+        }
+        if let Some(rest) = intro.strip_prefix("When ") {
+            if let Some((f, rest)) = rest.split_once(" is set to ") {
+                let value = rest.split(',').next().unwrap_or("");
+                if let (Ok(refs), Ok(value)) = (parse_encodedin(f), u32::from_str_radix(value, 2)) {
+                    v.when = Some((self.parts(&refs)?, value));
+                }
+            }
         }
         if v.fmt == "Fmt::Dec" && hex_immediate(self.e, name, &lower) {
             v.fmt = "Fmt::Hex".into();
@@ -838,6 +943,7 @@ fn default_text(intro: &str) -> Option<String> {
             }
             let d = d.split(" and ").next().unwrap_or(d).trim();
             let d = d.strip_suffix(" and").unwrap_or(d).trim();
+            let d = d.split(" if ").next().unwrap_or(d).trim();
             return Some(d.to_string());
         }
     }
@@ -955,7 +1061,7 @@ pub fn generate(model: &Model<'_>) -> Result<String, Error> {
             .map(|r| {
                 r.prefs
                     .iter()
-                    .filter(|p| p.labels.is_empty() || p.labels.iter().any(|l| *l == insn.label))
+                    .filter(|p| p.labels.is_empty() || p.labels.contains(&insn.label))
                     .collect()
             })
             .unwrap_or_default();

@@ -31,7 +31,11 @@ pub(crate) fn extract_expr(field: &Field, word: &str) -> String {
     for p in &field.parts {
         shift -= u32::from(p.width);
         let bits = format!("(({word} >> {}) & {:#x})", p.lobit(), (1u64 << p.width) - 1);
-        let part = if shift == 0 { bits } else { format!("({bits} << {shift})") };
+        let part = if shift == 0 {
+            bits
+        } else {
+            format!("({bits} << {shift})")
+        };
         if !expr.is_empty() {
             expr.push_str(" | ");
         }

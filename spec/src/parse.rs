@@ -846,11 +846,14 @@ fn split_guards(decode: &str, fields: &[Field]) -> (Vec<Guard>, Vec<String>) {
             }
             continue;
         }
-        let Some(parsed) = asl::parse_undefined_guard(line) else { continue };
+        let Some(parsed) = asl::parse_undefined_guard(line) else {
+            continue;
+        };
         match parsed.map(|cond| substitute(&cond, &locals)) {
-            Ok(cond) if top_level && field_only(&cond, fields) => {
-                guards.push(Guard { text: line.trim().to_string(), cond })
-            }
+            Ok(cond) if top_level && field_only(&cond, fields) => guards.push(Guard {
+                text: line.trim().to_string(),
+                cond,
+            }),
             _ => runtime.push(line.trim().to_string()),
         }
     }
@@ -861,9 +864,15 @@ fn split_guards(decode: &str, fields: &[Field]) -> (Vec<Guard>, Vec<String>) {
 /// `bits(N) NAME = EXPR;`: the name and the expression text.
 fn local_definition(line: &str) -> Option<(&str, &str)> {
     let rest = line.trim().strip_prefix("constant ").unwrap_or(line.trim());
-    let rest = ["integer ", "boolean ", "bits("]
-        .iter()
-        .find_map(|t| rest.strip_prefix(t).map(|r| if *t == "bits(" { r.split_once(") ").map_or("", |(_, r)| r) } else { r }))?;
+    let rest = ["integer ", "boolean ", "bits("].iter().find_map(|t| {
+        rest.strip_prefix(t).map(|r| {
+            if *t == "bits(" {
+                r.split_once(") ").map_or("", |(_, r)| r)
+            } else {
+                r
+            }
+        })
+    })?;
     let (name, value) = rest.split_once(" = ")?;
     let value = value.strip_suffix(';')?;
     let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -876,9 +885,11 @@ fn assignments(code: &str, name: &str) -> usize {
         .filter(|l| {
             let l = l.trim();
             let l = l.strip_prefix("constant ").unwrap_or(l);
-            l.split_once(" = ")
-                .is_some_and(|(lhs, _)| lhs == name || lhs.ends_with(&format!(" {name}")) || lhs.starts_with(&format!("{name}<")))
-                || l.starts_with(&format!("{name} = "))
+            l.split_once(" = ").is_some_and(|(lhs, _)| {
+                lhs == name
+                    || lhs.ends_with(&format!(" {name}"))
+                    || lhs.starts_with(&format!("{name}<"))
+            }) || l.starts_with(&format!("{name} = "))
         })
         .count()
 }
@@ -891,7 +902,10 @@ fn substitute(e: &Expr, locals: &HashMap<String, Expr>) -> Expr {
         Expr::Bits(_) | Expr::Int(_) | Expr::Bool(_) => e.clone(),
         Expr::Slice(x, hi, lo) => Expr::Slice(sub(x), *hi, *lo),
         Expr::Concat(xs) => Expr::Concat(xs.iter().map(|x| substitute(x, locals)).collect()),
-        Expr::Call(f, xs) => Expr::Call(f.clone(), xs.iter().map(|x| substitute(x, locals)).collect()),
+        Expr::Call(f, xs) => Expr::Call(
+            f.clone(),
+            xs.iter().map(|x| substitute(x, locals)).collect(),
+        ),
         Expr::Unary(op, x) => Expr::Unary(*op, sub(x)),
         Expr::Binary(op, a, b) => Expr::Binary(*op, sub(a), sub(b)),
         Expr::In(x, pats) => Expr::In(sub(x), pats.clone()),
@@ -958,18 +972,25 @@ if d == 31 then UNDEFINED;</pstext></ps></ps_section>
     /// Parses `text` with `from` replaced by `to` and expects exactly these error lines.
     fn check_errors(from: &str, to: &str, expect: &[&str]) {
         assert!(SAMPLE.contains(from), "{from}");
-        let got = parse(&SAMPLE.replacen(from, to, 1)).err().unwrap_or_default();
+        let got = parse(&SAMPLE.replacen(from, to, 1))
+            .err()
+            .unwrap_or_default();
         assert_eq!(got, expect);
     }
 
     #[test]
     fn sample_encodings() {
         let encodings = parse(SAMPLE).expect("parses");
-        let [e32, e64] = &encodings[..] else { panic!("two encodings, got {}", encodings.len()) };
+        let [e32, e64] = &encodings[..] else {
+            panic!("two encodings, got {}", encodings.len())
+        };
         assert_eq!(e32.id, "TEST_32_x");
         assert_eq!(e32.pattern.mask, 0xffc0_0000 & !0x0060_0000 | 0x8000_0000);
         assert_eq!(e32.pattern.value, 0x5500_0000 & !0x0060_0000);
-        assert_eq!((e32.pattern.should_mask, e32.pattern.should_value), (0x0060_0000, 0x0020_0000));
+        assert_eq!(
+            (e32.pattern.should_mask, e32.pattern.should_value),
+            (0x0060_0000, 0x0020_0000)
+        );
         assert_eq!(e32.feature, "FEAT_LSE");
         assert_eq!(e32.mnemonic, "TEST");
         assert_eq!(e64.pattern.not.as_slice(), &[(0x001f_0000, 0x001f_0000)]);
@@ -987,19 +1008,34 @@ if d == 31 then UNDEFINED;</pstext></ps></ps_section>
     fn guards_see_through_single_definitions() {
         let fields: Vec<Field> = ["imm3", "size", "Rd"]
             .iter()
-            .map(|n| Field { name: n.to_string(), parts: vec![BitRange { hibit: 2, width: 3 }] })
+            .map(|n| Field {
+                name: n.to_string(),
+                parts: vec![BitRange { hibit: 2, width: 3 }],
+            })
             .collect();
         let decode = "integer shift = UInt(imm3);\nconstant integer esize = 8 << UInt(size);\n\
                       integer d = UInt(Rd);\nd = d + 1;\nif shift > 4 then UNDEFINED;\n\
                       if esize == 64 then UNDEFINED;\nif d == 3 then UNDEFINED;\n\
                       if shift == 1 then\n    if size == '11' then UNDEFINED;";
         let (guards, runtime) = split_guards(decode, &fields);
-        let shown: Vec<String> = guards.iter().map(|g| format!("{} => {}", g.text, g.cond)).collect();
-        assert_eq!(shown, [
-            "if shift > 4 then UNDEFINED; => UInt(imm3) > 4",
-            "if esize == 64 then UNDEFINED; => 8 << UInt(size) == 64",
-        ]);
-        assert_eq!(runtime, ["if d == 3 then UNDEFINED;", "if size == '11' then UNDEFINED;"]);
+        let shown: Vec<String> = guards
+            .iter()
+            .map(|g| format!("{} => {}", g.text, g.cond))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "if shift > 4 then UNDEFINED; => UInt(imm3) > 4",
+                "if esize == 64 then UNDEFINED; => 8 << UInt(size) == 64",
+            ]
+        );
+        assert_eq!(
+            runtime,
+            [
+                "if d == 3 then UNDEFINED;",
+                "if size == '11' then UNDEFINED;"
+            ]
+        );
     }
 
     #[test]
@@ -1007,15 +1043,27 @@ if d == 31 then UNDEFINED;</pstext></ps></ps_section>
         check_errors("</encoding>\n      <encoding", "</encodingx>\n      <encoding", &[
             "t.xml:19: malformed XML: ill-formed document: expected `</encoding>`, but `</encodingx>` was found",
         ]);
-        check_errors(r#"<box hibit="20" width="5" name="Rm" usename="1">"#, r#"<box hibit="20" width="4" name="Rm" usename="1">"#, &[
-            "t.xml:10: box cells span more bits than the box",
-            "t.xml:7: the boxes cover bits 0xfffeffff, not all 32 bits",
-        ]);
-        check_errors("<c>(0)</c>", "<c>Q</c>", &["t.xml:9: unknown cell content \"Q\""]);
-        check_errors(r#"hibit="4" width="5""#, r#"hibit="40" width="5""#, &[
-            "t.xml:13: box with a bad hibit or width",
-            "t.xml:7: the boxes cover bits 0xffffffe0, not all 32 bits",
-        ]);
+        check_errors(
+            r#"<box hibit="20" width="5" name="Rm" usename="1">"#,
+            r#"<box hibit="20" width="4" name="Rm" usename="1">"#,
+            &[
+                "t.xml:10: box cells span more bits than the box",
+                "t.xml:7: the boxes cover bits 0xfffeffff, not all 32 bits",
+            ],
+        );
+        check_errors(
+            "<c>(0)</c>",
+            "<c>Q</c>",
+            &["t.xml:9: unknown cell content \"Q\""],
+        );
+        check_errors(
+            r#"hibit="4" width="5""#,
+            r#"hibit="40" width="5""#,
+            &[
+                "t.xml:13: box with a bad hibit or width",
+                "t.xml:7: the boxes cover bits 0xffffffe0, not all 32 bits",
+            ],
+        );
         let truncated = &SAMPLE[..SAMPLE.len() / 2];
         let errors = parse(truncated).expect_err("truncated file");
         assert_eq!(errors.len(), 1);
@@ -1029,32 +1077,60 @@ if d == 31 then UNDEFINED;</pstext></ps></ps_section>
         let bad1 = dir.join("a.xml");
         let bad2 = dir.join("b.xml");
         std::fs::write(&bad1, SAMPLE.replacen("<c>(0)</c>", "<c>Q</c>", 1)).expect("write");
-        std::fs::write(&bad2, "<instructionsection id=\"X\" type=\"instruction\"><classes>").expect("write");
+        std::fs::write(
+            &bad2,
+            "<instructionsection id=\"X\" type=\"instruction\"><classes>",
+        )
+        .expect("write");
         let errors = load(&dir).expect_err("two bad files").0;
         std::fs::remove_dir_all(&dir).ok();
         let files: Vec<&str> = errors.iter().map(|e| e.file.as_str()).collect();
         assert_eq!(files, ["a.xml", "b.xml"], "{errors:?}");
         let missing = load(Path::new("/nonexistent/arm-xml")).expect_err("missing dir");
-        assert!(missing.to_string().contains("ARMATURE_SPEC_DIR"), "{missing}");
+        assert!(
+            missing.to_string().contains("ARMATURE_SPEC_DIR"),
+            "{missing}"
+        );
     }
 
     #[test]
     fn whole_release_loads() {
         let dir = spec_dir();
-        assert!(dir.is_dir(), "the A64 ISA XML is missing at {} (set ARMATURE_SPEC_DIR)", dir.display());
+        assert!(
+            dir.is_dir(),
+            "the A64 ISA XML is missing at {} (set ARMATURE_SPEC_DIR)",
+            dir.display()
+        );
         let spec = load(&dir).unwrap_or_else(|e| panic!("{e}"));
-        let insns = spec.encodings.iter().filter(|e| e.kind == SectionKind::Instruction).count();
+        let insns = spec
+            .encodings
+            .iter()
+            .filter(|e| e.kind == SectionKind::Instruction)
+            .count();
         assert!(insns > 3500, "{insns} instruction encodings");
-        let add = spec.encoding("ADD_64_addsub_imm").expect("ADD_64_addsub_imm");
-        assert_eq!((add.pattern.mask, add.pattern.value), (0xff80_0000, 0x9100_0000));
+        let add = spec
+            .encoding("ADD_64_addsub_imm")
+            .expect("ADD_64_addsub_imm");
+        assert_eq!(
+            (add.pattern.mask, add.pattern.value),
+            (0xff80_0000, 0x9100_0000)
+        );
         assert_eq!(add.file, "add_addsub_imm.xml");
         let sve = spec.encoding("add_z_p_zz_").expect("add_z_p_zz_");
         assert_eq!(sve.feature, "FEAT_SVE");
         let alias = spec.encoding("MOV_ADD_64_addsub_imm").expect("alias");
-        assert_eq!(alias.alias_of.as_ref().map(|a| a.encoding.as_str()), Some("ADD_64_addsub_imm"));
+        assert_eq!(
+            alias.alias_of.as_ref().map(|a| a.encoding.as_str()),
+            Some("ADD_64_addsub_imm")
+        );
         for e in &spec.encodings {
             if let Some(of) = &e.alias_of {
-                assert!(spec.encoding(&of.encoding).is_some(), "{} stands for {}", e.id, of.encoding);
+                assert!(
+                    spec.encoding(&of.encoding).is_some(),
+                    "{} stands for {}",
+                    e.id,
+                    of.encoding
+                );
             }
         }
     }

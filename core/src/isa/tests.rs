@@ -60,14 +60,27 @@ fn metadata_is_consistent() {
         assert_eq!(e.id as usize, i, "{} is out of place", e.name);
         assert_eq!(EncodingId::from_name(e.name), Some(e.id));
         assert_eq!(e.value & !e.mask, 0, "{}: value outside mask", e.name);
-        let covered = e
-            .fields
-            .iter()
-            .flat_map(|f| f.parts)
-            .fold(0u64, |acc, &(hi, w)| {
-                acc | ((((1u64 << w) - 1) << (u32::from(hi) + 1 - u32::from(w))) as u64)
-            });
-        assert_eq!(covered & !(u64::from(e.mask) | 0xffff_ffff), 0);
+        // Fields lie inside the word and never overlap one another.
+        let mut covered = 0u64;
+        for f in e.fields {
+            for &(hi, w) in f.parts {
+                assert!(
+                    w >= 1 && hi < 32 && u32::from(w) <= u32::from(hi) + 1,
+                    "{}: {}",
+                    e.name,
+                    f.name
+                );
+                let bits = ((1u64 << w) - 1) << (u32::from(hi) + 1 - u32::from(w));
+                assert_eq!(
+                    covered & bits,
+                    0,
+                    "{}: field {} overlaps another",
+                    e.name,
+                    f.name
+                );
+                covered |= bits;
+            }
+        }
         assert!(e.section().file.ends_with(".xml"), "{}", e.name);
     }
     assert!(ENCODINGS.len() > 3000, "only {} encodings", ENCODINGS.len());
