@@ -85,7 +85,9 @@ pub const HAVE_FEATURES: &[(&str, &str)] = &[
 /// The largest leaf the tree builder accepts without trying to split further.
 const LEAF_MAX: usize = 3;
 /// The widest run of bits one `match` switches on.
-const SWITCH_MAX_BITS: u32 = 8;
+const SPLIT_MAX_BITS: u32 = 8;
+/// How many times over a split may copy its candidates into arms (code size bound).
+const DUPLICATION: usize = 3;
 
 #[derive(Template)]
 #[template(path = "decoder.rs.txt", escape = "none")]
@@ -134,6 +136,9 @@ struct Tree<'a> {
     nodes: usize,
     leaves: usize,
     max_leaf: usize,
+    /// Expected `match` nodes and leaf pattern tests per uniformly random word.
+    expected_switches: f64,
+    expected_tests: f64,
 }
 
 impl Tree<'_> {
@@ -142,51 +147,61 @@ impl Tree<'_> {
     }
 
     /// Emits the subtree deciding among `cands`, whose bits in `known` are already decided.
-    fn build(&mut self, cands: &[usize], known: u32) -> String {
+    fn build(&mut self, cands: &[usize], known: u32, p: f64) -> String {
         if cands.len() > LEAF_MAX {
-            let common = cands
-                .iter()
-                .fold(!known, |acc, &i| acc & self.pattern(i).mask);
-            if common != 0 {
-                let (lo, width) = longest_run(common, SWITCH_MAX_BITS);
-                return self.switch(cands, known, lo, width);
-            }
-            if let Some(bit) = self.best_bit(cands, known) {
-                return self.switch(cands, known, bit, 1);
+            if let Some((lo, width)) = self.best_run(cands, known) {
+                return self.switch(cands, known, lo, width, p);
             }
         }
-        self.leaf(cands)
+        self.leaf(cands, p)
     }
 
-    /// The undecided bit that most candidates fix, if splitting on it shrinks both sides.
-    fn best_bit(&self, cands: &[usize], known: u32) -> Option<u32> {
-        let mut best: Option<(usize, u32)> = None;
-        for bit in 0..32 {
-            if known & (1 << bit) != 0 {
-                continue;
-            }
-            let (mut zeros, mut ones) = (0, 0);
-            for &i in cands {
-                let p = self.pattern(i);
-                if p.mask & (1 << bit) != 0 {
-                    if p.value & (1 << bit) != 0 {
-                        ones += 1;
-                    } else {
-                        zeros += 1;
+    /// The run of undecided bits whose switch leaves the fewest candidates per arm on
+    /// average, duplicating candidates that leave some of its bits free into every arm they
+    /// allow. One multi-way `match` costs one indirect branch where single-bit splits cost one
+    /// conditional branch per bit, which random words mispredict half the time.
+    fn best_run(&self, cands: &[usize], known: u32) -> Option<(u32, u32)> {
+        let n = cands.len();
+        let mut best: Option<(f64, u32, u32)> = None;
+        for width in 1..=SPLIT_MAX_BITS {
+            let values = 1usize << width;
+            for lo in 0..=(32 - width) {
+                let run = (((1u64 << width) - 1) as u32) << lo;
+                if known & run != 0 {
+                    continue;
+                }
+                let mut arms = vec![0usize; values];
+                for &i in cands {
+                    let p = self.pattern(i);
+                    let (m, v) = ((p.mask & run) >> lo, (p.value & run) >> lo);
+                    for (k, arm) in arms.iter_mut().enumerate() {
+                        if k as u32 & m == v {
+                            *arm += 1;
+                        }
                     }
                 }
-            }
-            let free = cands.len() - zeros - ones;
-            let worst = free + zeros.max(ones);
-            if worst < cands.len() && best.is_none_or(|(w, _)| worst < w) {
-                best = Some((worst, bit));
+                let total: usize = arms.iter().sum();
+                let largest = arms.iter().copied().max().unwrap_or(0);
+                if largest >= n || total > n * DUPLICATION + values {
+                    continue;
+                }
+                // Estimated switches per random word: this one, then about one per five bits of
+                // what an arm leaves to decide.
+                let rest: f64 =
+                    arms.iter().map(|&a| (a as f64 + 1.0).log2()).sum::<f64>() / values as f64;
+                let score = 1.0 + rest / 5.0;
+                if best.is_none_or(|(b, _, _)| score < b - 1e-9) {
+                    best = Some((score, lo, width));
+                }
             }
         }
-        best.map(|(_, bit)| bit)
+        best.map(|(_, lo, width)| (lo, width))
     }
 
-    fn switch(&mut self, cands: &[usize], known: u32, lo: u32, width: u32) -> String {
+    fn switch(&mut self, cands: &[usize], known: u32, lo: u32, width: u32, p: f64) -> String {
         self.nodes += 1;
+        self.expected_switches += p;
+        let child = p / f64::from(1u32 << width);
         let field_mask = ((1u64 << width) - 1) as u32;
         let run = field_mask << lo;
         let mut arms: BTreeMap<String, Vec<u32>> = BTreeMap::new();
@@ -202,7 +217,7 @@ impl Tree<'_> {
             let code = if sub.is_empty() {
                 "Decoded::Unallocated".to_string()
             } else {
-                self.build(&sub, known | run)
+                self.build(&sub, known | run, child)
             };
             arms.entry(code).or_default().push(v);
         }
@@ -233,8 +248,9 @@ impl Tree<'_> {
         out
     }
 
-    fn leaf(&mut self, cands: &[usize]) -> String {
+    fn leaf(&mut self, cands: &[usize], p: f64) -> String {
         self.leaves += 1;
+        self.expected_tests += p * cands.len() as f64;
         self.max_leaf = self.max_leaf.max(cands.len());
         let mut order = cands.to_vec();
         order.sort_by_key(|&i| (std::cmp::Reverse(self.pattern(i).specificity()), i));
@@ -250,33 +266,6 @@ impl Tree<'_> {
         }
         out.push_str("Decoded::Unallocated\n}");
         out
-    }
-}
-
-/// The longest run of consecutive set bits in `mask`, at most `max` wide: (low bit, width).
-fn longest_run(mask: u32, max: u32) -> (u32, u32) {
-    let mut best = (0, 0);
-    let mut bit = 0;
-    while bit < 32 {
-        if mask & (1 << bit) == 0 {
-            bit += 1;
-            continue;
-        }
-        let start = bit;
-        while bit < 32 && mask & (1 << bit) != 0 {
-            bit += 1;
-        }
-        let width = bit - start;
-        if width > best.1 {
-            best = (start, width);
-        }
-    }
-    // Prefer the top of a run: the major opcode bits of A64 sit high in the word.
-    let (start, width) = best;
-    if width > max {
-        (start + width - max, max)
-    } else {
-        (start, width)
     }
 }
 
@@ -366,9 +355,11 @@ pub fn generate(model: &Model<'_>) -> Result<String, Error> {
         nodes: 0,
         leaves: 0,
         max_leaf: 0,
+        expected_switches: 0.0,
+        expected_tests: 0.0,
     };
     let all: Vec<usize> = (0..model.insns.len()).collect();
-    let code = tree.build(&all, 0);
+    let code = tree.build(&all, 0, 1.0);
     let checks = model
         .insns
         .iter()
@@ -381,11 +372,13 @@ pub fn generate(model: &Model<'_>) -> Result<String, Error> {
         })
         .collect::<Result<Vec<_>, Error>>()?;
     let stats = format!(
-        "{} encodings, {} switch nodes, {} leaves, largest leaf {}",
+        "{} encodings, {} switch nodes, {} leaves, largest leaf {}; per random word {:.2} switches and {:.2} pattern tests",
         model.insns.len(),
         tree.nodes,
         tree.leaves,
-        tree.max_leaf
+        tree.max_leaf,
+        tree.expected_switches,
+        tree.expected_tests
     );
     DecoderRs {
         stats,
