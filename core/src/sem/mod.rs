@@ -1,0 +1,163 @@
+//! The semantics interface: how an instruction's meaning is written, once, for every backend.
+//!
+//! A semantics function is generic over [`Sem`]: it reads registers, combines values with the
+//! operations of one op table ([`BinOp`], [`UnOp`]), touches memory and redirects control, all
+//! through the trait. The interpreter ([`crate::interp::Interp`]) implements `Sem` over `u64`
+//! values and executes at once; a JIT implements it over IR values and emits code. Adding an op
+//! to the table does not compile until every backend handles it (Dynarmic's `opcodes.inc` idea).
+//!
+//! Extensions register their functions in a [`SemTable`] per backend, keyed by encoding id;
+//! core never depends on them.
+
+pub mod ops;
+
+use crate::isa::EncodingId;
+use crate::mem::Fault;
+
+/// Why an instruction did not complete as straight-line code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// A guest memory access failed (SIGSEGV in user mode).
+    Fault(Fault),
+    /// `SVC #imm`: the run loop performs the system call, then continues after the instruction.
+    Syscall(u16),
+    /// `BRK #imm` (SIGTRAP).
+    Breakpoint(u16),
+    /// The instruction is UNDEFINED here (SIGILL).
+    Undefined,
+    /// The encoding has no semantics yet (SIGILL, logged with the encoding id).
+    NotImplemented(EncodingId),
+}
+
+impl From<Fault> for Stop {
+    fn from(f: Fault) -> Self {
+        Stop::Fault(f)
+    }
+}
+
+/// Two-operand operations on 64-bit values. Comparisons give 1 or 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    And,
+    Or,
+    Xor,
+    /// Shifts and rotates take the amount modulo 64.
+    Shl,
+    Lsr,
+    Asr,
+    Ror,
+    Mul,
+    /// The high 64 bits of the 128-bit unsigned / signed product.
+    UMulH,
+    SMulH,
+    /// Division by zero gives 0, as Arm's UDIV/SDIV do; `i64::MIN / -1` gives `i64::MIN`.
+    UDiv,
+    SDiv,
+    Eq,
+    Ne,
+    Ult,
+    Ule,
+    Slt,
+    Sle,
+}
+
+/// One-operand operations on 64-bit values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Not,
+    Neg,
+    /// Count leading zeros of the 64-bit value.
+    Clz,
+    /// Reverse the bits of the 64-bit value.
+    Rbit,
+    /// Reverse the bytes of the 64-bit value.
+    Rev,
+    /// Sign-extend from 8, 16 or 32 bits.
+    Sext8,
+    Sext16,
+    Sext32,
+    /// Keep the low 8, 16 or 32 bits.
+    Zext8,
+    Zext16,
+    Zext32,
+}
+
+/// System registers EL0 code reads and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SysReg {
+    TpidrEl0,
+    Fpcr,
+    Fpsr,
+}
+
+/// The operations semantics are written with. `V` is a 64-bit value of the backend.
+pub trait Sem {
+    type V: Copy;
+
+    fn imm(&mut self, v: u64) -> Self::V;
+    /// X[n]; n = 31 reads zero (XZR).
+    fn x(&mut self, n: u32) -> Self::V;
+    /// X[n] = v; n = 31 discards the value.
+    fn set_x(&mut self, n: u32, v: Self::V);
+    fn sp(&mut self) -> Self::V;
+    fn set_sp(&mut self, v: Self::V);
+    /// The address of the current instruction.
+    fn pc(&mut self) -> Self::V;
+    /// PSTATE.NZCV in bits 31..28.
+    fn nzcv(&mut self) -> Self::V;
+    fn set_nzcv(&mut self, v: Self::V);
+    fn sysreg(&mut self, r: SysReg) -> Self::V;
+    fn set_sysreg(&mut self, r: SysReg, v: Self::V);
+
+    fn bin(&mut self, op: BinOp, a: Self::V, b: Self::V) -> Self::V;
+    fn un(&mut self, op: UnOp, a: Self::V) -> Self::V;
+    /// `c != 0 ? a : b`.
+    fn select(&mut self, c: Self::V, a: Self::V, b: Self::V) -> Self::V;
+
+    /// Continues at `target` after this instruction.
+    fn branch(&mut self, target: Self::V);
+    /// Continues at `target` when `c != 0`, else after this instruction.
+    fn branch_if(&mut self, c: Self::V, target: Self::V);
+
+    /// Reads `size` (1, 2, 4, 8) bytes, zero-extended; top-byte-ignore applies.
+    fn load(&mut self, addr: Self::V, size: u8) -> Result<Self::V, Stop>;
+    /// Writes the low `size` bytes of `v`.
+    fn store(&mut self, addr: Self::V, size: u8, v: Self::V) -> Result<(), Stop>;
+}
+
+/// The semantics function of one encoding for backend `S`: it gets the instruction word.
+pub type SemFn<S> = fn(&mut S, u32) -> Result<(), Stop>;
+
+/// Semantics functions by encoding id, as the extensions register them.
+pub struct SemTable<S> {
+    fns: Vec<Option<SemFn<S>>>,
+}
+
+impl<S> Default for SemTable<S> {
+    fn default() -> Self {
+        SemTable {
+            fns: vec![None; crate::isa::ENCODINGS.len()],
+        }
+    }
+}
+
+impl<S> SemTable<S> {
+    /// Registers `f` as the semantics of `id`, replacing an earlier one.
+    pub fn set(&mut self, id: EncodingId, f: SemFn<S>) {
+        self.fns[id as usize] = Some(f);
+    }
+
+    pub fn get(&self, id: EncodingId) -> Option<SemFn<S>> {
+        self.fns[id as usize]
+    }
+
+    /// The encodings that have semantics.
+    pub fn implemented(&self) -> impl Iterator<Item = EncodingId> + '_ {
+        crate::isa::EncodingId::ALL
+            .iter()
+            .copied()
+            .filter(|&id| self.fns[id as usize].is_some())
+    }
+}
