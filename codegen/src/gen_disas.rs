@@ -34,12 +34,14 @@ struct DisasRs {
 
 struct FormRow {
     name: String,
+    file: String,
     template: String,
     ops: String,
 }
 
 struct AliasRow {
     name: String,
+    file: String,
     template: String,
     insn: String,
     mask: String,
@@ -1033,6 +1035,7 @@ pub fn generate(model: &Model<'_>) -> Result<String, Error> {
         let ops = b.nodes(&parse_template(&e.template));
         insns.push(FormRow {
             name: e.id.clone(),
+            file: e.file.clone(),
             template: template_text(&e.template),
             ops,
         });
@@ -1144,6 +1147,7 @@ pub fn generate(model: &Model<'_>) -> Result<String, Error> {
         let p = a.pattern;
         aliases.push(AliasRow {
             name: a.id.clone(),
+            file: a.file.clone(),
             template: template_text(&a.template),
             insn: insn.id.clone(),
             mask: format!("{:#010x}", p.mask),
