@@ -145,7 +145,29 @@ impl Sem for Interp {
     fn store(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
         Ok(self.mem.write_u64(tbi(addr), usize::from(size), v)?)
     }
+
+    fn load_exclusive(&mut self, addr: u64, size: u8) -> Result<u64, Stop> {
+        let v = self.load(addr, size)?;
+        self.cpu.exclusive = Some((tbi(addr), size));
+        Ok(v)
+    }
+
+    fn store_exclusive(&mut self, addr: u64, size: u8, v: u64) -> Result<u64, Stop> {
+        if self.cpu.exclusive.take() != Some((tbi(addr), size)) {
+            return Ok(1);
+        }
+        self.store(addr, size, v)?;
+        Ok(0)
+    }
+
+    fn clear_exclusive(&mut self) {
+        self.cpu.exclusive = None;
+    }
 }
+
+/// `HINT #imm`: `1101 0101 0000 0011 0010 xxxx xxx1 1111`.
+const HINT_MASK: u32 = 0xffff_f01f;
+const HINT_VALUE: u32 = 0xd503_201f;
 
 impl Interp {
     /// Fetches, decodes and executes one instruction at `cpu.pc`, advancing the PC. On a stop
@@ -155,6 +177,12 @@ impl Interp {
         let word = self.mem.fetch(self.cpu.pc)?;
         let id = match decode(word, features) {
             Decoded::Insn(id) => id,
+            // The hint space executes as NOP where a hint's feature is absent (BTI, PACIASP
+            // and friends run on older cores): Arm's HINT "for allocation to other hints".
+            Decoded::FeatureDisabled { .. } if word & HINT_MASK == HINT_VALUE => {
+                self.cpu.pc = self.cpu.pc.wrapping_add(4);
+                return Ok(());
+            }
             Decoded::Unallocated | Decoded::Undefined { .. } | Decoded::FeatureDisabled { .. } => {
                 return Err(Stop::Undefined)
             }
@@ -164,5 +192,55 @@ impl Interp {
         f(self, word)?;
         self.cpu.pc = self.next_pc.take().unwrap_or(self.cpu.pc.wrapping_add(4));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::{Perms, PAGE_SIZE};
+
+    /// Runs one `word` at 0x1000 with no semantics registered; gives the stop and the next PC.
+    fn check(word: u32, features: FeatureSet, expect: Result<(), Stop>, next_pc: u64) {
+        let mut m = Interp::default();
+        m.mem.map(0x1000, PAGE_SIZE, Perms::RX);
+        m.mem.poke(0x1000, &word.to_le_bytes()).expect("mapped");
+        m.cpu.pc = 0x1000;
+        assert_eq!(
+            m.step(&SemTable::default(), &features),
+            expect,
+            "{word:#010x}"
+        );
+        assert_eq!(m.cpu.pc, next_pc, "{word:#010x}");
+    }
+
+    #[test]
+    fn stops_and_hint_fallback() {
+        let base = FeatureSet::base();
+        // PACIASP and BTI c run as NOPs on a core without FEAT_PAuth / FEAT_BTI.
+        check(0xd503_233f, base, Ok(()), 0x1004);
+        check(0xd503_245f, base, Ok(()), 0x1004);
+        // With the features, they are instructions whose semantics are not registered here.
+        let paciasp = crate::isa::EncodingId::from_name("PACIASP_HI_hints").expect("PACIASP");
+        check(
+            0xd503_233f,
+            FeatureSet::all(),
+            Err(Stop::NotImplemented(paciasp)),
+            0x1000,
+        );
+        // Unallocated and feature-disabled non-hint words are UNDEFINED.
+        check(0xffff_ffff, FeatureSet::all(), Err(Stop::Undefined), 0x1000);
+        check(0x0480_1000, base, Err(Stop::Undefined), 0x1000);
+    }
+
+    #[test]
+    fn fetch_faults_name_the_address() {
+        let mut m = Interp::default();
+        m.cpu.pc = 0x4000;
+        let got = m.step(&SemTable::default(), &FeatureSet::all());
+        assert!(
+            matches!(got, Err(Stop::Fault(f)) if f.addr == 0x4000),
+            "{got:?}"
+        );
     }
 }

@@ -1,5 +1,13 @@
 //! Hand-written instruction semantics, one folder per architecture extension.
 //!
-//! The semantics interface and the first extension (base A64) arrive with the execution core;
-//! this crate implements the traits that `armature-core` generates from the XML
-//! (`armature_core::isa::semantics`), and core never depends on it.
+//! Each extension registers its semantics functions, written once over
+//! [`armature_core::sem::Sem`], in a [`SemTable`]; core never depends on this crate.
+
+use armature_core::sem::{Sem, SemTable};
+
+pub mod base;
+
+/// Registers the semantics of every extension in `t`.
+pub fn register_all<S: Sem>(t: &mut SemTable<S>) {
+    base::register(t);
+}

@@ -125,6 +125,16 @@ pub trait Sem {
     fn load(&mut self, addr: Self::V, size: u8) -> Result<Self::V, Stop>;
     /// Writes the low `size` bytes of `v`.
     fn store(&mut self, addr: Self::V, size: u8, v: Self::V) -> Result<(), Stop>;
+
+    /// A load that also marks `[addr, addr + size)` in the local exclusive monitor
+    /// (`AArch64.SetExclusiveMonitors`).
+    fn load_exclusive(&mut self, addr: Self::V, size: u8) -> Result<Self::V, Stop>;
+    /// Writes the low `size` bytes of `v` only when the monitor holds `addr` and `size`
+    /// (`AArch64.ExclusiveMonitorsPass`), then clears the monitor. Gives the status: 0 when
+    /// the store happened, 1 when it did not.
+    fn store_exclusive(&mut self, addr: Self::V, size: u8, v: Self::V) -> Result<Self::V, Stop>;
+    /// Clears the local exclusive monitor (`ClearExclusiveLocal`, CLREX).
+    fn clear_exclusive(&mut self);
 }
 
 /// The semantics function of one encoding for backend `S`: it gets the instruction word.

@@ -1,0 +1,220 @@
+//! Data processing (immediate): add/subtract, logical, move wide, bitfield, extract and
+//! PC-relative addressing.
+
+use armature_core::isa::fields;
+use armature_core::isa::pseudo::DecodeBitMasks;
+use armature_core::isa::EncodingId as E;
+use armature_core::sem::ops::{add_with_carry, logical_flags, width};
+use armature_core::sem::{BinOp, Sem, SemTable, Stop};
+
+use super::{datasize, ror_imm, set_x_or_sp, sign_extend, x_or_sp};
+
+pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
+    for id in [
+        E::ADD_32_addsub_imm,
+        E::ADD_64_addsub_imm,
+        E::ADDS_32S_addsub_imm,
+        E::ADDS_64S_addsub_imm,
+        E::SUB_32_addsub_imm,
+        E::SUB_64_addsub_imm,
+        E::SUBS_32S_addsub_imm,
+        E::SUBS_64S_addsub_imm,
+    ] {
+        t.set(id, add_sub_imm::<S>);
+    }
+    for id in [
+        E::AND_32_log_imm,
+        E::AND_64_log_imm,
+        E::ORR_32_log_imm,
+        E::ORR_64_log_imm,
+        E::EOR_32_log_imm,
+        E::EOR_64_log_imm,
+        E::ANDS_32S_log_imm,
+        E::ANDS_64S_log_imm,
+    ] {
+        t.set(id, logical_imm::<S>);
+    }
+    for id in [
+        E::MOVN_32_movewide,
+        E::MOVN_64_movewide,
+        E::MOVZ_32_movewide,
+        E::MOVZ_64_movewide,
+        E::MOVK_32_movewide,
+        E::MOVK_64_movewide,
+    ] {
+        t.set(id, move_wide::<S>);
+    }
+    for id in [
+        E::SBFM_32M_bitfield,
+        E::SBFM_64M_bitfield,
+        E::BFM_32M_bitfield,
+        E::BFM_64M_bitfield,
+        E::UBFM_32M_bitfield,
+        E::UBFM_64M_bitfield,
+    ] {
+        t.set(id, bitfield::<S>);
+    }
+    t.set(E::EXTR_32_extract, extract::<S>);
+    t.set(E::EXTR_64_extract, extract::<S>);
+    t.set(E::ADR_only_pcreladdr, pc_rel_addr::<S>);
+    t.set(E::ADRP_only_pcreladdr, pc_rel_addr::<S>);
+}
+
+/// ADD, ADDS, SUB, SUBS (immediate): `AddWithCarry(X[n] or SP, imm or NOT(imm), op)`.
+pub fn add_sub_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::ADD_64_addsub_imm::from_word(word);
+    let bits = datasize(f.sf);
+    let imm = u64::from(f.imm12) << (12 * f.sh);
+    let operand1 = x_or_sp(s, f.Rn);
+    let (operand2, carry_in) = if f.op == 1 { (!imm, 1) } else { (imm, 0) };
+    let operand2 = s.imm(operand2);
+    let carry_in = s.imm(carry_in);
+    let (result, nzcv) = add_with_carry(s, operand1, operand2, carry_in, bits);
+    if f.S == 1 {
+        s.set_nzcv(nzcv);
+        s.set_x(f.Rd, result);
+    } else {
+        set_x_or_sp(s, f.Rd, result);
+    }
+    Ok(())
+}
+
+/// AND, ORR, EOR, ANDS (immediate), with the mask from `DecodeBitMasks(N, imms, immr, TRUE)`.
+pub fn logical_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::AND_64_log_imm::from_word(word);
+    let bits = datasize(f.sf);
+    if bits == 32 && f.N == 1 {
+        return Err(Stop::Undefined);
+    }
+    let (wmask, _) = DecodeBitMasks(f.N.into(), f.imms.into(), f.immr.into(), true, bits)
+        .ok_or(Stop::Undefined)?;
+    let operand1 = s.x(f.Rn);
+    let imm = s.imm(wmask);
+    let op = match f.opc {
+        0 | 3 => BinOp::And,
+        1 => BinOp::Or,
+        _ => BinOp::Xor,
+    };
+    let result = s.bin(op, operand1, imm);
+    let result = width(s, result, bits);
+    if f.opc == 3 {
+        let nzcv = logical_flags(s, result, bits);
+        s.set_nzcv(nzcv);
+        s.set_x(f.Rd, result);
+    } else {
+        set_x_or_sp(s, f.Rd, result);
+    }
+    Ok(())
+}
+
+/// MOVN, MOVZ, MOVK: `imm16` at bit `hw * 16`, inverted (MOVN) or merged into `X[d]` (MOVK).
+pub fn move_wide<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::MOVZ_64_movewide::from_word(word);
+    let bits = datasize(f.sf);
+    if f.opc == 1 || (bits == 32 && f.hw >= 2) {
+        return Err(Stop::Undefined);
+    }
+    let pos = 16 * f.hw;
+    let imm = u64::from(f.imm16) << pos;
+    let mask = if bits == 32 { 0xffff_ffff } else { u64::MAX };
+    let result = match f.opc {
+        0 => s.imm(!imm & mask),
+        2 => s.imm(imm),
+        _ => {
+            let old = s.x(f.Rd);
+            let keep = s.imm(!(0xffff << pos));
+            let old = s.bin(BinOp::And, old, keep);
+            let imm = s.imm(imm);
+            let r = s.bin(BinOp::Or, old, imm);
+            width(s, r, bits)
+        }
+    };
+    s.set_x(f.Rd, result);
+    Ok(())
+}
+
+/// SBFM, BFM, UBFM, with `(wmask, tmask) = DecodeBitMasks(N, imms, immr, FALSE)`.
+pub fn bitfield<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::UBFM_64M_bitfield::from_word(word);
+    let bits = datasize(f.sf);
+    if f.opc == 3 || f.N != f.sf || (bits == 32 && (f.immr >= 32 || f.imms >= 32)) {
+        return Err(Stop::Undefined);
+    }
+    // SBFM: inzero, extend; BFM: neither; UBFM: inzero.
+    let (inzero, extend) = match f.opc {
+        0 => (true, true),
+        1 => (false, false),
+        _ => (true, false),
+    };
+    let (wmask, tmask) = DecodeBitMasks(f.N.into(), f.imms.into(), f.immr.into(), false, bits)
+        .ok_or(Stop::Undefined)?;
+    let dst = if inzero { s.imm(0) } else { s.x(f.Rd) };
+    let src = s.x(f.Rn);
+    // bot = (dst AND NOT(wmask)) OR (ROR(src, R) AND wmask).
+    let not_wmask = s.imm(!wmask);
+    let wmask = s.imm(wmask);
+    let dst_kept = s.bin(BinOp::And, dst, not_wmask);
+    let rotated = ror_imm(s, src, f.immr, bits);
+    let rotated = s.bin(BinOp::And, rotated, wmask);
+    let bot = s.bin(BinOp::Or, dst_kept, rotated);
+    // top = if extend then Replicate(src<S>) else dst.
+    let top = if extend {
+        let up = s.imm(u64::from(63 - f.imms));
+        let down = s.imm(63);
+        let t = s.bin(BinOp::Shl, src, up);
+        s.bin(BinOp::Asr, t, down)
+    } else {
+        dst
+    };
+    // X[d] = (top AND NOT(tmask)) OR (bot AND tmask).
+    let not_tmask = s.imm(!tmask);
+    let tmask = s.imm(tmask);
+    let top = s.bin(BinOp::And, top, not_tmask);
+    let bot = s.bin(BinOp::And, bot, tmask);
+    let result = s.bin(BinOp::Or, top, bot);
+    let result = width(s, result, bits);
+    s.set_x(f.Rd, result);
+    Ok(())
+}
+
+/// EXTR: `(X[n]:X[m])<lsb+datasize-1:lsb>` with `lsb = imms`.
+pub fn extract<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::EXTR_64_extract::from_word(word);
+    let bits = datasize(f.sf);
+    if f.N != f.sf || (bits == 32 && f.imms >= 32) {
+        return Err(Stop::Undefined);
+    }
+    let lsb = f.imms;
+    let m = s.x(f.Rm);
+    let m = width(s, m, bits);
+    let result = if lsb == 0 {
+        m
+    } else {
+        let n = s.x(f.Rn);
+        let lo_sh = s.imm(u64::from(lsb));
+        let hi_sh = s.imm(u64::from(bits - lsb));
+        let lo = s.bin(BinOp::Lsr, m, lo_sh);
+        let hi = s.bin(BinOp::Shl, n, hi_sh);
+        let r = s.bin(BinOp::Or, lo, hi);
+        width(s, r, bits)
+    };
+    s.set_x(f.Rd, result);
+    Ok(())
+}
+
+/// ADR (`PC + imm`) and ADRP (`PC<63:12>:Zeros(12) + imm:Zeros(12)`).
+pub fn pc_rel_addr<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::ADR_only_pcreladdr::from_word(word);
+    let imm = u64::from((f.immhi << 2) | f.immlo);
+    let pc = s.pc();
+    let (base, imm) = if f.op == 1 {
+        let page = s.imm(!0xfff);
+        (s.bin(BinOp::And, pc, page), sign_extend(imm << 12, 33))
+    } else {
+        (pc, sign_extend(imm, 21))
+    };
+    let imm = s.imm(imm);
+    let result = s.bin(BinOp::Add, base, imm);
+    s.set_x(f.Rd, result);
+    Ok(())
+}
