@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Reference tools: llvm-mc-19 for the disassembler cross-check.
+# Reference tools: llvm-mc-19 for the disassembler cross-check, qemu-aarch64 for runs.
 need=()
 command -v llvm-mc-19 >/dev/null 2>&1 || need+=(llvm-19)
+command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd_decode;
 mod cmd_disas;
+mod cmd_run;
 mod cmd_stats;
 
 /// AArch64 architecture-extension research platform.
@@ -37,6 +38,8 @@ enum Command {
         #[arg(long, value_name = "FEAT")]
         without: Vec<String>,
     },
+    /// Run a static aarch64 Linux program: armature run [--strace] -- PROG ARGS...
+    Run(cmd_run::RunArgs),
     /// Facts about the A64 ISA XML the build was generated from.
     Spec {
         #[command(subcommand)]
@@ -71,6 +74,10 @@ fn main() -> ExitCode {
             "disas needs an ELF file, or --words to read hex words"
         )),
         Command::Decode { word, without } => cmd_decode::run(&word, &without, &mut out),
+        Command::Run(args) => match cmd_run::run(args) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
         Command::Spec {
             command: SpecCommand::Stats { json },
         } => cmd_stats::run(json, &mut out),

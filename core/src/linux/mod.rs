@@ -1,0 +1,208 @@
+//! Linux user mode: load a static aarch64 program, run it on the interpreter and perform its
+//! system calls on the host, like qemu-linux-user.
+
+pub mod elf;
+pub mod stack;
+pub mod syscall;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::interp::Interp;
+use crate::isa::{EncodingId, FeatureSet};
+use crate::sem::{SemTable, Stop};
+
+pub use elf::LoadError;
+
+/// Where anonymous and file mappings go when the program gives no address.
+pub const MMAP_BASE: u64 = 0x40_0000_0000;
+
+/// How a guest program ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// `exit` or `exit_group` with this status (0-255).
+    Exited(u8),
+    /// A signal the program did not handle.
+    Signaled {
+        signal: i32,
+        /// The faulting data address for SIGSEGV.
+        fault_addr: Option<u64>,
+        /// The address of the instruction that raised it.
+        pc: u64,
+        /// A one-line explanation for the log.
+        reason: String,
+    },
+}
+
+pub const SIGILL: i32 = 4;
+pub const SIGTRAP: i32 = 5;
+pub const SIGSEGV: i32 = 11;
+
+/// The name Linux's `strsignal` gives a signal, as qemu prints it.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        4 => "Illegal instruction",
+        5 => "Trace/breakpoint trap",
+        6 => "Aborted",
+        7 => "Bus error",
+        8 => "Floating point exception",
+        9 => "Killed",
+        11 => "Segmentation fault",
+        13 => "Broken pipe",
+        _ => "Unknown signal",
+    }
+}
+
+/// A guest process: a machine, its program break and mappings, and the signal state it set.
+pub struct Process {
+    pub machine: Interp,
+    /// The features the decoder enables.
+    pub features: FeatureSet,
+    /// Print each system call to stderr, like `qemu-aarch64 -strace`.
+    pub strace: bool,
+    /// The program path as given, and as an absolute path (for `/proc/self/exe`).
+    pub exe: PathBuf,
+    pub exe_abs: PathBuf,
+    /// The start of the heap and the current program break.
+    pub brk_start: u64,
+    pub brk: u64,
+    /// The recorded `rt_sigaction` of each signal (handler, flags, restorer, mask).
+    pub sigactions: HashMap<u64, [u64; 4]>,
+    pub sigmask: u64,
+    pub clear_child_tid: u64,
+    /// System call numbers already reported as unsupported.
+    warned: BTreeSet<u64>,
+    pid: u32,
+}
+
+impl Process {
+    /// Loads the static aarch64 program at `path` with `args` (`args[0]` is the program name the
+    /// guest sees) and `env`. `features` are enabled in the decoder and reported in AT_HWCAP.
+    pub fn load(
+        path: &Path,
+        args: &[String],
+        env: &[String],
+        features: FeatureSet,
+    ) -> Result<Process, LoadError> {
+        let data = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut machine = Interp::default();
+        let info = elf::load(&data, &mut machine.mem)?;
+        let mut random = [0u8; 16];
+        syscall::host_random(&mut random);
+        // SAFETY: these calls only return the process's ids.
+        let ids = unsafe {
+            stack::Ids {
+                uid: u64::from(libc::getuid()),
+                euid: u64::from(libc::geteuid()),
+                gid: u64::from(libc::getgid()),
+                egid: u64::from(libc::getegid()),
+            }
+        };
+        let params = stack::StackParams {
+            load: &info,
+            execfn: &path.to_string_lossy(),
+            random,
+            hwcap: stack::hwcaps(&features),
+            ids,
+        };
+        let st = stack::build(&mut machine.mem, args, env, &params).map_err(|_| {
+            LoadError::Malformed("the arguments and environment do not fit on the stack".into())
+        })?;
+        machine.cpu.sp = st.sp;
+        machine.cpu.pc = info.entry;
+        let exe_abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        Ok(Process {
+            machine,
+            features,
+            strace: false,
+            exe: path.to_path_buf(),
+            exe_abs,
+            brk_start: info.brk,
+            brk: info.brk,
+            sigactions: HashMap::new(),
+            sigmask: 0,
+            clear_child_tid: 0,
+            warned: BTreeSet::new(),
+            pid: std::process::id(),
+        })
+    }
+
+    /// Runs until the program exits or a signal kills it.
+    pub fn run(&mut self, table: &SemTable<Interp>) -> Exit {
+        loop {
+            let Err(stop) = self.machine.step(table, &self.features) else {
+                continue;
+            };
+            let pc = self.machine.cpu.pc;
+            match stop {
+                Stop::Syscall(_) => {
+                    if let Some(exit) = self.syscall() {
+                        return exit;
+                    }
+                    self.machine.cpu.pc = pc.wrapping_add(4);
+                }
+                Stop::Fault(f) => {
+                    let what = match (f.kind, f.write) {
+                        (crate::mem::FaultKind::Unmapped, _) => "unmapped address",
+                        (_, true) => "write to a read-only page",
+                        (_, false) if f.addr == pc => "execution of a non-executable page",
+                        (_, false) => "read of an unreadable page",
+                    };
+                    return Exit::Signaled {
+                        signal: SIGSEGV,
+                        fault_addr: Some(f.addr),
+                        pc,
+                        reason: format!("SIGSEGV at pc {pc:#x}: {what} {:#x}", f.addr),
+                    };
+                }
+                Stop::Breakpoint(imm) => {
+                    return Exit::Signaled {
+                        signal: SIGTRAP,
+                        fault_addr: None,
+                        pc,
+                        reason: format!("SIGTRAP at pc {pc:#x}: brk #{imm:#x}"),
+                    }
+                }
+                Stop::Undefined => {
+                    let word = self.machine.mem.fetch(pc).unwrap_or(0);
+                    return Exit::Signaled {
+                        signal: SIGILL,
+                        fault_addr: None,
+                        pc,
+                        reason: format!("SIGILL at pc {pc:#x}: undefined instruction {word:08x}"),
+                    };
+                }
+                Stop::NotImplemented(id) => return Self::not_implemented(id, pc),
+            }
+        }
+    }
+
+    fn not_implemented(id: EncodingId, pc: u64) -> Exit {
+        Exit::Signaled {
+            signal: SIGILL,
+            fault_addr: None,
+            pc,
+            reason: format!(
+                "SIGILL at pc {pc:#x}: no semantics for encoding {}",
+                id.name()
+            ),
+        }
+    }
+}
+
+/// The features whose instructions have semantics in `table`: a feature counts when at least
+/// one encoding that needs it is implemented. The base instruction set is always included.
+pub fn implemented_features<S>(table: &SemTable<S>) -> FeatureSet {
+    table.implemented().fold(FeatureSet::base(), |set, id| {
+        id.info()
+            .features
+            .iter()
+            .fold(set.with(id.info().feature), |s, &f| s.with(f))
+    })
+}

@@ -1,0 +1,919 @@
+//! aarch64 Linux system calls, performed on the host.
+//!
+//! Guest file descriptors are host file descriptors. Every guest pointer is read and written
+//! through [`Memory`]; a bad one gives `-EFAULT`, never a host access.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+
+use crate::mem::{Memory, Perms, PAGE_SIZE};
+
+use super::{Exit, Process, MMAP_BASE};
+
+/// aarch64 (asm-generic) system call numbers.
+pub mod nr {
+    pub const GETCWD: u64 = 17;
+    pub const DUP: u64 = 23;
+    pub const DUP3: u64 = 24;
+    pub const FCNTL: u64 = 25;
+    pub const IOCTL: u64 = 29;
+    pub const MKDIRAT: u64 = 34;
+    pub const UNLINKAT: u64 = 35;
+    pub const FACCESSAT: u64 = 48;
+    pub const CHDIR: u64 = 49;
+    pub const OPENAT: u64 = 56;
+    pub const CLOSE: u64 = 57;
+    pub const GETDENTS64: u64 = 61;
+    pub const LSEEK: u64 = 62;
+    pub const READ: u64 = 63;
+    pub const WRITE: u64 = 64;
+    pub const READV: u64 = 65;
+    pub const WRITEV: u64 = 66;
+    pub const PREAD64: u64 = 67;
+    pub const PWRITE64: u64 = 68;
+    pub const READLINKAT: u64 = 78;
+    pub const NEWFSTATAT: u64 = 79;
+    pub const FSTAT: u64 = 80;
+    pub const EXIT: u64 = 93;
+    pub const EXIT_GROUP: u64 = 94;
+    pub const SET_TID_ADDRESS: u64 = 96;
+    pub const FUTEX: u64 = 98;
+    pub const SET_ROBUST_LIST: u64 = 99;
+    pub const CLOCK_GETTIME: u64 = 113;
+    pub const SCHED_GETAFFINITY: u64 = 123;
+    pub const SCHED_YIELD: u64 = 124;
+    pub const RT_SIGACTION: u64 = 134;
+    pub const RT_SIGPROCMASK: u64 = 135;
+    pub const UNAME: u64 = 160;
+    pub const GETTIMEOFDAY: u64 = 169;
+    pub const GETPID: u64 = 172;
+    pub const GETPPID: u64 = 173;
+    pub const GETUID: u64 = 174;
+    pub const GETEUID: u64 = 175;
+    pub const GETGID: u64 = 176;
+    pub const GETEGID: u64 = 177;
+    pub const GETTID: u64 = 178;
+    pub const BRK: u64 = 214;
+    pub const MUNMAP: u64 = 215;
+    pub const MMAP: u64 = 222;
+    pub const MPROTECT: u64 = 226;
+    pub const MADVISE: u64 = 233;
+    pub const PRLIMIT64: u64 = 261;
+    pub const GETRANDOM: u64 = 278;
+    pub const RSEQ: u64 = 293;
+    pub const FACCESSAT2: u64 = 439;
+}
+
+const EPERM: i64 = 1;
+const ENOENT: i64 = 2;
+const EAGAIN: i64 = 11;
+const ENOMEM: i64 = 12;
+const EFAULT: i64 = 14;
+const EEXIST: i64 = 17;
+const EINVAL: i64 = 22;
+const ENOTTY: i64 = 25;
+const ERANGE: i64 = 34;
+const ENAMETOOLONG: i64 = 36;
+const ENOSYS: i64 = 38;
+const ETIMEDOUT: i64 = 110;
+
+/// A failed call: the positive errno.
+type SysResult = Result<i64, i64>;
+
+/// The most bytes one read or write moves (a short count is legal).
+const MAX_IO: u64 = 1 << 24;
+/// The largest mapping `mmap` creates.
+const MAX_MAP: u64 = 1 << 32;
+/// The highest address `mmap` hands out.
+const MMAP_LIMIT: u64 = 1 << 47;
+
+/// Fills `buf` with random bytes from the host.
+pub fn host_random(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: the pointer and length describe the unfilled part of `buf`.
+        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
+        if n <= 0 {
+            // No getrandom: fall back to something that still varies between runs.
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            for (i, b) in buf[done..].iter_mut().enumerate() {
+                *b = (seed >> ((i % 8) * 8)) as u8 ^ i as u8;
+            }
+            return;
+        }
+        done += n as usize;
+    }
+}
+
+fn errno() -> i64 {
+    i64::from(
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(EINVAL as i32),
+    )
+}
+
+/// A host call's result: -1 means errno.
+fn host(r: i64) -> SysResult {
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+fn page_up(a: u64) -> Option<u64> {
+    a.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
+}
+
+fn fd(v: u64) -> i32 {
+    v as i32
+}
+
+/// Guest memory access that turns faults into EFAULT.
+trait GuestMem {
+    fn get(&mut self, addr: u64, len: u64) -> Result<Vec<u8>, i64>;
+    fn put(&mut self, addr: u64, data: &[u8]) -> Result<(), i64>;
+    fn cstr(&mut self, addr: u64) -> Result<CString, i64>;
+    /// Checks that `[addr, addr + len)` is writable without changing it.
+    fn probe_write(&mut self, addr: u64, len: u64) -> Result<(), i64>;
+}
+
+impl GuestMem for Memory {
+    fn get(&mut self, addr: u64, len: u64) -> Result<Vec<u8>, i64> {
+        let mut buf = vec![0; usize::try_from(len).map_err(|_| EFAULT)?];
+        self.read(addr, &mut buf).map_err(|_| EFAULT)?;
+        Ok(buf)
+    }
+
+    fn put(&mut self, addr: u64, data: &[u8]) -> Result<(), i64> {
+        self.write(addr, data).map_err(|_| EFAULT)
+    }
+
+    fn cstr(&mut self, addr: u64) -> Result<CString, i64> {
+        let mut bytes = Vec::new();
+        loop {
+            let b = self
+                .read_u64(addr.wrapping_add(bytes.len() as u64), 1)
+                .map_err(|_| EFAULT)? as u8;
+            if b == 0 {
+                return CString::new(bytes).map_err(|_| EINVAL);
+            }
+            bytes.push(b);
+            if bytes.len() >= 4096 {
+                return Err(ENAMETOOLONG);
+            }
+        }
+    }
+
+    fn probe_write(&mut self, addr: u64, len: u64) -> Result<(), i64> {
+        let old = self.get(addr, len)?;
+        self.put(addr, &old)
+    }
+}
+
+/// aarch64 open flags that differ from x86-64's.
+const A64_O_DIRECTORY: u64 = 0x4000;
+const A64_O_NOFOLLOW: u64 = 0x8000;
+const A64_O_DIRECT: u64 = 0x10000;
+const A64_O_LARGEFILE: u64 = 0x20000;
+
+/// Translates aarch64 open flags to the host's.
+fn open_flags(flags: u64) -> i32 {
+    let moved = A64_O_DIRECTORY | A64_O_NOFOLLOW | A64_O_DIRECT | A64_O_LARGEFILE;
+    let mut host = (flags & !moved) as i32;
+    for (guest, h) in [
+        (A64_O_DIRECTORY, libc::O_DIRECTORY),
+        (A64_O_NOFOLLOW, libc::O_NOFOLLOW),
+        (A64_O_DIRECT, libc::O_DIRECT),
+        (A64_O_LARGEFILE, libc::O_LARGEFILE),
+    ] {
+        if flags & guest != 0 {
+            host |= h;
+        }
+    }
+    host
+}
+
+/// The aarch64 `struct stat` (asm-generic, 128 bytes) of a host `stat`.
+fn guest_stat(st: &libc::stat) -> [u8; 128] {
+    let mut b = [0u8; 128];
+    let mut put = |off: usize, v: u64, size: usize| {
+        b[off..off + size].copy_from_slice(&v.to_le_bytes()[..size])
+    };
+    put(0, st.st_dev, 8);
+    put(8, st.st_ino, 8);
+    put(16, u64::from(st.st_mode), 4);
+    put(20, st.st_nlink, 4);
+    put(24, u64::from(st.st_uid), 4);
+    put(28, u64::from(st.st_gid), 4);
+    put(32, st.st_rdev, 8);
+    put(48, st.st_size as u64, 8);
+    put(56, st.st_blksize as u64, 4);
+    put(64, st.st_blocks as u64, 8);
+    put(72, st.st_atime as u64, 8);
+    put(80, st.st_atime_nsec as u64, 8);
+    put(88, st.st_mtime as u64, 8);
+    put(96, st.st_mtime_nsec as u64, 8);
+    put(104, st.st_ctime as u64, 8);
+    put(112, st.st_ctime_nsec as u64, 8);
+    b
+}
+
+/// How strace prints an argument.
+#[derive(Clone, Copy)]
+enum Arg {
+    /// Signed decimal.
+    D,
+    /// Hex (flags).
+    X,
+    /// A guest pointer: hex, or NULL.
+    P,
+    /// A guest string.
+    S,
+    /// Octal (modes).
+    O,
+}
+
+/// The name and argument kinds of a system call, for strace.
+fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
+    use Arg::*;
+    Some(match n {
+        nr::GETCWD => ("getcwd", &[P, D]),
+        nr::DUP => ("dup", &[D]),
+        nr::DUP3 => ("dup3", &[D, D, X]),
+        nr::FCNTL => ("fcntl", &[D, D, X]),
+        nr::IOCTL => ("ioctl", &[D, X, P]),
+        nr::MKDIRAT => ("mkdirat", &[D, S, O]),
+        nr::UNLINKAT => ("unlinkat", &[D, S, X]),
+        nr::FACCESSAT => ("faccessat", &[D, S, O]),
+        nr::FACCESSAT2 => ("faccessat2", &[D, S, O, X]),
+        nr::CHDIR => ("chdir", &[S]),
+        nr::OPENAT => ("openat", &[D, S, X, O]),
+        nr::CLOSE => ("close", &[D]),
+        nr::GETDENTS64 => ("getdents64", &[D, P, D]),
+        nr::LSEEK => ("lseek", &[D, D, D]),
+        nr::READ => ("read", &[D, P, D]),
+        nr::WRITE => ("write", &[D, P, D]),
+        nr::READV => ("readv", &[D, P, D]),
+        nr::WRITEV => ("writev", &[D, P, D]),
+        nr::PREAD64 => ("pread64", &[D, P, D, D]),
+        nr::PWRITE64 => ("pwrite64", &[D, P, D, D]),
+        nr::READLINKAT => ("readlinkat", &[D, S, P, D]),
+        nr::NEWFSTATAT => ("newfstatat", &[D, S, P, X]),
+        nr::FSTAT => ("fstat", &[D, P]),
+        nr::EXIT => ("exit", &[D]),
+        nr::EXIT_GROUP => ("exit_group", &[D]),
+        nr::SET_TID_ADDRESS => ("set_tid_address", &[P]),
+        nr::FUTEX => ("futex", &[P, D, D, P, P, D]),
+        nr::SET_ROBUST_LIST => ("set_robust_list", &[P, D]),
+        nr::CLOCK_GETTIME => ("clock_gettime", &[D, P]),
+        nr::SCHED_GETAFFINITY => ("sched_getaffinity", &[D, D, P]),
+        nr::SCHED_YIELD => ("sched_yield", &[]),
+        nr::RT_SIGACTION => ("rt_sigaction", &[D, P, P, D]),
+        nr::RT_SIGPROCMASK => ("rt_sigprocmask", &[D, P, P, D]),
+        nr::UNAME => ("uname", &[P]),
+        nr::GETTIMEOFDAY => ("gettimeofday", &[P, P]),
+        nr::GETPID => ("getpid", &[]),
+        nr::GETPPID => ("getppid", &[]),
+        nr::GETUID => ("getuid", &[]),
+        nr::GETEUID => ("geteuid", &[]),
+        nr::GETGID => ("getgid", &[]),
+        nr::GETEGID => ("getegid", &[]),
+        nr::GETTID => ("gettid", &[]),
+        nr::BRK => ("brk", &[P]),
+        nr::MUNMAP => ("munmap", &[P, D]),
+        nr::MMAP => ("mmap", &[P, D, D, X, D, D]),
+        nr::MPROTECT => ("mprotect", &[P, D, D]),
+        nr::MADVISE => ("madvise", &[P, D, D]),
+        nr::PRLIMIT64 => ("prlimit64", &[D, D, P, P]),
+        nr::GETRANDOM => ("getrandom", &[P, D, D]),
+        nr::RSEQ => ("rseq", &[P, D, D, X]),
+        _ => return None,
+    })
+}
+
+/// Whether strace prints the result in hex (addresses).
+fn returns_address(n: u64) -> bool {
+    matches!(n, nr::BRK | nr::MMAP)
+}
+
+impl Process {
+    /// Performs the system call the registers describe (number in X8, arguments in X0-X5) and
+    /// puts the result in X0. Returns the exit when the call ends the process. The caller
+    /// advances the PC.
+    pub fn syscall(&mut self) -> Option<Exit> {
+        let n = self.machine.cpu.x[8];
+        let a: [u64; 6] = self.machine.cpu.x[..6]
+            .try_into()
+            .expect("six argument registers");
+        let prefix = self.strace.then(|| self.strace_call(n, &a));
+        if let Some(p) = &prefix {
+            if matches!(n, nr::EXIT | nr::EXIT_GROUP) {
+                eprintln!("{p}");
+            }
+        }
+        let result = match n {
+            nr::EXIT | nr::EXIT_GROUP => return Some(Exit::Exited(a[0] as u8)),
+            _ => self.dispatch(n, &a),
+        };
+        let ret = match result {
+            Ok(v) => v,
+            Err(e) => -e,
+        };
+        self.machine.cpu.x[0] = ret as u64;
+        if let Some(p) = prefix {
+            if ret < 0 && ret > -4096 {
+                let msg = std::io::Error::from_raw_os_error(-ret as i32);
+                let msg = msg.to_string();
+                let msg = msg.split(" (os error").next().unwrap_or_default();
+                eprintln!("{p} = -1 errno={} ({msg})", -ret);
+            } else if returns_address(n) {
+                eprintln!("{p} = {:#018x}", ret as u64);
+            } else {
+                eprintln!("{p} = {ret}");
+            }
+        }
+        None
+    }
+
+    /// `PID name(args)` for strace.
+    fn strace_call(&mut self, n: u64, a: &[u64; 6]) -> String {
+        let Some((name, kinds)) = describe(n) else {
+            return format!("{} Unknown syscall {n}", self.pid);
+        };
+        let args: Vec<String> = kinds
+            .iter()
+            .zip(a)
+            .map(|(k, &v)| match k {
+                Arg::D => (v as i64).to_string(),
+                Arg::X => format!("{v:#x}"),
+                Arg::P if v == 0 => "NULL".to_string(),
+                Arg::P => format!("{v:#x}"),
+                Arg::O => format!("{v:#o}"),
+                Arg::S => match self.machine.mem.cstr(v) {
+                    Ok(s) => format!("{:?}", s.to_string_lossy()),
+                    Err(_) => format!("{v:#x}"),
+                },
+            })
+            .collect();
+        format!("{} {name}({})", self.pid, args.join(","))
+    }
+
+    fn dispatch(&mut self, n: u64, a: &[u64; 6]) -> SysResult {
+        let pid = i64::from(self.pid);
+        // SAFETY (for every host call below): buffers passed to the host are host vectors of at
+        // least the length given; guest memory is only touched through `Memory`.
+        match n {
+            nr::READ => {
+                let len = a[2].min(MAX_IO);
+                self.mem().probe_write(a[1], len)?;
+                let mut buf = vec![0u8; len as usize];
+                let r = host(
+                    unsafe { libc::read(fd(a[0]), buf.as_mut_ptr().cast(), buf.len()) } as i64,
+                )?;
+                self.mem().put(a[1], &buf[..r as usize])?;
+                Ok(r)
+            }
+            nr::PREAD64 => {
+                let len = a[2].min(MAX_IO);
+                self.mem().probe_write(a[1], len)?;
+                let mut buf = vec![0u8; len as usize];
+                let r = host(unsafe {
+                    libc::pread(fd(a[0]), buf.as_mut_ptr().cast(), buf.len(), a[3] as i64)
+                } as i64)?;
+                self.mem().put(a[1], &buf[..r as usize])?;
+                Ok(r)
+            }
+            nr::WRITE => {
+                let buf = self.mem().get(a[1], a[2].min(MAX_IO))?;
+                host(unsafe { libc::write(fd(a[0]), buf.as_ptr().cast(), buf.len()) } as i64)
+            }
+            nr::PWRITE64 => {
+                let buf = self.mem().get(a[1], a[2].min(MAX_IO))?;
+                host(
+                    unsafe { libc::pwrite(fd(a[0]), buf.as_ptr().cast(), buf.len(), a[3] as i64) }
+                        as i64,
+                )
+            }
+            nr::READV | nr::WRITEV => {
+                let iov = self.iovecs(a[1], a[2])?;
+                if n == nr::WRITEV {
+                    let mut buf = Vec::new();
+                    for &(base, len) in &iov {
+                        buf.extend(self.mem().get(base, len)?);
+                    }
+                    host(unsafe { libc::write(fd(a[0]), buf.as_ptr().cast(), buf.len()) } as i64)
+                } else {
+                    for &(base, len) in &iov {
+                        self.mem().probe_write(base, len)?;
+                    }
+                    let total: u64 = iov.iter().map(|(_, l)| l).sum();
+                    let mut buf = vec![0u8; total as usize];
+                    let r = host(
+                        unsafe { libc::read(fd(a[0]), buf.as_mut_ptr().cast(), buf.len()) } as i64,
+                    )?;
+                    let mut done = 0usize;
+                    for &(base, len) in &iov {
+                        let take = (len as usize).min(r as usize - done);
+                        self.mem().put(base, &buf[done..done + take])?;
+                        done += take;
+                    }
+                    Ok(r)
+                }
+            }
+            nr::OPENAT => {
+                let path = self.guest_path(a[1])?;
+                host(i64::from(unsafe {
+                    libc::openat(
+                        fd(a[0]),
+                        path.as_ptr(),
+                        open_flags(a[2]),
+                        a[3] as libc::c_uint,
+                    )
+                }))
+            }
+            nr::CLOSE => host(i64::from(unsafe { libc::close(fd(a[0])) })),
+            nr::DUP => host(i64::from(unsafe { libc::dup(fd(a[0])) })),
+            nr::DUP3 => host(i64::from(unsafe {
+                libc::dup3(fd(a[0]), fd(a[1]), open_flags(a[2]))
+            })),
+            nr::FCNTL => {
+                let cmd = a[1] as i32;
+                match cmd {
+                    libc::F_DUPFD | libc::F_DUPFD_CLOEXEC | libc::F_GETFD | libc::F_SETFD => {
+                        host(i64::from(unsafe {
+                            libc::fcntl(fd(a[0]), cmd, a[2] as libc::c_int)
+                        }))
+                    }
+                    libc::F_GETFL => {
+                        let r = host(i64::from(unsafe { libc::fcntl(fd(a[0]), cmd) }))?;
+                        Ok(guest_open_flags(r as i32) as i64)
+                    }
+                    libc::F_SETFL => host(i64::from(unsafe {
+                        libc::fcntl(fd(a[0]), cmd, open_flags(a[2]))
+                    })),
+                    _ => Err(EINVAL),
+                }
+            }
+            nr::LSEEK => host(unsafe { libc::lseek(fd(a[0]), a[1] as i64, a[2] as i32) }),
+            nr::FSTAT => {
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                host(i64::from(unsafe { libc::fstat(fd(a[0]), &mut st) }))?;
+                self.mem().put(a[1], &guest_stat(&st))?;
+                Ok(0)
+            }
+            nr::NEWFSTATAT => {
+                let path = self.guest_path(a[1])?;
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                host(i64::from(unsafe {
+                    libc::fstatat(fd(a[0]), path.as_ptr(), &mut st, a[3] as i32)
+                }))?;
+                self.mem().put(a[2], &guest_stat(&st))?;
+                Ok(0)
+            }
+            nr::READLINKAT => {
+                let path = self.machine.mem.cstr(a[1])?;
+                let target = if path.as_bytes() == b"/proc/self/exe" {
+                    self.exe_abs.as_os_str().as_bytes().to_vec()
+                } else {
+                    let mut buf = vec![0u8; 4096];
+                    let r = host(unsafe {
+                        libc::readlinkat(
+                            fd(a[0]),
+                            path.as_ptr(),
+                            buf.as_mut_ptr().cast(),
+                            buf.len(),
+                        )
+                    } as i64)?;
+                    buf.truncate(r as usize);
+                    buf
+                };
+                let len = target.len().min(a[3] as usize);
+                self.mem().put(a[2], &target[..len])?;
+                Ok(len as i64)
+            }
+            nr::GETCWD => {
+                let cwd = std::env::current_dir()
+                    .map_err(|e| i64::from(e.raw_os_error().unwrap_or(ENOENT as i32)))?;
+                let mut bytes = cwd.as_os_str().as_bytes().to_vec();
+                bytes.push(0);
+                if bytes.len() as u64 > a[1] {
+                    return Err(ERANGE);
+                }
+                self.mem().put(a[0], &bytes)?;
+                Ok(bytes.len() as i64)
+            }
+            nr::CHDIR => {
+                let path = self.guest_path(a[0])?;
+                host(i64::from(unsafe { libc::chdir(path.as_ptr()) }))
+            }
+            nr::FACCESSAT | nr::FACCESSAT2 => {
+                let path = self.guest_path(a[1])?;
+                let flags = if n == nr::FACCESSAT2 { a[3] as i32 } else { 0 };
+                host(unsafe {
+                    libc::syscall(
+                        libc::SYS_faccessat2,
+                        fd(a[0]),
+                        path.as_ptr(),
+                        a[2] as i32,
+                        flags,
+                    )
+                })
+                .or_else(|e| {
+                    if e == ENOSYS && flags == 0 {
+                        host(i64::from(unsafe {
+                            libc::faccessat(fd(a[0]), path.as_ptr(), a[2] as i32, 0)
+                        }))
+                    } else {
+                        Err(e)
+                    }
+                })
+            }
+            nr::UNLINKAT => {
+                let path = self.guest_path(a[1])?;
+                host(i64::from(unsafe {
+                    libc::unlinkat(fd(a[0]), path.as_ptr(), a[2] as i32)
+                }))
+            }
+            nr::MKDIRAT => {
+                let path = self.guest_path(a[1])?;
+                host(i64::from(unsafe {
+                    libc::mkdirat(fd(a[0]), path.as_ptr(), a[2] as libc::mode_t)
+                }))
+            }
+            nr::GETDENTS64 => {
+                // linux_dirent64 is the same on every architecture.
+                let len = a[2].min(MAX_IO);
+                self.mem().probe_write(a[1], len)?;
+                let mut buf = vec![0u8; len as usize];
+                let r = host(unsafe {
+                    libc::syscall(libc::SYS_getdents64, fd(a[0]), buf.as_mut_ptr(), buf.len())
+                })?;
+                self.mem().put(a[1], &buf[..r as usize])?;
+                Ok(r)
+            }
+            nr::IOCTL => self.ioctl(a),
+            nr::BRK => Ok(self.do_brk(a[0]) as i64),
+            nr::MMAP => self.mmap(a),
+            nr::MUNMAP => {
+                if a[0] % PAGE_SIZE != 0 || a[1] == 0 {
+                    return Err(EINVAL);
+                }
+                let len = page_up(a[1]).ok_or(EINVAL)?;
+                self.machine.mem.unmap(a[0], len);
+                Ok(0)
+            }
+            nr::MPROTECT => {
+                if a[0] % PAGE_SIZE != 0 {
+                    return Err(EINVAL);
+                }
+                let len = page_up(a[1]).ok_or(ENOMEM)?;
+                if len == 0 {
+                    return Ok(0);
+                }
+                self.machine
+                    .mem
+                    .protect(a[0], len, prot(a[2]))
+                    .map_err(|_| ENOMEM)?;
+                Ok(0)
+            }
+            nr::MADVISE => Ok(0),
+            nr::UNAME => {
+                let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+                host(i64::from(unsafe { libc::uname(&mut uts) }))?;
+                let mut buf = [0u8; 6 * 65];
+                let fields = [
+                    &uts.sysname,
+                    &uts.nodename,
+                    &uts.release,
+                    &uts.version,
+                    &uts.machine,
+                    &uts.domainname,
+                ];
+                for (i, f) in fields.iter().enumerate() {
+                    let bytes: Vec<u8> = if i == 4 {
+                        b"aarch64".to_vec()
+                    } else {
+                        f.iter()
+                            .take(64)
+                            .take_while(|&&c| c != 0)
+                            .map(|&c| c as u8)
+                            .collect()
+                    };
+                    buf[i * 65..i * 65 + bytes.len()].copy_from_slice(&bytes);
+                }
+                self.mem().put(a[0], &buf)?;
+                Ok(0)
+            }
+            nr::GETRANDOM => {
+                let len = a[1].min(MAX_IO);
+                self.mem().probe_write(a[0], len)?;
+                let mut buf = vec![0u8; len as usize];
+                host_random(&mut buf);
+                self.mem().put(a[0], &buf)?;
+                Ok(len as i64)
+            }
+            nr::CLOCK_GETTIME => {
+                let mut ts = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                host(i64::from(unsafe {
+                    libc::clock_gettime(a[0] as libc::clockid_t, &mut ts)
+                }))?;
+                self.put_pair(a[1], ts.tv_sec, ts.tv_nsec)
+            }
+            nr::GETTIMEOFDAY => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_err(|_| EINVAL)?;
+                if a[0] != 0 {
+                    self.put_pair(a[0], now.as_secs() as i64, i64::from(now.subsec_micros()))?;
+                }
+                if a[1] != 0 {
+                    self.mem().put(a[1], &[0; 8])?;
+                }
+                Ok(0)
+            }
+            nr::SET_TID_ADDRESS => {
+                self.clear_child_tid = a[0];
+                Ok(pid)
+            }
+            nr::SET_ROBUST_LIST => Ok(0),
+            nr::RSEQ => Err(ENOSYS),
+            nr::PRLIMIT64 => {
+                if a[0] != 0 && a[0] != u64::from(self.pid) {
+                    return Err(EPERM);
+                }
+                if a[3] != 0 {
+                    let mut rl = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    host(i64::from(unsafe { libc::getrlimit(a[1] as _, &mut rl) }))?;
+                    self.put_pair(a[3], rl.rlim_cur as i64, rl.rlim_max as i64)?;
+                }
+                Ok(0)
+            }
+            nr::GETPID | nr::GETTID => Ok(pid),
+            nr::GETPPID => Ok(i64::from(unsafe { libc::getppid() })),
+            nr::GETUID => Ok(i64::from(unsafe { libc::getuid() })),
+            nr::GETEUID => Ok(i64::from(unsafe { libc::geteuid() })),
+            nr::GETGID => Ok(i64::from(unsafe { libc::getgid() })),
+            nr::GETEGID => Ok(i64::from(unsafe { libc::getegid() })),
+            nr::SCHED_YIELD => Ok(0),
+            nr::SCHED_GETAFFINITY => {
+                // One CPU: the emulation runs one thread.
+                if a[1] < 8 || a[1] % 8 != 0 {
+                    return Err(EINVAL);
+                }
+                self.mem().put(a[2], &1u64.to_le_bytes())?;
+                Ok(8)
+            }
+            nr::RT_SIGACTION => {
+                let sig = a[0];
+                if !(1..=64).contains(&sig) || (a[1] != 0 && (sig == 9 || sig == 19)) {
+                    return Err(EINVAL);
+                }
+                let old = self.sigactions.get(&sig).copied().unwrap_or_default();
+                if a[1] != 0 {
+                    let b = self.mem().get(a[1], 32)?;
+                    let mut new = [0u64; 4];
+                    for (i, w) in new.iter_mut().enumerate() {
+                        *w = u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+                    }
+                    self.sigactions.insert(sig, new);
+                }
+                if a[2] != 0 {
+                    let bytes: Vec<u8> = old.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    self.mem().put(a[2], &bytes)?;
+                }
+                Ok(0)
+            }
+            nr::RT_SIGPROCMASK => {
+                let old = self.sigmask;
+                if a[1] != 0 {
+                    let set = self.mem().get(a[1], 8)?;
+                    let set = u64::from_le_bytes(set.try_into().expect("8 bytes"));
+                    // SIGKILL and SIGSTOP cannot be blocked.
+                    let set = set & !((1 << 8) | (1 << 18));
+                    self.sigmask = match a[0] {
+                        0 => old | set,
+                        1 => old & !set,
+                        2 => set,
+                        _ => return Err(EINVAL),
+                    };
+                }
+                if a[2] != 0 {
+                    self.mem().put(a[2], &old.to_le_bytes())?;
+                }
+                Ok(0)
+            }
+            nr::FUTEX => {
+                const FUTEX_WAIT: u64 = 0;
+                const FUTEX_WAKE: u64 = 1;
+                const FUTEX_WAIT_BITSET: u64 = 9;
+                const FUTEX_WAKE_BITSET: u64 = 10;
+                match a[1] & 0x7f {
+                    FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(0),
+                    FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+                        let v = self.machine.mem.read_u64(a[0], 4).map_err(|_| EFAULT)?;
+                        if v as u32 != a[2] as u32 {
+                            Err(EAGAIN)
+                        } else {
+                            // Nobody else can wake a single-threaded process.
+                            Err(ETIMEDOUT)
+                        }
+                    }
+                    _ => Err(ENOSYS),
+                }
+            }
+            _ => {
+                if self.warned.insert(n) {
+                    eprintln!("armature: unsupported syscall {n}");
+                }
+                Err(ENOSYS)
+            }
+        }
+    }
+
+    fn mem(&mut self) -> &mut Memory {
+        &mut self.machine.mem
+    }
+
+    /// Writes two 64-bit values (timespec, timeval, rlimit).
+    fn put_pair(&mut self, addr: u64, a: i64, b: i64) -> SysResult {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&a.to_le_bytes());
+        bytes[8..].copy_from_slice(&b.to_le_bytes());
+        self.mem().put(addr, &bytes)?;
+        Ok(0)
+    }
+
+    /// A path argument; `/proc/self/exe` names the program.
+    fn guest_path(&mut self, addr: u64) -> Result<CString, i64> {
+        let path = self.machine.mem.cstr(addr)?;
+        if path.as_bytes() == b"/proc/self/exe" {
+            return CString::new(self.exe_abs.as_os_str().as_bytes()).map_err(|_| EINVAL);
+        }
+        Ok(path)
+    }
+
+    /// The (base, len) pairs of a guest iovec array.
+    fn iovecs(&mut self, addr: u64, count: u64) -> Result<Vec<(u64, u64)>, i64> {
+        if count > 1024 {
+            return Err(EINVAL);
+        }
+        let raw = self.mem().get(addr, count * 16)?;
+        let mut total = 0u64;
+        let iov: Vec<(u64, u64)> = raw
+            .chunks_exact(16)
+            .map(|c| {
+                let base = u64::from_le_bytes(c[..8].try_into().expect("8 bytes"));
+                let len = u64::from_le_bytes(c[8..].try_into().expect("8 bytes"));
+                (base, len)
+            })
+            .collect();
+        for &(_, len) in &iov {
+            total = total.checked_add(len).ok_or(EINVAL)?;
+        }
+        if total > MAX_IO {
+            return Err(EINVAL);
+        }
+        Ok(iov)
+    }
+
+    fn ioctl(&mut self, a: &[u64; 6]) -> SysResult {
+        const TCGETS: u64 = 0x5401;
+        const TIOCGWINSZ: u64 = 0x5413;
+        let size = match a[1] {
+            TCGETS => 36, // struct termios of the kernel: the same on aarch64 and x86-64
+            TIOCGWINSZ => 8,
+            _ => return Err(ENOTTY),
+        };
+        if a[0] > 2 {
+            return Err(ENOTTY);
+        }
+        let mut buf = [0u8; 64];
+        host(i64::from(unsafe {
+            libc::ioctl(fd(a[0]), a[1] as _, buf.as_mut_ptr())
+        }))?;
+        self.mem().put(a[2], &buf[..size])?;
+        Ok(0)
+    }
+
+    /// `brk(addr)`: moves the program break when it can; returns the break.
+    pub fn do_brk(&mut self, addr: u64) -> u64 {
+        if addr < self.brk_start || addr > MMAP_LIMIT {
+            return self.brk;
+        }
+        let (Some(old_end), Some(new_end)) = (page_up(self.brk), page_up(addr)) else {
+            return self.brk;
+        };
+        if new_end > old_end {
+            if self.machine.mem.is_mapped(old_end, new_end - old_end) {
+                return self.brk;
+            }
+            self.machine.mem.map(old_end, new_end - old_end, Perms::RW);
+        } else if new_end < old_end {
+            self.machine.mem.unmap(new_end, old_end - new_end);
+        }
+        self.brk = addr;
+        addr
+    }
+
+    fn mmap(&mut self, a: &[u64; 6]) -> SysResult {
+        const MAP_SHARED: u64 = 0x01;
+        const MAP_PRIVATE: u64 = 0x02;
+        const MAP_FIXED: u64 = 0x10;
+        const MAP_ANONYMOUS: u64 = 0x20;
+        const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+        let (addr, len, prot_bits, flags, file, offset) = (a[0], a[1], a[2], a[3], fd(a[4]), a[5]);
+        if len == 0 || offset % PAGE_SIZE != 0 || flags & (MAP_SHARED | MAP_PRIVATE) == 0 {
+            return Err(EINVAL);
+        }
+        let len = page_up(len).ok_or(ENOMEM)?;
+        if len > MAX_MAP {
+            return Err(ENOMEM);
+        }
+        let at = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+            if addr % PAGE_SIZE != 0 || addr.checked_add(len).is_none_or(|e| e > MMAP_LIMIT) {
+                return Err(EINVAL);
+            }
+            if flags & MAP_FIXED == 0 && self.machine.mem.is_mapped(addr, len) {
+                return Err(EEXIST);
+            }
+            addr
+        } else if addr != 0
+            && addr % PAGE_SIZE == 0
+            && addr.checked_add(len).is_some_and(|e| e <= MMAP_LIMIT)
+            && !self.machine.mem.is_mapped(addr, len)
+        {
+            addr
+        } else {
+            self.machine
+                .mem
+                .find_free(MMAP_BASE, len, MMAP_LIMIT)
+                .ok_or(ENOMEM)?
+        };
+        let data = if flags & MAP_ANONYMOUS == 0 {
+            let mut buf = vec![0u8; len as usize];
+            let mut done = 0usize;
+            while done < buf.len() {
+                let r = unsafe {
+                    libc::pread(
+                        file,
+                        buf[done..].as_mut_ptr().cast(),
+                        buf.len() - done,
+                        (offset + done as u64) as i64,
+                    )
+                };
+                if r < 0 {
+                    return Err(errno());
+                }
+                if r == 0 {
+                    break;
+                }
+                done += r as usize;
+            }
+            buf.truncate(done);
+            Some(buf)
+        } else {
+            None
+        };
+        self.machine.mem.map(at, len, prot(prot_bits));
+        if let Some(data) = data {
+            self.machine.mem.poke(at, &data).map_err(|_| EFAULT)?;
+        }
+        Ok(at as i64)
+    }
+}
+
+/// Host open flags back to aarch64's (for `F_GETFL`).
+fn guest_open_flags(host: i32) -> u64 {
+    let moved = libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_DIRECT | libc::O_LARGEFILE;
+    let mut guest = (host & !moved) as u64;
+    for (g, h) in [
+        (A64_O_DIRECTORY, libc::O_DIRECTORY),
+        (A64_O_NOFOLLOW, libc::O_NOFOLLOW),
+        (A64_O_DIRECT, libc::O_DIRECT),
+        (A64_O_LARGEFILE, libc::O_LARGEFILE),
+    ] {
+        if host & h != 0 {
+            guest |= g;
+        }
+    }
+    guest
+}
+
+/// `PROT_*` bits to page permissions.
+fn prot(bits: u64) -> Perms {
+    Perms {
+        read: bits & 1 != 0,
+        write: bits & 2 != 0,
+        exec: bits & 4 != 0,
+    }
+}

@@ -1,0 +1,842 @@
+//! Tests of the loader, the initial stack and the system calls, on hand-made programs run with
+//! a tiny semantics table of their own (MOVZ, MOVK, SVC, BRK), so they do not need extensions.
+
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use super::elf::{self, LoadError, PIE_BASE};
+use super::stack::{self, hwcaps};
+use super::syscall::nr;
+use super::{Exit, Process, MMAP_BASE};
+use crate::interp::Interp;
+use crate::isa::{EncodingId, Feature, FeatureSet};
+use crate::mem::{FaultKind, Memory};
+use crate::sem::{Sem, SemTable, Stop};
+
+fn hello_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello.elf")
+}
+
+fn hello() -> Vec<u8> {
+    std::fs::read(hello_path()).expect("examples/hello.elf")
+}
+
+/// A unique scratch path under the system temporary directory.
+fn scratch(name: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("armature-linux-{}-{n}-{name}", std::process::id()))
+}
+
+/// One program header of a hand-made ELF file.
+struct Ph {
+    ptype: u32,
+    flags: u32,
+    vaddr: u64,
+    data: Vec<u8>,
+    memsz: u64,
+}
+
+fn load_seg(flags: u32, vaddr: u64, data: Vec<u8>) -> Ph {
+    let memsz = data.len() as u64;
+    Ph {
+        ptype: 1,
+        flags,
+        vaddr,
+        data,
+        memsz,
+    }
+}
+
+const PF_X: u32 = 1;
+const PF_W: u32 = 2;
+const PF_R: u32 = 4;
+
+/// A little-endian ELF64 aarch64 file of type `etype` with these program headers; segment data
+/// is placed at file offsets congruent to the addresses modulo the page size.
+fn build_elf(etype: u16, entry: u64, phs: &[Ph]) -> Vec<u8> {
+    let mut f = vec![0u8; 64 + 56 * phs.len()];
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2; // ELFCLASS64
+    f[5] = 1; // little endian
+    f[6] = 1; // EV_CURRENT
+    f[16..18].copy_from_slice(&etype.to_le_bytes());
+    f[18..20].copy_from_slice(&183u16.to_le_bytes());
+    f[20..24].copy_from_slice(&1u32.to_le_bytes());
+    f[24..32].copy_from_slice(&entry.to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes());
+    f[52..54].copy_from_slice(&64u16.to_le_bytes());
+    f[54..56].copy_from_slice(&56u16.to_le_bytes());
+    f[56..58].copy_from_slice(&(phs.len() as u16).to_le_bytes());
+    for (i, ph) in phs.iter().enumerate() {
+        let mut offset = (f.len() as u64).div_ceil(4096) * 4096 + ph.vaddr % 4096;
+        if ph.data.is_empty() {
+            offset = 0;
+        }
+        f.resize(offset as usize, 0);
+        f.extend(&ph.data);
+        let h = 64 + 56 * i;
+        f[h..h + 4].copy_from_slice(&ph.ptype.to_le_bytes());
+        f[h + 4..h + 8].copy_from_slice(&ph.flags.to_le_bytes());
+        f[h + 8..h + 16].copy_from_slice(&offset.to_le_bytes());
+        f[h + 16..h + 24].copy_from_slice(&ph.vaddr.to_le_bytes());
+        f[h + 24..h + 32].copy_from_slice(&ph.vaddr.to_le_bytes());
+        f[h + 32..h + 40].copy_from_slice(&(ph.data.len() as u64).to_le_bytes());
+        f[h + 40..h + 48].copy_from_slice(&ph.memsz.to_le_bytes());
+        f[h + 48..h + 56].copy_from_slice(&4096u64.to_le_bytes());
+    }
+    f
+}
+
+fn words(code: &[u32]) -> Vec<u8> {
+    code.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+fn movz(rd: u32, imm: u16, hw: u32) -> u32 {
+    0xd280_0000 | hw << 21 | u32::from(imm) << 5 | rd
+}
+
+fn movk(rd: u32, imm: u16, hw: u32) -> u32 {
+    0xf280_0000 | hw << 21 | u32::from(imm) << 5 | rd
+}
+
+/// `rd = value` with MOVZ and three MOVKs.
+fn mov64(rd: u32, value: u64) -> [u32; 4] {
+    [
+        movz(rd, value as u16, 0),
+        movk(rd, (value >> 16) as u16, 1),
+        movk(rd, (value >> 32) as u16, 2),
+        movk(rd, (value >> 48) as u16, 3),
+    ]
+}
+
+const SVC: u32 = 0xd400_0001;
+const BRK_1: u32 = 0xd420_0020;
+const ADD_X0_X0_1: u32 = 0x9100_0400;
+
+fn sem_movz(s: &mut Interp, w: u32) -> Result<(), Stop> {
+    let imm = u64::from((w >> 5) & 0xffff) << (16 * ((w >> 21) & 3));
+    let v = s.imm(imm);
+    s.set_x(w & 31, v);
+    Ok(())
+}
+
+fn sem_movk(s: &mut Interp, w: u32) -> Result<(), Stop> {
+    let shift = 16 * ((w >> 21) & 3);
+    let old = s.x(w & 31);
+    let v = old & !(0xffff << shift) | u64::from((w >> 5) & 0xffff) << shift;
+    s.set_x(w & 31, v);
+    Ok(())
+}
+
+fn sem_svc(_: &mut Interp, w: u32) -> Result<(), Stop> {
+    Err(Stop::Syscall(((w >> 5) & 0xffff) as u16))
+}
+
+fn sem_brk(_: &mut Interp, w: u32) -> Result<(), Stop> {
+    Err(Stop::Breakpoint(((w >> 5) & 0xffff) as u16))
+}
+
+fn tiny_table() -> SemTable<Interp> {
+    let mut t = SemTable::default();
+    let id = |name| EncodingId::from_name(name).expect(name);
+    t.set(id("MOVZ_64_movewide"), sem_movz);
+    t.set(id("MOVK_64_movewide"), sem_movk);
+    t.set(id("SVC_EX_exception"), sem_svc);
+    t.set(id("BRK_EX_exception"), sem_brk);
+    t
+}
+
+/// Writes `image` to a scratch file and loads it with `args`.
+fn process(image: &[u8], args: &[&str]) -> Process {
+    let path = scratch("prog");
+    std::fs::write(&path, image).expect("write scratch program");
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let p = Process::load(&path, &args, &["A=1".to_string()], FeatureSet::base()).expect("load");
+    std::fs::remove_file(&path).ok();
+    p
+}
+
+const CODE: u64 = 0x40_0000;
+const DATA: u64 = 0x41_0000;
+
+/// A program whose code is `code` at [`CODE`] and whose data is `data` at [`DATA`].
+fn program(code: &[u32], data: &[u8]) -> Vec<u8> {
+    build_elf(
+        2,
+        CODE,
+        &[
+            load_seg(PF_R | PF_X, CODE, words(code)),
+            load_seg(PF_R | PF_W, DATA, data.to_vec()),
+        ],
+    )
+}
+
+// ---- loader ----
+
+#[test]
+fn loads_hello() {
+    let mut mem = Memory::default();
+    let info = elf::load(&hello(), &mut mem).expect("hello.elf loads");
+    assert_eq!(info.entry, 0x21_0134);
+    assert_eq!(info.phdr, 0x20_0040);
+    assert_eq!((info.phent, info.phnum), (56, 4));
+    assert_eq!(info.load_bias, 0);
+    assert_eq!(info.brk, 0x21_1000);
+    // The first instruction is `mov x0, #1`; the text is executable and read-only.
+    assert_eq!(mem.fetch(info.entry), Ok(0xd280_0020));
+    assert_eq!(
+        mem.write_u64(info.entry, 4, 0).map_err(|f| f.kind),
+        Err(FaultKind::Permission)
+    );
+    // The ELF header is visible at the start of the first segment.
+    assert_eq!(mem.read_u64(0x20_0000, 4), Ok(0x464c_457f));
+    let mut text = vec![0u8; 0x200];
+    mem.read(0x20_0000, &mut text).expect("rodata is readable");
+    assert!(text.windows(19).any(|w| w == b"Hello from aarch64!"));
+    assert!(mem.fetch(0x20_0000).is_err(), "rodata is not executable");
+}
+
+fn load_err(image: &[u8]) -> LoadError {
+    elf::load(image, &mut Memory::default()).expect_err("the image is refused")
+}
+
+#[test]
+fn refuses_malformed_files() {
+    let good = hello();
+    assert!(matches!(load_err(&good[..10]), LoadError::NotElf));
+    assert!(matches!(
+        load_err(b"#!/bin/sh\necho hi\n"),
+        LoadError::NotElf
+    ));
+    assert!(
+        matches!(load_err(&good[..40]), LoadError::Malformed(_)),
+        "{}",
+        load_err(&good[..40])
+    );
+    assert!(
+        matches!(load_err(&good[..100]), LoadError::Malformed(_)),
+        "{}",
+        load_err(&good[..100])
+    );
+    // Cut inside the text segment.
+    assert!(
+        matches!(load_err(&good[..0x150]), LoadError::Malformed(_)),
+        "{}",
+        load_err(&good[..0x150])
+    );
+
+    let patched = |off: usize, bytes: &[u8]| {
+        let mut v = good.clone();
+        v[off..off + bytes.len()].copy_from_slice(bytes);
+        load_err(&v)
+    };
+    assert!(matches!(patched(4, &[1]), LoadError::WrongClass));
+    assert!(matches!(patched(5, &[2]), LoadError::WrongEndian));
+    let e = patched(18, &62u16.to_le_bytes());
+    assert!(matches!(e, LoadError::WrongMachine(62)));
+    assert!(e.to_string().contains("not an aarch64 program"), "{e}");
+    assert!(matches!(
+        patched(16, &1u16.to_le_bytes()),
+        LoadError::WrongType(1)
+    ));
+    let e = patched(24, &0x100u64.to_le_bytes());
+    assert!(matches!(e, LoadError::EntryOutside(0x100)), "{e}");
+    // A program header table beyond the end of the file.
+    assert!(matches!(
+        patched(32, &0xffff_0000u64.to_le_bytes()),
+        LoadError::Malformed(_)
+    ));
+}
+
+#[test]
+fn refuses_bad_segments() {
+    let code = words(&[SVC]);
+    let overlap = build_elf(
+        2,
+        CODE,
+        &[
+            load_seg(PF_R | PF_X, CODE, code.clone()),
+            Ph {
+                memsz: 0x2000,
+                ..load_seg(PF_R, CODE - 0x1000, vec![1; 8])
+            },
+        ],
+    );
+    let e = load_err(&overlap);
+    assert!(matches!(e, LoadError::Overlap { .. }), "{e}");
+    assert!(e.to_string().contains("overlap"), "{e}");
+
+    let huge = build_elf(
+        2,
+        CODE,
+        &[Ph {
+            memsz: 1 << 40,
+            ..load_seg(PF_R | PF_X, CODE, code.clone())
+        }],
+    );
+    assert!(matches!(load_err(&huge), LoadError::BadSegment { .. }));
+    let high = build_elf(
+        2,
+        u64::MAX - 8,
+        &[load_seg(PF_R | PF_X, u64::MAX - 8, code.clone())],
+    );
+    assert!(matches!(load_err(&high), LoadError::BadSegment { .. }));
+    let none = build_elf(2, CODE, &[]);
+    assert!(matches!(load_err(&none), LoadError::NoSegments));
+    let mut too_much_file = build_elf(2, CODE, &[load_seg(PF_R | PF_X, CODE, code.clone())]);
+    too_much_file[64 + 40..64 + 48].copy_from_slice(&1u64.to_le_bytes()); // memsz < filesz
+    assert!(matches!(
+        load_err(&too_much_file),
+        LoadError::FileSizeTooLarge { .. }
+    ));
+
+    let dynamic = build_elf(
+        2,
+        CODE,
+        &[
+            Ph {
+                ptype: 3,
+                flags: PF_R,
+                vaddr: 0x30_0000,
+                data: b"/lib/ld-linux-aarch64.so.1\0".to_vec(),
+                memsz: 27,
+            },
+            load_seg(PF_R | PF_X, CODE, code),
+        ],
+    );
+    let e = load_err(&dynamic);
+    assert!(
+        matches!(&e, LoadError::Dynamic(i) if i == "/lib/ld-linux-aarch64.so.1"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("dynamically linked"), "{e}");
+}
+
+#[test]
+fn no_single_byte_corruption_panics() {
+    let good = hello();
+    for i in 0..good.len().min(0x300) {
+        for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+            let mut bad = good.clone();
+            bad[i] = v;
+            let _ = elf::load(&bad, &mut Memory::default());
+        }
+    }
+}
+
+#[test]
+fn loads_static_pie_at_the_fixed_base() {
+    let image = build_elf(
+        3,
+        0x1000,
+        &[
+            load_seg(PF_R | PF_X, 0x1000, words(&[SVC])),
+            load_seg(PF_R | PF_W, 0x2000, vec![7; 16]),
+        ],
+    );
+    let mut mem = Memory::default();
+    let info = elf::load(&image, &mut mem).expect("static-pie loads");
+    // The lowest segment lands at the base.
+    assert_eq!(info.load_bias, PIE_BASE - 0x1000);
+    assert_eq!(info.entry, PIE_BASE);
+    assert_eq!(mem.fetch(PIE_BASE), Ok(SVC));
+    assert_eq!(mem.read_u64(PIE_BASE + 0x1000, 1), Ok(7));
+    assert_eq!(info.brk, PIE_BASE + 0x2000);
+}
+
+#[test]
+fn segments_sharing_a_page_get_both_permissions_and_zeroed_bss() {
+    let image = build_elf(
+        2,
+        CODE,
+        &[
+            load_seg(PF_R | PF_X, CODE, words(&[SVC; 4])),
+            Ph {
+                memsz: 0x3000,
+                ..load_seg(PF_R | PF_W, CODE + 0x800, vec![9; 8])
+            },
+        ],
+    );
+    let mut mem = Memory::default();
+    let info = elf::load(&image, &mut mem).expect("loads");
+    assert_eq!(mem.fetch(CODE), Ok(SVC));
+    assert_eq!(mem.read_u64(CODE + 0x800, 1), Ok(9));
+    mem.write_u64(CODE + 0x900, 8, 5)
+        .expect("the shared page is writable too");
+    assert_eq!(mem.read_u64(CODE + 0x2000, 8), Ok(0), "bss is zero");
+    assert_eq!(info.brk, CODE + 0x4000);
+}
+
+// ---- stack ----
+
+#[test]
+fn initial_stack_holds_argc_argv_envp_auxv() {
+    let mut p = Process::load(
+        &hello_path(),
+        &["hello".into(), "a b".into()],
+        &["X=1".into(), "Y=".into()],
+        FeatureSet::base(),
+    )
+    .expect("load hello");
+    let sp = p.machine.cpu.sp;
+    assert_eq!(sp % 16, 0);
+    assert_eq!(p.machine.cpu.pc, 0x21_0134);
+    let mem = &mut p.machine.mem;
+    let mut word = |i: u64| mem.read_u64(sp + 8 * i, 8).expect("stack word");
+    assert_eq!(word(0), 2);
+    let (a0, a1, null1, e0, e1, null2) = (word(1), word(2), word(3), word(4), word(5), word(6));
+    assert_eq!((null1, null2), (0, 0));
+    let mut auxv = Vec::new();
+    let mut i = 7;
+    loop {
+        let (k, v) = (word(i), word(i + 1));
+        i += 2;
+        if k == 0 {
+            break;
+        }
+        auxv.push((k, v));
+    }
+    let mut cstr = |addr: u64| {
+        let mut s = Vec::new();
+        while let Ok(b) = p.machine.mem.read_u64(addr + s.len() as u64, 1) {
+            if b == 0 {
+                break;
+            }
+            s.push(b as u8);
+        }
+        String::from_utf8(s).expect("utf-8")
+    };
+    assert_eq!(
+        (cstr(a0), cstr(a1)),
+        ("hello".to_string(), "a b".to_string())
+    );
+    assert_eq!((cstr(e0), cstr(e1)), ("X=1".to_string(), "Y=".to_string()));
+    let aux = |k: u64| auxv.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    assert_eq!(aux(stack::AT_PAGESZ), Some(4096));
+    assert_eq!(aux(stack::AT_PHDR), Some(0x20_0040));
+    assert_eq!(aux(stack::AT_PHENT), Some(56));
+    assert_eq!(aux(stack::AT_PHNUM), Some(4));
+    assert_eq!(aux(stack::AT_ENTRY), Some(0x21_0134));
+    assert_eq!(aux(stack::AT_BASE), Some(0));
+    assert_eq!(aux(stack::AT_SECURE), Some(0));
+    assert_eq!(aux(stack::AT_CLKTCK), Some(100));
+    assert_eq!(aux(stack::AT_HWCAP), Some(0));
+    assert_eq!(
+        aux(stack::AT_UID),
+        Some(u64::from(unsafe { libc::getuid() }))
+    );
+    assert_eq!(
+        cstr(aux(stack::AT_PLATFORM).expect("AT_PLATFORM")),
+        "aarch64"
+    );
+    assert_eq!(
+        cstr(aux(stack::AT_EXECFN).expect("AT_EXECFN")),
+        hello_path().to_string_lossy()
+    );
+    let random = aux(stack::AT_RANDOM).expect("AT_RANDOM");
+    let mut bytes = [0u8; 16];
+    p.machine
+        .mem
+        .read(random, &mut bytes)
+        .expect("16 random bytes");
+    assert_ne!(bytes, [0; 16]);
+    // The strings lie above the tables.
+    assert!(a0 > sp + 8 * i && random > sp + 8 * i);
+}
+
+#[test]
+fn hwcaps_follow_the_features() {
+    assert_eq!(hwcaps(&FeatureSet::base()), (0, 0));
+    let fp_simd = FeatureSet::base()
+        .with(Feature::FEAT_FP)
+        .with(Feature::FEAT_AdvSIMD);
+    assert_eq!(hwcaps(&fp_simd), (3, 0));
+    assert_eq!(
+        hwcaps(&FeatureSet::base().with(Feature::FEAT_AdvSIMD)).0,
+        0,
+        "ASIMD needs FP"
+    );
+    let (h, h2) = hwcaps(&fp_simd.with(Feature::FEAT_LSE).with(Feature::FEAT_SVE2));
+    assert_eq!(h, 3 | 1 << 8);
+    assert_eq!(h2, 0, "SVE2 without SVE is not reported");
+    let (h, h2) = hwcaps(&FeatureSet::all());
+    assert_ne!(h & 1 << 22, 0);
+    assert_ne!(h2 & 2, 0);
+}
+
+// ---- running ----
+
+#[test]
+fn runs_a_program_that_writes_and_exits() {
+    let out = scratch("out");
+    let file = std::fs::File::create(&out).expect("create output");
+    let fd = file.as_raw_fd() as u64;
+    let msg = b"hi from the guest\n";
+    let mut code = vec![movz(0, fd as u16, 0)];
+    code.extend(mov64(1, DATA));
+    code.extend([
+        movz(2, msg.len() as u16, 0),
+        movz(8, nr::WRITE as u16, 0),
+        SVC,
+    ]);
+    code.extend([movz(0, 42, 0), movz(8, nr::EXIT_GROUP as u16, 0), SVC]);
+    let mut p = process(&program(&code, msg), &["prog"]);
+    assert_eq!(p.run(&tiny_table()), Exit::Exited(42));
+    drop(file);
+    assert_eq!(std::fs::read(&out).expect("output"), msg);
+    std::fs::remove_file(&out).ok();
+}
+
+#[test]
+fn unimplemented_instruction_is_sigill_naming_the_encoding() {
+    let mut p = process(&program(&[movz(0, 1, 0), ADD_X0_X0_1], &[0]), &["prog"]);
+    match p.run(&tiny_table()) {
+        Exit::Signaled {
+            signal: 4,
+            pc,
+            reason,
+            ..
+        } => {
+            assert_eq!(pc, CODE + 4);
+            assert!(
+                reason.contains("ADD_64_addsub_imm") && reason.contains("0x400004"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected SIGILL, got {other:?}"),
+    }
+}
+
+#[test]
+fn running_off_the_code_is_sigsegv_and_brk_is_sigtrap() {
+    // The code ends at a page end: the next fetch is unmapped.
+    let at = CODE + 0xff8;
+    let image = build_elf(
+        2,
+        at,
+        &[load_seg(
+            PF_R | PF_X,
+            at,
+            words(&[movz(0, 1, 0), movz(1, 2, 0)]),
+        )],
+    );
+    match process(&image, &["prog"]).run(&tiny_table()) {
+        Exit::Signaled {
+            signal: 11,
+            fault_addr: Some(0x40_1000),
+            pc: 0x40_1000,
+            ..
+        } => {}
+        other => panic!("expected SIGSEGV, got {other:?}"),
+    }
+    match process(&program(&[BRK_1], &[0]), &["prog"]).run(&tiny_table()) {
+        Exit::Signaled {
+            signal: 5,
+            pc: CODE,
+            ..
+        } => {}
+        other => panic!("expected SIGTRAP, got {other:?}"),
+    }
+}
+
+// ---- system calls, called directly ----
+
+/// A loaded process with a scratch RW page at [`DATA`].
+fn sys_process() -> Process {
+    process(&program(&[SVC], &[0; 4096]), &["prog"])
+}
+
+fn call(p: &mut Process, n: u64, args: &[u64]) -> i64 {
+    p.machine.cpu.x[8] = n;
+    for (i, &a) in args.iter().enumerate() {
+        p.machine.cpu.x[i] = a;
+    }
+    assert_eq!(p.syscall(), None, "syscall {n} does not exit");
+    p.machine.cpu.x[0] as i64
+}
+
+fn put_str(p: &mut Process, addr: u64, s: &str) -> u64 {
+    let mut b = s.as_bytes().to_vec();
+    b.push(0);
+    p.machine.mem.write(addr, &b).expect("scratch is writable");
+    addr
+}
+
+const AT_FDCWD: u64 = -100i64 as u64;
+const EFAULT: i64 = -14;
+
+#[test]
+fn brk_grows_and_shrinks() {
+    let mut p = sys_process();
+    let start = call(&mut p, nr::BRK, &[0]) as u64;
+    assert_eq!(start, DATA + 0x1000);
+    assert_eq!(
+        call(&mut p, nr::BRK, &[start + 0x2500]) as u64,
+        start + 0x2500
+    );
+    p.machine
+        .mem
+        .write_u64(start + 0x2ff8, 8, 1)
+        .expect("the heap is writable");
+    assert_eq!(call(&mut p, nr::BRK, &[start + 0x10]) as u64, start + 0x10);
+    assert!(
+        p.machine.mem.write_u64(start + 0x2000, 8, 1).is_err(),
+        "shrunk"
+    );
+    assert_eq!(
+        call(&mut p, nr::BRK, &[0x1000]) as u64,
+        start + 0x10,
+        "below the start: unchanged"
+    );
+}
+
+#[test]
+fn mmap_munmap_mprotect() {
+    let mut p = sys_process();
+    let a = call(&mut p, nr::MMAP, &[0, 0x3000, 3, 0x22, u64::MAX, 0]) as u64;
+    assert!(a >= MMAP_BASE && a % 4096 == 0);
+    p.machine.mem.write_u64(a + 0x2ff8, 8, 1).expect("RW");
+    assert_eq!(call(&mut p, nr::MPROTECT, &[a, 0x1000, 1]), 0);
+    assert!(p.machine.mem.write_u64(a, 8, 1).is_err());
+    assert_eq!(call(&mut p, nr::MUNMAP, &[a + 0x1000, 0x1000]), 0);
+    assert!(p.machine.mem.read_u64(a + 0x1000, 8).is_err());
+    let b = call(&mut p, nr::MMAP, &[0, 0x1000, 3, 0x22, u64::MAX, 0]) as u64;
+    assert_eq!(b, a + 0x1000, "the hole is reused");
+    assert_eq!(call(&mut p, nr::MMAP, &[0, 0, 3, 0x22, u64::MAX, 0]), -22);
+    // MAP_FIXED_NOREPLACE over a mapping.
+    assert_eq!(
+        call(&mut p, nr::MMAP, &[a, 0x1000, 3, 0x10_0022, u64::MAX, 0]),
+        -17
+    );
+    assert_eq!(
+        call(&mut p, nr::MMAP, &[a, 0x1000, 3, 0x32, u64::MAX, 0]) as u64,
+        a,
+        "MAP_FIXED replaces"
+    );
+    assert_eq!(call(&mut p, nr::MPROTECT, &[0x7000_0000, 0x1000, 1]), -12);
+}
+
+#[test]
+fn file_calls_openat_fstat_mmap_read_lseek_close() {
+    let mut p = sys_process();
+    let path = hello_path();
+    let size = std::fs::metadata(&path).expect("hello.elf").len();
+    let name = put_str(&mut p, DATA, &path.to_string_lossy());
+    let fd = call(&mut p, nr::OPENAT, &[AT_FDCWD, name, 0, 0]);
+    assert!(fd >= 3, "openat: {fd}");
+    let fd = fd as u64;
+    let st = DATA + 0x400;
+    assert_eq!(call(&mut p, nr::FSTAT, &[fd, st]), 0);
+    assert_eq!(p.machine.mem.read_u64(st + 48, 8), Ok(size));
+    assert_eq!(
+        p.machine.mem.read_u64(st + 16, 4).map(|m| m & 0o170000),
+        Ok(0o100000)
+    );
+    assert_eq!(
+        call(&mut p, nr::NEWFSTATAT, &[AT_FDCWD, name, st + 0x100, 0]),
+        0
+    );
+    assert_eq!(p.machine.mem.read_u64(st + 0x100 + 48, 8), Ok(size));
+    let m = call(&mut p, nr::MMAP, &[0, size, 1, 2, fd, 0]) as u64;
+    assert_eq!(p.machine.mem.read_u64(m, 4), Ok(0x464c_457f));
+    assert!(p.machine.mem.write_u64(m, 1, 0).is_err(), "PROT_READ");
+    assert_eq!(call(&mut p, nr::LSEEK, &[fd, 1, 0]), 1);
+    assert_eq!(call(&mut p, nr::READ, &[fd, DATA + 0x800, 3]), 3);
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x800, 3), Ok(0x46_4c45));
+    assert_eq!(call(&mut p, nr::PREAD64, &[fd, DATA + 0x800, 4, 0]), 4);
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x800, 4), Ok(0x464c_457f));
+    // Reading into read-only memory or an unmapped buffer faults, and the data stays unread.
+    assert_eq!(call(&mut p, nr::READ, &[fd, CODE, 4]), EFAULT);
+    assert_eq!(call(&mut p, nr::READ, &[fd, 0x10, 4]), EFAULT);
+    assert_eq!(call(&mut p, nr::LSEEK, &[fd, 0, 1]), 4);
+    assert_eq!(call(&mut p, nr::CLOSE, &[fd]), 0);
+    assert_eq!(call(&mut p, nr::CLOSE, &[fd]), -9);
+    let missing = put_str(&mut p, DATA, "/nonexistent/armature");
+    assert_eq!(call(&mut p, nr::OPENAT, &[AT_FDCWD, missing, 0, 0]), -2);
+    assert_eq!(
+        call(&mut p, nr::OPENAT, &[AT_FDCWD, 0xdead_0000, 0, 0]),
+        EFAULT
+    );
+}
+
+#[test]
+fn writev_pwrite_getdents_mkdir_unlink_access() {
+    let mut p = sys_process();
+    let dir = scratch("dir");
+    let dname = put_str(&mut p, DATA, &dir.to_string_lossy());
+    assert_eq!(call(&mut p, nr::MKDIRAT, &[AT_FDCWD, dname, 0o755]), 0);
+    assert_eq!(call(&mut p, nr::MKDIRAT, &[AT_FDCWD, dname, 0o755]), -17);
+    let file = dir.join("f");
+    let fname = put_str(&mut p, DATA + 0x100, &file.to_string_lossy());
+    let fd = call(
+        &mut p,
+        nr::OPENAT,
+        &[
+            AT_FDCWD, fname, 0o1102, /* O_RDWR|O_CREAT|O_TRUNC */
+            0o644,
+        ],
+    ) as u64;
+    put_str(&mut p, DATA + 0x200, "abc");
+    put_str(&mut p, DATA + 0x210, "defg");
+    for (i, (base, len)) in [(DATA + 0x200, 3u64), (DATA + 0x210, 4)].iter().enumerate() {
+        p.machine
+            .mem
+            .write_u64(DATA + 0x300 + 16 * i as u64, 8, *base)
+            .expect("iov");
+        p.machine
+            .mem
+            .write_u64(DATA + 0x308 + 16 * i as u64, 8, *len)
+            .expect("iov");
+    }
+    assert_eq!(call(&mut p, nr::WRITEV, &[fd, DATA + 0x300, 2]), 7);
+    assert_eq!(call(&mut p, nr::PWRITE64, &[fd, DATA + 0x200, 1, 6]), 1);
+    assert_eq!(std::fs::read(&file).expect("written"), b"abcdefa");
+    assert_eq!(call(&mut p, nr::WRITE, &[fd, 0xdead_0000, 4]), EFAULT);
+    // readv back in two pieces.
+    assert_eq!(call(&mut p, nr::LSEEK, &[fd, 0, 0]), 0);
+    p.machine
+        .mem
+        .write_u64(DATA + 0x300, 8, DATA + 0x400)
+        .expect("iov");
+    p.machine
+        .mem
+        .write_u64(DATA + 0x310, 8, DATA + 0x500)
+        .expect("iov");
+    assert_eq!(call(&mut p, nr::READV, &[fd, DATA + 0x300, 2]), 7);
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x400, 3), Ok(0x63_6261));
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x500, 4), Ok(0x6166_6564));
+    call(&mut p, nr::CLOSE, &[fd]);
+
+    assert_eq!(call(&mut p, nr::FACCESSAT, &[AT_FDCWD, fname, 4]), 0);
+    let dfd = call(
+        &mut p,
+        nr::OPENAT,
+        &[AT_FDCWD, dname, 0x4000 /* aarch64 O_DIRECTORY */, 0],
+    );
+    assert!(dfd >= 0, "open directory: {dfd}");
+    let n = call(&mut p, nr::GETDENTS64, &[dfd as u64, DATA + 0x800, 0x400]);
+    assert!(n > 0);
+    let mut ents = vec![0u8; n as usize];
+    p.machine
+        .mem
+        .read(DATA + 0x800, &mut ents)
+        .expect("dirents");
+    assert!(ents.windows(2).any(|w| w == b"f\0"));
+    call(&mut p, nr::CLOSE, &[dfd as u64]);
+    // O_DIRECTORY on a file fails: the flag was translated.
+    assert_eq!(call(&mut p, nr::OPENAT, &[AT_FDCWD, fname, 0x4000, 0]), -20);
+    assert_eq!(call(&mut p, nr::UNLINKAT, &[AT_FDCWD, fname, 0]), 0);
+    assert_eq!(call(&mut p, nr::FACCESSAT, &[AT_FDCWD, fname, 0]), -2);
+    assert_eq!(
+        call(
+            &mut p,
+            nr::UNLINKAT,
+            &[AT_FDCWD, dname, 0x200 /* AT_REMOVEDIR */]
+        ),
+        0
+    );
+}
+
+#[test]
+fn process_information_calls() {
+    let mut p = sys_process();
+    assert_eq!(call(&mut p, nr::UNAME, &[DATA]), 0);
+    let mut uts = vec![0u8; 390];
+    p.machine.mem.read(DATA, &mut uts).expect("utsname");
+    assert_eq!(&uts[..6], b"Linux\0");
+    assert_eq!(&uts[4 * 65..4 * 65 + 8], b"aarch64\0");
+    assert_eq!(call(&mut p, nr::UNAME, &[CODE]), EFAULT);
+
+    let cwd = std::env::current_dir().expect("cwd");
+    let n = call(&mut p, nr::GETCWD, &[DATA, 4096]);
+    assert_eq!(n as usize, cwd.as_os_str().len() + 1);
+    assert_eq!(call(&mut p, nr::GETCWD, &[DATA, 1]), -34);
+
+    let exe = put_str(&mut p, DATA, "/proc/self/exe");
+    let n = call(&mut p, nr::READLINKAT, &[AT_FDCWD, exe, DATA + 0x100, 4096]);
+    let mut link = vec![0u8; n as usize];
+    p.machine.mem.read(DATA + 0x100, &mut link).expect("link");
+    assert!(
+        String::from_utf8_lossy(&link).contains("armature-linux-"),
+        "{}",
+        String::from_utf8_lossy(&link)
+    );
+
+    assert_eq!(call(&mut p, nr::GETRANDOM, &[DATA, 32, 0]), 32);
+    assert_eq!(call(&mut p, nr::CLOCK_GETTIME, &[0, DATA]), 0);
+    assert!(p.machine.mem.read_u64(DATA, 8).expect("tv_sec") > 1_600_000_000);
+    assert_eq!(call(&mut p, nr::GETTIMEOFDAY, &[DATA, 0]), 0);
+    assert_eq!(call(&mut p, nr::CLOCK_GETTIME, &[0, 0]), EFAULT);
+    let pid = i64::from(std::process::id());
+    assert_eq!(call(&mut p, nr::GETPID, &[]), pid);
+    assert_eq!(call(&mut p, nr::GETTID, &[]), pid);
+    assert_eq!(call(&mut p, nr::SET_TID_ADDRESS, &[DATA]), pid);
+    assert_eq!(
+        call(&mut p, nr::GETUID, &[]),
+        i64::from(unsafe { libc::getuid() })
+    );
+    assert_eq!(call(&mut p, nr::SET_ROBUST_LIST, &[DATA, 24]), 0);
+    assert_eq!(call(&mut p, nr::RSEQ, &[DATA, 32, 0, 0]), -38);
+    assert_eq!(call(&mut p, nr::PRLIMIT64, &[0, 3, 0, DATA]), 0);
+    assert_ne!(p.machine.mem.read_u64(DATA, 8), Ok(0), "a stack limit");
+    assert_eq!(call(&mut p, nr::SCHED_GETAFFINITY, &[0, 128, DATA]), 8);
+    assert_eq!(p.machine.mem.read_u64(DATA, 8), Ok(1));
+    assert_eq!(call(&mut p, nr::IOCTL, &[5, 0x5401, DATA]), -25);
+    assert_eq!(call(&mut p, nr::MADVISE, &[DATA, 4096, 4]), 0);
+    // Futexes of a single thread.
+    p.machine.mem.write_u64(DATA, 4, 5).expect("futex word");
+    assert_eq!(call(&mut p, nr::FUTEX, &[DATA, 129, 1, 0, 0, 0]), 0);
+    assert_eq!(call(&mut p, nr::FUTEX, &[DATA, 128, 4, 0, 0, 0]), -11);
+    // Unknown system calls.
+    assert_eq!(call(&mut p, 4000, &[]), -38);
+    assert_eq!(call(&mut p, 4000, &[]), -38);
+}
+
+#[test]
+fn signal_state_is_recorded() {
+    let mut p = sys_process();
+    let act = [0x40_0000u64, 0x0400_0000, 0x40_0010, 1 << 9];
+    for (i, w) in act.iter().enumerate() {
+        p.machine
+            .mem
+            .write_u64(DATA + 8 * i as u64, 8, *w)
+            .expect("act");
+    }
+    assert_eq!(call(&mut p, nr::RT_SIGACTION, &[10, DATA, 0, 8]), 0);
+    assert_eq!(call(&mut p, nr::RT_SIGACTION, &[10, 0, DATA + 0x100, 8]), 0);
+    for (i, w) in act.iter().enumerate() {
+        assert_eq!(
+            p.machine.mem.read_u64(DATA + 0x100 + 8 * i as u64, 8),
+            Ok(*w)
+        );
+    }
+    assert_eq!(call(&mut p, nr::RT_SIGACTION, &[9, DATA, 0, 8]), -22);
+    assert_eq!(call(&mut p, nr::RT_SIGACTION, &[65, 0, 0, 8]), -22);
+    p.machine.mem.write_u64(DATA, 8, 0b110).expect("set");
+    assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[0, DATA, 0, 8]), 0);
+    assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[2, 0, DATA + 8, 8]), 0);
+    assert_eq!(p.machine.mem.read_u64(DATA + 8, 8), Ok(0b110));
+    assert_eq!(p.sigmask, 0b110);
+}
+
+#[test]
+fn exit_and_exit_group_end_the_process() {
+    let mut p = sys_process();
+    p.machine.cpu.x[8] = nr::EXIT_GROUP;
+    p.machine.cpu.x[0] = 0x1_07;
+    assert_eq!(p.syscall(), Some(Exit::Exited(7)));
+    p.machine.cpu.x[8] = nr::EXIT;
+    p.machine.cpu.x[0] = 3;
+    assert_eq!(p.syscall(), Some(Exit::Exited(3)));
+}
+
+#[test]
+fn missing_program_is_an_io_error() {
+    let e = Process::load(Path::new("/nonexistent/prog"), &[], &[], FeatureSet::base())
+        .err()
+        .expect("error");
+    assert!(matches!(e, LoadError::Io { .. }));
+    assert!(e.to_string().contains("/nonexistent/prog"), "{e}");
+}

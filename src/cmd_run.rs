@@ -1,0 +1,81 @@
+//! `armature run`: run a static aarch64 Linux program, like `qemu-aarch64`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use armature_core::interp::Interp;
+use armature_core::isa::{decode, Decoded, FeatureSet};
+use armature_core::linux::{implemented_features, signal_name, Exit, Process};
+use armature_core::sem::SemTable;
+
+/// Options of `armature run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The execution engine.
+    #[arg(long, default_value = "interp", value_parser = ["interp"])]
+    engine: String,
+    /// Print each system call to standard error, like qemu-aarch64 -strace.
+    #[arg(long)]
+    strace: bool,
+    /// The CPU model: `max` enables every feature that has semantics.
+    #[arg(long, default_value = "max")]
+    cpu: String,
+    /// The program and its arguments (after `--`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROG ARGS"
+    )]
+    program: Vec<String>,
+}
+
+/// Runs the program; the guest's exit status becomes armature's.
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    if args.cpu != "max" {
+        bail!(
+            "unknown CPU model {:?}: only \"max\" is supported for now",
+            args.cpu
+        );
+    }
+    let mut table = SemTable::<Interp>::default();
+    armature_extensions::register_all(&mut table);
+    let features = implemented_features(&table);
+    let path = Path::new(&args.program[0]);
+    let env: Vec<String> = std::env::vars_os()
+        .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+        .collect();
+    let mut process = Process::load(path, &args.program, &env, features)
+        .with_context(|| format!("cannot run {}", path.display()))?;
+    process.strace = args.strace;
+    Ok(match process.run(&table) {
+        Exit::Exited(code) => ExitCode::from(code),
+        Exit::Signaled {
+            signal, pc, reason, ..
+        } => {
+            eprintln!("armature: {reason}");
+            if let Some(why) = disabled_feature(&mut process, pc, &features) {
+                eprintln!("armature: {why}");
+            }
+            eprintln!(
+                "armature: uncaught target signal {signal} ({}) - core dumped",
+                signal_name(signal)
+            );
+            ExitCode::from((128 + signal) as u8)
+        }
+    })
+}
+
+/// For an undefined instruction, the encoding it would be with every feature enabled.
+fn disabled_feature(process: &mut Process, pc: u64, features: &FeatureSet) -> Option<String> {
+    let word = process.machine.mem.fetch(pc).ok()?;
+    match decode(word, features) {
+        Decoded::FeatureDisabled { id, feature } => Some(format!(
+            "{} needs {}, which has no semantics yet",
+            id.name(),
+            feature.name()
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,116 @@
+//! End-to-end tests of `armature run`, compared with qemu-aarch64 (Debian package qemu-user).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn armature(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_armature"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("armature runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs `qemu-aarch64 args`; fails the test when qemu-user is not installed.
+fn qemu(args: &[&str]) -> Output {
+    match Command::new("qemu-aarch64")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!(
+            "qemu-aarch64 is needed as the reference for this test ({e}): install qemu-user \
+             (apt-get install qemu-user)"
+        ),
+    }
+}
+
+#[test]
+fn hello_runs_like_qemu() {
+    let reference = qemu(&["examples/hello.elf"]);
+    let out = armature(&["run", "--", "examples/hello.elf"]);
+    assert_eq!(
+        text(&out.stdout),
+        "Hello from aarch64!\n",
+        "stderr: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(55), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), text(&reference.stdout));
+    assert_eq!(out.status.code(), reference.status.code());
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn strace_prints_the_calls() {
+    let out = armature(&["run", "--strace", "--", "examples/hello.elf"]);
+    let err = text(&out.stderr);
+    assert!(err.contains(" write(1,0x"), "{err}");
+    assert!(err.contains(",20) = 20"), "{err}");
+    assert!(err.contains(" exit(55)"), "{err}");
+    assert_eq!(out.status.code(), Some(55), "{err}");
+}
+
+#[test]
+fn load_errors_and_bad_options_exit_2() {
+    let out = armature(&["run", "--", "Cargo.toml"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("armature: error: cannot run Cargo.toml: not an ELF file"),
+        "{err}"
+    );
+    let out = armature(&["run", "--", "/nonexistent/prog"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = armature(&["run", "--cpu", "cortex-a53", "--", "examples/hello.elf"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("only \"max\""), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A one-segment ELF whose code is not executable: the first fetch faults.
+fn non_executable_program() -> PathBuf {
+    let mut f = vec![0u8; 0x1004];
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2;
+    f[5] = 1;
+    f[6] = 1;
+    f[16..18].copy_from_slice(&2u16.to_le_bytes());
+    f[18..20].copy_from_slice(&183u16.to_le_bytes());
+    f[20..24].copy_from_slice(&1u32.to_le_bytes());
+    f[24..32].copy_from_slice(&0x40_1000u64.to_le_bytes());
+    f[32..40].copy_from_slice(&64u64.to_le_bytes());
+    f[52..54].copy_from_slice(&64u16.to_le_bytes());
+    f[54..56].copy_from_slice(&56u16.to_le_bytes());
+    f[56..58].copy_from_slice(&1u16.to_le_bytes());
+    let ph = 64;
+    f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    f[ph + 4..ph + 8].copy_from_slice(&6u32.to_le_bytes()); // RW, no X
+    f[ph + 8..ph + 16].copy_from_slice(&0x1000u64.to_le_bytes());
+    f[ph + 16..ph + 24].copy_from_slice(&0x40_1000u64.to_le_bytes());
+    f[ph + 32..ph + 40].copy_from_slice(&4u64.to_le_bytes());
+    f[ph + 40..ph + 48].copy_from_slice(&4u64.to_le_bytes());
+    f[0x1000..].copy_from_slice(&0xd280_0020u32.to_le_bytes());
+    let path = std::env::temp_dir().join(format!("armature-run-nx-{}.elf", std::process::id()));
+    std::fs::write(&path, f).expect("write test program");
+    path
+}
+
+#[test]
+fn a_fault_kills_the_guest_like_qemu() {
+    let path = non_executable_program();
+    let out = armature(&["run", "--", path.to_str().expect("utf-8 path")]);
+    std::fs::remove_file(&path).ok();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + 11), "{err}");
+    assert!(
+        err.contains("armature: uncaught target signal 11 (Segmentation fault) - core dumped"),
+        "{err}"
+    );
+}
