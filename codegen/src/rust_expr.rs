@@ -147,20 +147,8 @@ fn binary(op: BinOp, a: &Expr, b: &Expr, scope: &dyn Scope) -> Result<(String, T
     }
     let (ca, ta) = translate(a, scope)?;
     let (cb, tb) = translate(b, scope)?;
-    let sym = match op {
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        BinOp::Add => "+",
-        BinOp::Sub => "-",
-        BinOp::Mul => "*",
-        BinOp::Shl => "<<",
-        BinOp::Shr => ">>",
-        BinOp::And => "&&",
-        BinOp::Or => "||",
-        BinOp::Eq | BinOp::Ne => unreachable!("handled above"),
-    };
+    // ASL spells these operators as Rust does.
+    let sym = op.symbol();
     Ok(match (op, ta, tb) {
         (BinOp::And | BinOp::Or, Ty::Bool, Ty::Bool) => (format!("({ca} {sym} {cb})"), Ty::Bool),
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, Ty::Int, Ty::Int) => {
