@@ -114,3 +114,48 @@ fn a_fault_kills_the_guest_like_qemu() {
         "{err}"
     );
 }
+
+/// Compiles `source` with `aarch64-linux-gnu-gcc -O2 -static` into a temporary directory;
+/// fails the test when the cross compiler is not installed.
+fn compile_c(name: &str, source: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("armature-run-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create the build directory");
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, source).expect("write the C source");
+    let exe = dir.join(name);
+    let out = match Command::new("aarch64-linux-gnu-gcc")
+        .args(["-O2", "-static", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!(
+            "aarch64-linux-gnu-gcc is needed to build this test's program ({e}): install \
+             gcc-aarch64-linux-gnu (apt-get install gcc-aarch64-linux-gnu)"
+        ),
+    };
+    assert!(out.status.success(), "gcc: {}", text(&out.stderr));
+    exe
+}
+
+#[test]
+fn static_glibc_program_runs_like_qemu() {
+    let exe = compile_c(
+        "hello",
+        "#include <stdio.h>\nint main(int c, char **v) { printf(\"hello %d\\n\", c); return 3; }\n",
+    );
+    let path = exe.to_str().expect("utf-8 path");
+    let reference = qemu(&[path]);
+    let out = armature(&["run", "--", path]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    assert_eq!(
+        text(&out.stdout),
+        "hello 1\n",
+        "stderr: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), text(&reference.stdout));
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", text(&out.stderr));
+    assert_eq!(out.status.code(), reference.status.code());
+}

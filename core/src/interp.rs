@@ -34,6 +34,19 @@ impl Sem for Interp {
         }
     }
 
+    #[inline]
+    fn v(&mut self, n: u32, half: u32) -> u64 {
+        let r = self.cpu.v[(n & 31) as usize];
+        (r >> (64 * (half & 1))) as u64
+    }
+
+    #[inline]
+    fn set_v(&mut self, n: u32, half: u32, v: u64) {
+        let r = &mut self.cpu.v[(n & 31) as usize];
+        let sh = 64 * (half & 1);
+        *r = (*r & !(u128::from(u64::MAX) << sh)) | (u128::from(v) << sh);
+    }
+
     fn sp(&mut self) -> u64 {
         self.cpu.sp
     }

@@ -5,9 +5,11 @@
 
 use armature_core::sem::{Sem, SemTable};
 
+pub mod advsimd;
 pub mod base;
 
 /// Registers the semantics of every extension in `t`.
 pub fn register_all<S: Sem>(t: &mut SemTable<S>) {
     base::register(t);
+    advsimd::register(t);
 }

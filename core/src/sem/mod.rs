@@ -101,6 +101,11 @@ pub trait Sem {
     fn x(&mut self, n: u32) -> Self::V;
     /// X[n] = v; n = 31 discards the value.
     fn set_x(&mut self, n: u32, v: Self::V);
+    /// Half `half` (0: bits 63..0, 1: bits 127..64) of the SIMD&FP register V[n].
+    fn v(&mut self, n: u32, half: u32) -> Self::V;
+    /// Writes half `half` of V[n]. Arm's `V[n] = value` of a narrower value also zeroes the
+    /// upper half: semantics write `imm(0)` to half 1 for that.
+    fn set_v(&mut self, n: u32, half: u32, v: Self::V);
     fn sp(&mut self) -> Self::V;
     fn set_sp(&mut self, v: Self::V);
     /// The address of the current instruction.

@@ -1,0 +1,97 @@
+//! Advanced SIMD and scalar floating-point moves: SIMD&FP loads and stores, moves between
+//! general and SIMD&FP registers, immediates and the integer vector operations C libraries use.
+//!
+//! Vectors are handled as two 64-bit halves through `Sem::v` and `Sem::set_v`; element-wise
+//! operations split a half into lanes with shifts and masks, so they stay generic over `Sem`.
+
+pub mod dp;
+pub mod ldst;
+
+#[cfg(test)]
+mod tests;
+
+use armature_core::sem::{BinOp, Sem, SemTable};
+
+/// Registers every Advanced SIMD and FP encoding armature implements.
+pub fn register<S: Sem>(t: &mut SemTable<S>) {
+    ldst::register(t);
+    dp::register(t);
+}
+
+/// `Ones(esize)` as a decode-time mask of the low `esize` bits.
+pub(crate) fn ones(esize: u32) -> u64 {
+    if esize >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << esize) - 1
+    }
+}
+
+/// `V[n]<datasize-1:0>` as its halves (one or two).
+pub(crate) fn read_halves<S: Sem>(s: &mut S, n: u32, datasize: u32) -> Vec<S::V> {
+    (0..datasize.div_ceil(64)).map(|h| s.v(n, h)).collect()
+}
+
+/// `V[d] = ZeroExtend(halves)`: a 64-bit (or narrower) value zeroes the upper half.
+pub(crate) fn write_halves<S: Sem>(s: &mut S, d: u32, halves: &[S::V]) {
+    s.set_v(d, 0, halves[0]);
+    let hi = match halves.get(1) {
+        Some(&h) => h,
+        None => s.imm(0),
+    };
+    s.set_v(d, 1, hi);
+}
+
+/// `Elem[x, e, esize]` at bit `lsb` of a 64-bit half, zero-extended.
+pub(crate) fn lane<S: Sem>(s: &mut S, half: S::V, lsb: u32, esize: u32) -> S::V {
+    if esize == 64 {
+        return half;
+    }
+    let sh = s.imm(u64::from(lsb));
+    let x = s.bin(BinOp::Lsr, half, sh);
+    let m = s.imm(ones(esize));
+    s.bin(BinOp::And, x, m)
+}
+
+/// The elements of `V[n]<datasize-1:0>`, each zero-extended, element 0 first.
+pub(crate) fn elems<S: Sem>(s: &mut S, n: u32, datasize: u32, esize: u32) -> Vec<S::V> {
+    let halves = read_halves(s, n, datasize);
+    let per = (datasize.min(64) / esize).max(1);
+    let mut out = Vec::new();
+    for h in halves {
+        for i in 0..per {
+            out.push(lane(s, h, i * esize, esize));
+        }
+    }
+    out
+}
+
+/// Packs `esize`-bit elements (element 0 lowest) into 64-bit halves; each element is cut to
+/// `esize` bits.
+pub(crate) fn pack<S: Sem>(s: &mut S, lanes: &[S::V], esize: u32) -> Vec<S::V> {
+    let per = (64 / esize) as usize;
+    let m = s.imm(ones(esize));
+    lanes
+        .chunks(per)
+        .map(|chunk| {
+            let mut acc = s.imm(0);
+            for (i, &e) in chunk.iter().enumerate() {
+                let e = if esize == 64 {
+                    e
+                } else {
+                    s.bin(BinOp::And, e, m)
+                };
+                let sh = s.imm(i as u64 * u64::from(esize));
+                let e = s.bin(BinOp::Shl, e, sh);
+                acc = s.bin(BinOp::Or, acc, e);
+            }
+            acc
+        })
+        .collect()
+}
+
+/// `V[d] = result` for `esize`-bit elements; a result of 64 bits or fewer zeroes the rest.
+pub(crate) fn set_elems<S: Sem>(s: &mut S, d: u32, esize: u32, lanes: &[S::V]) {
+    let halves = pack(s, lanes, esize);
+    write_halves(s, d, &halves);
+}
