@@ -18,6 +18,10 @@ pub struct RunArgs {
     /// Print each system call to standard error, like qemu-aarch64 -strace.
     #[arg(long)]
     strace: bool,
+    /// Write one JSON line per executed instruction to FILE (pc, word, encoding id, changed
+    /// registers), then the exit or the signal; the file is complete even when the guest crashes.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<std::path::PathBuf>,
     /// The CPU model: `max` enables every feature that has semantics.
     #[arg(long, default_value = "max")]
     cpu: String,
@@ -49,6 +53,11 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let mut process = Process::load(path, &args.program, &env, features)
         .with_context(|| format!("cannot run {}", path.display()))?;
     process.strace = args.strace;
+    if let Some(path) = &args.trace {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("cannot create the trace file {}", path.display()))?;
+        process.trace = Some(Box::new(std::io::BufWriter::new(file)));
+    }
     Ok(match process.run(&table) {
         Exit::Exited(code) => ExitCode::from(code),
         Exit::Signaled {

@@ -159,3 +159,70 @@ fn static_glibc_program_runs_like_qemu() {
     assert_eq!(out.status.code(), Some(3), "stderr: {}", text(&out.stderr));
     assert_eq!(out.status.code(), reference.status.code());
 }
+
+/// Runs `prog` under `armature run --trace`; gives the exit code and the parsed trace lines.
+fn trace_of(prog: &str) -> (Option<i32>, Vec<serde_json::Value>) {
+    let trace = std::env::temp_dir().join(format!(
+        "armature-trace-{}-{}.jsonl",
+        std::process::id(),
+        prog.len()
+    ));
+    let out = armature(&[
+        "run",
+        "--trace",
+        trace.to_str().expect("utf-8 path"),
+        "--",
+        prog,
+    ]);
+    let text = std::fs::read_to_string(&trace).expect("the trace file exists");
+    std::fs::remove_file(&trace).ok();
+    let lines = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    (out.status.code(), lines)
+}
+
+#[test]
+fn trace_has_a_line_per_instruction() {
+    let (code, lines) = trace_of("examples/hello.elf");
+    assert_eq!(code, Some(55));
+    let first = &lines[0];
+    assert_eq!(first["pc"], "0x210134");
+    assert_eq!(first["word"], "d2800020");
+    assert_eq!(first["encoding"], "MOVZ_64_movewide");
+    assert_eq!(first["changed"]["x0"], "0x1");
+    let syscalls: Vec<_> = lines
+        .iter()
+        .filter(|l| l.get("syscall").is_some())
+        .collect();
+    assert_eq!(syscalls.len(), 1, "one write before exit");
+    assert_eq!(syscalls[0]["x0"], "0x14", "write returned the 20 bytes");
+    assert_eq!(lines.last().expect("lines")["exit"], 55);
+    let executed = lines.iter().filter(|l| l.get("pc").is_some()).count();
+    assert_eq!(executed, 52, "the program's dynamic instruction count");
+}
+
+#[test]
+fn trace_is_complete_when_the_guest_crashes() {
+    let crash = compile_c(
+        "crash",
+        "#include <stdio.h>\nint main(void) { puts(\"before\"); *(volatile int *)8 = 1; return 0; }\n",
+    );
+    let (code, lines) = trace_of(crash.to_str().expect("utf-8 path"));
+    assert_eq!(code, Some(128 + 11));
+    let last = lines.last().expect("lines");
+    assert_eq!(last["signal"], 11, "{last}");
+    let before = &lines[lines.len() - 2];
+    assert!(
+        before["encoding"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("STR")),
+        "{before}"
+    );
+    assert!(
+        lines.len() > 1000,
+        "glibc startup ran: {} lines",
+        lines.len()
+    );
+}

@@ -9,6 +9,7 @@ pub mod syscall;
 mod tests;
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::interp::Interp;
@@ -63,6 +64,8 @@ pub struct Process {
     pub features: FeatureSet,
     /// Print each system call to stderr, like `qemu-aarch64 -strace`.
     pub strace: bool,
+    /// Where `--trace` writes one JSON line per executed instruction.
+    pub trace: Option<Box<dyn std::io::Write>>,
     /// The program path as given, and as an absolute path (for `/proc/self/exe`).
     pub exe: PathBuf,
     pub exe_abs: PathBuf,
@@ -121,6 +124,7 @@ impl Process {
             machine,
             features,
             strace: false,
+            trace: None,
             exe: path.to_path_buf(),
             exe_abs,
             brk_start: info.brk,
@@ -135,15 +139,110 @@ impl Process {
 
     /// Runs until the program exits or a signal kills it.
     pub fn run(&mut self, table: &SemTable<Interp>) -> Exit {
+        let exit = self.run_until_exit(table);
+        if let Some(trace) = &mut self.trace {
+            let line = match &exit {
+                Exit::Exited(code) => format!("{{\"exit\":{code}}}"),
+                Exit::Signaled { signal, reason, .. } => {
+                    format!(
+                        "{{\"signal\":{signal},\"reason\":\"{}\"}}",
+                        json_escape(reason)
+                    )
+                }
+            };
+            // The trace must be complete even when the guest dies: flush before returning.
+            if writeln!(trace, "{line}")
+                .and_then(|()| trace.flush())
+                .is_err()
+            {
+                eprintln!("armature: warning: cannot write the trace file");
+            }
+        }
+        exit
+    }
+
+    /// One step, writing a trace line when tracing: pc, word, encoding and what changed.
+    fn traced_step(&mut self, table: &SemTable<Interp>) -> Result<(), Stop> {
+        let Some(trace) = &mut self.trace else {
+            return self.machine.step(table, &self.features);
+        };
+        let cpu = &self.machine.cpu;
+        let before = (
+            cpu.x,
+            cpu.sp,
+            cpu.nzcv,
+            cpu.v,
+            cpu.tpidr_el0,
+            cpu.fpcr,
+            cpu.fpsr,
+        );
+        let pc = cpu.pc;
+        let word = self.machine.mem.fetch(pc).ok();
+        let result = self.machine.step(table, &self.features);
+        let Some(word) = word else { return result };
+        let encoding = match crate::isa::decode(word, &self.features) {
+            crate::isa::Decoded::Insn(id) => id.name(),
+            _ => "",
+        };
+        let cpu = &self.machine.cpu;
+        let mut changed = Vec::new();
+        for (i, (a, b)) in before.0.iter().zip(&cpu.x).enumerate() {
+            if a != b {
+                changed.push(format!("\"x{i}\":\"{b:#x}\""));
+            }
+        }
+        for (i, (a, b)) in before.3.iter().zip(&cpu.v).enumerate() {
+            if a != b {
+                changed.push(format!("\"v{i}\":\"{b:#x}\""));
+            }
+        }
+        for (name, a, b) in [
+            ("sp", before.1, cpu.sp),
+            ("nzcv", before.2, cpu.nzcv),
+            ("tpidr_el0", before.4, cpu.tpidr_el0),
+            ("fpcr", before.5, cpu.fpcr),
+            ("fpsr", before.6, cpu.fpsr),
+        ] {
+            if a != b {
+                changed.push(format!("\"{name}\":\"{b:#x}\""));
+            }
+        }
+        let line = format!(
+            "{{\"pc\":\"{pc:#x}\",\"word\":\"{word:08x}\",\"encoding\":\"{encoding}\",\"changed\":{{{}}}}}",
+            changed.join(",")
+        );
+        if writeln!(trace, "{line}").is_err() {
+            eprintln!("armature: warning: cannot write the trace file; tracing stops");
+            self.trace = None;
+        }
+        result
+    }
+
+    fn run_until_exit(&mut self, table: &SemTable<Interp>) -> Exit {
         loop {
-            let Err(stop) = self.machine.step(table, &self.features) else {
+            let step = if self.trace.is_some() {
+                self.traced_step(table)
+            } else {
+                self.machine.step(table, &self.features)
+            };
+            let Err(stop) = step else {
                 continue;
             };
             let pc = self.machine.cpu.pc;
             match stop {
                 Stop::Syscall(_) => {
+                    let number = self.machine.cpu.x[8];
                     if let Some(exit) = self.syscall() {
                         return exit;
+                    }
+                    if let Some(trace) = &mut self.trace {
+                        let result = self.machine.cpu.x[0];
+                        // The call's result in X0, which the SVC line before could not show.
+                        if writeln!(trace, "{{\"syscall\":{number},\"x0\":\"{result:#x}\"}}")
+                            .is_err()
+                        {
+                            self.trace = None;
+                        }
                     }
                     self.machine.cpu.pc = pc.wrapping_add(4);
                 }
@@ -205,4 +304,18 @@ pub fn implemented_features<S>(table: &SemTable<S>) -> FeatureSet {
             .iter()
             .fold(set.with(id.info().feature), |s, &f| s.with(f))
     })
+}
+
+/// `text` as the inside of a JSON string.
+fn json_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
 }
