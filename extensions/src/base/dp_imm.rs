@@ -4,10 +4,10 @@
 use armature_core::isa::fields;
 use armature_core::isa::pseudo::DecodeBitMasks;
 use armature_core::isa::EncodingId as E;
-use armature_core::sem::ops::{add_with_carry, logical_flags, width};
+use armature_core::sem::ops::{add_with_carry, width};
 use armature_core::sem::{BinOp, Sem, SemTable, Stop};
 
-use super::{datasize, ror_imm, set_x_or_sp, sign_extend, x_or_sp};
+use super::{datasize, logical, ror_imm, set_x_or_sp, sign_extend, x_or_sp};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -90,16 +90,8 @@ pub fn logical_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         .ok_or(Stop::Undefined)?;
     let operand1 = s.x(f.Rn);
     let imm = s.imm(wmask);
-    let op = match f.opc {
-        0 | 3 => BinOp::And,
-        1 => BinOp::Or,
-        _ => BinOp::Xor,
-    };
-    let result = s.bin(op, operand1, imm);
-    let result = width(s, result, bits);
+    let result = logical(s, f.opc, operand1, imm, bits);
     if f.opc == 3 {
-        let nzcv = logical_flags(s, result, bits);
-        s.set_nzcv(nzcv);
         s.set_x(f.Rd, result);
     } else {
         set_x_or_sp(s, f.Rd, result);

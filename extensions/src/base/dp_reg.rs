@@ -3,10 +3,10 @@
 
 use armature_core::isa::fields;
 use armature_core::isa::EncodingId as E;
-use armature_core::sem::ops::{add_with_carry, condition_holds, logical_flags, width};
+use armature_core::sem::ops::{add_with_carry, condition_holds, width};
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
 
-use super::{carry_flag, datasize, extend_reg, set_x_or_sp, shift_by, shift_reg, x_or_sp};
+use super::{carry_flag, datasize, extend_reg, logical, set_x_or_sp, shift_by, shift_reg, x_or_sp};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -228,17 +228,7 @@ pub fn logical_shifted<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     } else {
         operand2
     };
-    let op = match f.opc {
-        0 | 3 => BinOp::And,
-        1 => BinOp::Or,
-        _ => BinOp::Xor,
-    };
-    let result = s.bin(op, operand1, operand2);
-    let result = width(s, result, bits);
-    if f.opc == 3 {
-        let nzcv = logical_flags(s, result, bits);
-        s.set_nzcv(nzcv);
-    }
+    let result = logical(s, f.opc, operand1, operand2, bits);
     s.set_x(f.Rd, result);
     Ok(())
 }

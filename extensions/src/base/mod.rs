@@ -13,6 +13,7 @@ pub mod system;
 #[cfg(test)]
 mod tests;
 
+use armature_core::sem::ops::{logical_flags, width};
 use armature_core::sem::{BinOp, Sem, SemTable, UnOp};
 
 /// Registers every base encoding armature implements.
@@ -28,6 +29,29 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
 pub(crate) fn sign_extend(value: u64, bits: u32) -> u64 {
     let sh = 64 - bits;
     (((value << sh) as i64) >> sh) as u64
+}
+
+/// AND, ORR, EOR or ANDS by `opc` (00, 01, 10, 11) on `bits`-wide operands; ANDS also sets
+/// NZCV. Shared by the immediate and shifted-register forms.
+pub(crate) fn logical<S: Sem>(
+    s: &mut S,
+    opc: u32,
+    operand1: S::V,
+    operand2: S::V,
+    bits: u32,
+) -> S::V {
+    let op = match opc {
+        0 | 3 => BinOp::And,
+        1 => BinOp::Or,
+        _ => BinOp::Xor,
+    };
+    let result = s.bin(op, operand1, operand2);
+    let result = width(s, result, bits);
+    if opc == 3 {
+        let nzcv = logical_flags(s, result, bits);
+        s.set_nzcv(nzcv);
+    }
+    result
 }
 
 /// The register size of an `sf` field: 32 or 64.
