@@ -3,7 +3,7 @@
 use crate::cpu::Cpu;
 use crate::isa::{decode, Decoded, FeatureSet};
 use crate::mem::{tbi, Memory};
-use crate::sem::{BinOp, Sem, SemTable, Stop, SysReg, UnOp};
+use crate::sem::{BinOp, Helper, Sem, SemTable, Stop, SysReg, UnOp};
 
 /// A CPU and its memory, executing instruction semantics directly.
 #[derive(Default)]
@@ -139,6 +139,12 @@ impl Sem for Interp {
         } else {
             b
         }
+    }
+
+    #[inline]
+    fn call(&mut self, f: Helper, args: &[u64]) -> u64 {
+        debug_assert!(args.len() <= 4, "helpers take at most four arguments");
+        f(&mut self.cpu, args)
     }
 
     fn branch(&mut self, target: u64) {

@@ -92,6 +92,12 @@ pub enum SysReg {
     Fpsr,
 }
 
+/// A Rust function that semantics call for an operation too complex for the op table
+/// (soft-float arithmetic, AES rounds, CRC). It sees the CPU state, so it can read FPCR and
+/// accumulate FPSR flags, and gets up to four 64-bit arguments. A JIT calls it through a
+/// trampoline with a pointer to the CPU state, so a helper must not touch guest memory.
+pub type Helper = fn(&mut crate::cpu::Cpu, &[u64]) -> u64;
+
 /// The operations semantics are written with. `V` is a 64-bit value of the backend.
 pub trait Sem {
     type V: Copy;
@@ -120,6 +126,8 @@ pub trait Sem {
     fn un(&mut self, op: UnOp, a: Self::V) -> Self::V;
     /// `c != 0 ? a : b`.
     fn select(&mut self, c: Self::V, a: Self::V, b: Self::V) -> Self::V;
+    /// Calls `f` with the CPU state and `args` (at most four).
+    fn call(&mut self, f: Helper, args: &[Self::V]) -> Self::V;
 
     /// Continues at `target` after this instruction.
     fn branch(&mut self, target: Self::V);
