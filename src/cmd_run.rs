@@ -22,6 +22,9 @@ pub struct RunArgs {
     /// registers), then the exit or the signal; the file is complete even when the guest crashes.
     #[arg(long, value_name = "FILE")]
     trace: Option<std::path::PathBuf>,
+    /// At the end, print the number of guest instructions executed and the rate to stderr.
+    #[arg(long)]
+    stats: bool,
     /// The CPU model: `max` enables every feature that has semantics.
     #[arg(long, default_value = "max")]
     cpu: String,
@@ -58,7 +61,17 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot create the trace file {}", path.display()))?;
         process.trace = Some(Box::new(std::io::BufWriter::new(file)));
     }
-    Ok(match process.run(&table) {
+    let start = std::time::Instant::now();
+    let exit = process.run(&table);
+    if args.stats {
+        let n = process.machine.instructions;
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "armature: {n} instructions in {secs:.3} s ({:.1} MIPS)",
+            n as f64 / secs.max(1e-9) / 1e6
+        );
+    }
+    Ok(match exit {
         Exit::Exited(code) => ExitCode::from(code),
         Exit::Signaled {
             signal, pc, reason, ..

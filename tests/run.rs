@@ -226,3 +226,13 @@ fn trace_is_complete_when_the_guest_crashes() {
         lines.len()
     );
 }
+
+#[test]
+fn stats_count_the_instructions() {
+    let out = armature(&["run", "--stats", "--", "examples/hello.elf"]);
+    let err = text(&out.stderr);
+    // 7 before the loop and in write(), 2 + 4 x 10 for the sum, 3 to exit (see hello.S).
+    assert!(err.starts_with("armature: 52 instructions in "), "{err}");
+    assert!(err.trim_end().ends_with("MIPS)"), "{err}");
+    assert_eq!(out.status.code(), Some(55), "{err}");
+}

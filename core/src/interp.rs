@@ -3,7 +3,7 @@
 use crate::cpu::Cpu;
 use crate::isa::{decode, Decoded, FeatureSet};
 use crate::mem::{tbi, Memory};
-use crate::sem::{BinOp, Helper, Sem, SemTable, Stop, SysReg, UnOp};
+use crate::sem::{BinOp, Helper, Sem, SemFn, SemTable, Stop, SysReg, UnOp};
 
 /// A CPU and its memory, executing instruction semantics directly.
 #[derive(Default)]
@@ -12,6 +12,55 @@ pub struct Interp {
     pub mem: Memory,
     /// Where control goes after the current instruction, if its semantics branched.
     next_pc: Option<u64>,
+    /// Decoded instructions by address.
+    cache: DecodeCache,
+    /// Instructions executed so far, counting each one whose semantics ran (an SVC or a
+    /// faulting load counts once, even though it stops).
+    pub instructions: u64,
+}
+
+/// Entries of the decoded-instruction cache (direct-mapped by `pc / 4`).
+const CACHE_SIZE: usize = 8192;
+
+/// A decoded instruction: its address, word and semantics function.
+#[derive(Clone, Copy)]
+struct CacheEntry {
+    /// The instruction's address; `u64::MAX`, which no instruction has, marks an empty entry.
+    pc: u64,
+    word: u32,
+    f: SemFn<Interp>,
+}
+
+/// The function of empty cache entries, which are never run (their `pc` matches no address).
+fn empty_entry(_: &mut Interp, _: u32) -> Result<(), Stop> {
+    Err(Stop::Undefined)
+}
+
+const CACHE_EMPTY: CacheEntry = CacheEntry {
+    pc: u64::MAX,
+    word: 0,
+    f: empty_entry,
+};
+
+/// What `step` decoded before, so that a hot loop is fetched and decoded once. It is valid for
+/// one semantics table, one feature set and one `Memory::code_generation`; a change of any of
+/// them empties it (self-modifying code, mprotect, munmap).
+struct DecodeCache {
+    entries: Box<[CacheEntry; CACHE_SIZE]>,
+    table: usize,
+    features: FeatureSet,
+    generation: u64,
+}
+
+impl Default for DecodeCache {
+    fn default() -> Self {
+        DecodeCache {
+            entries: Box::new([CACHE_EMPTY; CACHE_SIZE]),
+            table: 0,
+            features: FeatureSet::base(),
+            generation: u64::MAX,
+        }
+    }
 }
 
 impl Sem for Interp {
@@ -157,10 +206,12 @@ impl Sem for Interp {
         }
     }
 
+    #[inline]
     fn load(&mut self, addr: u64, size: u8) -> Result<u64, Stop> {
         Ok(self.mem.read_u64(tbi(addr), usize::from(size))?)
     }
 
+    #[inline]
     fn store(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
         Ok(self.mem.write_u64(tbi(addr), usize::from(size), v)?)
     }
@@ -192,13 +243,69 @@ impl Interp {
     /// Fetches, decodes and executes one instruction at `cpu.pc`, advancing the PC. On a stop
     /// the PC still names the instruction that stopped (after a system call the caller
     /// advances it).
+    #[inline]
     pub fn step(&mut self, table: &SemTable<Interp>, features: &FeatureSet) -> Result<(), Stop> {
-        let word = self.mem.fetch(self.cpu.pc)?;
+        self.check_cache(table, features);
+        self.step_cached(table, features)
+    }
+
+    /// Runs instructions until one stops; the stop is given as `step` gives it.
+    pub fn run(&mut self, table: &SemTable<Interp>, features: &FeatureSet) -> Stop {
+        self.check_cache(table, features);
+        loop {
+            if self.cache.generation != self.mem.code_generation() {
+                self.check_cache(table, features);
+            }
+            if let Err(stop) = self.step_cached(table, features) {
+                return stop;
+            }
+        }
+    }
+
+    /// Empties the decode cache when it was filled for another table, feature set or code
+    /// generation.
+    #[inline]
+    fn check_cache(&mut self, table: &SemTable<Interp>, features: &FeatureSet) {
+        let key = std::ptr::from_ref(table) as usize;
+        let c = &mut self.cache;
+        if c.generation != self.mem.code_generation() || c.table != key || c.features != *features {
+            c.entries.fill(CACHE_EMPTY);
+            c.generation = self.mem.code_generation();
+            c.table = key;
+            c.features = *features;
+        }
+    }
+
+    /// `step` once the cache is known to be valid.
+    #[inline(always)]
+    fn step_cached(&mut self, table: &SemTable<Interp>, features: &FeatureSet) -> Result<(), Stop> {
+        let pc = self.cpu.pc;
+        let e = self.cache.entries[((pc / 4) as usize) % CACHE_SIZE];
+        if e.pc != pc {
+            return self.step_uncached(table, features);
+        }
+        self.next_pc = None;
+        self.instructions += 1;
+        (e.f)(self, e.word)?;
+        self.cpu.pc = self.next_pc.take().unwrap_or(pc.wrapping_add(4));
+        Ok(())
+    }
+
+    /// `step` for an instruction the cache does not hold; enters it when it has semantics.
+    #[cold]
+    fn step_uncached(
+        &mut self,
+        table: &SemTable<Interp>,
+        features: &FeatureSet,
+    ) -> Result<(), Stop> {
+        let pc = self.cpu.pc;
+        let word = self.mem.fetch(pc)?;
         let id = match decode(word, features) {
             Decoded::Insn(id) => id,
             // The hint space executes as NOP where a hint's feature is absent (BTI, PACIASP
             // and friends run on older cores): Arm's HINT "for allocation to other hints".
             Decoded::FeatureDisabled { .. } if word & HINT_MASK == HINT_VALUE => {
+                self.instructions += 1;
                 self.cpu.pc = self.cpu.pc.wrapping_add(4);
                 return Ok(());
             }
@@ -207,7 +314,9 @@ impl Interp {
             }
         };
         let f = table.get(id).ok_or(Stop::NotImplemented(id))?;
+        self.cache.entries[((pc / 4) as usize) % CACHE_SIZE] = CacheEntry { pc, word, f };
         self.next_pc = None;
+        self.instructions += 1;
         f(self, word)?;
         self.cpu.pc = self.next_pc.take().unwrap_or(self.cpu.pc.wrapping_add(4));
         Ok(())
@@ -250,6 +359,41 @@ mod tests {
         // Unallocated and feature-disabled non-hint words are UNDEFINED.
         check(0xffff_ffff, FeatureSet::all(), Err(Stop::Undefined), 0x1000);
         check(0x0480_1000, base, Err(Stop::Undefined), 0x1000);
+    }
+
+    /// A semantics function for the test below: `MOVZ X0, #imm16`.
+    fn movz_x0(s: &mut Interp, word: u32) -> Result<(), Stop> {
+        s.cpu.x[0] = u64::from((word >> 5) & 0xffff);
+        Ok(())
+    }
+
+    #[test]
+    fn the_decode_cache_sees_code_writes() {
+        let movz = crate::isa::EncodingId::from_name("MOVZ_64_movewide").expect("MOVZ");
+        let mut table = SemTable::default();
+        table.set(movz, movz_x0);
+        let rwx = Perms {
+            read: true,
+            write: true,
+            exec: true,
+        };
+        let mut m = Interp::default();
+        m.mem.map(0x1000, PAGE_SIZE, rwx);
+        let features = FeatureSet::all();
+        for imm in [1u32, 2, 3] {
+            // MOVZ X0, #imm, written over the previous one, like a guest JIT patching code.
+            let word = 0xd280_0000 | (imm << 5);
+            m.mem.write_u64(0x1000, 4, u64::from(word)).expect("RWX");
+            m.cpu.pc = 0x1000;
+            m.step(&table, &features).expect("MOVZ");
+            assert_eq!(m.cpu.x[0], u64::from(imm));
+        }
+        // mprotect of the code page: the cached instruction must fault on fetch now.
+        m.mem
+            .protect(0x1000, PAGE_SIZE, Perms::RW)
+            .expect("protect");
+        m.cpu.pc = 0x1000;
+        assert!(matches!(m.step(&table, &features), Err(Stop::Fault(_))));
     }
 
     #[test]

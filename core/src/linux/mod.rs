@@ -220,13 +220,13 @@ impl Process {
 
     fn run_until_exit(&mut self, table: &SemTable<Interp>) -> Exit {
         loop {
-            let step = if self.trace.is_some() {
-                self.traced_step(table)
+            let stop = if self.trace.is_some() {
+                match self.traced_step(table) {
+                    Ok(()) => continue,
+                    Err(stop) => stop,
+                }
             } else {
-                self.machine.step(table, &self.features)
-            };
-            let Err(stop) = step else {
-                continue;
+                self.machine.run(table, &self.features)
             };
             let pc = self.machine.cpu.pc;
             match stop {

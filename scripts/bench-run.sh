@@ -1,0 +1,64 @@
+#!/bin/sh
+# Interpreter throughput beside qemu-aarch64: builds the C workloads of benches/programs with
+# aarch64-linux-gnu-gcc -O2 -static (and natively with cc -O2), runs each under qemu-aarch64
+# and `armature run --engine interp --stats` in the same run, checks that both print the same
+# output, and prints one table: wall times (median of REPS runs), the interpreter's speed as a
+# fraction of qemu-aarch64's (qemu time / armature time), and guest MIPS.
+#
+# Usage: scripts/bench-run.sh [PROGRAM...]   (REPS=3 by default; set REPS=1 for a quick look)
+set -eu
+cd "$(dirname "$0")/.."
+REPS=${REPS:-3}
+OUT=target/bench-programs
+mkdir -p "$OUT"
+for tool in aarch64-linux-gnu-gcc qemu-aarch64 cc; do
+    command -v "$tool" >/dev/null || {
+        echo "bench-run: $tool is missing (apt-get install gcc-aarch64-linux-gnu qemu-user gcc)" >&2
+        exit 1
+    }
+done
+cargo build --release --quiet --bin armature
+ARMATURE=target/release/armature
+
+# The workload and its argument, sized so that qemu-aarch64 takes about a second.
+workloads="hash:300 sort:300000 matrix:200 bytecode:3000000 strings:200 malloc:20"
+if [ $# -gt 0 ]; then
+    sel=""
+    for w in $workloads; do
+        for p in "$@"; do [ "${w%%:*}" = "$p" ] && sel="$sel $w"; done
+    done
+    workloads=$sel
+fi
+
+# Prints the median wall time in seconds of REPS runs of the command.
+median() {
+    for _ in $(seq "$REPS"); do
+        s=$(date +%s.%N)
+        "$@" >/dev/null 2>&1 || true
+        e=$(date +%s.%N)
+        awk "BEGIN { print $e - $s }"
+    done | sort -n | awk '{ t[NR] = $1 } END { printf "%.3f", t[int((NR + 1) / 2)] }'
+}
+
+printf '%-10s %10s %10s %10s %12s %12s\n' program native_s qemu_s interp_s interp/qemu interp_MIPS
+for w in $workloads; do
+    name=${w%%:*}
+    arg=${w#*:}
+    src=benches/programs/$name.c
+    aarch64-linux-gnu-gcc -O2 -static -o "$OUT/$name" "$src"
+    cc -O2 -o "$OUT/$name.native" "$src"
+    want=$(qemu-aarch64 "$OUT/$name" "$arg")
+    got=$("$ARMATURE" run --engine interp -- "$OUT/$name" "$arg") || true
+    if [ "$want" != "$got" ]; then
+        echo "bench-run: $name: armature printed \"$got\", qemu-aarch64 \"$want\"" >&2
+        exit 1
+    fi
+    native=$(median "./$OUT/$name.native" "$arg")
+    qemu=$(median qemu-aarch64 "$OUT/$name" "$arg")
+    interp=$(median "$ARMATURE" run --engine interp -- "$OUT/$name" "$arg")
+    n=$("$ARMATURE" run --engine interp --stats -- "$OUT/$name" "$arg" 2>&1 >/dev/null |
+        sed -n 's/^armature: \([0-9]*\) instructions.*/\1/p')
+    ratio=$(awk "BEGIN { print $qemu / $interp }")
+    mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
+    printf '%-10s %10s %10s %10s %12.3f %12.1f\n' "$name" "$native" "$qemu" "$interp" "$ratio" "$mips"
+done
