@@ -5,7 +5,9 @@
 //! operations split a half into lanes with shifts and masks, so they stay generic over `Sem`.
 
 pub mod dp;
+pub mod int;
 pub mod ldst;
+pub mod sat;
 
 #[cfg(test)]
 mod tests;
@@ -16,6 +18,7 @@ use armature_core::sem::{BinOp, Sem, SemTable};
 pub fn register<S: Sem>(t: &mut SemTable<S>) {
     ldst::register(t);
     dp::register(t);
+    int::register(t);
 }
 
 /// `Ones(esize)` as a decode-time mask of the low `esize` bits.
