@@ -7,6 +7,7 @@
 pub mod dp;
 pub mod int;
 pub mod ldst;
+pub mod perm;
 pub mod sat;
 
 #[cfg(test)]
@@ -19,6 +20,7 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     ldst::register(t);
     dp::register(t);
     int::register(t);
+    perm::register(t);
 }
 
 /// `Ones(esize)` as a decode-time mask of the low `esize` bits.
