@@ -4,6 +4,7 @@
 //! Vectors are handled as two 64-bit halves through `Sem::v` and `Sem::set_v`; element-wise
 //! operations split a half into lanes with shifts and masks, so they stay generic over `Sem`.
 
+pub mod crypto;
 pub mod dp;
 pub mod int;
 pub mod ldst;
@@ -21,6 +22,7 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     dp::register(t);
     int::register(t);
     perm::register(t);
+    crypto::register(t);
 }
 
 /// `Ones(esize)` as a decode-time mask of the low `esize` bits.

@@ -2220,3 +2220,244 @@ fn structure_loads_and_stores() {
         ],
     );
 }
+
+#[test]
+fn cryptography() {
+    // aese v0.16b, v1.16b
+    check_simd(
+        &[0x4e284820],
+        &[],
+        &[
+            (Vh(0, 0), 0x3886_9e85_7cfc_6e23),
+            (Vh(0, 1), 0xc486_2394_f36e_80b9),
+        ],
+    );
+    // aesd v0.16b, v1.16b
+    check_simd(
+        &[0x4e285820],
+        &[],
+        &[
+            (Vh(0, 0), 0x9793_a10a_8aed_a2a1),
+            (Vh(0, 1), 0xf93_efb0_0968_689f),
+        ],
+    );
+    // aesmc v0.16b, v1.16b
+    check_simd(
+        &[0x4e286820],
+        &[],
+        &[
+            (Vh(0, 0), 0xfe9b_9a7f_7700_1155),
+            (Vh(0, 1), 0x1b1a_6465_b2c2_08a1),
+        ],
+    );
+    // aesimc v0.16b, v1.16b
+    check_simd(
+        &[0x4e287820],
+        &[],
+        &[
+            (Vh(0, 0), 0x7526_11c2_f44f_921a),
+            (Vh(0, 1), 0xfcfd_8382_6c55_d636),
+        ],
+    );
+    // aese v0.16b, v1.16b; aesmc v0.16b, v0.16b; aesd v0.16b, v2.16b; aesimc v0.16b, v0.16b
+    check_simd(
+        &[0x4e284820, 0x4e286800, 0x4e285840, 0x4e287800],
+        &[],
+        &[
+            (Vh(0, 0), 0x30eb_183a_e560_d41c),
+            (Vh(0, 1), 0x4d93_1105_d40d_2713),
+        ],
+    );
+    // pmull v0.8h, v1.8b, v2.8b
+    check_simd(
+        &[0x0e22e020],
+        &[],
+        &[
+            (Vh(0, 0), 0x101_0000_0426),
+            (Vh(0, 1), 0x3f80_0000_0000_00ff),
+        ],
+    );
+    // pmull2 v0.8h, v1.16b, v2.16b
+    check_simd(
+        &[0x4e22e020],
+        &[],
+        &[(Vh(0, 0), 0x2_0000_0e0e_13ec), (Vh(0, 1), 0x5555_0000_4000)],
+    );
+    // pmull v0.1q, v1.1d, v2.1d
+    check_simd(
+        &[0x0ee2e020],
+        &[],
+        &[
+            (Vh(0, 0), 0xd511_f1dc_1e11_0426),
+            (Vh(0, 1), 0x3fff_aaaa_2ada_aae1),
+        ],
+    );
+    // pmull2 v0.1q, v1.2d, v2.2d
+    check_simd(
+        &[0x4ee2e020],
+        &[],
+        &[
+            (Vh(0, 0), 0xc833_cc0e_66b9_f1ec),
+            (Vh(0, 1), 0x557f_d53e_940e),
+        ],
+    );
+    // sha1c q0, s1, v2.4s
+    check_simd(
+        &[0x5e020020],
+        &[],
+        &[
+            (Vh(0, 0), 0x35eb_b0c7_9301_4c10),
+            (Vh(0, 1), 0x94d5_0410_6ad9_0f68),
+        ],
+    );
+    // sha1p q0, s1, v2.4s
+    check_simd(
+        &[0x5e021020],
+        &[],
+        &[
+            (Vh(0, 0), 0xc8bf_8937_eb3b_08d3),
+            (Vh(0, 1), 0xcfff_1d18_103e_68ca),
+        ],
+    );
+    // sha1m q0, s1, v2.4s
+    check_simd(
+        &[0x5e022020],
+        &[],
+        &[
+            (Vh(0, 0), 0x16b1_6579_34b7_ea58),
+            (Vh(0, 1), 0x94d5_0410_0ad6_df16),
+        ],
+    );
+    // sha1h s0, s1
+    check_simd(
+        &[0x5e280820],
+        &[],
+        &[(Vh(0, 0), 0x8004_4008), (Vh(0, 1), 0x0)],
+    );
+    // sha1su0 v0.4s, v1.4s, v2.4s
+    check_simd(
+        &[0x5e023020],
+        &[],
+        &[
+            (Vh(0, 0), 0x8000_fffe_00ee_ffdc),
+            (Vh(0, 1), 0x81dc_ba18_8bba_3232),
+        ],
+    );
+    // sha1su1 v0.4s, v1.4s
+    check_simd(
+        &[0x5e281820],
+        &[],
+        &[
+            (Vh(0, 0), 0xfe45_5159_eca9_9bdf),
+            (Vh(0, 1), 0xdb15_bd71_12a9_64df),
+        ],
+    );
+    // sha256h q0, q1, v2.4s
+    check_simd(
+        &[0x5e024020],
+        &[],
+        &[
+            (Vh(0, 0), 0xdcaa_0307_14a7_a7ce),
+            (Vh(0, 1), 0x637a_a38d_65ae_6206),
+        ],
+    );
+    // sha256h2 q0, q1, v2.4s
+    check_simd(
+        &[0x5e025020],
+        &[],
+        &[
+            (Vh(0, 0), 0x977b_704c_b623_cecc),
+            (Vh(0, 1), 0x2b02_577e_98c8_70b6),
+        ],
+    );
+    // sha256su0 v0.4s, v1.4s
+    check_simd(
+        &[0x5e282820],
+        &[],
+        &[
+            (Vh(0, 0), 0x3c3a_86e4_76d4_43a1),
+            (Vh(0, 1), 0x52d_c767_a92b_bc5d),
+        ],
+    );
+    // sha256su1 v0.4s, v1.4s, v2.4s
+    check_simd(
+        &[0x5e026020],
+        &[],
+        &[
+            (Vh(0, 0), 0x612b_0c6c_5656_138e),
+            (Vh(0, 1), 0xe7d8_3bfd_564e_c1d4),
+        ],
+    );
+    // sha512h q0, q1, v2.2d
+    check_simd(
+        &[0xce628020],
+        &[],
+        &[
+            (Vh(0, 0), 0x1678_1bf0_5193_3906),
+            (Vh(0, 1), 0x8126_88a3_c94a_4514),
+        ],
+    );
+    // sha512h2 q0, q1, v2.2d
+    check_simd(
+        &[0xce628420],
+        &[],
+        &[
+            (Vh(0, 0), 0xa87a_94a7_5c5d_10fd),
+            (Vh(0, 1), 0x8f4c_a627_f2ad_0c31),
+        ],
+    );
+    // sha512su0 v0.2d, v1.2d
+    check_simd(
+        &[0xcec08020],
+        &[],
+        &[
+            (Vh(0, 0), 0x6e6f_8214_e2a3_4cb1),
+            (Vh(0, 1), 0x64a3_c467_0ab4_8100),
+        ],
+    );
+    // sha512su1 v0.2d, v1.2d, v2.2d
+    check_simd(
+        &[0xce628820],
+        &[],
+        &[
+            (Vh(0, 0), 0xa0df_66a2_58dc_d749),
+            (Vh(0, 1), 0xc7e0_c7c9_6bb4_37c5),
+        ],
+    );
+    // eor3 v0.16b, v1.16b, v2.16b, v3.16b
+    check_simd(
+        &[0xce020c20],
+        &[],
+        &[
+            (Vh(0, 0), 0xf8f9_fafa_fc02_0101),
+            (Vh(0, 1), 0xf0e_720c_08f4_e4c3),
+        ],
+    );
+    // bcax v0.16b, v1.16b, v2.16b, v3.16b
+    check_simd(
+        &[0xce220c20],
+        &[],
+        &[
+            (Vh(0, 0), 0xf8f9_fffe_fc00_0001),
+            (Vh(0, 1), 0xe_7f00_01fe_e4c3),
+        ],
+    );
+    // rax1 v0.2d, v1.2d, v2.2d
+    check_simd(
+        &[0xce628c20],
+        &[],
+        &[
+            (Vh(0, 0), 0x7ffe_fffc_fe33_0064),
+            (Vh(0, 1), 0x101_7e80_05ff_edca),
+        ],
+    );
+    // xar v0.2d, v1.2d, v2.2d, #13
+    check_simd(
+        &[0xce823420],
+        &[],
+        &[
+            (Vh(0, 0), 0xf_ffff_fff7_f800),
+            (Vh(0, 1), 0x6e58_0003_f800_1ff7),
+        ],
+    );
+}
