@@ -5,6 +5,7 @@
 //! operations split a half into lanes with shifts and masks, so they stay generic over `Sem`.
 
 pub mod crypto;
+pub mod dot;
 pub mod dp;
 pub mod int;
 pub mod ldst;
@@ -23,6 +24,7 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     int::register(t);
     perm::register(t);
     crypto::register(t);
+    dot::register(t);
 }
 
 /// `Ones(esize)` as a decode-time mask of the low `esize` bits.

@@ -2461,3 +2461,162 @@ fn cryptography() {
         ],
     );
 }
+
+#[test]
+fn rounding_doubling_and_dot_products() {
+    // sqrdmlah v0.8h, v1.8h, v2.8h
+    check_simd(
+        &[0x6e428420],
+        &[],
+        &[
+            (Vh(0, 0), 0x8000_ba98_7654_3210),
+            (Vh(0, 1), 0x125_45e7_89b3_cdef),
+            (Fpsr, 0x800_0000),
+        ],
+    );
+    // sqrdmlsh v0.4s, v1.4s, v2.4s
+    check_simd(
+        &[0x6e828c20],
+        &[],
+        &[
+            (Vh(0, 0), 0x7eda_ba9c_7654_51ce),
+            (Vh(0, 1), 0x121_4866_89a3_d1aa),
+            (Fpsr, 0x0),
+        ],
+    );
+    // sqrdmlah v0.4s, v6.4s, v6.4s
+    check_simd(
+        &[0x6e8684c0],
+        &[
+            (Vh(0, 0), 0x7fff_ffff_7fff_ffff),
+            (Vh(0, 1), 0x7fff_ffff_7fff_ffff),
+        ],
+        &[
+            (Vh(0, 0), 0x7fff_ffff_7fff_ffff),
+            (Vh(0, 1), 0x7fff_ffff_7fff_ffff),
+            (Fpsr, 0x800_0000),
+        ],
+    );
+    // sqrdmlah h0, h1, h2
+    check_simd(
+        &[0x7e428420],
+        &[],
+        &[(Vh(0, 0), 0x3210), (Vh(0, 1), 0x0), (Fpsr, 0x0)],
+    );
+    // sqrdmlsh s0, s6, s6
+    check_simd(
+        &[0x7e868cc0],
+        &[],
+        &[(Vh(0, 0), 0xf654_3210), (Vh(0, 1), 0x0), (Fpsr, 0x0)],
+    );
+    // sqrdmlah v0.8h, v1.8h, v2.h[7]
+    check_simd(
+        &[0x6f72d820],
+        &[],
+        &[
+            (Vh(0, 0), 0xfddd_ba98_7654_3210),
+            (Vh(0, 1), 0x125_4665_89af_ce13),
+            (Fpsr, 0x0),
+        ],
+    );
+    // sqrdmlsh v0.2s, v1.2s, v2.s[3]
+    check_simd(
+        &[0x2fa2f820],
+        &[],
+        &[
+            (Vh(0, 0), 0xffdb_b91a_7654_1032),
+            (Vh(0, 1), 0x0),
+            (Fpsr, 0x0),
+        ],
+    );
+    // sqrdmlah s0, s1, v2.s[1]
+    check_simd(
+        &[0x7fa2d020],
+        &[],
+        &[(Vh(0, 0), 0x7665_3210), (Vh(0, 1), 0x0), (Fpsr, 0x0)],
+    );
+    // sdot v0.4s, v1.16b, v2.16b
+    check_simd(
+        &[0x4e829420],
+        &[],
+        &[
+            (Vh(0, 0), 0xfedc_7b17_7654_37d7),
+            (Vh(0, 1), 0x123_8568_89ab_cdab),
+        ],
+    );
+    // udot v0.2s, v1.8b, v2.8b
+    check_simd(
+        &[0x2e829420],
+        &[],
+        &[(Vh(0, 0), 0xfedc_fb17_7654_37d7), (Vh(0, 1), 0x0)],
+    );
+    // usdot v0.4s, v1.16b, v2.16b
+    check_simd(
+        &[0x4e829c20],
+        &[],
+        &[
+            (Vh(0, 0), 0xfedc_fb17_7654_37d7),
+            (Vh(0, 1), 0x123_0468_89ab_cdab),
+        ],
+    );
+    // sdot v0.4s, v1.16b, v2.4b[3]
+    check_simd(
+        &[0x4fa2e820],
+        &[],
+        &[
+            (Vh(0, 0), 0xfedc_bb18_7654_20ff),
+            (Vh(0, 1), 0x123_8568_89ab_b3f1),
+        ],
+    );
+    // udot v0.2s, v1.8b, v17.4b[1]
+    check_simd(
+        &[0x2fb1e020],
+        &[(Vh(17, 0), 0xfffe_0102_ffff_ffff), (Vh(17, 1), 0x0)],
+        &[(Vh(0, 0), 0xfedd_3d15_7654_4332), (Vh(0, 1), 0x0)],
+    );
+    // usdot v0.4s, v1.16b, v2.4b[2]
+    check_simd(
+        &[0x4f82f820],
+        &[],
+        &[
+            (Vh(0, 0), 0xfedc_b99a_7654_31ee),
+            (Vh(0, 1), 0x123_4468_89ab_cdab),
+        ],
+    );
+    // sudot v0.4s, v1.16b, v2.4b[0]
+    check_simd(
+        &[0x4f02f020],
+        &[],
+        &[
+            (Vh(0, 0), 0xfedc_3af5_7654_37d7),
+            (Vh(0, 1), 0x123_33d6_89ab_d5e8),
+        ],
+    );
+    // smmla v0.4s, v1.16b, v2.16b
+    check_simd(
+        &[0x4e82a420],
+        &[],
+        &[
+            (Vh(0, 0), 0xfedc_baf6_7653_f856),
+            (Vh(0, 1), 0x123_8524_89ab_d469),
+        ],
+    );
+    // ummla v0.4s, v1.16b, v2.16b
+    check_simd(
+        &[0x6e82a420],
+        &[],
+        &[
+            (Vh(0, 0), 0xfedd_5bf6_7654_7856),
+            (Vh(0, 1), 0x124_c924_89ac_e569),
+        ],
+    );
+    // usmmla v0.4s, v1.16b, v2.16b
+    check_simd(
+        &[0x4e82ac20],
+        &[],
+        &[
+            (Vh(0, 0), 0xfedc_3af6_7654_7856),
+            (Vh(0, 1), 0x123_0424_89ab_e569),
+        ],
+    );
+}
