@@ -80,6 +80,7 @@ TESTS = [
  # Neoverse-N1 zeroes 64-byte blocks with DC ZVA as armature does (qemu's max: 512).
  ("cache_maintenance", [
   (["dc zva, x3"], [(3, D + 0x47), (1, M), ("mem", D + 0x38, M), ("mem", D + 0x40, M), ("mem", D + 0x78, M), ("mem", D + 0x80, M)], [("mem", D + 0x38), ("mem", D + 0x40), ("mem", D + 0x78), ("mem", D + 0x80)]),
+  (["rprfm pldkeep, x1, [x3]", "prfm pstl1strm, [x3, #8]"], [(1, 5), (3, 0)], [1, 3]),
   (["dc cvau, x3", "dc cvac, x3", "dc civac, x3", "ic ivau, x3"], [(3, D), (0, 3)], [0]),
  ], "all", "cpu=neoverse-n1"),
 ]

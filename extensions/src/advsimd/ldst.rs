@@ -63,6 +63,16 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::LDUR_D_ldst_unscaled,
         E::STUR_Q_ldst_unscaled,
         E::LDUR_Q_ldst_unscaled,
+        E::STLUR_B_ldapstl_simd,
+        E::LDAPUR_B_ldapstl_simd,
+        E::STLUR_H_ldapstl_simd,
+        E::LDAPUR_H_ldapstl_simd,
+        E::STLUR_S_ldapstl_simd,
+        E::LDAPUR_S_ldapstl_simd,
+        E::STLUR_D_ldapstl_simd,
+        E::LDAPUR_D_ldapstl_simd,
+        E::STLUR_Q_ldapstl_simd,
+        E::LDAPUR_Q_ldapstl_simd,
     ] {
         t.set(id, ldst_imm9::<S>);
     }
@@ -224,7 +234,9 @@ pub fn ldst_pos<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// Pre-index, post-index and unscaled (LDUR, STUR) forms: `offset = SignExtend(imm9)`; bits
-/// 11:10 are 11 for pre-index, 01 for post-index and 00 for unscaled.
+/// 11:10 are 11 for pre-index, 01 for post-index and 00 for unscaled. LDAPUR and STLUR
+/// (SIMD&FP, FEAT_LRCPC3; bits 11:10 are 10) are the unscaled forms with an order a single
+/// PE already has.
 pub fn ldst_imm9<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDR_Q_ldst_immpre::from_word(word);
     let (wback, postindex) = match (word >> 10) & 3 {

@@ -664,6 +664,43 @@ fn qemu_recorded() {
     }
 }
 
+/// LDAPUR and STLUR (SIMD&FP, FEAT_LRCPC3), which qemu-aarch64 7.2 lacks, against LDUR and
+/// STUR, whose values `generated.rs` and `loads_and_stores` check against qemu.
+#[test]
+fn ordered_simd_loads_and_stores_match_the_unordered_ones() {
+    let pairs = [
+        // Words from llvm-mc-19. ldapur q0, [x3, #-3]; ldur q0, [x3, #-3] (x3 = DATA + 16).
+        (0x1ddfd860, 0x3cdfd060),
+        // ldapur d0, [x3, #5]; ldur d0, [x3, #5]
+        (0xdd405860, 0xfc405060),
+        // ldapur b0, [x3, #1]; ldur b0, [x3, #1]
+        (0x1d401860, 0x3c401060),
+        // stlur s1, [x3, #-8]; stur s1, [x3, #-8]
+        (0x9d1f8861, 0xbc1f8061),
+        // stlur h1, [x3, #2]; stur h1, [x3, #2]
+        (0x5d002861, 0x7c002061),
+    ];
+    let extra = [(X(3), DATA + 16)];
+    for (ordered, plain) in pairs {
+        let (mut a, ra) = run(1, &[ordered], &simd_setup(&extra));
+        let (mut b, rb) = run(1, &[plain], &simd_setup(&extra));
+        assert_eq!((ra, rb), (Ok(()), Ok(())), "{ordered:#010x}");
+        for loc in [
+            Vh(0, 0),
+            Vh(0, 1),
+            Mem(DATA, 8),
+            Mem(DATA + 8, 8),
+            Mem(DATA + 16, 8),
+        ] {
+            assert_eq!(
+                get(&mut a, loc),
+                get(&mut b, loc),
+                "{loc:?} of {ordered:#010x}"
+            );
+        }
+    }
+}
+
 #[test]
 fn reserved_forms_are_undefined() {
     // dup v0.1d, x1 (Q = 0 with a 64-bit element) is reserved.

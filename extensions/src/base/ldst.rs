@@ -191,6 +191,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::PRFM_P_ldst_regoff,
         E::PRFM_P_loadlit,
         E::PRFUM_P_ldst_unscaled,
+        E::RPRFM_R_ldst_regoff,
     ] {
         t.set(id, prefetch::<S>);
     }
@@ -397,7 +398,7 @@ pub fn ldst_ordered_unscaled<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     load_store(s, f.size, f.opc, f.Rn, f.Rt, offset, Index::Offset)
 }
 
-/// PRFM and PRFUM: `Prefetch()` is a hint, which never faults.
+/// PRFM, PRFUM and RPRFM: `Prefetch()` is a hint, which never faults.
 pub fn prefetch<S: Sem>(_: &mut S, _: u32) -> Result<(), Stop> {
     Ok(())
 }
