@@ -335,3 +335,56 @@ TESTS = [
   (["usmmla v0.4s, v1.16b, v2.16b"], [], V0),
  ]),
 ]
+
+# Randomized cases: each instruction from three seeded random states of V0-V2 and V5, whose
+# lanes are biased towards the edges (0, 1, the sign bit, all ones) of 8- to 64-bit elements.
+import random
+_rng = random.Random(2026)
+
+def _edge_u64():
+    out = 0
+    for i in range(8):
+        out |= _rng.choice([0x00, 0xff, 0x80, 0x7f, 0x01, _rng.randrange(256), _rng.randrange(256)]) << (8 * i)
+    return out
+
+def _rand_v():
+    return _edge_u64() if _rng.random() < 0.6 else _rng.getrandbits(64)
+
+_RANDOM_INSNS = [
+    "shadd v0.8h, v1.8h, v2.8h", "urhadd v0.16b, v1.16b, v2.16b", "uhsub v0.4s, v1.4s, v2.4s",
+    "sqadd v0.16b, v1.16b, v2.16b", "uqadd v0.8h, v1.8h, v2.8h", "sqsub v0.2d, v1.2d, v2.2d",
+    "uqsub v0.4s, v1.4s, v2.4s", "sqadd v0.2d, v1.2d, v2.2d", "uqsub d0, d1, d2",
+    "sshl v0.8h, v1.8h, v5.8h", "ushl v0.2d, v1.2d, v5.2d", "srshl v0.16b, v1.16b, v5.16b",
+    "urshl v0.4s, v1.4s, v5.4s", "sqshl v0.8h, v1.8h, v5.8h", "uqshl v0.2d, v1.2d, v5.2d",
+    "sqrshl v0.16b, v1.16b, v5.16b", "uqrshl v0.4s, v1.4s, v5.4s", "sqrshl d0, d1, d5",
+    "smax v0.8h, v1.8h, v2.8h", "sminp v0.4s, v1.4s, v2.4s", "sabd v0.4s, v1.4s, v2.4s",
+    "uaba v0.8h, v1.8h, v2.8h", "mla v0.8h, v1.8h, v2.8h", "mls v0.16b, v1.16b, v2.16b",
+    "pmul v0.16b, v1.16b, v2.16b", "sqdmulh v0.4s, v1.4s, v2.4s", "sqrdmulh v0.8h, v1.8h, v2.8h",
+    "sqrdmlah v0.4s, v1.4s, v2.4s", "sqrdmlsh v0.8h, v1.8h, v2.8h",
+    "srshr v0.2d, v1.2d, #17", "ursra v0.16b, v1.16b, #3", "sri v0.8h, v1.8h, #9", "sli v0.4s, v1.4s, #30",
+    "sqshl v0.4s, v1.4s, #7", "uqshl v0.16b, v1.16b, #5", "sqshlu v0.2d, v1.2d, #33",
+    "rshrn2 v0.16b, v1.8h, #7", "sqrshrn v0.4h, v1.4s, #13", "uqrshrn v0.2s, v1.2d, #31",
+    "sqrshrun2 v0.16b, v1.8h, #1", "sqshrun v0.2s, v1.2d, #20", "uqshrn h0, s1, #3",
+    "sqxtn2 v0.16b, v1.8h", "uqxtn v0.4h, v1.4s", "sqxtun v0.2s, v1.2d",
+    "abs v0.8h, v1.8h", "neg v0.2d, v1.2d", "cls v0.8h, v1.8h", "clz v0.16b, v1.16b",
+    "sqabs v0.4s, v1.4s", "sqneg v0.2d, v1.2d", "suqadd v0.8h, v1.8h", "usqadd v0.2d, v1.2d",
+    "sadalp v0.2d, v1.4s", "uaddlp v0.8h, v1.16b", "rev64 v0.8h, v1.8h", "rbit v0.8b, v1.8b",
+    "cmle v0.8h, v1.8h, #0", "cmgt v0.2d, v1.2d, #0",
+    "sabal2 v0.8h, v1.16b, v2.16b", "umlsl2 v0.2d, v1.4s, v2.4s", "raddhn v0.4h, v1.4s, v2.4s",
+    "rsubhn2 v0.4s, v1.2d, v2.2d", "sqdmlal2 v0.4s, v1.8h, v2.8h", "sqdmlsl v0.2d, v1.2s, v2.2s",
+    "sqdmull2 v0.2d, v1.4s, v2.4s", "usubw2 v0.8h, v1.8h, v2.16b",
+    "mla v0.4s, v1.4s, v2.s[2]", "sqdmulh v0.4h, v1.4h, v2.h[6]", "sqrdmlah v0.8h, v1.8h, v2.h[3]",
+    "sqdmlal v0.4s, v1.4h, v2.h[5]", "umlal2 v0.4s, v1.8h, v2.h[2]",
+    "smaxv h0, v1.8h", "uminv b0, v1.16b", "saddlv d0, v1.4s", "uaddlv s0, v1.8h", "addv b0, v1.8b",
+    "tbl v0.16b, {v1.16b, v2.16b}, v5.16b", "tbx v0.16b, {v1.16b, v2.16b, v3.16b}, v5.16b",
+    "zip2 v0.16b, v1.16b, v2.16b", "trn1 v0.8h, v1.8h, v2.8h", "uzp2 v0.4s, v1.4s, v2.4s",
+    "sdot v0.4s, v1.16b, v2.16b", "udot v0.4s, v1.16b, v2.4b[1]", "usmmla v0.4s, v1.16b, v2.16b",
+    "pmull2 v0.8h, v1.16b, v2.16b", "pmull v0.1q, v1.1d, v2.1d",
+    "aese v0.16b, v1.16b", "aesimc v0.16b, v1.16b", "sha256h2 q0, q1, v2.4s", "sha256su1 v0.4s, v1.4s, v2.4s",
+    "sha1m q0, s1, v2.4s", "sha512h q0, q1, v2.2d", "sha512su1 v0.2d, v1.2d, v2.2d",
+]
+
+TESTS.append(("randomized", [
+    ([insn], [(f"v{n}", _rand_v(), _rand_v()) for n in (0, 1, 2, 5)], Q)
+    for insn in _RANDOM_INSNS for _ in range(3)
+]))
