@@ -49,6 +49,22 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     ] {
         t.set(id, ldapr::<S>);
     }
+    t.set(E::LDAPR_32L_ldapstl_writeback, ldapr_stlr_writeback::<S>);
+    t.set(E::LDAPR_64L_ldapstl_writeback, ldapr_stlr_writeback::<S>);
+    t.set(E::STLR_32S_ldapstl_writeback, ldapr_stlr_writeback::<S>);
+    t.set(E::STLR_64S_ldapstl_writeback, ldapr_stlr_writeback::<S>);
+    for id in [
+        E::LDIAPP_32LE_ldiappstilp,
+        E::LDIAPP_32L_ldiappstilp,
+        E::LDIAPP_64LS_ldiappstilp,
+        E::LDIAPP_64L_ldiappstilp,
+        E::STILP_32SE_ldiappstilp,
+        E::STILP_32S_ldiappstilp,
+        E::STILP_64SS_ldiappstilp,
+        E::STILP_64S_ldiappstilp,
+    ] {
+        t.set(id, ldiapp_stilp::<S>);
+    }
 }
 
 /// `SInt(x<bits-1:0>)` as a 64-bit value.
@@ -244,5 +260,72 @@ pub fn ldapr<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let regsize = if f.size == 3 { 64 } else { 32 };
     let data = width(s, data, regsize);
     s.set_x(f.Rt, data);
+    Ok(())
+}
+
+/// LDAPR (post-index) and STLR (pre-index), FEAT_LRCPC3: `X[t]` loaded from `X[n] or SP`,
+/// which then grows by `1 << size`, or stored at `X[n] or SP` less `1 << size`, which is
+/// written back first.
+pub fn ldapr_stlr_writeback<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::LDAPR_64L_ldapstl_writeback::from_word(word);
+    let bytes = 1u8 << f.size;
+    let base = x_or_sp(s, f.Rn);
+    if f.L == 1 {
+        let data = s.load(base, bytes)?;
+        let step = s.imm(u64::from(bytes));
+        let next = s.bin(BinOp::Add, base, step);
+        super::set_x_or_sp(s, f.Rn, next);
+        s.set_x(f.Rt, data);
+    } else {
+        let step = s.imm(u64::from(bytes).wrapping_neg());
+        let address = s.bin(BinOp::Add, base, step);
+        let data = s.x(f.Rt);
+        s.store(address, bytes, data)?;
+        super::set_x_or_sp(s, f.Rn, address);
+    }
+    Ok(())
+}
+
+/// LDIAPP (post-index by the pair's size when `opc2<0>` is 0) and STILP (pre-index by minus
+/// the pair's size when `opc2<0>` is 0), FEAT_LRCPC3: a pair of W (`size` 10) or X registers.
+pub fn ldiapp_stilp<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::LDIAPP_32LE_ldiappstilp::from_word(word);
+    let scale = if f.size == 3 { 3 } else { 2 };
+    let bytes = 1u8 << scale;
+    let wback = f.opc2 & 1 == 0;
+    let base = x_or_sp(s, f.Rn);
+    let step = s.imm(u64::from(bytes));
+    if f.L == 1 {
+        let address2 = s.bin(BinOp::Add, base, step);
+        let data1 = s.load(base, bytes)?;
+        let data2 = s.load(address2, bytes)?;
+        s.set_x(f.Rt, data1);
+        s.set_x(f.Rt2, data2);
+        if wback {
+            let next = s.bin(BinOp::Add, address2, step);
+            super::set_x_or_sp(s, f.Rn, next);
+        }
+    } else {
+        let address = if wback {
+            let back = s.imm(u64::from(2 * bytes).wrapping_neg());
+            s.bin(BinOp::Add, base, back)
+        } else {
+            base
+        };
+        let address2 = s.bin(BinOp::Add, address, step);
+        let data1 = s.x(f.Rt);
+        let data2 = s.x(f.Rt2);
+        // A negative pre-index writes the higher address first.
+        if wback {
+            s.store(address2, bytes, data2)?;
+            s.store(address, bytes, data1)?;
+        } else {
+            s.store(address, bytes, data1)?;
+            s.store(address2, bytes, data2)?;
+        }
+        if wback {
+            super::set_x_or_sp(s, f.Rn, address);
+        }
+    }
     Ok(())
 }
