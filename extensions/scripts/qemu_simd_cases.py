@@ -313,6 +313,16 @@ TESTS = [
   (["bcax v0.16b, v1.16b, v2.16b, v3.16b"], [], V0),
   (["rax1 v0.2d, v1.2d, v2.2d"], [], V0),
   (["xar v0.2d, v1.2d, v2.2d, #13"], [], V0),
+  (["sm3partw1 v0.4s, v1.4s, v2.4s"], [], V0),
+  (["sm3partw2 v0.4s, v1.4s, v2.4s"], [], V0),
+  (["sm3ss1 v0.4s, v1.4s, v2.4s, v3.4s"], [], V0),
+  (["sm3tt1a v0.4s, v1.4s, v2.s[1]"], [], V0),
+  (["sm3tt1b v0.4s, v1.4s, v2.s[3]"], [], V0),
+  (["sm3tt2a v0.4s, v1.4s, v2.s[0]"], [], V0),
+  (["sm3tt2b v0.4s, v1.4s, v2.s[2]"], [], V0),
+  (["sm4e v0.4s, v1.4s"], [], V0),
+  (["sm4ekey v0.4s, v1.4s, v2.4s"], [], V0),
+  (["sm4e v0.4s, v3.4s", "sm4e v0.4s, v4.4s", "sm4ekey v1.4s, v0.4s, v5.4s"], [], ["v0", "v1"]),
  ]),
  ("rounding_doubling_and_dot_products", [
   (["sqrdmlah v0.8h, v1.8h, v2.8h"], [], Q),
@@ -382,6 +392,8 @@ _RANDOM_INSNS = [
     "pmull2 v0.8h, v1.16b, v2.16b", "pmull v0.1q, v1.1d, v2.1d",
     "aese v0.16b, v1.16b", "aesimc v0.16b, v1.16b", "sha256h2 q0, q1, v2.4s", "sha256su1 v0.4s, v1.4s, v2.4s",
     "sha1m q0, s1, v2.4s", "sha512h q0, q1, v2.2d", "sha512su1 v0.2d, v1.2d, v2.2d",
+    "sm3partw1 v0.4s, v1.4s, v2.4s", "sm3tt2b v0.4s, v1.4s, v2.s[1]", "sm4e v0.4s, v1.4s",
+    "sm4ekey v0.4s, v1.4s, v2.4s",
 ]
 
 TESTS.append(("randomized", [

@@ -45,6 +45,19 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     t.set(E::BCAX_VVV16_crypto4, eor3_bcax::<S>);
     t.set(E::RAX1_VVV2_cryptosha512_3, rax1::<S>);
     t.set(E::XAR_VVV2_crypto3_imm6, xar::<S>);
+    t.set(E::SM3PARTW1_VVV4_cryptosha512_3, sm3partw::<S>);
+    t.set(E::SM3PARTW2_VVV4_cryptosha512_3, sm3partw::<S>);
+    t.set(E::SM3SS1_VVV4_crypto4, sm3ss1::<S>);
+    for id in [
+        E::SM3TT1A_VVV4_crypto3_imm2,
+        E::SM3TT1B_VVV4_crypto3_imm2,
+        E::SM3TT2A_VVV4_crypto3_imm2,
+        E::SM3TT2B_VVV_crypto3_imm2,
+    ] {
+        t.set(id, sm3tt::<S>);
+    }
+    t.set(E::SM4E_VV4_cryptosha512_2, sm4::<S>);
+    t.set(E::SM4EKEY_VVV4_cryptosha512_3, sm4::<S>);
 }
 
 /// Multiplication by x in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1.
@@ -614,6 +627,187 @@ pub fn xar<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         out.push(s.bin(BinOp::Ror, t, sh));
     }
     write_halves(s, f.Rd, &out);
+    Ok(())
+}
+
+/// Multiplication in GF(2^8) modulo x^8 + x^7 + x^6 + x^5 + x^4 + x^2 + 1 (SM4's field).
+const fn sm4_gf_mul(mut a: u16, mut b: u16) -> u16 {
+    let mut r = 0;
+    while b != 0 {
+        if b & 1 != 0 {
+            r ^= a;
+        }
+        a <<= 1;
+        if a & 0x100 != 0 {
+            a ^= 0x1f5;
+        }
+        b >>= 1;
+    }
+    r
+}
+
+/// SM4's affine map: the circulant matrix of 0xA7 (bit i of the result from the bits of
+/// `x` under 0xA7 rotated left by i), then EOR 0xD3.
+const fn sm4_affine(x: u8) -> u8 {
+    let mut out = 0u8;
+    let mut i = 0;
+    while i < 8 {
+        let row = 0xa7u8.rotate_left(i);
+        out |= (((row & x).count_ones() & 1) as u8) << i;
+        i += 1;
+    }
+    out ^ 0xd3
+}
+
+/// The SM4 S-box (GB/T 32907-2016), `Sbox()` of Arm's pseudocode: affine map, inverse in
+/// SM4's field, affine map.
+const SM4_SBOX: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut x = 0;
+    while x < 256 {
+        let a = sm4_affine(x as u8) as u16;
+        let mut inv = 1u16;
+        let mut i = 0;
+        while i < 254 {
+            inv = sm4_gf_mul(inv, a);
+            i += 1;
+        }
+        if a == 0 {
+            inv = 0;
+        }
+        t[x] = sm4_affine(inv as u8);
+        x += 1;
+    }
+    t
+};
+
+/// `Sbox()` on each byte of the 32-bit `args[0]`.
+fn sm4_sbox_helper(_: &mut Cpu, args: &[u64]) -> u64 {
+    let b = (args[0] as u32).to_le_bytes().map(|x| SM4_SBOX[x as usize]);
+    u64::from(u32::from_le_bytes(b))
+}
+
+/// SM3PARTW1 (`opcode` 00) and SM3PARTW2 (01), after Arm's pseudocode.
+pub fn sm3partw<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::SM3PARTW1_VVV4_cryptosha512_3::from_word(word);
+    let d = words32(s, f.Rd);
+    let n = words32(s, f.Rn);
+    let m = words32(s, f.Rm);
+    let p = |s: &mut S, x: S::V| {
+        let a = rol32(s, x, 15);
+        let b = rol32(s, x, 23);
+        sha_parity(s, x, a, b)
+    };
+    let mut r = d;
+    if f.opcode == 0 {
+        for i in 0..3 {
+            let dn = s.bin(BinOp::Xor, d[i], n[i]);
+            let rm = rol32(s, m[i + 1], 15);
+            r[i] = s.bin(BinOp::Xor, dn, rm);
+        }
+        for i in 0..4 {
+            if i == 3 {
+                let dn = s.bin(BinOp::Xor, d[3], n[3]);
+                let r0 = rol32(s, r[0], 15);
+                r[3] = s.bin(BinOp::Xor, dn, r0);
+            }
+            r[i] = p(s, r[i]);
+        }
+    } else {
+        let mut tmp = n;
+        for i in 0..4 {
+            let rm = rol32(s, m[i], 7);
+            tmp[i] = s.bin(BinOp::Xor, n[i], rm);
+            r[i] = s.bin(BinOp::Xor, d[i], tmp[i]);
+        }
+        let t2 = rol32(s, tmp[0], 15);
+        let t2 = p(s, t2);
+        r[3] = s.bin(BinOp::Xor, r[3], t2);
+    }
+    set_words32(s, f.Rd, r);
+    Ok(())
+}
+
+/// SM3SS1: `ROL(ROL(Vn<127:96>, 12) + Vm<127:96> + Va<127:96>, 7)` in the top word, zeros
+/// elsewhere.
+pub fn sm3ss1<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::SM3SS1_VVV4_crypto4::from_word(word);
+    let n = words32(s, f.Rn);
+    let m = words32(s, f.Rm);
+    let a = words32(s, f.Ra);
+    let r = rol32(s, n[3], 12);
+    let sum = add32(s, &[r, m[3], a[3]]);
+    let top = rol32(s, sum, 7);
+    let z = s.imm(0);
+    set_words32(s, f.Rd, [z, z, z, top]);
+    Ok(())
+}
+
+/// SM3TT1A, SM3TT1B, SM3TT2A, SM3TT2B (`opcode` 00 to 11) with `Wj = Elem[Vm, imm2, 32]`.
+pub fn sm3tt<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::SM3TT1A_VVV4_crypto3_imm2::from_word(word);
+    let d = words32(s, f.Rd);
+    let n = words32(s, f.Rn);
+    let m = words32(s, f.Rm);
+    let wj = m[f.imm2 as usize];
+    let tt1 = f.opcode < 2;
+    let boolean = match f.opcode {
+        0 | 2 => sha_parity(s, d[1], d[3], d[2]),
+        1 => {
+            let a = s.bin(BinOp::And, d[3], d[1]);
+            let b = s.bin(BinOp::And, d[3], d[2]);
+            let c = s.bin(BinOp::And, d[1], d[2]);
+            let ab = s.bin(BinOp::Or, a, b);
+            s.bin(BinOp::Or, ab, c)
+        }
+        _ => sha_choose(s, d[3], d[2], d[1]),
+    };
+    let top = if tt1 {
+        let r = rol32(s, d[3], 12);
+        let ss2 = s.bin(BinOp::Xor, n[3], r);
+        add32(s, &[boolean, d[0], ss2, wj])
+    } else {
+        let tt2 = add32(s, &[boolean, d[0], n[3], wj]);
+        let a = rol32(s, tt2, 9);
+        let b = rol32(s, tt2, 17);
+        sha_parity(s, tt2, a, b)
+    };
+    let r1 = rol32(s, d[2], if tt1 { 9 } else { 19 });
+    set_words32(s, f.Rd, [d[1], r1, d[3], top]);
+    Ok(())
+}
+
+/// SM4E (`V[d]` rounds with the keys of `V[n]`) and SM4EKEY (`V[n]` rounds with the
+/// constants of `V[m]`, into `V[d]`): four rounds of `Sbox` and the linear map.
+pub fn sm4<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::SM4EKEY_VVV4_cryptosha512_3::from_word(word);
+    // SM4EKEY has a third register and bit 21 set; SM4E has bits 21:16 fixed to 000000.
+    let key = (word >> 21) & 1 == 1;
+    let (mut r, k) = if key {
+        (words32(s, f.Rn), words32(s, f.Rm))
+    } else {
+        (words32(s, f.Rd), words32(s, f.Rn))
+    };
+    for &ki in &k {
+        let t = sha_parity(s, r[3], r[2], r[1]);
+        let t = s.bin(BinOp::Xor, t, ki);
+        let t = s.call(sm4_sbox_helper, &[t]);
+        let t = if key {
+            let a = rol32(s, t, 13);
+            let b = rol32(s, t, 23);
+            sha_parity(s, t, a, b)
+        } else {
+            let a = rol32(s, t, 2);
+            let b = rol32(s, t, 10);
+            let c = rol32(s, t, 18);
+            let d = rol32(s, t, 24);
+            let x = sha_parity(s, t, a, b);
+            sha_parity(s, x, c, d)
+        };
+        let t = s.bin(BinOp::Xor, t, r[0]);
+        r = [r[1], r[2], r[3], t];
+    }
+    set_words32(s, f.Rd, r);
     Ok(())
 }
 
