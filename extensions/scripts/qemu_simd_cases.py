@@ -161,6 +161,10 @@ TESTS = [
   (["cmlt d0, d1, #0"], [], V0),
   (["sqabs b0, b1"], [("v1", 0x80, 0)], Q),
   (["sqneg s0, s6"], [], Q),
+  (["urecpe v0.4s, v1.4s"], [], V0),
+  (["urecpe v0.2s, v6.2s"], [], V0),
+  (["ursqrte v0.4s, v1.4s"], [], V0),
+  (["ursqrte v0.4s, v6.4s"], [("v6", 0x40000000_3fffffff, 0xc0000001_ffffffff)], V0),
   (["suqadd h0, h1"], [], Q),
   (["usqadd d0, d1"], [], Q),
  ]),
@@ -393,7 +397,7 @@ _RANDOM_INSNS = [
     "aese v0.16b, v1.16b", "aesimc v0.16b, v1.16b", "sha256h2 q0, q1, v2.4s", "sha256su1 v0.4s, v1.4s, v2.4s",
     "sha1m q0, s1, v2.4s", "sha512h q0, q1, v2.2d", "sha512su1 v0.2d, v1.2d, v2.2d",
     "sm3partw1 v0.4s, v1.4s, v2.4s", "sm3tt2b v0.4s, v1.4s, v2.s[1]", "sm4e v0.4s, v1.4s",
-    "sm4ekey v0.4s, v1.4s, v2.4s",
+    "sm4ekey v0.4s, v1.4s, v2.4s", "urecpe v0.4s, v1.4s", "ursqrte v0.4s, v1.4s",
 ]
 
 TESTS.append(("randomized", [

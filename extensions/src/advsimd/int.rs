@@ -234,6 +234,8 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         t.set(id, across_signed::<S>);
     }
     t.set(E::ADDP_asisdpair_only, addp_scalar::<S>);
+    t.set(E::URECPE_asimdmisc_R, unsigned_estimate::<S>);
+    t.set(E::URSQRTE_asimdmisc_R, unsigned_estimate::<S>);
 }
 
 /// `SInt` of a zero-extended `esize`-bit element, as a 64-bit value.
@@ -1196,5 +1198,60 @@ pub fn addp_scalar<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let b = s.v(f.Rn, 1);
     let r = s.bin(BinOp::Add, a, b);
     write_halves(s, f.Rd, &[r]);
+    Ok(())
+}
+
+/// `RecipEstimate(a)` for `256 <= a < 512` (no increased precision): a 9-bit estimate of
+/// `1 / (a / 512)`; `(b + 1) DIV 2` rounds to nearest.
+fn recip_estimate(a: u64) -> u64 {
+    let a = a * 2 + 1;
+    let b = (1 << 19) / a;
+    b.div_ceil(2)
+}
+
+/// `RecipSqrtEstimate(a)` for `128 <= a < 512`: a 9-bit estimate of `1 / sqrt(a / 512)`.
+fn recip_sqrt_estimate(a: u64) -> u64 {
+    let a = if a < 256 {
+        a * 2 + 1
+    } else {
+        ((a >> 1) << 1) * 2 + 2
+    };
+    let mut b = 512u64;
+    while a * (b + 1) * (b + 1) < (1 << 28) {
+        b += 1;
+    }
+    b.div_ceil(2)
+}
+
+/// `UnsignedRecipEstimate` (`args[1]` 0) or `UnsignedRSqrtEstimate` (1) of a 32-bit element.
+fn unsigned_estimate_helper(_: &mut armature_core::cpu::Cpu, args: &[u64]) -> u64 {
+    let x = args[0] & 0xffff_ffff;
+    if args[1] == 0 {
+        if x >> 31 == 0 {
+            return 0xffff_ffff;
+        }
+        (recip_estimate(x >> 23) & 0x1ff) << 23
+    } else {
+        if x >> 30 == 0 {
+            return 0xffff_ffff;
+        }
+        (recip_sqrt_estimate(x >> 23) & 0x1ff) << 23
+    }
+}
+
+/// URECPE (`U` 0) and URSQRTE (`U` 1): `UnsignedRecipEstimate` or `UnsignedRSqrtEstimate` of
+/// each 32-bit element (`sz` 0; 1 is reserved).
+pub fn unsigned_estimate<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::ABS_asimdmisc_R::from_word(word);
+    if f.size & 1 == 1 {
+        return Err(Stop::Undefined);
+    }
+    let n = elems(s, f.Rn, 64 << f.Q, 32);
+    let which = s.imm(u64::from(f.U));
+    let out: Vec<S::V> = n
+        .into_iter()
+        .map(|x| s.call(unsigned_estimate_helper, &[x, which]))
+        .collect();
+    set_elems(s, f.Rd, 32, &out);
     Ok(())
 }

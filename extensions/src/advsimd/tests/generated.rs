@@ -1226,6 +1226,42 @@ fn two_register_misc() {
         &[],
         &[(Vh(0, 0), 0x7fff_ffff), (Vh(0, 1), 0x0), (Fpsr, 0x800_0000)],
     );
+    // urecpe v0.4s, v1.4s
+    check_simd(
+        &[0x4ea1c820],
+        &[],
+        &[
+            (Vh(0, 0), 0xff80_0000_ffff_ffff),
+            (Vh(0, 1), 0xffff_ffff_ffff_ffff),
+        ],
+    );
+    // urecpe v0.2s, v6.2s
+    check_simd(
+        &[0x0ea1c8c0],
+        &[],
+        &[(Vh(0, 0), 0x8000_0000_ff80_0000), (Vh(0, 1), 0x0)],
+    );
+    // ursqrte v0.4s, v1.4s
+    check_simd(
+        &[0x6ea1c820],
+        &[],
+        &[
+            (Vh(0, 0), 0xb480_0000_ffff_ffff),
+            (Vh(0, 1), 0xffff_ffff_ffff_ffff),
+        ],
+    );
+    // ursqrte v0.4s, v6.4s
+    check_simd(
+        &[0x6ea1c8c0],
+        &[
+            (Vh(6, 0), 0x4000_0000_3fff_ffff),
+            (Vh(6, 1), 0xc000_0001_ffff_ffff),
+        ],
+        &[
+            (Vh(0, 0), 0xff80_0000_ffff_ffff),
+            (Vh(0, 1), 0x9380_0000_8000_0000),
+        ],
+    );
     // suqadd h0, h1
     check_simd(
         &[0x5e603820],
@@ -8175,6 +8211,120 @@ fn randomized() {
         &[
             (Vh(0, 0), 0x678f_41a5_0657_e9c4),
             (Vh(0, 1), 0x2b9d_4bef_85dc_cdbc),
+            (Fpsr, 0x0),
+        ],
+    );
+    // urecpe v0.4s, v1.4s
+    check_simd(
+        &[0x4ea1c820],
+        &[
+            (Vh(0, 0), 0x4bab_89b5_e1e1_8605),
+            (Vh(0, 1), 0xff01_9301_ffff_7f7f),
+            (Vh(1, 0), 0x2_01c7_01ff_7f01),
+            (Vh(1, 1), 0x5a85_13b7_044e_c93e),
+            (Vh(2, 0), 0x8000_6e80_ef01_7fff),
+            (Vh(2, 1), 0x2e93_1a12_ff9f_5aea),
+            (Vh(5, 0), 0x7fff_01ff_0180_01ff),
+            (Vh(5, 1), 0xf8dd_d46f_be30_b9c2),
+        ],
+        &[
+            (Vh(0, 0), 0xffff_ffff_ffff_ffff),
+            (Vh(0, 1), 0xffff_ffff_ffff_ffff),
+            (Fpsr, 0x0),
+        ],
+    );
+    // urecpe v0.4s, v1.4s
+    check_simd(
+        &[0x4ea1c820],
+        &[
+            (Vh(0, 0), 0x113f_9196_99f7_ce01),
+            (Vh(0, 1), 0x101_0c7f_0101_ff7f),
+            (Vh(1, 0), 0x9a79_26b2_7621_5163),
+            (Vh(1, 1), 0x8020_7f01_0884_0101),
+            (Vh(2, 0), 0x438a_db1c_f39d_aed0),
+            (Vh(2, 1), 0x17f_0000_ff7f_80b7),
+            (Vh(5, 0), 0x807f_8c00_7f80_649b),
+            (Vh(5, 1), 0x163a_ff28_15b4_f6a9),
+        ],
+        &[
+            (Vh(0, 0), 0xd480_0000_ffff_ffff),
+            (Vh(0, 1), 0xff80_0000_ffff_ffff),
+            (Fpsr, 0x0),
+        ],
+    );
+    // urecpe v0.4s, v1.4s
+    check_simd(
+        &[0x4ea1c820],
+        &[
+            (Vh(0, 0), 0x4c00_0000_ed00_01ff),
+            (Vh(0, 1), 0x8001_00e1_01ff_8a80),
+            (Vh(1, 0), 0xf56b_7c62_0a76_763b),
+            (Vh(1, 1), 0x8001_daa3_0180_0001),
+            (Vh(2, 0), 0x8019_1a00_7fb6),
+            (Vh(2, 1), 0xff_806f_7fff_7fac),
+            (Vh(5, 0), 0xff70_bf01_7700_0001),
+            (Vh(5, 1), 0x7f_80f5_cac0_007f),
+        ],
+        &[
+            (Vh(0, 0), 0x8580_0000_ffff_ffff),
+            (Vh(0, 1), 0xff80_0000_ffff_ffff),
+            (Fpsr, 0x0),
+        ],
+    );
+    // ursqrte v0.4s, v1.4s
+    check_simd(
+        &[0x6ea1c820],
+        &[
+            (Vh(0, 0), 0x2318_297f_7f80_007f),
+            (Vh(0, 1), 0x7fff_ff6a_8480_01ff),
+            (Vh(1, 0), 0x8c25_a225_137f_8e90),
+            (Vh(1, 1), 0x8034_8080_7f80_0180),
+            (Vh(2, 0), 0x1_ff01_8080_7f80),
+            (Vh(2, 1), 0xfa01_80d5_ff01_ff01),
+            (Vh(5, 0), 0x5979_f14d_256b_741e),
+            (Vh(5, 1), 0x5ad8_6a1b_5a0c_988f),
+        ],
+        &[
+            (Vh(0, 0), 0xad00_0000_ffff_ffff),
+            (Vh(0, 1), 0xb480_0000_b500_0000),
+            (Fpsr, 0x0),
+        ],
+    );
+    // ursqrte v0.4s, v1.4s
+    check_simd(
+        &[0x6ea1c820],
+        &[
+            (Vh(0, 0), 0x85ba_0071_fd72_e3aa),
+            (Vh(0, 1), 0xff80_0180_0000_0101),
+            (Vh(1, 0), 0x3f47_77d6_653c_4c28),
+            (Vh(1, 1), 0xff00_0100_8001_7f80),
+            (Vh(2, 0), 0x80_01ff_ab7f),
+            (Vh(2, 1), 0x501_0101_cc8b_0064),
+            (Vh(5, 0), 0xf46a_3346_82ad_c233),
+            (Vh(5, 1), 0x6ba6_45ef_b271_50aa),
+        ],
+        &[
+            (Vh(0, 0), 0xffff_ffff_cb80_0000),
+            (Vh(0, 1), 0x8000_0000_b480_0000),
+            (Fpsr, 0x0),
+        ],
+    );
+    // ursqrte v0.4s, v1.4s
+    check_simd(
+        &[0x6ea1c820],
+        &[
+            (Vh(0, 0), 0x43b9_082d_b8ea_6faa),
+            (Vh(0, 1), 0x7fff_8080_8002_0000),
+            (Vh(1, 0), 0x9201_8080_011e_ff7f),
+            (Vh(1, 1), 0xffff_01e7_fffb_7a7f),
+            (Vh(2, 0), 0x2b_ff80_ffff_0100),
+            (Vh(2, 1), 0x5c01_ad00_807f_ff80),
+            (Vh(5, 0), 0x84fb_9b41_7635_95f8),
+            (Vh(5, 1), 0xa875_dd6e_9942_1027),
+        ],
+        &[
+            (Vh(0, 0), 0xa900_0000_ffff_ffff),
+            (Vh(0, 1), 0x8000_0000_8000_0000),
             (Fpsr, 0x0),
         ],
     );
