@@ -8,6 +8,16 @@ use armature_core::sem::{BinOp, Sem, SemTable, Stop};
 use crate::base::{extend_reg, set_x_or_sp, sign_extend, x_or_sp};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
+    // LD2-LD4 and ST2-ST4 (multiple structures) and every single-structure form, by class.
+    for e in &armature_core::isa::ENCODINGS {
+        let multiple = e.name.contains("_asisdlse_") || e.name.contains("_asisdlsep_");
+        let single = e.name.contains("_asisdlso_") || e.name.contains("_asisdlsop_");
+        if multiple && !e.name.starts_with("LD1_") && !e.name.starts_with("ST1_") {
+            t.set(e.id, ldst_multiple_structures::<S>);
+        } else if single {
+            t.set(e.id, ldst_single_structure::<S>);
+        }
+    }
     for id in [
         E::STR_B_ldst_pos,
         E::LDR_B_ldst_pos,
@@ -53,6 +63,16 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::LDUR_D_ldst_unscaled,
         E::STUR_Q_ldst_unscaled,
         E::LDUR_Q_ldst_unscaled,
+        E::STLUR_B_ldapstl_simd,
+        E::LDAPUR_B_ldapstl_simd,
+        E::STLUR_H_ldapstl_simd,
+        E::LDAPUR_H_ldapstl_simd,
+        E::STLUR_S_ldapstl_simd,
+        E::LDAPUR_S_ldapstl_simd,
+        E::STLUR_D_ldapstl_simd,
+        E::LDAPUR_D_ldapstl_simd,
+        E::STLUR_Q_ldapstl_simd,
+        E::LDAPUR_Q_ldapstl_simd,
     ] {
         t.set(id, ldst_imm9::<S>);
     }
@@ -214,7 +234,9 @@ pub fn ldst_pos<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// Pre-index, post-index and unscaled (LDUR, STUR) forms: `offset = SignExtend(imm9)`; bits
-/// 11:10 are 11 for pre-index, 01 for post-index and 00 for unscaled.
+/// 11:10 are 11 for pre-index, 01 for post-index and 00 for unscaled. LDAPUR and STLUR
+/// (SIMD&FP, FEAT_LRCPC3; bits 11:10 are 10) are the unscaled forms with an order a single
+/// PE already has.
 pub fn ldst_imm9<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDR_Q_ldst_immpre::from_word(word);
     let (wback, postindex) = match (word >> 10) & 3 {
@@ -334,5 +356,118 @@ pub fn ld1_st1_multiple<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         let a = s.bin(BinOp::Add, base, offset);
         set_x_or_sp(s, f.Rn, a);
     }
+    Ok(())
+}
+
+/// The post-index write-back of the structure loads and stores: `X[n] or SP` plus `X[m]`,
+/// or plus the bytes accessed when `m` is 31.
+fn struct_writeback<S: Sem>(s: &mut S, word: u32, n: u32, m: u32, base: S::V, bytes: u32) {
+    if (word >> 23) & 1 == 0 {
+        return;
+    }
+    let offset = if m == 31 {
+        s.imm(u64::from(bytes))
+    } else {
+        s.x(m)
+    };
+    let a = s.bin(BinOp::Add, base, offset);
+    set_x_or_sp(s, n, a);
+}
+
+/// LD2, LD3, LD4, ST2, ST3, ST4 (multiple structures): element `e` of registers `t`..`t+selem-1`
+/// (modulo 32) is at `address + (e * selem + s) * ebytes`, de-interleaving on load.
+pub fn ldst_multiple_structures<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::LD2_asisdlsep_R2_r::from_word(word);
+    let selem = match f.opcode {
+        0b1000 => 2,
+        0b0100 => 3,
+        0b0000 => 4,
+        _ => return Err(Stop::Undefined),
+    };
+    if f.size == 3 && f.Q == 0 {
+        return Err(Stop::Undefined);
+    }
+    let esize = 8u32 << f.size;
+    let ebytes = esize / 8;
+    let datasize = 64u32 << f.Q;
+    let elements = datasize / esize;
+    let base = x_or_sp(s, f.Rn);
+    let regs: Vec<u32> = (0..selem).map(|r| (f.Rt + r) % 32).collect();
+    if f.L == 1 {
+        let mut lanes: Vec<Vec<S::V>> = vec![Vec::new(); selem as usize];
+        for e in 0..elements {
+            for (r, lanes) in lanes.iter_mut().enumerate() {
+                let off = s.imm(u64::from((e * selem + r as u32) * ebytes));
+                let a = s.bin(BinOp::Add, base, off);
+                lanes.push(s.load(a, ebytes as u8)?);
+            }
+        }
+        for (r, lanes) in lanes.iter().enumerate() {
+            super::set_elems(s, regs[r], esize, lanes);
+        }
+    } else {
+        let values: Vec<Vec<S::V>> = regs
+            .iter()
+            .map(|&t| super::elems(s, t, datasize, esize))
+            .collect();
+        for e in 0..elements {
+            for (r, values) in values.iter().enumerate() {
+                let off = s.imm(u64::from((e * selem + r as u32) * ebytes));
+                let a = s.bin(BinOp::Add, base, off);
+                s.store(a, ebytes as u8, values[e as usize])?;
+            }
+        }
+    }
+    struct_writeback(s, word, f.Rn, f.Rm, base, selem * elements * ebytes);
+    Ok(())
+}
+
+/// LD1-LD4 and ST1-ST4 (single structure) and LD1R-LD4R: `selem = opcode<0>:R + 1`
+/// consecutive elements at `X[n] or SP` go to or come from lane `index` of registers
+/// `t`..`t+selem-1` (modulo 32); the R forms (`opcode` 11x) replicate each element into
+/// every lane instead. The lane size and index come from `opcode<2:1>`, `size`, `S` and `Q`.
+pub fn ldst_single_structure<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::LD1_asisdlsop_BX1_r1b::from_word(word);
+    let selem = (((f.opcode & 1) << 1) | f.R) + 1;
+    let replicate = f.opcode >> 1 == 3;
+    let (scale, index) = match f.opcode >> 1 {
+        0 => (0, (f.Q << 3) | (f.S << 2) | f.size),
+        1 if f.size & 1 == 0 => (1, (f.Q << 2) | (f.S << 1) | (f.size >> 1)),
+        2 if f.size == 0 => (2, (f.Q << 1) | f.S),
+        2 if f.size == 1 && f.S == 0 => (3, f.Q),
+        3 if f.L == 1 && f.S == 0 => (f.size, 0),
+        _ => return Err(Stop::Undefined),
+    };
+    let esize = 8u32 << scale;
+    let ebytes = esize / 8;
+    let base = x_or_sp(s, f.Rn);
+    for r in 0..selem {
+        let t = (f.Rt + r) % 32;
+        let off = s.imm(u64::from(r * ebytes));
+        let a = s.bin(BinOp::Add, base, off);
+        if replicate {
+            let e = s.load(a, ebytes as u8)?;
+            let lanes = vec![e; ((64 << f.Q) / esize) as usize];
+            super::set_elems(s, t, esize, &lanes);
+            continue;
+        }
+        let bit = index * esize;
+        let (h, lsb) = (bit / 64, bit % 64);
+        if f.L == 1 {
+            let e = s.load(a, ebytes as u8)?;
+            let sh = s.imm(u64::from(lsb));
+            let e = s.bin(BinOp::Shl, e, sh);
+            let old = s.v(t, h);
+            let keep = s.imm(!(super::ones(esize) << lsb));
+            let old = s.bin(BinOp::And, old, keep);
+            let v = s.bin(BinOp::Or, old, e);
+            s.set_v(t, h, v);
+        } else {
+            let half = s.v(t, h);
+            let e = super::lane(s, half, lsb, esize);
+            s.store(a, ebytes as u8, e)?;
+        }
+    }
+    struct_writeback(s, word, f.Rn, f.Rm, base, selem * ebytes);
     Ok(())
 }

@@ -4,8 +4,13 @@
 //! Vectors are handled as two 64-bit halves through `Sem::v` and `Sem::set_v`; element-wise
 //! operations split a half into lanes with shifts and masks, so they stay generic over `Sem`.
 
+pub mod crypto;
+pub mod dot;
 pub mod dp;
+pub mod int;
 pub mod ldst;
+pub mod perm;
+pub mod sat;
 
 #[cfg(test)]
 mod tests;
@@ -16,6 +21,10 @@ use armature_core::sem::{BinOp, Sem, SemTable};
 pub fn register<S: Sem>(t: &mut SemTable<S>) {
     ldst::register(t);
     dp::register(t);
+    int::register(t);
+    perm::register(t);
+    crypto::register(t);
+    dot::register(t);
 }
 
 /// `Ones(esize)` as a decode-time mask of the low `esize` bits.

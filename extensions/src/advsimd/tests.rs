@@ -5,9 +5,11 @@
 use armature_core::interp::Interp;
 use armature_core::isa::FeatureSet;
 use armature_core::mem::Perms;
-use armature_core::sem::{Sem, SemTable, Stop};
+use armature_core::sem::{Sem, SemTable, Stop, SysReg};
 
-use Loc::{Mem, Vh, X};
+use Loc::{Fpsr, Mem, Vh, X};
+
+mod generated;
 
 /// Where the code page is mapped (RX).
 const CODE: u64 = 0x1000;
@@ -22,6 +24,7 @@ enum Loc {
     Vh(u32, u32),
     /// `size` bytes of memory at an address.
     Mem(u64, u8),
+    Fpsr,
 }
 
 fn get(s: &mut Interp, loc: Loc) -> u64 {
@@ -29,6 +32,7 @@ fn get(s: &mut Interp, loc: Loc) -> u64 {
         X(n) => s.x(n),
         Vh(n, h) => s.v(n, h),
         Mem(addr, size) => s.mem.read_u64(addr, usize::from(size)).expect("mapped"),
+        Fpsr => s.sysreg(SysReg::Fpsr),
     }
 }
 
@@ -37,6 +41,7 @@ fn set(s: &mut Interp, loc: Loc, v: u64) {
         X(n) => s.set_x(n, v),
         Vh(n, h) => s.set_v(n, h, v),
         Mem(addr, size) => s.mem.write_u64(addr, usize::from(size), v).expect("mapped"),
+        Fpsr => s.set_sysreg(SysReg::Fpsr, v),
     }
 }
 
@@ -61,6 +66,42 @@ fn run(steps: usize, words: &[u32], setup: &[(Loc, u64)]) -> (Interp, Result<(),
         }
     }
     (s, Ok(()))
+}
+
+/// The state every case of `generated.rs` starts from, as `scripts/qemu_simd.py` sets it up
+/// in qemu (`DEFAULT_V`, `DEFAULT_X`, `MEM_PATTERN`), followed by the case's own `extra`.
+fn simd_setup(extra: &[(Loc, u64)]) -> Vec<(Loc, u64)> {
+    const DEFAULT_V: [(u64, u64); 8] = [
+        (0xfedc_ba98_7654_3210, 0x0123_4567_89ab_cdef),
+        (0x8000_ffff_0011_0022, 0x00ff_7f80_01fe_1234),
+        (0x7fff_0001_ff11_0023, 0x00ff_0080_0200_ffff),
+        (0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908),
+        (0x8081_8283_8485_8687, 0x7f7e_7d7c_7b7a_7978),
+        (0x001f_1020_3f40_ff05, 0x2f0e_3e1d_4c5b_6a00),
+        (0xffff_ffff_8000_0000, 0x0000_0000_7fff_ffff),
+        (0x0000_0001_0000_0002, 0xffff_fffe_ffff_fffd),
+    ];
+    let mut setup = Vec::new();
+    for (n, &(lo, hi)) in DEFAULT_V.iter().enumerate() {
+        setup.push((Vh(n as u32, 0), lo));
+        setup.push((Vh(n as u32, 1), hi));
+    }
+    setup.extend([(X(1), 0x1122_3344_5566_7788), (X(3), DATA), (X(4), 16)]);
+    // MEM_PATTERN: byte i of DATA is (i * 0x1d + 0x11) mod 256, for 128 bytes.
+    for w in 0..16u64 {
+        let v = (0..8u64).fold(0, |acc, b| {
+            let i = 8 * w + b;
+            acc | (((i * 0x1d + 0x11) & 0xff) << (8 * b))
+        });
+        setup.push((Mem(DATA + 8 * w, 8), v));
+    }
+    setup.extend_from_slice(extra);
+    setup
+}
+
+/// Runs `words` from [`simd_setup`] with `extra` and compares the state with `expect`.
+fn check_simd(words: &[u32], extra: &[(Loc, u64)], expect: &[(Loc, u64)]) {
+    check(words, &simd_setup(extra), expect);
 }
 
 /// Runs each of `words` once and compares the state with `expect`.
@@ -620,6 +661,43 @@ fn qemu_recorded() {
     for &(word, [lo, hi, x0, x2]) in cases {
         let expect = [(Vh(0, 0), lo), (Vh(0, 1), hi), (X(0), x0), (X(2), x2)];
         check(&[word], &setup, &expect);
+    }
+}
+
+/// LDAPUR and STLUR (SIMD&FP, FEAT_LRCPC3), which qemu-aarch64 7.2 lacks, against LDUR and
+/// STUR, whose values `generated.rs` and `loads_and_stores` check against qemu.
+#[test]
+fn ordered_simd_loads_and_stores_match_the_unordered_ones() {
+    let pairs = [
+        // Words from llvm-mc-19. ldapur q0, [x3, #-3]; ldur q0, [x3, #-3] (x3 = DATA + 16).
+        (0x1ddfd860, 0x3cdfd060),
+        // ldapur d0, [x3, #5]; ldur d0, [x3, #5]
+        (0xdd405860, 0xfc405060),
+        // ldapur b0, [x3, #1]; ldur b0, [x3, #1]
+        (0x1d401860, 0x3c401060),
+        // stlur s1, [x3, #-8]; stur s1, [x3, #-8]
+        (0x9d1f8861, 0xbc1f8061),
+        // stlur h1, [x3, #2]; stur h1, [x3, #2]
+        (0x5d002861, 0x7c002061),
+    ];
+    let extra = [(X(3), DATA + 16)];
+    for (ordered, plain) in pairs {
+        let (mut a, ra) = run(1, &[ordered], &simd_setup(&extra));
+        let (mut b, rb) = run(1, &[plain], &simd_setup(&extra));
+        assert_eq!((ra, rb), (Ok(()), Ok(())), "{ordered:#010x}");
+        for loc in [
+            Vh(0, 0),
+            Vh(0, 1),
+            Mem(DATA, 8),
+            Mem(DATA + 8, 8),
+            Mem(DATA + 16, 8),
+        ] {
+            assert_eq!(
+                get(&mut a, loc),
+                get(&mut b, loc),
+                "{loc:?} of {ordered:#010x}"
+            );
+        }
     }
 }
 

@@ -53,6 +53,19 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::LDRSW_64_ldst_immpost,
         E::STR_64_ldst_immpost,
         E::LDR_64_ldst_immpost,
+        E::STTRB_32_ldst_unpriv,
+        E::LDTRB_32_ldst_unpriv,
+        E::LDTRSB_64_ldst_unpriv,
+        E::LDTRSB_32_ldst_unpriv,
+        E::STTRH_32_ldst_unpriv,
+        E::LDTRH_32_ldst_unpriv,
+        E::LDTRSH_64_ldst_unpriv,
+        E::LDTRSH_32_ldst_unpriv,
+        E::STTR_32_ldst_unpriv,
+        E::LDTR_32_ldst_unpriv,
+        E::LDTRSW_64_ldst_unpriv,
+        E::STTR_64_ldst_unpriv,
+        E::LDTR_64_ldst_unpriv,
         E::STURB_32_ldst_unscaled,
         E::LDURB_32_ldst_unscaled,
         E::LDURSB_64_ldst_unscaled,
@@ -178,6 +191,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::PRFM_P_ldst_regoff,
         E::PRFM_P_loadlit,
         E::PRFUM_P_ldst_unscaled,
+        E::RPRFM_R_ldst_regoff,
     ] {
         t.set(id, prefetch::<S>);
     }
@@ -284,8 +298,9 @@ pub fn ldst_pos<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     load_store(s, f.size, f.opc, f.Rn, f.Rt, offset, Index::Offset)
 }
 
-/// Pre-index, post-index and unscaled (LDUR, STUR) forms: `offset = SignExtend(imm9)`; bits
-/// 11:10 are 11 for pre-index, 01 for post-index and 00 for unscaled.
+/// Pre-index, post-index, unscaled (LDUR, STUR) and unprivileged (LDTR, STTR, which act as
+/// LDUR and STUR at EL0) forms: `offset = SignExtend(imm9)`; bits 11:10 are 11 for
+/// pre-index, 01 for post-index, 00 for unscaled and 10 for unprivileged.
 pub fn ldst_imm9<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDR_64_ldst_immpre::from_word(word);
     let index = match (word >> 10) & 3 {
@@ -383,7 +398,7 @@ pub fn ldst_ordered_unscaled<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     load_store(s, f.size, f.opc, f.Rn, f.Rt, offset, Index::Offset)
 }
 
-/// PRFM and PRFUM: `Prefetch()` is a hint, which never faults.
+/// PRFM, PRFUM and RPRFM: `Prefetch()` is a hint, which never faults.
 pub fn prefetch<S: Sem>(_: &mut S, _: u32) -> Result<(), Stop> {
     Ok(())
 }

@@ -4,11 +4,14 @@
 //! One file per encoding family, after Dynarmic's `translate/impl`. Each function follows the
 //! decode and execute pseudocode of its Arm XML file, named by the Arm functions it uses.
 
+pub mod atomic;
 pub mod branch;
 pub mod dp_imm;
+pub mod dp_misc;
 pub mod dp_reg;
 pub mod ldst;
 pub mod system;
+pub mod system_ops;
 
 #[cfg(test)]
 mod tests;
@@ -23,6 +26,9 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     ldst::register(t);
     dp_reg::register(t);
     system::register(t);
+    atomic::register(t);
+    dp_misc::register(t);
+    system_ops::register(t);
 }
 
 /// `SignExtend(value<bits-1:0>, 64)` on a decode-time value.
