@@ -1,6 +1,725 @@
-//! Advanced SIMD floating-point vector operations.
+//! Advanced SIMD floating-point operations, vector and scalar (`asisd`) forms: three-same
+//! arithmetic and compares, pairwise and across-lanes reductions, by-element multiplies,
+//! two-register misc (FABS ... FRINT*, conversions, compares with zero), fixed-point
+//! conversions by immediate, FCVTL/FCVTN/FCVTXN and FMOV (vector, immediate) for H.
+//!
+//! Each lane is one helper call; the lane helpers of `advsimd` split and pack the halves.
 
-use armature_core::sem::{Sem, SemTable};
+use armature_core::isa::{fields, pseudo::VFPExpandImm, EncodingId as E};
+use armature_core::sem::{BinOp, Sem, SemTable, Stop};
+
+use super::scalar::frint_mode;
+use super::softfloat::{Fmt, Rounding};
+use super::{h_binary, h_from_fixed, h_mul_add, h_to_fixed, h_unary, op, unop, Ctl};
+use crate::advsimd::{elems, ones, pack, set_elems, write_halves};
+
+/// How an encoding gives its element size and vector length.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Vector, `sz` selects 32 or 64-bit elements, `Q` the length.
+    V,
+    /// Vector of half-precision elements.
+    V16,
+    /// Scalar (`asisd`), `sz` selects 32 or 64 bits.
+    S,
+    /// Scalar half precision.
+    S16,
+}
+
+const V: u8 = 0;
+const V16: u8 = 1;
+const SC: u8 = 2;
+const S16: u8 = 3;
+
+fn kind(k: u8) -> Kind {
+    match k {
+        V => Kind::V,
+        V16 => Kind::V16,
+        SC => Kind::S,
+        _ => Kind::S16,
+    }
+}
+
+/// `(esize, datasize)`: `sz` 1 with `Q` 0 is reserved for vectors.
+fn shape(k: Kind, q: u32, sz: u32) -> Result<(u32, u32), Stop> {
+    Ok(match k {
+        Kind::V if sz == 1 && q == 0 => return Err(Stop::Undefined),
+        Kind::V => (32 << sz, 64 << q),
+        Kind::V16 => (16, 64 << q),
+        Kind::S => (32 << sz, 32 << sz),
+        Kind::S16 => (16, 16),
+    })
+}
 
 /// Registers the vector FP encodings.
-pub fn register<S: Sem>(_t: &mut SemTable<S>) {}
+pub fn register<S: Sem>(t: &mut SemTable<S>) {
+    macro_rules! same {
+        ($opc:expr, $v:ident, $v16:ident $(, $s:ident, $s16:ident)?) => {
+            t.set(E::$v, three_same::<S, { $opc }, V>);
+            t.set(E::$v16, three_same::<S, { $opc }, V16>);
+            $(
+                t.set(E::$s, three_same::<S, { $opc }, SC>);
+                t.set(E::$s16, three_same::<S, { $opc }, S16>);
+            )?
+        };
+    }
+    same!(op::ADD, FADD_asimdsame_only, FADD_asimdsamefp16_only);
+    same!(op::SUB, FSUB_asimdsame_only, FSUB_asimdsamefp16_only);
+    same!(op::MUL, FMUL_asimdsame_only, FMUL_asimdsamefp16_only);
+    same!(op::DIV, FDIV_asimdsame_only, FDIV_asimdsamefp16_only);
+    same!(op::MAX, FMAX_asimdsame_only, FMAX_asimdsamefp16_only);
+    same!(op::MIN, FMIN_asimdsame_only, FMIN_asimdsamefp16_only);
+    same!(op::MAXNM, FMAXNM_asimdsame_only, FMAXNM_asimdsamefp16_only);
+    same!(op::MINNM, FMINNM_asimdsame_only, FMINNM_asimdsamefp16_only);
+    same!(
+        op::ABD,
+        FABD_asimdsame_only,
+        FABD_asimdsamefp16_only,
+        FABD_asisdsame_only,
+        FABD_asisdsamefp16_only
+    );
+    same!(
+        op::MULX,
+        FMULX_asimdsame_only,
+        FMULX_asimdsamefp16_only,
+        FMULX_asisdsame_only,
+        FMULX_asisdsamefp16_only
+    );
+    same!(
+        op::RECPS,
+        FRECPS_asimdsame_only,
+        FRECPS_asimdsamefp16_only,
+        FRECPS_asisdsame_only,
+        FRECPS_asisdsamefp16_only
+    );
+    same!(
+        op::RSQRTS,
+        FRSQRTS_asimdsame_only,
+        FRSQRTS_asimdsamefp16_only,
+        FRSQRTS_asisdsame_only,
+        FRSQRTS_asisdsamefp16_only
+    );
+    same!(
+        op::CMEQ,
+        FCMEQ_asimdsame_only,
+        FCMEQ_asimdsamefp16_only,
+        FCMEQ_asisdsame_only,
+        FCMEQ_asisdsamefp16_only
+    );
+    same!(
+        op::CMGE,
+        FCMGE_asimdsame_only,
+        FCMGE_asimdsamefp16_only,
+        FCMGE_asisdsame_only,
+        FCMGE_asisdsamefp16_only
+    );
+    same!(
+        op::CMGT,
+        FCMGT_asimdsame_only,
+        FCMGT_asimdsamefp16_only,
+        FCMGT_asisdsame_only,
+        FCMGT_asisdsamefp16_only
+    );
+    same!(
+        ACGE,
+        FACGE_asimdsame_only,
+        FACGE_asimdsamefp16_only,
+        FACGE_asisdsame_only,
+        FACGE_asisdsamefp16_only
+    );
+    same!(
+        ACGT,
+        FACGT_asimdsame_only,
+        FACGT_asimdsamefp16_only,
+        FACGT_asisdsame_only,
+        FACGT_asisdsamefp16_only
+    );
+    same!(FMLA, FMLA_asimdsame_only, FMLA_asimdsamefp16_only);
+    same!(FMLS, FMLS_asimdsame_only, FMLS_asimdsamefp16_only);
+    same!(
+        PAIR | op::ADD,
+        FADDP_asimdsame_only,
+        FADDP_asimdsamefp16_only
+    );
+    same!(
+        PAIR | op::MAX,
+        FMAXP_asimdsame_only,
+        FMAXP_asimdsamefp16_only
+    );
+    same!(
+        PAIR | op::MIN,
+        FMINP_asimdsame_only,
+        FMINP_asimdsamefp16_only
+    );
+    same!(
+        PAIR | op::MAXNM,
+        FMAXNMP_asimdsame_only,
+        FMAXNMP_asimdsamefp16_only
+    );
+    same!(
+        PAIR | op::MINNM,
+        FMINNMP_asimdsame_only,
+        FMINNMP_asimdsamefp16_only
+    );
+
+    macro_rules! pair {
+        ($opc:expr, $sd:ident, $h:ident) => {
+            t.set(E::$sd, scalar_pair::<S, { $opc }, SC>);
+            t.set(E::$h, scalar_pair::<S, { $opc }, S16>);
+        };
+    }
+    pair!(op::ADD, FADDP_asisdpair_only_SD, FADDP_asisdpair_only_H);
+    pair!(op::MAX, FMAXP_asisdpair_only_SD, FMAXP_asisdpair_only_H);
+    pair!(op::MIN, FMINP_asisdpair_only_SD, FMINP_asisdpair_only_H);
+    pair!(
+        op::MAXNM,
+        FMAXNMP_asisdpair_only_SD,
+        FMAXNMP_asisdpair_only_H
+    );
+    pair!(
+        op::MINNM,
+        FMINNMP_asisdpair_only_SD,
+        FMINNMP_asisdpair_only_H
+    );
+
+    macro_rules! across {
+        ($opc:expr, $sd:ident, $h:ident) => {
+            t.set(E::$sd, across::<S, { $opc }, V>);
+            t.set(E::$h, across::<S, { $opc }, V16>);
+        };
+    }
+    across!(op::MAX, FMAXV_asimdall_only_SD, FMAXV_asimdall_only_H);
+    across!(op::MIN, FMINV_asimdall_only_SD, FMINV_asimdall_only_H);
+    across!(op::MAXNM, FMAXNMV_asimdall_only_SD, FMAXNMV_asimdall_only_H);
+    across!(op::MINNM, FMINNMV_asimdall_only_SD, FMINNMV_asimdall_only_H);
+
+    macro_rules! elem {
+        ($opc:expr, $v:ident, $v16:ident, $s:ident, $s16:ident) => {
+            t.set(E::$v, by_element::<S, { $opc }, V>);
+            t.set(E::$v16, by_element::<S, { $opc }, V16>);
+            t.set(E::$s, by_element::<S, { $opc }, SC>);
+            t.set(E::$s16, by_element::<S, { $opc }, S16>);
+        };
+    }
+    elem!(
+        op::MUL,
+        FMUL_asimdelem_R_SD,
+        FMUL_asimdelem_RH_H,
+        FMUL_asisdelem_R_SD,
+        FMUL_asisdelem_RH_H
+    );
+    elem!(
+        op::MULX,
+        FMULX_asimdelem_R_SD,
+        FMULX_asimdelem_RH_H,
+        FMULX_asisdelem_R_SD,
+        FMULX_asisdelem_RH_H
+    );
+    elem!(
+        FMLA,
+        FMLA_asimdelem_R_SD,
+        FMLA_asimdelem_RH_H,
+        FMLA_asisdelem_R_SD,
+        FMLA_asisdelem_RH_H
+    );
+    elem!(
+        FMLS,
+        FMLS_asimdelem_R_SD,
+        FMLS_asimdelem_RH_H,
+        FMLS_asisdelem_R_SD,
+        FMLS_asisdelem_RH_H
+    );
+
+    macro_rules! misc {
+        ($opc:expr, $v:ident, $v16:ident $(, $s:ident, $s16:ident)?) => {
+            t.set(E::$v, misc::<S, { $opc }, V>);
+            t.set(E::$v16, misc::<S, { $opc }, V16>);
+            $(
+                t.set(E::$s, misc::<S, { $opc }, SC>);
+                t.set(E::$s16, misc::<S, { $opc }, S16>);
+            )?
+        };
+    }
+    misc!(M_ABS, FABS_asimdmisc_R, FABS_asimdmiscfp16_R);
+    misc!(M_NEG, FNEG_asimdmisc_R, FNEG_asimdmiscfp16_R);
+    misc!(M_SQRT, FSQRT_asimdmisc_R, FSQRT_asimdmiscfp16_R);
+    misc!(M_FRINT, FRINTN_asimdmisc_R, FRINTN_asimdmiscfp16_R);
+    misc!(M_FRINT | 1 << 8, FRINTP_asimdmisc_R, FRINTP_asimdmiscfp16_R);
+    misc!(M_FRINT | 2 << 8, FRINTM_asimdmisc_R, FRINTM_asimdmiscfp16_R);
+    misc!(M_FRINT | 3 << 8, FRINTZ_asimdmisc_R, FRINTZ_asimdmiscfp16_R);
+    misc!(M_FRINT | 4 << 8, FRINTA_asimdmisc_R, FRINTA_asimdmiscfp16_R);
+    misc!(M_FRINT | 6 << 8, FRINTX_asimdmisc_R, FRINTX_asimdmiscfp16_R);
+    misc!(M_FRINT | 7 << 8, FRINTI_asimdmisc_R, FRINTI_asimdmiscfp16_R);
+    misc!(
+        M_CMEQ0,
+        FCMEQ_asimdmisc_FZ,
+        FCMEQ_asimdmiscfp16_FZ,
+        FCMEQ_asisdmisc_FZ,
+        FCMEQ_asisdmiscfp16_FZ
+    );
+    misc!(
+        M_CMGE0,
+        FCMGE_asimdmisc_FZ,
+        FCMGE_asimdmiscfp16_FZ,
+        FCMGE_asisdmisc_FZ,
+        FCMGE_asisdmiscfp16_FZ
+    );
+    misc!(
+        M_CMGT0,
+        FCMGT_asimdmisc_FZ,
+        FCMGT_asimdmiscfp16_FZ,
+        FCMGT_asisdmisc_FZ,
+        FCMGT_asisdmiscfp16_FZ
+    );
+    misc!(
+        M_CMLE0,
+        FCMLE_asimdmisc_FZ,
+        FCMLE_asimdmiscfp16_FZ,
+        FCMLE_asisdmisc_FZ,
+        FCMLE_asisdmiscfp16_FZ
+    );
+    misc!(
+        M_CMLT0,
+        FCMLT_asimdmisc_FZ,
+        FCMLT_asimdmiscfp16_FZ,
+        FCMLT_asisdmisc_FZ,
+        FCMLT_asisdmiscfp16_FZ
+    );
+    misc!(
+        M_SCVTF,
+        SCVTF_asimdmisc_R,
+        SCVTF_asimdmiscfp16_R,
+        SCVTF_asisdmisc_R,
+        SCVTF_asisdmiscfp16_R
+    );
+    misc!(
+        M_UCVTF,
+        UCVTF_asimdmisc_R,
+        UCVTF_asimdmiscfp16_R,
+        UCVTF_asisdmisc_R,
+        UCVTF_asisdmiscfp16_R
+    );
+    macro_rules! cvt {
+        ($r:expr, $s:ident, $s16:ident, $ss:ident, $ss16:ident, $u:ident, $u16:ident, $us:ident, $us16:ident) => {
+            misc!(M_CVTS | $r << 8, $s, $s16, $ss, $ss16);
+            misc!(M_CVTU | $r << 8, $u, $u16, $us, $us16);
+        };
+    }
+    cvt!(
+        0,
+        FCVTNS_asimdmisc_R,
+        FCVTNS_asimdmiscfp16_R,
+        FCVTNS_asisdmisc_R,
+        FCVTNS_asisdmiscfp16_R,
+        FCVTNU_asimdmisc_R,
+        FCVTNU_asimdmiscfp16_R,
+        FCVTNU_asisdmisc_R,
+        FCVTNU_asisdmiscfp16_R
+    );
+    cvt!(
+        1,
+        FCVTPS_asimdmisc_R,
+        FCVTPS_asimdmiscfp16_R,
+        FCVTPS_asisdmisc_R,
+        FCVTPS_asisdmiscfp16_R,
+        FCVTPU_asimdmisc_R,
+        FCVTPU_asimdmiscfp16_R,
+        FCVTPU_asisdmisc_R,
+        FCVTPU_asisdmiscfp16_R
+    );
+    cvt!(
+        2,
+        FCVTMS_asimdmisc_R,
+        FCVTMS_asimdmiscfp16_R,
+        FCVTMS_asisdmisc_R,
+        FCVTMS_asisdmiscfp16_R,
+        FCVTMU_asimdmisc_R,
+        FCVTMU_asimdmiscfp16_R,
+        FCVTMU_asisdmisc_R,
+        FCVTMU_asisdmiscfp16_R
+    );
+    cvt!(
+        3,
+        FCVTZS_asimdmisc_R,
+        FCVTZS_asimdmiscfp16_R,
+        FCVTZS_asisdmisc_R,
+        FCVTZS_asisdmiscfp16_R,
+        FCVTZU_asimdmisc_R,
+        FCVTZU_asimdmiscfp16_R,
+        FCVTZU_asisdmisc_R,
+        FCVTZU_asisdmiscfp16_R
+    );
+    cvt!(
+        4,
+        FCVTAS_asimdmisc_R,
+        FCVTAS_asimdmiscfp16_R,
+        FCVTAS_asisdmisc_R,
+        FCVTAS_asisdmiscfp16_R,
+        FCVTAU_asimdmisc_R,
+        FCVTAU_asimdmiscfp16_R,
+        FCVTAU_asisdmisc_R,
+        FCVTAU_asisdmiscfp16_R
+    );
+
+    t.set(E::FCVTZS_asimdshf_C, fixed_shift::<S, M_CVTS, V>);
+    t.set(E::FCVTZU_asimdshf_C, fixed_shift::<S, M_CVTU, V>);
+    t.set(E::SCVTF_asimdshf_C, fixed_shift::<S, M_SCVTF, V>);
+    t.set(E::UCVTF_asimdshf_C, fixed_shift::<S, M_UCVTF, V>);
+    t.set(E::FCVTZS_asisdshf_C, fixed_shift::<S, M_CVTS, SC>);
+    t.set(E::FCVTZU_asisdshf_C, fixed_shift::<S, M_CVTU, SC>);
+    t.set(E::SCVTF_asisdshf_C, fixed_shift::<S, M_SCVTF, SC>);
+    t.set(E::UCVTF_asisdshf_C, fixed_shift::<S, M_UCVTF, SC>);
+
+    t.set(E::FCVTL_asimdmisc_L, fcvtl::<S>);
+    t.set(E::FCVTN_asimdmisc_N, fcvtn::<S, false>);
+    t.set(E::FCVTXN_asimdmisc_N, fcvtn::<S, true>);
+    t.set(E::FCVTXN_asisdmisc_N, fcvtxn_scalar::<S>);
+    t.set(E::FMOV_asimdimm_H_h, fmov_h_vector_imm::<S>);
+}
+
+/// Three-same operations beyond [`op`]: FACGE, FACGT, FMLA, FMLS; `PAIR` marks pairwise.
+const ACGE: u64 = 0x20;
+const ACGT: u64 = 0x21;
+const FMLA: u64 = 0x22;
+const FMLS: u64 = 0x23;
+const PAIR: u64 = 0x100;
+
+/// Two-register misc operations; bits 15..8 hold the FRINT `rmode` or FPToFixed rounding.
+const M_ABS: u64 = 0;
+const M_NEG: u64 = 1;
+const M_SQRT: u64 = 2;
+const M_FRINT: u64 = 3;
+const M_CVTS: u64 = 4;
+const M_CVTU: u64 = 5;
+const M_SCVTF: u64 = 6;
+const M_UCVTF: u64 = 7;
+const M_CMEQ0: u64 = 8;
+const M_CMGE0: u64 = 9;
+const M_CMGT0: u64 = 10;
+const M_CMLE0: u64 = 11;
+const M_CMLT0: u64 = 12;
+
+/// One lane of a binary operation (FMLA/FMLS read the destination lane `acc`).
+fn lane_op<S: Sem>(s: &mut S, opc: u64, fmt: Fmt, a: S::V, b: S::V, acc: S::V) -> S::V {
+    let sign = s.imm(1 << (fmt.bits() - 1));
+    match opc {
+        FMLA | FMLS => {
+            let a = if opc == FMLS {
+                s.bin(BinOp::Xor, a, sign)
+            } else {
+                a
+            };
+            let c = s.imm(Ctl::new(fmt).pack());
+            s.call(h_mul_add, &[acc, a, b, c])
+        }
+        ACGE | ACGT => {
+            // FPCompareGE/GT(FPAbs(element1), FPAbs(element2)).
+            let m = s.imm(ones(fmt.bits() - 1));
+            let a = s.bin(BinOp::And, a, m);
+            let b = s.bin(BinOp::And, b, m);
+            let o = if opc == ACGE { op::CMGE } else { op::CMGT };
+            let c = s.imm(Ctl::new(fmt).op(o).pack());
+            s.call(h_binary, &[a, b, c])
+        }
+        _ => {
+            let c = s.imm(Ctl::new(fmt).op(opc).pack());
+            s.call(h_binary, &[a, b, c])
+        }
+    }
+}
+
+/// Three-same FP operations (vector and scalar): `Elem[d, e] = op(Elem[n, e], Elem[m, e])`;
+/// the pairwise forms operate on adjacent elements of `Vm:Vn`.
+fn three_same<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let k = kind(K);
+    let f = fields::FADD_asimdsame_only::from_word(word);
+    let sz = if matches!(k, Kind::V | Kind::S) {
+        f.sz
+    } else {
+        0
+    };
+    let (esize, datasize) = shape(k, f.Q, sz)?;
+    let fmt = Fmt::from_esize(esize);
+    let a = elems(s, f.Rn, datasize, esize);
+    let b = elems(s, f.Rm, datasize, esize);
+    let result: Vec<S::V> = if OPC & PAIR != 0 {
+        let concat: Vec<S::V> = a.iter().chain(b.iter()).copied().collect();
+        let zero = s.imm(0);
+        concat
+            .chunks(2)
+            .map(|p| lane_op(s, OPC & !PAIR, fmt, p[0], p[1], zero))
+            .collect()
+    } else {
+        let acc = if OPC == FMLA || OPC == FMLS {
+            elems(s, f.Rd, datasize, esize)
+        } else {
+            let zero = s.imm(0);
+            vec![zero; a.len()]
+        };
+        (0..a.len())
+            .map(|e| lane_op(s, OPC, fmt, a[e], b[e], acc[e]))
+            .collect()
+    };
+    set_elems(s, f.Rd, esize, &result);
+    Ok(())
+}
+
+/// FADDP, FMAXP, FMINP, FMAXNMP, FMINNMP (scalar): `op(Elem[n, 0], Elem[n, 1])`.
+fn scalar_pair<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FADDP_asisdpair_only_SD::from_word(word);
+    let esize = if kind(K) == Kind::S { 32 << f.sz } else { 16 };
+    let fmt = Fmt::from_esize(esize);
+    let a = elems(s, f.Rn, 2 * esize, esize);
+    let zero = s.imm(0);
+    let r = lane_op(s, OPC, fmt, a[0], a[1], zero);
+    set_elems(s, f.Rd, esize, &[r]);
+    Ok(())
+}
+
+/// FMAXV, FMINV, FMAXNMV, FMINNMV: `Reduce(op, V[n], esize)`, a balanced tree of pairs.
+fn across<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FMAXV_asimdall_only_SD::from_word(word);
+    let k = kind(K);
+    if k == Kind::V && (f.Q == 0 || f.sz == 1) {
+        return Err(Stop::Undefined);
+    }
+    let (esize, datasize) = shape(k, f.Q, 0)?;
+    let fmt = Fmt::from_esize(esize);
+    let mut v = elems(s, f.Rn, datasize, esize);
+    let zero = s.imm(0);
+    while v.len() > 1 {
+        v = v
+            .chunks(2)
+            .map(|p| lane_op(s, OPC, fmt, p[0], p[1], zero))
+            .collect();
+    }
+    set_elems(s, f.Rd, esize, &v);
+    Ok(())
+}
+
+/// FMUL, FMULX, FMLA, FMLS (by element), vector and scalar: the second operand is
+/// `Elem[m, index]` (`index` = `H:L` or `H` for S and D, `H:L:M` for H; `Rm` is `M:Rm` for S
+/// and D).
+fn by_element<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FMLA_asimdelem_R_SD::from_word(word);
+    let k = kind(K);
+    let (index, m, sz) = match k {
+        Kind::V | Kind::S => {
+            let index = match (f.sz, f.L) {
+                (0, l) => f.H << 1 | l,
+                (1, 0) => f.H,
+                _ => return Err(Stop::Undefined),
+            };
+            (index, f.M << 4 | f.Rm, f.sz)
+        }
+        _ => (f.H << 2 | f.L << 1 | f.M, f.Rm, 0),
+    };
+    let (esize, datasize) = shape(k, f.Q, sz)?;
+    let fmt = Fmt::from_esize(esize);
+    let a = elems(s, f.Rn, datasize, esize);
+    let all = elems(s, m, 128, esize);
+    let b = all[index as usize];
+    let acc = if OPC == FMLA || OPC == FMLS {
+        elems(s, f.Rd, datasize, esize)
+    } else {
+        let zero = s.imm(0);
+        vec![zero; a.len()]
+    };
+    let result: Vec<S::V> = (0..a.len())
+        .map(|e| lane_op(s, OPC, fmt, a[e], b, acc[e]))
+        .collect();
+    set_elems(s, f.Rd, esize, &result);
+    Ok(())
+}
+
+/// One lane of a two-register misc operation, or of a fixed-point conversion by `fbits`.
+fn misc_lane<S: Sem>(s: &mut S, opc: u64, fmt: Fmt, x: S::V, fbits: u32) -> Result<S::V, Stop> {
+    let param = opc >> 8;
+    let bits = fmt.bits();
+    Ok(match opc & 0xff {
+        M_ABS => {
+            let m = s.imm(ones(bits - 1));
+            s.bin(BinOp::And, x, m)
+        }
+        M_NEG => {
+            let m = s.imm(1 << (bits - 1));
+            s.bin(BinOp::Xor, x, m)
+        }
+        M_SQRT => {
+            let c = s.imm(Ctl::new(fmt).op(unop::SQRT).pack());
+            s.call(h_unary, &[x, c])
+        }
+        M_FRINT => {
+            let (rounding, exact) = frint_mode(param as u32)?;
+            let c = Ctl::new(fmt)
+                .op(unop::ROUND_INT)
+                .rounding(rounding)
+                .flag(exact);
+            let c = s.imm(c.pack());
+            s.call(h_unary, &[x, c])
+        }
+        M_CVTS | M_CVTU => {
+            let rounding = match param {
+                4 => Rounding::TieAway,
+                r => Rounding::decode(r),
+            };
+            let c = Ctl::new(fmt)
+                .rounding(Some(rounding))
+                .flag(opc & 0xff == M_CVTU)
+                .fbits(fbits)
+                .width(bits.into());
+            let c = s.imm(c.pack());
+            s.call(h_to_fixed, &[x, c])
+        }
+        M_SCVTF | M_UCVTF => {
+            let c = Ctl::new(fmt)
+                .flag(opc & 0xff == M_UCVTF)
+                .fbits(fbits)
+                .width(bits.into());
+            let c = s.imm(c.pack());
+            s.call(h_from_fixed, &[x, c])
+        }
+        cmp => {
+            // FCMxx (zero): EQ, GE, GT compare (x, 0); LE and LT compare (0, x).
+            let zero = s.imm(0);
+            let (o, a, b) = match cmp {
+                M_CMEQ0 => (op::CMEQ, x, zero),
+                M_CMGE0 => (op::CMGE, x, zero),
+                M_CMGT0 => (op::CMGT, x, zero),
+                M_CMLE0 => (op::CMGE, zero, x),
+                _ => (op::CMGT, zero, x),
+            };
+            let c = s.imm(Ctl::new(fmt).op(o).pack());
+            s.call(h_binary, &[a, b, c])
+        }
+    })
+}
+
+/// Two-register misc FP operations (vector and scalar): `Elem[d, e] = op(Elem[n, e])`.
+fn misc<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FABS_asimdmisc_R::from_word(word);
+    let k = kind(K);
+    let sz = if matches!(k, Kind::V | Kind::S) {
+        f.sz
+    } else {
+        0
+    };
+    let (esize, datasize) = shape(k, f.Q, sz)?;
+    let fmt = Fmt::from_esize(esize);
+    let a = elems(s, f.Rn, datasize, esize);
+    let mut result = Vec::with_capacity(a.len());
+    for x in a {
+        result.push(misc_lane(s, OPC, fmt, x, 0)?);
+    }
+    set_elems(s, f.Rd, esize, &result);
+    Ok(())
+}
+
+/// FCVTZS, FCVTZU, SCVTF, UCVTF (vector and scalar, fixed-point): `esize = 8 <<
+/// HighestSetBit(immh)`, `fracbits = esize * 2 - UInt(immh:immb)`.
+fn fixed_shift<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FCVTZS_asimdshf_C::from_word(word);
+    if f.immh < 2 {
+        return Err(Stop::Undefined);
+    }
+    let esize = 8u32 << (31 - f.immh.leading_zeros());
+    let datasize = if kind(K) == Kind::S {
+        esize
+    } else {
+        if f.immh >> 3 == 1 && f.Q == 0 {
+            return Err(Stop::Undefined);
+        }
+        64 << f.Q
+    };
+    let fbits = esize * 2 - (f.immh << 3 | f.immb);
+    let fmt = Fmt::from_esize(esize);
+    // FCVTZS/FCVTZU (fixed-point) round towards zero.
+    let opc = if OPC == M_CVTS || OPC == M_CVTU {
+        OPC | 3 << 8
+    } else {
+        OPC
+    };
+    let a = elems(s, f.Rn, datasize, esize);
+    let mut result = Vec::with_capacity(a.len());
+    for x in a {
+        result.push(misc_lane(s, opc, fmt, x, fbits)?);
+    }
+    set_elems(s, f.Rd, esize, &result);
+    Ok(())
+}
+
+/// `FPConvert` of one lane with `rounding` (None: FPCR's).
+fn convert_lane<S: Sem>(s: &mut S, from: Fmt, to: Fmt, x: S::V, odd: bool) -> S::V {
+    let r = if odd { Some(Rounding::Odd) } else { None };
+    let c = Ctl::new(from)
+        .op(unop::CONVERT)
+        .width(to.code())
+        .rounding(r);
+    let c = s.imm(c.pack());
+    s.call(h_unary, &[x, c])
+}
+
+/// FCVTL, FCVTL2: widens the elements of `Vpart[n, Q]` (H to S for `sz` 0, S to D for 1).
+fn fcvtl<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FCVTL_asimdmisc_L::from_word(word);
+    let esize = 16 << f.sz;
+    let (from, to) = (Fmt::from_esize(esize), Fmt::from_esize(2 * esize));
+    let half = s.v(f.Rn, f.Q);
+    let per = 64 / esize;
+    let mut result = Vec::new();
+    for i in 0..per {
+        let x = crate::advsimd::lane(s, half, i * esize, esize);
+        result.push(convert_lane(s, from, to, x, false));
+    }
+    set_elems(s, f.Rd, 2 * esize, &result);
+    Ok(())
+}
+
+/// FCVTN, FCVTN2, FCVTXN, FCVTXN2 (vector): narrows the elements of `V[n]` into `Vpart[d, Q]`
+/// (writing the low half zeroes the high half; the high half keeps the low one). FCVTXN
+/// rounds to odd and only narrows D to S.
+fn fcvtn<S: Sem, const ODD: bool>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FCVTN_asimdmisc_N::from_word(word);
+    if ODD && f.sz == 0 {
+        return Err(Stop::Undefined);
+    }
+    let esize = 16 << f.sz;
+    let (to, from) = (Fmt::from_esize(esize), Fmt::from_esize(2 * esize));
+    let a = elems(s, f.Rn, 128, 2 * esize);
+    let result: Vec<S::V> = a
+        .iter()
+        .map(|&x| convert_lane(s, from, to, x, ODD))
+        .collect();
+    let packed = pack(s, &result, esize);
+    if f.Q == 0 {
+        write_halves(s, f.Rd, &packed);
+    } else {
+        s.set_v(f.Rd, 1, packed[0]);
+    }
+    Ok(())
+}
+
+/// FCVTXN (scalar): `V[d] = FPConvert(V[n]<63:0>, 32, FPRounding_ODD)`.
+fn fcvtxn_scalar<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FCVTXN_asisdmisc_N::from_word(word);
+    if f.sz == 0 {
+        return Err(Stop::Undefined);
+    }
+    let x = s.v(f.Rn, 0);
+    let r = convert_lane(s, Fmt::D, Fmt::S, x, true);
+    write_halves(s, f.Rd, &[r]);
+    Ok(())
+}
+
+/// FMOV (vector, immediate), half precision: every element is `VFPExpandImm(a:b:c:d:e:f:g:h,
+/// 16)`.
+fn fmov_h_vector_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FMOV_asimdimm_H_h::from_word(word);
+    let imm8 = f.a << 7 | f.b << 6 | f.c << 5 | f.d << 4 | f.e << 3 | f.f << 2 | f.g << 1 | f.h;
+    let imm = VFPExpandImm(imm8.into(), 16) * 0x0001_0001_0001_0001;
+    let lo = s.imm(imm);
+    let hi = s.imm(if f.Q == 1 { imm } else { 0 });
+    s.set_v(f.Rd, 0, lo);
+    s.set_v(f.Rd, 1, hi);
+    Ok(())
+}

@@ -1,0 +1,66 @@
+/* Prints floats through printf, strtod, sqrt and float/double/integer conversions, and runs a
+ * small loop that gcc vectorizes at -O3; armature and qemu-aarch64 must print the same. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static float a[64], b[64], c[64];
+static double da[32], db[32];
+
+__attribute__((noinline)) static void saxpy(float k, int n) {
+    for (int i = 0; i < n; i++)
+        c[i] = k * a[i] + b[i];
+}
+
+__attribute__((noinline)) static double dot(int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += da[i] * db[i];
+    return s;
+}
+
+__attribute__((noinline)) static float vmax(int n) {
+    float m = -INFINITY;
+    for (int i = 0; i < n; i++)
+        m = fmaxf(m, c[i]);
+    return m;
+}
+
+int main(int argc, char **argv) {
+    volatile double x = 1.0 / 3.0, y = -2.5e-310, z = 1e300;
+    volatile float f = 0.1f;
+    printf("%f %g %e %.17g\n", x, x, x, x);
+    printf("%f %g %e %.17g\n", y, y, y, y);
+    printf("%f %g %e %.17g\n", z * 10, z, z, -z);
+    printf("%f %g %a %.9g\n", f, f, (double)f, f);
+    const char *in[] = {"3.14159", "-0.0", "1e-320", "inf", "nan", "0x1.8p3", "123456789012345678901234567890", "2.2250738585072011e-308"};
+    for (int i = 0; i < 8; i++) {
+        double d = strtod(in[i], NULL);
+        float g = strtof(in[i], NULL);
+        printf("%s -> %.17g %.9g %a\n", in[i], d, g, d);
+    }
+    for (int i = 0; i < 10; i++) {
+        double d = i * 1.7 - 5.3;
+        printf("sqrt %.17g %.9g floor %g ceil %g round %g trunc %g rint %g lround %ld\n",
+               sqrt(fabs(d)), sqrtf((float)fabs(d)), floor(d), ceil(d), round(d), trunc(d), rint(d), lround(d));
+        printf("conv %d %u %lld %llu %f %f\n", (int)d, (unsigned)(d > 0 ? d : -d), (long long)(d * 1e12),
+               (unsigned long long)(d * d * 1e15), (double)(int)(d * 7), (double)(float)(d / 3));
+    }
+    printf("fma %.17g pow %.17g exp %.17g log %.17g sin %.17g atan2 %.17g\n", fma(x, 3.0, -1.0), pow(2.0, 0.5), exp(x), log(x), sin(x), atan2(x, -1.0));
+    printf("f %.9g %.9g %.9g %.9g\n", expf(f), logf(f), sinf(f), powf(f, 3.3f));
+    for (int i = 0; i < 64; i++) {
+        a[i] = i * 0.25f - 3;
+        b[i] = 1.0f / (i + 1);
+    }
+    for (int i = 0; i < 32; i++) {
+        da[i] = i * 1.5 - 7;
+        db[i] = 1.0 / (i + 0.5);
+    }
+    saxpy(1.5f + argc, 61);
+    double s = 0;
+    for (int i = 0; i < 64; i++)
+        s += c[i];
+    printf("saxpy %.9g %.9g %.9g sum %.17g max %.9g dot %.17g\n", c[0], c[30], c[60], s, vmax(61), dot(29));
+    printf("%5.2f|%-10.3e|%+g|%G|%08.3f\n", -x, x * 1e-7, 0.0, 1e-10, 3.14159);
+    return 0;
+}
