@@ -26,6 +26,49 @@ __attribute__((noinline)) static float vmax(int n) {
     return m;
 }
 
+static float q[64], r[64];
+static double w[64];
+static int iv[64];
+
+/* Vector FDIV, FSQRT, FCVTL/FCVTN, SCVTF/FCVTZS, FABS, FNEG and compares at -O3: one simple
+ * loop each, so the vectorizer takes them. */
+__attribute__((noinline, optimize("no-math-errno"))) static double mixed(int n) {
+    for (int i = 0; i < n; i++)
+        q[i] = sqrtf(fabsf(a[i]));
+    for (int i = 0; i < n; i++)
+        q[i] = q[i] / (b[i] + 0.5f);
+    for (int i = 0; i < n; i++)
+        w[i] = (double)q[i] * -1.25;
+    for (int i = 0; i < n; i++)
+        r[i] = (float)(w[i] / 3.0);
+    for (int i = 0; i < n; i++)
+        iv[i] = (int)(r[i] * 1000.0f);
+    for (int i = 0; i < n; i++)
+        iv[i] += a[i] > b[i] ? 7 : -7;
+    for (int i = 0; i < n; i++)
+        r[i] = -(r[i] + (float)iv[i]);
+    for (int i = 0; i < n; i++)
+        w[i] = fmin(w[i], (double)r[i]) + floor(w[i]);
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += r[i] + w[i] + iv[i];
+    return s;
+}
+
+#ifdef __ARM_FEATURE_FP16_SCALAR_ARITHMETIC
+static _Float16 h[64];
+
+/* Half-precision arithmetic when the target has FEAT_FP16. */
+__attribute__((noinline)) static float half(int n) {
+    for (int i = 0; i < n; i++)
+        h[i] = (_Float16)a[i] * (_Float16)0.75f + (_Float16)b[i];
+    _Float16 m = 0;
+    for (int i = 0; i < n; i++)
+        m = h[i] > m ? h[i] : m;
+    return (float)m + (float)h[n / 2];
+}
+#endif
+
 int main(int argc, char **argv) {
     volatile double x = 1.0 / 3.0, y = -2.5e-310, z = 1e300;
     volatile float f = 0.1f;
@@ -61,6 +104,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 64; i++)
         s += c[i];
     printf("saxpy %.9g %.9g %.9g sum %.17g max %.9g dot %.17g\n", c[0], c[30], c[60], s, vmax(61), dot(29));
+    printf("mixed %.17g %.9g %d\n", mixed(61), r[17], iv[40]);
+#ifdef __ARM_FEATURE_FP16_SCALAR_ARITHMETIC
+    printf("half %.9g\n", half(61));
+#endif
     printf("%5.2f|%-10.3e|%+g|%G|%08.3f\n", -x, x * 1e-7, 0.0, 1e-10, 3.14159);
     return 0;
 }
