@@ -5,6 +5,7 @@
 use armature_core::isa::{fields, pseudo::VFPExpandImm, EncodingId as E};
 use armature_core::sem::{ops::condition_holds, BinOp, Sem, SemTable, Stop};
 
+use super::h_to_fixed_js;
 use super::softfloat::{Fmt, Rounding};
 use super::{h_binary, h_compare, h_cond_compare, h_from_fixed, h_mul_add, h_to_fixed, h_unary};
 use super::{op, unop, Ctl};
@@ -236,6 +237,15 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     ] {
         t.set(id, fcvt::<S>);
     }
+    t.set(E::FRINT32X_S_floatdp1, frint_n::<S, 32, false>);
+    t.set(E::FRINT32X_D_floatdp1, frint_n::<S, 32, false>);
+    t.set(E::FRINT32Z_S_floatdp1, frint_n::<S, 32, true>);
+    t.set(E::FRINT32Z_D_floatdp1, frint_n::<S, 32, true>);
+    t.set(E::FRINT64X_S_floatdp1, frint_n::<S, 64, false>);
+    t.set(E::FRINT64X_D_floatdp1, frint_n::<S, 64, false>);
+    t.set(E::FRINT64Z_S_floatdp1, frint_n::<S, 64, true>);
+    t.set(E::FRINT64Z_D_floatdp1, frint_n::<S, 64, true>);
+    t.set(E::FJCVTZS_32D_float2int, fjcvtzs::<S>);
     // Half-precision moves (the S and D forms are in advsimd).
     t.set(E::FMOV_H_floatdp1, fmov_h_reg::<S>);
     t.set(E::FMOV_H_floatimm, fmov_h_imm::<S>);
@@ -465,6 +475,42 @@ fn frint<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let c = s.imm(c.pack());
     let r = s.call(h_unary, &[v, c]);
     write_scalar(s, f.Rd, r);
+    Ok(())
+}
+
+/// FRINT32X, FRINT32Z, FRINT64X, FRINT64Z (scalar): FPRoundIntN into `INTSIZE` bits,
+/// towards zero (`Z`) or with FPCR's rounding mode.
+fn frint_n<S: Sem, const INTSIZE: u64, const Z: bool>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FRINT32X_S_floatdp1::from_word(word);
+    let fmt = format(f.ftype)?;
+    let v = read_scalar(s, f.Rn, fmt);
+    let c = s.imm(frint_n_ctl(fmt, INTSIZE, Z).pack());
+    let r = s.call(h_unary, &[v, c]);
+    write_scalar(s, f.Rd, r);
+    Ok(())
+}
+
+/// The helper parameters of FPRoundIntN.
+pub(crate) fn frint_n_ctl(fmt: Fmt, intsize: u64, z: bool) -> Ctl {
+    Ctl::new(fmt)
+        .op(unop::ROUND_INT_N)
+        .rounding(z.then_some(Rounding::Zero))
+        .width(intsize)
+}
+
+/// FJCVTZS: `X[d] = ZeroExtend(FPToFixedJS(V[n]<63:0>))`, `PSTATE.NZCV = '0':Z:'00'`.
+fn fjcvtzs<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FJCVTZS_32D_float2int::from_word(word);
+    let v = s.v(f.Rn, 0);
+    let r = s.call(h_to_fixed_js, &[v]);
+    let m = s.imm(0xffff_ffff);
+    let x = s.bin(BinOp::And, r, m);
+    s.set_x(f.Rd, x);
+    let sh = s.imm(2);
+    let z = s.bin(BinOp::Lsr, r, sh);
+    let zm = s.imm(1 << 30);
+    let nzcv = s.bin(BinOp::And, z, zm);
+    s.set_nzcv(nzcv);
     Ok(())
 }
 

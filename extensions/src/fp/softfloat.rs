@@ -975,6 +975,224 @@ impl Fpu {
     }
 }
 
+impl Fpu {
+    /// FPRoundIntN (FRINT32X/Z, FRINT64X/Z): FPRoundInt into the range of an `intsize`-bit
+    /// integer; NaNs, infinities and out-of-range values give -2^(intsize-1) with Invalid
+    /// Operation. Inexact is always signalled.
+    pub fn round_int_n(&mut self, fmt: Fmt, op: u64, rounding: Rounding, intsize: u32) -> u64 {
+        let a = self.unpack(fmt, op);
+        // '1' : exp : Zeros(F), the value -2^(intsize-1).
+        let int_min = fmt.constant(true, intsize as i32 - 1, 0);
+        match a.t {
+            FpType::SNaN | FpType::QNaN | FpType::Infinity => {
+                self.flags |= IOC;
+                return int_min;
+            }
+            FpType::Zero => return fmt.zero(a.sign),
+            _ => {}
+        }
+        let (mag, err, negative) = Self::floor(&a, 0);
+        let round_up = Self::round_up(rounding, mag, err, negative);
+        let mag = Self::magnitude(mag, round_up, negative);
+        let negative = negative && mag != 0;
+        let limit = 1u128 << (intsize - 1);
+        if (negative && mag > limit) || (!negative && mag >= limit) {
+            self.flags |= IOC;
+            return int_min;
+        }
+        let result = if mag == 0 {
+            fmt.zero(a.sign)
+        } else {
+            self.round(fmt, a.sign, mag, 0, Rounding::Zero)
+        };
+        if err != Err::Zero {
+            self.flags |= IXC;
+        }
+        result
+    }
+
+    /// FPToFixedJS (FJCVTZS): the double `op` truncated, modulo 2^32; bit 32 of the result is
+    /// Z, set when the conversion was exact and in range.
+    pub fn to_fixed_js(&mut self, op: u64) -> u64 {
+        let mut a = self.unpack(Fmt::D, op);
+        let mut z = true;
+        match a.t {
+            FpType::SNaN | FpType::QNaN => {
+                self.flags |= IOC;
+                z = false;
+                a.sig = 0;
+            }
+            FpType::Infinity => {
+                a.sig = 1;
+                a.exp = 1000;
+            }
+            _ => {}
+        }
+        let (mag, err, negative) = Self::floor(&a, 0);
+        let round_up = err != Err::Zero && negative && mag != 0;
+        let mag = Self::magnitude(mag, round_up, negative);
+        let negative = negative && mag != 0;
+        // The low 32 bits of the exact integer: a magnitude that `floor` saturated is a
+        // multiple of 2^47, so its low bits are zero as the saturated value's are.
+        let low = mag as u64 & 0xffff_ffff;
+        let mut result = if negative {
+            low.wrapping_neg() & 0xffff_ffff
+        } else {
+            low
+        };
+        let limit = 1u128 << 31;
+        if (negative && mag > limit) || (!negative && mag >= limit) {
+            self.flags |= IOC;
+            z = false;
+        } else if err != Err::Zero {
+            self.flags |= IXC;
+            z = false;
+        } else if a.sig == 0 && (a.sign || op & ((1 << 52) - 1) != 0) {
+            z = false;
+        }
+        if a.t == FpType::Infinity {
+            result = 0;
+        }
+        result | u64::from(z) << 32
+    }
+
+    /// FPRecipEstimate (FRECPE): an 8-bit estimate of 1/op.
+    pub fn recip_estimate(&mut self, fmt: Fmt, op: u64) -> u64 {
+        let a = self.unpack(fmt, op);
+        let f = fmt.f();
+        match a.t {
+            FpType::SNaN | FpType::QNaN => return self.process_nan(fmt, a.t, op),
+            FpType::Infinity => return fmt.zero(a.sign),
+            FpType::Zero => {
+                self.flags |= DZC;
+                return fmt.infinity(a.sign);
+            }
+            _ => {}
+        }
+        // |value| < 2^-(bias + 1) (2^-16, 2^-128, 2^-1024): the estimate overflows.
+        let tiny_exp = -(fmt.bias() + 1);
+        let msb = 127 - a.sig.leading_zeros() as i32;
+        if a.exp + msb < tiny_exp {
+            let overflow_to_inf = match self.rounding() {
+                Rounding::PosInf => !a.sign,
+                Rounding::NegInf => a.sign,
+                Rounding::Zero => false,
+                _ => true,
+            };
+            self.flags |= OFC | IXC;
+            return if overflow_to_inf {
+                fmt.infinity(a.sign)
+            } else {
+                fmt.max_normal(a.sign)
+            };
+        }
+        let flush = if fmt == Fmt::H {
+            self.fpcr & FPCR_FZ16 != 0
+        } else {
+            self.fpcr & FPCR_FZ != 0
+        };
+        // |value| >= 2^(bias - 1) (2^14, 2^126, 2^1022): the estimate would be denormal.
+        if flush && a.exp + msb >= fmt.bias() - 1 {
+            self.flags |= UFC;
+            return fmt.zero(a.sign);
+        }
+        // The fraction as 52 bits and the biased exponent, as the pseudocode has them.
+        let mut fraction = (op & ((1 << f) - 1)) << (52 - f);
+        let mut exp = ((op >> f) & fmt.exp_max()) as i64;
+        if exp == 0 {
+            if fraction >> 51 & 1 == 0 {
+                exp = -1;
+                fraction = (fraction << 2) & ((1 << 52) - 1);
+            } else {
+                fraction = (fraction << 1) & ((1 << 52) - 1);
+            }
+        }
+        let scaled = 256 | (fraction >> 44);
+        let mut result_exp = match fmt {
+            Fmt::H => 29 - exp,
+            Fmt::S => 253 - exp,
+            Fmt::D => 2045 - exp,
+        };
+        // RecipEstimate: rounded to nearest twice.
+        let b = (1u64 << 19) / (scaled * 2 + 1);
+        // `(b + 1) DIV 2`: rounded to nearest.
+        let estimate = b.div_ceil(2);
+        let mut fraction = (estimate & 0xff) << 44;
+        if result_exp == 0 {
+            fraction = 1 << 51 | fraction >> 1;
+        } else if result_exp == -1 {
+            fraction = 1 << 50 | fraction >> 2;
+            result_exp = 0;
+        }
+        fmt.zero(a.sign) | (result_exp as u64) << f | fraction >> (52 - f)
+    }
+
+    /// FPRSqrtEstimate (FRSQRTE): an 8-bit estimate of 1/sqrt(op).
+    pub fn rsqrt_estimate(&mut self, fmt: Fmt, op: u64) -> u64 {
+        let a = self.unpack(fmt, op);
+        let f = fmt.f();
+        match a.t {
+            FpType::SNaN | FpType::QNaN => return self.process_nan(fmt, a.t, op),
+            FpType::Zero => {
+                self.flags |= DZC;
+                return fmt.infinity(a.sign);
+            }
+            _ if a.sign => return self.invalid(fmt),
+            FpType::Infinity => return fmt.zero(false),
+            _ => {}
+        }
+        let mut fraction = (op & ((1 << f) - 1)) << (52 - f);
+        let mut exp = ((op >> f) & fmt.exp_max()) as i64;
+        if exp == 0 {
+            while fraction >> 51 & 1 == 0 {
+                fraction = (fraction << 1) & ((1 << 52) - 1);
+                exp -= 1;
+            }
+            fraction = (fraction << 1) & ((1 << 52) - 1);
+        }
+        let scaled = if exp & 1 == 0 {
+            0x100 | fraction >> 44
+        } else {
+            0x80 | fraction >> 45
+        };
+        let result_exp = match fmt {
+            Fmt::H => (44 - exp) / 2,
+            Fmt::S => (380 - exp) / 2,
+            Fmt::D => (3068 - exp) / 2,
+        };
+        // RecipSqrtEstimate: `a` in units of 1/512 (0.25 .. 0.5) or 1/256 (0.5 .. 1.0),
+        // rounded to nearest.
+        let a = if scaled < 256 {
+            scaled * 2 + 1
+        } else {
+            (((scaled >> 1) << 1) + 1) * 2
+        };
+        let mut b = 512u64;
+        while a * (b + 1) * (b + 1) < 1 << 28 {
+            b += 1;
+        }
+        // `(b + 1) DIV 2`: rounded to nearest.
+        let estimate = b.div_ceil(2);
+        (result_exp as u64) << f | (estimate & 0xff) << (f - 8)
+    }
+
+    /// FPRecpX (FRECPX): the exponent inverted, the fraction cleared.
+    pub fn recp_x(&mut self, fmt: Fmt, op: u64) -> u64 {
+        let a = self.unpack(fmt, op);
+        if a.is_nan() {
+            return self.process_nan(fmt, a.t, op);
+        }
+        let f = fmt.f();
+        let exp = (op >> f) & fmt.exp_max();
+        let new_exp = if exp == 0 {
+            fmt.exp_max() - 1
+        } else {
+            !exp & fmt.exp_max()
+        };
+        fmt.zero(a.sign) | new_exp << f
+    }
+}
+
 /// The condition of FPCompareEQ, FPCompareGE and FPCompareGT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmpCond {

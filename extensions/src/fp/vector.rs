@@ -8,7 +8,7 @@
 use armature_core::isa::{fields, pseudo::VFPExpandImm, EncodingId as E};
 use armature_core::sem::{BinOp, Sem, SemTable, Stop};
 
-use super::scalar::frint_mode;
+use super::scalar::{frint_mode, frint_n_ctl};
 use super::softfloat::{Fmt, Rounding};
 use super::{h_binary, h_from_fixed, h_mul_add, h_to_fixed, h_unary, op, unop, Ctl};
 use crate::advsimd::{elems, ones, pack, set_elems, write_halves};
@@ -250,6 +250,38 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     misc!(M_FRINT | 4 << 8, FRINTA_asimdmisc_R, FRINTA_asimdmiscfp16_R);
     misc!(M_FRINT | 6 << 8, FRINTX_asimdmisc_R, FRINTX_asimdmiscfp16_R);
     misc!(M_FRINT | 7 << 8, FRINTI_asimdmisc_R, FRINTI_asimdmiscfp16_R);
+    t.set(
+        E::FRINT32X_asimdmisc_R,
+        misc::<S, { M_FRINTN | 32 << 8 }, V>,
+    );
+    t.set(
+        E::FRINT32Z_asimdmisc_R,
+        misc::<S, { M_FRINTN | 32 << 8 | 1 << 16 }, V>,
+    );
+    t.set(
+        E::FRINT64X_asimdmisc_R,
+        misc::<S, { M_FRINTN | 64 << 8 }, V>,
+    );
+    t.set(
+        E::FRINT64Z_asimdmisc_R,
+        misc::<S, { M_FRINTN | 64 << 8 | 1 << 16 }, V>,
+    );
+    misc!(
+        M_RECPE,
+        FRECPE_asimdmisc_R,
+        FRECPE_asimdmiscfp16_R,
+        FRECPE_asisdmisc_R,
+        FRECPE_asisdmiscfp16_R
+    );
+    misc!(
+        M_RSQRTE,
+        FRSQRTE_asimdmisc_R,
+        FRSQRTE_asimdmiscfp16_R,
+        FRSQRTE_asisdmisc_R,
+        FRSQRTE_asisdmiscfp16_R
+    );
+    t.set(E::FRECPX_asisdmisc_R, misc::<S, M_RECPX, SC>);
+    t.set(E::FRECPX_asisdmiscfp16_R, misc::<S, M_RECPX, S16>);
     misc!(
         M_CMEQ0,
         FCMEQ_asimdmisc_FZ,
@@ -398,6 +430,11 @@ const M_CMGE0: u64 = 9;
 const M_CMGT0: u64 = 10;
 const M_CMLE0: u64 = 11;
 const M_CMLT0: u64 = 12;
+/// FRINT32X/Z, FRINT64X/Z: bits 15..8 the integer size, bit 16 rounds towards zero.
+const M_FRINTN: u64 = 13;
+const M_RECPE: u64 = 14;
+const M_RSQRTE: u64 = 15;
+const M_RECPX: u64 = 16;
 
 /// One lane of a binary operation (FMLA/FMLS read the destination lane `acc`).
 fn lane_op<S: Sem>(s: &mut S, opc: u64, fmt: Fmt, a: S::V, b: S::V, acc: S::V) -> S::V {
@@ -556,6 +593,23 @@ fn misc_lane<S: Sem>(s: &mut S, opc: u64, fmt: Fmt, x: S::V, fbits: u32) -> Resu
                 .rounding(rounding)
                 .flag(exact);
             let c = s.imm(c.pack());
+            s.call(h_unary, &[x, c])
+        }
+        M_FRINTN => {
+            if fmt == Fmt::H {
+                return Err(Stop::Undefined);
+            }
+            let c = frint_n_ctl(fmt, param & 0xff, param >> 8 == 1);
+            let c = s.imm(c.pack());
+            s.call(h_unary, &[x, c])
+        }
+        M_RECPE | M_RSQRTE | M_RECPX => {
+            let o = match opc & 0xff {
+                M_RECPE => unop::RECPE,
+                M_RSQRTE => unop::RSQRTE,
+                _ => unop::RECPX,
+            };
+            let c = s.imm(Ctl::new(fmt).op(o).pack());
             s.call(h_unary, &[x, c])
         }
         M_CVTS | M_CVTU => {
