@@ -154,6 +154,11 @@ def groups():
                 for v in VALS[a] + ([f64(65520.0), f64(65519.99), f64(2.0**-25), f64(1e-40), 0x3ff0000010000000, 0x3ff0000030000000]
                                     if a == "d" else [f32(65520.0), f32(2.0**-25), 0x3f801000, 0x3f803000] if a == "s" else []):
                     cases.append(scalar(f"fcvt {b}2, {a}0", a, [v], fpcr))
+    for fpcr in [0, 1 << 22, 2 << 22, 3 << 22, FZ, DN]:
+        for v in VALS["s"] + [0x3f808000, 0x3f818000, 0x3f80c000, 0x7f7f8000, 0x00008000, 0x007f8000]:
+            cases.append(scalar("bfcvt h2, s0", "s", [v], fpcr))
+        cases.append(vcase("bfcvtn v2.4h, v0.4s", [vec("s", 4)], fpcr))
+        cases.append(vcase("bfcvtn2 v2.8h, v0.4s", [vec("s", 4)], fpcr))
     g.append(("fcvt", cases))
     # Compares and selects.
     cases = []

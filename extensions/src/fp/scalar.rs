@@ -246,6 +246,7 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     t.set(E::FRINT64Z_S_floatdp1, frint_n::<S, 64, true>);
     t.set(E::FRINT64Z_D_floatdp1, frint_n::<S, 64, true>);
     t.set(E::FJCVTZS_32D_float2int, fjcvtzs::<S>);
+    t.set(E::BFCVT_BS_floatdp1, bfcvt::<S>);
     // Half-precision moves (the S and D forms are in advsimd).
     t.set(E::FMOV_H_floatdp1, fmov_h_reg::<S>);
     t.set(E::FMOV_H_floatimm, fmov_h_imm::<S>);
@@ -511,6 +512,18 @@ fn fjcvtzs<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let zm = s.imm(1 << 30);
     let nzcv = s.bin(BinOp::And, z, zm);
     s.set_nzcv(nzcv);
+    Ok(())
+}
+
+/// BFCVT: `V[d] = FPConvertBF(V[n]<31:0>, FPCR)`: single to BFloat16 with FPCR's rounding
+/// and FPCR.FZ (FPConvert into a format with E = 8, F = 7).
+fn bfcvt<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::BFCVT_BS_floatdp1::from_word(word);
+    let v = read_scalar(s, f.Rn, Fmt::S);
+    let c = Ctl::new(Fmt::S).op(unop::CONVERT).width(Fmt::BF16.code());
+    let c = s.imm(c.pack());
+    let r = s.call(h_unary, &[v, c]);
+    write_scalar(s, f.Rd, r);
     Ok(())
 }
 

@@ -30,12 +30,14 @@ pub const FPCR_FZ: u64 = 1 << 24;
 /// FPCR.FZ16: flush half-precision denormals to zero.
 pub const FPCR_FZ16: u64 = 1 << 19;
 
-/// A floating-point format: half, single or double precision.
+/// A floating-point format: half, single or double precision, or BFloat16 (the top half of
+/// a single, only a conversion target).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fmt {
     H,
     S,
     D,
+    BF16,
 }
 
 impl Fmt {
@@ -64,6 +66,7 @@ impl Fmt {
             Fmt::H => 0,
             Fmt::S => 1,
             Fmt::D => 2,
+            Fmt::BF16 => 3,
         }
     }
 
@@ -71,14 +74,15 @@ impl Fmt {
         match c & 3 {
             0 => Fmt::H,
             1 => Fmt::S,
-            _ => Fmt::D,
+            2 => Fmt::D,
+            _ => Fmt::BF16,
         }
     }
 
     /// N.
     pub fn bits(self) -> u32 {
         match self {
-            Fmt::H => 16,
+            Fmt::H | Fmt::BF16 => 16,
             Fmt::S => 32,
             Fmt::D => 64,
         }
@@ -88,7 +92,7 @@ impl Fmt {
     fn e(self) -> u32 {
         match self {
             Fmt::H => 5,
-            Fmt::S => 8,
+            Fmt::S | Fmt::BF16 => 8,
             Fmt::D => 11,
         }
     }
@@ -1108,11 +1112,8 @@ impl Fpu {
             }
         }
         let scaled = 256 | (fraction >> 44);
-        let mut result_exp = match fmt {
-            Fmt::H => 29 - exp,
-            Fmt::S => 253 - exp,
-            Fmt::D => 2045 - exp,
-        };
+        // 29, 253 or 2045 minus exp.
+        let mut result_exp = 2 * i64::from(fmt.bias()) - 1 - exp;
         // RecipEstimate: rounded to nearest twice.
         let b = (1u64 << 19) / (scaled * 2 + 1);
         // `(b + 1) DIV 2`: rounded to nearest.
@@ -1155,11 +1156,8 @@ impl Fpu {
         } else {
             0x80 | fraction >> 45
         };
-        let result_exp = match fmt {
-            Fmt::H => (44 - exp) / 2,
-            Fmt::S => (380 - exp) / 2,
-            Fmt::D => (3068 - exp) / 2,
-        };
+        // (44, 380 or 3068 minus exp) DIV 2.
+        let result_exp = (3 * i64::from(fmt.bias()) - 1 - exp) / 2;
         // RecipSqrtEstimate: `a` in units of 1/512 (0.25 .. 0.5) or 1/256 (0.5 .. 1.0),
         // rounded to nearest.
         let a = if scaled < 256 {

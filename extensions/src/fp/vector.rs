@@ -406,6 +406,7 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     t.set(E::FCVTN_asimdmisc_N, fcvtn::<S, false>);
     t.set(E::FCVTXN_asimdmisc_N, fcvtn::<S, true>);
     t.set(E::FCVTXN_asisdmisc_N, fcvtxn_scalar::<S>);
+    t.set(E::BFCVTN_asimdmisc_4S, bfcvtn::<S>);
     t.set(E::FMOV_asimdimm_H_h, fmov_h_vector_imm::<S>);
 }
 
@@ -745,6 +746,24 @@ fn fcvtn<S: Sem, const ODD: bool>(s: &mut S, word: u32) -> Result<(), Stop> {
         .map(|&x| convert_lane(s, from, to, x, ODD))
         .collect();
     let packed = pack(s, &result, esize);
+    if f.Q == 0 {
+        write_halves(s, f.Rd, &packed);
+    } else {
+        s.set_v(f.Rd, 1, packed[0]);
+    }
+    Ok(())
+}
+
+/// BFCVTN, BFCVTN2: the four singles of `V[n]` converted to BFloat16 (FPConvertBF) into
+/// `Vpart[d, Q]`.
+fn bfcvtn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::BFCVTN_asimdmisc_4S::from_word(word);
+    let a = elems(s, f.Rn, 128, 32);
+    let result: Vec<S::V> = a
+        .iter()
+        .map(|&x| convert_lane(s, Fmt::S, Fmt::BF16, x, false))
+        .collect();
+    let packed = pack(s, &result, 16);
     if f.Q == 0 {
         write_halves(s, f.Rd, &packed);
     } else {
