@@ -251,6 +251,20 @@ def stress_groups(n):
         for op in ["fcmp", "fcmpe"]:
             cases += [(f"{op} {r}0, {r}1", [("fpcr", fpcr()), ("nzcv", 0), ("v0", rnd(r)), ("v1", rnd(r))], []) for _ in range(n)]
         g.append((f"stress_{r}", cases))
+    cases = []
+    def rvec(r):
+        return sum(rnd(r) << (i * BITS[r]) for i in range(128 // BITS[r]))
+    for arr, (r, n) in VEC.items():
+        for op in ["fadd", "fsub", "fmul", "fdiv", "fmax", "fmin", "fmaxnm", "fminnm", "fabd", "fmla", "fmls",
+                   "fcmeq", "fcmge", "fcmgt", "faddp", "fmaxp", "fminp", "fmaxnmp", "fminnmp", "fmulx",
+                   "frecps", "frsqrts", "facge", "facgt"]:
+            cases += [vcase(f"{op} v2.{arr}, v0.{arr}, v1.{arr}", [rvec(r), rvec(r), rvec(r)], fpcr()) for _ in range(n // 8)]
+        for op in ["fsqrt", "frintn", "frintx", "frinti", "fcvtzs", "fcvtau", "scvtf", "ucvtf", "frecpe", "frsqrte"]:
+            cases += [vcase(f"{op} v2.{arr}, v0.{arr}", [rvec(r)], fpcr()) for _ in range(n // 8)]
+    for op, a, b in [("fcvtl", "4s", "4h"), ("fcvtl2", "4s", "8h"), ("fcvtl", "2d", "2s"), ("fcvtn", "4h", "4s"),
+                     ("fcvtn2", "4s", "2d"), ("fcvtxn", "2s", "2d"), ("bfcvtn", "4h", "4s")]:
+        cases += [vcase(f"{op} v2.{a}, v0.{b}", [rvec(VEC[b][0])], fpcr()) for _ in range(n // 4)]
+    g.append(("stress_vector", cases))
     return g
 
 VEC = {"4h": ("h", 4), "8h": ("h", 8), "2s": ("s", 2), "4s": ("s", 4), "2d": ("d", 2)}
