@@ -215,6 +215,11 @@ pub fn h_to_fixed_js(cpu: &mut Cpu, a: &[u64]) -> u64 {
     with_fpu(cpu, |f| f.to_fixed_js(a[0]))
 }
 
+/// `[addend, op1, op2]`: BFDotAdd of single `addend` and the BFloat16 pairs `op1`, `op2`.
+pub fn h_bf_dot_add(_cpu: &mut Cpu, a: &[u64]) -> u64 {
+    softfloat::bf_dot_add(a[0] as u32, a[1] as u32, a[2] as u32).into()
+}
+
 /// `[op1, op2, ctl]`: FPCompare, NZCV in bits 31..28; `ctl.flag` signals quiet NaNs (FCMPE).
 pub fn h_compare(cpu: &mut Cpu, a: &[u64]) -> u64 {
     let c = Ctl::unpack(a[2]);

@@ -1191,6 +1191,105 @@ impl Fpu {
     }
 }
 
+/// BFUnpack: a BFloat16 widened to single (or a single) with every denormal flushed to zero
+/// and every NaN quiet, without flags.
+fn bf_unpack(op: u32) -> Unpacked {
+    let sign = op >> 31 == 1;
+    let exp = (op >> 23) & 0xff;
+    let frac = op & 0x7f_ffff;
+    let (t, sig, e) = match exp {
+        0 => (FpType::Zero, 0, 0),
+        0xff if frac == 0 => (FpType::Infinity, 0, 0),
+        0xff => (FpType::QNaN, 0, 0),
+        _ => (
+            FpType::Nonzero,
+            u128::from(frac | 1 << 23),
+            exp as i32 - 150,
+        ),
+    };
+    Unpacked {
+        t,
+        sign,
+        sig,
+        exp: e,
+    }
+}
+
+/// BFRound: a nonzero `±sig * 2^exp` to single precision, rounding to odd; values below
+/// the smallest normal flush to zero and overflows give infinity, without flags.
+fn bf_round(sign: bool, sig: u128, exp: i32) -> u32 {
+    let s = u32::from(sign) << 31;
+    let msb = 127 - sig.leading_zeros() as i32;
+    let exponent = exp + msb;
+    if exponent < -126 {
+        return s;
+    }
+    let shift = msb - 23;
+    let (mut int_mant, err) = if shift <= 0 {
+        (sig << (-shift) as u32, Err::Zero)
+    } else {
+        shift_classify(sig, shift as u32)
+    };
+    if err != Err::Zero {
+        int_mant |= 1;
+    }
+    let biased_exp = exponent + 127;
+    if biased_exp >= 0xff {
+        s | 0x7f80_0000
+    } else {
+        s | (biased_exp as u32) << 23 | (int_mant as u32 & 0x7f_ffff)
+    }
+}
+
+/// BFMulH: the product of two BFloat16 values as a single (BFloat16 computation behaviours).
+fn bf_mul(op1: u32, op2: u32) -> u32 {
+    let a = bf_unpack(op1 << 16);
+    let b = bf_unpack(op2 << 16);
+    let sign = a.sign != b.sign;
+    let inf_zero = (a.is_inf() && b.is_zero()) || (a.is_zero() && b.is_inf());
+    if a.t == FpType::QNaN || b.t == FpType::QNaN || inf_zero {
+        Fmt::S.default_nan() as u32
+    } else if a.is_inf() || b.is_inf() {
+        Fmt::S.infinity(sign) as u32
+    } else if a.is_zero() || b.is_zero() {
+        Fmt::S.zero(sign) as u32
+    } else {
+        bf_round(sign, a.sig * b.sig, a.exp + b.exp)
+    }
+}
+
+/// FPAdd_BF16: the sum of two singles with BFloat16 computation behaviours.
+fn bf_add(op1: u32, op2: u32) -> u32 {
+    let a = bf_unpack(op1);
+    let b = bf_unpack(op2);
+    let opposite_infs = a.is_inf() && b.is_inf() && a.sign != b.sign;
+    if a.t == FpType::QNaN || b.t == FpType::QNaN || opposite_infs {
+        Fmt::S.default_nan() as u32
+    } else if (a.is_inf() && !a.sign) || (b.is_inf() && !b.sign) {
+        Fmt::S.infinity(false) as u32
+    } else if a.is_inf() || b.is_inf() {
+        Fmt::S.infinity(true) as u32
+    } else if a.is_zero() && b.is_zero() && a.sign == b.sign {
+        Fmt::S.zero(a.sign) as u32
+    } else {
+        match add_values((a.sign, a.sig, a.exp), (b.sign, b.sig, b.exp)) {
+            // An exact zero is positive when rounding to odd.
+            None => 0,
+            Some((s, m, e)) => bf_round(s, m, e),
+        }
+    }
+}
+
+/// BFDotAdd without FEAT_EBF16: `addend + (op1_a * op2_a + op1_b * op2_b)`; `op1` and `op2`
+/// hold the pairs as `b:a`. FPCR is not used and no flags are raised.
+pub fn bf_dot_add(addend: u32, op1: u32, op2: u32) -> u32 {
+    let prod = bf_add(
+        bf_mul(op1 & 0xffff, op2 & 0xffff),
+        bf_mul(op1 >> 16, op2 >> 16),
+    );
+    bf_add(addend, prod)
+}
+
 /// The condition of FPCompareEQ, FPCompareGE and FPCompareGT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmpCond {

@@ -10,7 +10,7 @@ use armature_core::sem::{BinOp, Sem, SemTable, Stop};
 
 use super::scalar::{frint_mode, frint_n_ctl};
 use super::softfloat::{Fmt, Rounding};
-use super::{h_binary, h_from_fixed, h_mul_add, h_to_fixed, h_unary, op, unop, Ctl};
+use super::{h_bf_dot_add, h_binary, h_from_fixed, h_mul_add, h_to_fixed, h_unary, op, unop, Ctl};
 use crate::advsimd::{elems, ones, pack, set_elems, write_halves};
 
 /// How an encoding gives its element size and vector length.
@@ -407,6 +407,11 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     t.set(E::FCVTXN_asimdmisc_N, fcvtn::<S, true>);
     t.set(E::FCVTXN_asisdmisc_N, fcvtxn_scalar::<S>);
     t.set(E::BFCVTN_asimdmisc_4S, bfcvtn::<S>);
+    t.set(E::BFDOT_asimdsame2_D, bfdot::<S>);
+    t.set(E::BFDOT_asimdelem_E, bfdot::<S>);
+    t.set(E::BFMLAL_asimdsame2_F_, bfmlal::<S>);
+    t.set(E::BFMLAL_asimdelem_F, bfmlal::<S>);
+    t.set(E::BFMMLA_asimdsame2_E, bfmmla::<S>);
     t.set(E::FMOV_asimdimm_H_h, fmov_h_vector_imm::<S>);
 }
 
@@ -769,6 +774,77 @@ fn bfcvtn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     } else {
         s.set_v(f.Rd, 1, packed[0]);
     }
+    Ok(())
+}
+
+/// BFDOT (vector and by element): each single of `V[d]` gets BFDotAdd of the BFloat16 pair
+/// of `V[n]` in its place and that of `V[m]` (or pair `H:L` of `V[M:Rm]`).
+fn bfdot<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::BFDOT_asimdelem_E::from_word(word);
+    let by_element = word >> 24 & 1 == 1;
+    let datasize = 64 << f.Q;
+    let a = elems(s, f.Rn, datasize, 32);
+    let acc = elems(s, f.Rd, datasize, 32);
+    let b = if by_element {
+        let all = elems(s, f.M << 4 | f.Rm, 128, 32);
+        vec![all[(f.H << 1 | f.L) as usize]; a.len()]
+    } else {
+        elems(s, f.M << 4 | f.Rm, datasize, 32)
+    };
+    let result: Vec<S::V> = (0..a.len())
+        .map(|e| s.call(h_bf_dot_add, &[acc[e], a[e], b[e]]))
+        .collect();
+    set_elems(s, f.Rd, 32, &result);
+    Ok(())
+}
+
+/// BFMLALB, BFMLALT (vector and by element): `Elem[d, e, 32] = FPMulAdd(addend, element1 :
+/// Zeros(16), element2 : Zeros(16), FPCR)` (BFMulAddH) for the even (`Q` 0) or odd BFloat16
+/// elements.
+fn bfmlal<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::BFMLAL_asimdelem_F::from_word(word);
+    let by_element = word >> 24 & 1 == 1;
+    let sel = f.Q as usize;
+    let a = elems(s, f.Rn, 128, 16);
+    let acc = elems(s, f.Rd, 128, 32);
+    let b = if by_element {
+        let all = elems(s, f.Rm, 128, 16);
+        vec![all[(f.H << 2 | f.L << 1 | f.M) as usize]; 8]
+    } else {
+        elems(s, f.M << 4 | f.Rm, 128, 16)
+    };
+    let sh = s.imm(16);
+    let c = s.imm(Ctl::new(Fmt::S).pack());
+    let mut result = Vec::new();
+    for e in 0..4 {
+        let x = s.bin(BinOp::Shl, a[2 * e + sel], sh);
+        let y = if by_element { b[0] } else { b[2 * e + sel] };
+        let y = s.bin(BinOp::Shl, y, sh);
+        result.push(s.call(h_mul_add, &[acc[e], x, y, c]));
+    }
+    set_elems(s, f.Rd, 32, &result);
+    Ok(())
+}
+
+/// BFMMLA: BFMatMulAdd: the 2x2 single matrix `V[d]` plus the 2x4 BFloat16 matrix `V[n]`
+/// times the transpose of the 2x4 matrix `V[m]`, through BFDotAdd.
+fn bfmmla<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::BFMMLA_asimdsame2_E::from_word(word);
+    // 32-bit elements: pair k of row i is element 2 * i + k.
+    let op1 = elems(s, f.Rn, 128, 32);
+    let op2 = elems(s, f.Rm, 128, 32);
+    let acc = elems(s, f.Rd, 128, 32);
+    let mut result = Vec::new();
+    for i in 0..2 {
+        for j in 0..2 {
+            let mut sum = acc[2 * i + j];
+            for k in 0..2 {
+                sum = s.call(h_bf_dot_add, &[sum, op1[2 * i + k], op2[2 * j + k]]);
+            }
+            result.push(sum);
+        }
+    }
+    set_elems(s, f.Rd, 32, &result);
     Ok(())
 }
 
