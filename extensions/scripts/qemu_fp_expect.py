@@ -357,6 +357,13 @@ def vector_groups():
             cases.append(vcase("bfmlalt v2.4s, v0.8h, v1.8h", [bvec(), bvec(), vec("s", 4)], fpcr))
             cases.append(vcase("bfmlalt v2.4s, v0.8h, v1.h[5]", [bvec(), bvec(), vec("s", 4)], fpcr))
             cases.append(vcase("bfmmla v2.4s, v0.8h, v1.8h", [bvec(), bvec(), vec("s", 4)], fpcr))
+    # FMLAL/FMLSL: half products accumulated into singles.
+    for fpcr in [0, 2 << 22, FZ | FZ16, DN]:
+        for line in ["fmlal v2.4s, v0.4h, v1.4h", "fmlal2 v2.4s, v0.4h, v1.4h", "fmlsl v2.2s, v0.2h, v1.2h",
+                     "fmlsl2 v2.2s, v0.2h, v1.2h", "fmlal v2.4s, v0.4h, v1.h[6]", "fmlal2 v2.2s, v0.2h, v1.h[1]",
+                     "fmlsl v2.4s, v0.4h, v1.h[3]", "fmlsl2 v2.4s, v0.4h, v1.h[7]"]:
+            for _ in range(3):
+                cases.append(vcase(line, [vec("h", 8), vec("h", 8), vec("s", 4)], fpcr))
     cases.append(vcase("fmov v2.4s, #-3.0", []))
     cases.append(vcase("fmov v2.2d, #0.5", []))
     cases.append(vcase("fmov v2.8h, #1.5", []))

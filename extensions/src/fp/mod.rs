@@ -172,10 +172,13 @@ pub fn h_binary(cpu: &mut Cpu, a: &[u64]) -> u64 {
     })
 }
 
-/// `[addend, op1, op2, ctl]`: FPMulAdd.
+/// `[addend, op1, op2, ctl]`: FPMulAdd, or FPMulAddH (half multiplicands into a single
+/// addend) when `ctl.flag` is set.
 pub fn h_mul_add(cpu: &mut Cpu, a: &[u64]) -> u64 {
-    let fmt = Ctl::unpack(a[3]).format();
-    with_fpu(cpu, |f| f.mul_add(fmt, a[0], a[1], a[2]))
+    let c = Ctl::unpack(a[3]);
+    let fmt = c.format();
+    let mfmt = if c.flag { Fmt::H } else { fmt };
+    with_fpu(cpu, |f| f.mul_add_mixed(fmt, mfmt, a[0], a[1], a[2]))
 }
 
 /// Unary operations of [`h_unary`].

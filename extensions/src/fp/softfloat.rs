@@ -609,11 +609,34 @@ impl Fpu {
 
     /// FPMulAdd: `addend + op1 * op2` with a single rounding.
     pub fn mul_add(&mut self, fmt: Fmt, addend: u64, op1: u64, op2: u64) -> u64 {
+        self.mul_add_mixed(fmt, fmt, addend, op1, op2)
+    }
+
+    /// FPMulAdd, or FPMulAddH when the multiplicands have the narrower format `mfmt` (half
+    /// precision into single for FMLAL): their NaNs are processed in `mfmt`, then converted
+    /// (FPProcessNaNs3H).
+    pub fn mul_add_mixed(&mut self, fmt: Fmt, mfmt: Fmt, addend: u64, op1: u64, op2: u64) -> u64 {
         let c = self.unpack(fmt, addend);
-        let a = self.unpack(fmt, op1);
-        let b = self.unpack(fmt, op2);
+        let a = self.unpack(mfmt, op1);
+        let b = self.unpack(mfmt, op2);
         let inf_zero = (a.is_inf() && b.is_zero()) || (a.is_zero() && b.is_inf());
-        let nan = self.process_nans(fmt, &[(c, addend), (a, op1), (b, op2)]);
+        let mut nan = None;
+        for want in [FpType::SNaN, FpType::QNaN] {
+            if c.t == want {
+                nan = Some(self.process_nan(fmt, c.t, addend));
+            } else if let Some(&(u, op)) = [(a, op1), (b, op2)].iter().find(|(u, _)| u.t == want) {
+                let r = self.process_nan(mfmt, u.t, op);
+                nan = Some(if mfmt == fmt {
+                    r
+                } else {
+                    // FPConvertNaN of the quiet result.
+                    Fpu::new(0).convert(mfmt, fmt, r, Rounding::TieEven)
+                });
+            }
+            if nan.is_some() {
+                break;
+            }
+        }
         if c.t == FpType::QNaN && inf_zero {
             return self.invalid(fmt);
         }

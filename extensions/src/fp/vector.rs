@@ -407,6 +407,18 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     t.set(E::FCVTXN_asimdmisc_N, fcvtn::<S, true>);
     t.set(E::FCVTXN_asisdmisc_N, fcvtxn_scalar::<S>);
     t.set(E::BFCVTN_asimdmisc_4S, bfcvtn::<S>);
+    for id in [
+        E::FMLAL_asimdsame_F,
+        E::FMLAL2_asimdsame_F,
+        E::FMLSL_asimdsame_F,
+        E::FMLSL2_asimdsame_F,
+        E::FMLAL_asimdelem_LH,
+        E::FMLAL2_asimdelem_LH,
+        E::FMLSL_asimdelem_LH,
+        E::FMLSL2_asimdelem_LH,
+    ] {
+        t.set(id, fmlal::<S>);
+    }
     t.set(E::BFDOT_asimdsame2_D, bfdot::<S>);
     t.set(E::BFDOT_asimdelem_E, bfdot::<S>);
     t.set(E::BFMLAL_asimdsame2_F_, bfmlal::<S>);
@@ -774,6 +786,46 @@ fn bfcvtn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     } else {
         s.set_v(f.Rd, 1, packed[0]);
     }
+    Ok(())
+}
+
+/// FMLAL, FMLAL2, FMLSL, FMLSL2 (vector and by element): each single of `V[d]` gets
+/// FPMulAddH of the halves of `Vpart[n, part]` (negated for FMLSL) and of `Vpart[m, part]` (or
+/// element `H:L:M` of `V[Rm]`); `part` is 1 for the "2" forms.
+fn fmlal<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let by_element = word >> 24 & 1 == 1;
+    let f = fields::FMLAL_asimdelem_LH::from_word(word);
+    // `part` is U; S (subtract) is bit 23 in the vector form, bit 14 by element.
+    let part = f.U;
+    let sub = if by_element {
+        f.S == 1
+    } else {
+        fields::FMLAL_asimdsame_F::from_word(word).S == 1
+    };
+    if f.sz == 1 {
+        return Err(Stop::Undefined);
+    }
+    let datasize = 32 << f.Q;
+    let elements = (datasize / 16) as usize;
+    let a = elems(s, f.Rn, 128, 16);
+    let m = if by_element { f.Rm } else { f.M << 4 | f.Rm };
+    let b = elems(s, m, 128, 16);
+    let acc = elems(s, f.Rd, 2 * datasize, 32);
+    let base = part as usize * elements;
+    let sign = s.imm(0x8000);
+    let c = s.imm(Ctl::new(Fmt::S).flag(true).pack());
+    let mut result = Vec::new();
+    for e in 0..elements {
+        let x = a[base + e];
+        let x = if sub { s.bin(BinOp::Xor, x, sign) } else { x };
+        let y = if by_element {
+            b[(f.H << 2 | f.L << 1 | f.M) as usize]
+        } else {
+            b[base + e]
+        };
+        result.push(s.call(h_mul_add, &[acc[e], x, y, c]));
+    }
+    set_elems(s, f.Rd, 32, &result);
     Ok(())
 }
 
