@@ -364,6 +364,18 @@ def vector_groups():
                      "fmlsl v2.4s, v0.4h, v1.h[3]", "fmlsl2 v2.4s, v0.4h, v1.h[7]"]:
             for _ in range(3):
                 cases.append(vcase(line, [vec("h", 8), vec("h", 8), vec("s", 4)], fpcr))
+    # FCADD/FCMLA: complex pairs.
+    for fpcr in [0, 1 << 22, FZ | DN]:
+        for arr in ["4h", "8h", "2s", "4s", "2d"]:
+            r, n = VEC[arr]
+            for rot in [90, 270]:
+                cases.append(vcase(f"fcadd v2.{arr}, v0.{arr}, v1.{arr}, #{rot}", [vec(r, n), vec(r, n), vec(r, n)], fpcr))
+            for rot in [0, 90, 180, 270]:
+                cases.append(vcase(f"fcmla v2.{arr}, v0.{arr}, v1.{arr}, #{rot}", [vec(r, n), vec(r, n), vec(r, n)], fpcr))
+        for line in ["fcmla v2.8h, v0.8h, v1.h[3], #0", "fcmla v2.4h, v0.4h, v1.h[1], #90", "fcmla v2.8h, v0.8h, v1.h[2], #180",
+                     "fcmla v2.4s, v0.4s, v1.s[1], #270", "fcmla v2.4s, v0.4s, v1.s[0], #90"]:
+            r = "h" if ".h[" in line else "s"
+            cases.append(vcase(line, [vec(r, 8), vec(r, 8), vec(r, 8)], fpcr))
     cases.append(vcase("fmov v2.4s, #-3.0", []))
     cases.append(vcase("fmov v2.2d, #0.5", []))
     cases.append(vcase("fmov v2.8h, #1.5", []))

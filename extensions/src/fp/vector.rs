@@ -407,6 +407,10 @@ pub fn register<S: Sem>(t: &mut SemTable<S>) {
     t.set(E::FCVTXN_asimdmisc_N, fcvtn::<S, true>);
     t.set(E::FCVTXN_asisdmisc_N, fcvtxn_scalar::<S>);
     t.set(E::BFCVTN_asimdmisc_4S, bfcvtn::<S>);
+    t.set(E::FCADD_asimdsame2_C, fcadd::<S>);
+    t.set(E::FCMLA_asimdsame2_C, fcmla::<S, false>);
+    t.set(E::FCMLA_asimdelem_C_H, fcmla::<S, true>);
+    t.set(E::FCMLA_asimdelem_C_S, fcmla::<S, true>);
     for id in [
         E::FMLAL_asimdsame_F,
         E::FMLAL2_asimdsame_F,
@@ -826,6 +830,85 @@ fn fmlal<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         result.push(s.call(h_mul_add, &[acc[e], x, y, c]));
     }
     set_elems(s, f.Rd, 32, &result);
+    Ok(())
+}
+
+/// `(esize, datasize)` of FCADD and FCMLA: `size` 00 is reserved, as is 64-bit elements in a
+/// 64-bit vector.
+fn complex_shape(size: u32, q: u32) -> Result<(u32, u32), Stop> {
+    if size == 0 || (q == 0 && size == 3) {
+        return Err(Stop::Undefined);
+    }
+    Ok((8 << size, 64 << q))
+}
+
+/// FCADD: adds `V[m]` rotated by 90 (`rot` 0) or 270 degrees to the complex pairs of `V[n]`.
+fn fcadd<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let f = fields::FCADD_asimdsame2_C::from_word(word);
+    let (esize, datasize) = complex_shape(f.size, f.Q)?;
+    let fmt = Fmt::from_esize(esize);
+    let a = elems(s, f.Rn, datasize, esize);
+    let b = elems(s, f.Rm, datasize, esize);
+    let sign = s.imm(1 << (esize - 1));
+    let c = s.imm(Ctl::new(fmt).op(op::ADD).pack());
+    let mut result = Vec::new();
+    for e in 0..a.len() / 2 {
+        let (re, im) = (b[2 * e], b[2 * e + 1]);
+        let (element1, element3) = if f.rot == 0 {
+            (s.bin(BinOp::Xor, im, sign), re)
+        } else {
+            (im, s.bin(BinOp::Xor, re, sign))
+        };
+        result.push(s.call(h_binary, &[a[2 * e], element1, c]));
+        result.push(s.call(h_binary, &[a[2 * e + 1], element3, c]));
+    }
+    set_elems(s, f.Rd, esize, &result);
+    Ok(())
+}
+
+/// FCMLA (vector and by element): complex multiply-accumulate of one rotation (`rot` 0, 90,
+/// 180, 270 degrees) of the pairs of `V[n]` and `V[m]` (or pair `index` of `V[M:Rm]`) into
+/// `V[d]`, through FPMulAdd.
+fn fcmla<S: Sem, const ELEM: bool>(s: &mut S, word: u32) -> Result<(), Stop> {
+    let (size, q, m, rot, index) = if ELEM {
+        let f = fields::FCMLA_asimdelem_C_S::from_word(word);
+        let index = match f.size {
+            1 if f.H == 1 && f.Q == 0 => return Err(Stop::Undefined),
+            1 => f.H << 1 | f.L,
+            2 if f.L == 1 || f.Q == 0 => return Err(Stop::Undefined),
+            2 => f.H,
+            _ => return Err(Stop::Undefined),
+        };
+        (f.size, f.Q, f.M << 4 | f.Rm, f.rot, Some(index as usize))
+    } else {
+        let f = fields::FCMLA_asimdsame2_C::from_word(word);
+        (f.size, f.Q, f.Rm, f.rot, None)
+    };
+    let f = fields::FCMLA_asimdsame2_C::from_word(word);
+    let (esize, datasize) = complex_shape(size, q)?;
+    let fmt = Fmt::from_esize(esize);
+    let a = elems(s, f.Rn, datasize, esize);
+    let b = elems(s, m, datasize, esize);
+    let acc = elems(s, f.Rd, datasize, esize);
+    let sign = s.imm(1 << (esize - 1));
+    let c = s.imm(Ctl::new(fmt).pack());
+    let mut result = Vec::new();
+    for e in 0..a.len() / 2 {
+        let p = index.unwrap_or(e);
+        let (re, im) = (b[2 * p], b[2 * p + 1]);
+        let neg_re = s.bin(BinOp::Xor, re, sign);
+        let neg_im = s.bin(BinOp::Xor, im, sign);
+        // (element1, element2, element3, element4) of the pseudocode.
+        let (e1, e2, e3, e4) = match rot {
+            0 => (re, a[2 * e], im, a[2 * e]),
+            1 => (neg_im, a[2 * e + 1], re, a[2 * e + 1]),
+            2 => (neg_re, a[2 * e], neg_im, a[2 * e]),
+            _ => (im, a[2 * e + 1], neg_re, a[2 * e + 1]),
+        };
+        result.push(s.call(h_mul_add, &[acc[2 * e], e2, e1, c]));
+        result.push(s.call(h_mul_add, &[acc[2 * e + 1], e4, e3, c]));
+    }
+    set_elems(s, f.Rd, esize, &result);
     Ok(())
 }
 
