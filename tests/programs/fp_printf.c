@@ -32,7 +32,13 @@ static int iv[64];
 
 /* Vector FDIV, FSQRT, FCVTL/FCVTN, SCVTF/FCVTZS, FABS, FNEG and compares at -O3: one simple
  * loop each, so the vectorizer takes them. */
-__attribute__((noinline, optimize("no-math-errno"))) static double mixed(int n) {
+#ifdef __clang__
+#define NO_MATH_ERRNO
+#else
+#define NO_MATH_ERRNO __attribute__((optimize("no-math-errno")))
+#endif
+
+__attribute__((noinline)) NO_MATH_ERRNO static double mixed(int n) {
     for (int i = 0; i < n; i++)
         q[i] = sqrtf(fabsf(a[i]));
     for (int i = 0; i < n; i++)
