@@ -4,9 +4,10 @@
 //! as Berkeley SoftFloat does, and always keeps more than `F + 2` significant bits so that the
 //! sticky bit never reaches the rounding position. Host floating point is never used.
 //!
-//! Out of scope: FPCR.AH = 1 (FEAT_AFP) behaviour and FPCR.AHP = 1 (the alternative half
-//! format): both are treated as 0. Trap enables (FPCR.IOE ...) are ignored: exceptions are
-//! never trapped, as in Linux user mode, and only accumulate FPSR flags.
+//! Out of scope: FPCR.AH = 1 (FEAT_AFP), FPCR.AHP = 1 (the alternative half format) and
+//! FPCR.EBF = 1 (FEAT_EBF16): all are treated as 0. Trap enables (FPCR.IOE ...) are ignored:
+//! exceptions are never trapped (most implementations make those bits RAZ/WI, and qemu does
+//! not trap either) and only accumulate FPSR flags.
 
 use std::cmp::Ordering;
 
@@ -815,8 +816,8 @@ impl Fpu {
         }
     }
 
-    /// FPRoundInt: rounds to an integral value in the format; `exact` (FRINTX, FRINTI with
-    /// the FPCR mode being inexact is not signalled) raises Inexact when the value changes.
+    /// FPRoundInt: rounds to an integral value in the same format; `exact` (FRINTX) raises
+    /// Inexact when the value changes, the other FRINT<r> never do.
     pub fn round_int(&mut self, fmt: Fmt, op: u64, rounding: Rounding, exact: bool) -> u64 {
         let a = self.unpack(fmt, op);
         match a.t {
