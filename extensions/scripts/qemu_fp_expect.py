@@ -381,6 +381,26 @@ def vector_groups():
     cases.append(vcase("fmov v2.8h, #1.5", []))
     cases.append(vcase("fmov v2.4h, #-0.125", []))
     g.append(("vector_other", cases))
+    # Scalar forms of the AdvSIMD FP instructions (asisd*): three-same, misc, fixed point.
+    cases = []
+    for r in "hsd":
+        for op in ["fabd", "fmulx", "frecps", "frsqrts", "fcmeq", "fcmge", "fcmgt", "facge", "facgt"]:
+            for fpcr in [0, FZ | FZ16 | DN]:
+                for a, b in pairs(r, 5):
+                    cases.append(vcase(f"{op} {r}2, {r}0, {r}1", [a | 0x77 << 64, b], fpcr))
+        for op in ["fcvtzs", "fcvtzu", "fcvtns", "fcvtnu", "fcvtms", "fcvtmu", "fcvtps", "fcvtpu", "fcvtas", "fcvtau",
+                   "scvtf", "ucvtf", "fcmeq", "fcmge", "fcmgt", "fcmle", "fcmlt"]:
+            zero = ", #0.0" if op.startswith("fcm") else ""
+            for fpcr in [0, 1 << 22, FZ | FZ16 | DN]:
+                for _ in range(3):
+                    v = rng.choice(VALS[r]) if not op.endswith("cvtf") else rng.getrandbits(BITS[r])
+                    cases.append(vcase(f"{op} {r}2, {r}0{zero}", [v | 0x99 << 64], fpcr))
+        for op in ["fcvtzs", "fcvtzu", "scvtf", "ucvtf"]:
+            for fb in [1, 5, BITS[r]]:
+                for _ in range(3):
+                    v = rng.choice(VALS[r]) if op.startswith("fcvt") else rng.getrandbits(BITS[r])
+                    cases.append(vcase(f"{op} {r}2, {r}0, #{fb}", [v]))
+    g.append(("scalar_simd", cases))
     return g
 
 def encode(lines):
