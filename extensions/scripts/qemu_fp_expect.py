@@ -209,6 +209,8 @@ def groups():
             cases.append(scalar("fcvtzs w2, s0", "s", [v], fpcr, out="x"))
     cases.append(("fmov h2, w1", [("fpcr", 0), ("nzcv", 0), ("x1", 0x12345678), ("v2", GARBAGE)], ["v2"]))
     cases.append(("fmov x2, h1", [("fpcr", 0), ("nzcv", 0), ("v1", GARBAGE), ("x2", 5)], ["x2"]))
+    cases.append(("fmov w2, h1", [("fpcr", 0), ("nzcv", 0), ("v1", GARBAGE), ("x2", 5)], ["x2"]))
+    cases.append(("fmov h2, x1", [("fpcr", 0), ("nzcv", 0), ("x1", 0xfedcba9876543210), ("v2", GARBAGE)], ["v2"]))
     cases.append(("fmov h2, #-1.25", [("fpcr", 0), ("nzcv", 0), ("v2", GARBAGE)], ["v2"]))
     g.append(("int_fixed", cases))
     g += vector_groups()

@@ -9361,6 +9361,8 @@ const INT_FIXED: &[Case] = &[
     ("fcvtzs w2, s0", 0x1e380002, &[(Fpcr, 0x2000000), (V(0), 0x5555000000007f800001), (X(2), G64)], &[(X(2), 0x0), (Fpsr, 0x1), (Nzcv, 0x0)]),
     ("fmov h2, w1", 0x1ee70022, &[(X(1), 0x12345678), (V(2), G)], &[(V(2), 0x5678), (Fpsr, 0x0), (Nzcv, 0x0)]),
     ("fmov x2, h1", 0x9ee60022, &[(V(1), G), (X(2), 0x5)], &[(X(2), 0xcdef), (Fpsr, 0x0), (Nzcv, 0x0)]),
+    ("fmov w2, h1", 0x1ee60022, &[(V(1), G), (X(2), 0x5)], &[(X(2), 0xcdef), (Fpsr, 0x0), (Nzcv, 0x0)]),
+    ("fmov h2, x1", 0x9ee70022, &[(X(1), 0xfedcba9876543210), (V(2), G)], &[(V(2), 0x3210), (Fpsr, 0x0), (Nzcv, 0x0)]),
     ("fmov h2, #-1.25", 0x1efe9002, &[(V(2), G)], &[(V(2), 0xbd00), (Fpsr, 0x0), (Nzcv, 0x0)]),
 ];
 
