@@ -1,5 +1,7 @@
 /* Prints floats through printf, strtod, sqrt and float/double/integer conversions, and runs a
- * small loop that gcc vectorizes at -O3; armature and qemu-aarch64 must print the same. */
+ * small loop that gcc vectorizes at -O3, and changes the rounding mode and reads the exception
+ * flags through <fenv.h>; armature and qemu-aarch64 must print the same. */
+#include <fenv.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +77,23 @@ __attribute__((noinline)) static float half(int n) {
 }
 #endif
 
+/* FPCR rounding modes and FPSR flags through <fenv.h>. */
+static void rounding_and_flags(void) {
+    const int modes[] = {FE_TONEAREST, FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO};
+    volatile double one = 1.0, three = 3.0, big = 1e308, tiny = 1e-310, zero = 0.0;
+    for (int i = 0; i < 4; i++) {
+        fesetround(modes[i]);
+        feclearexcept(FE_ALL_EXCEPT);
+        double q = one / three;
+        printf("mode %d: %a %a %g %g %ld %a flags %x", i, q, -one / three, rint(2.5), nearbyint(-2.5),
+               lrint(-7.5), (float)q, fetestexcept(FE_ALL_EXCEPT));
+        feclearexcept(FE_ALL_EXCEPT);
+        volatile double o = big * 10, u = tiny / 3, d = one / zero, n = zero / zero;
+        printf(" %g %g %g %g flags %x\n", o, u, d, n, fetestexcept(FE_ALL_EXCEPT));
+    }
+    fesetround(FE_TONEAREST);
+}
+
 int main(int argc, char **argv) {
     volatile double x = 1.0 / 3.0, y = -2.5e-310, z = 1e300;
     volatile float f = 0.1f;
@@ -114,6 +133,7 @@ int main(int argc, char **argv) {
 #ifdef __ARM_FEATURE_FP16_SCALAR_ARITHMETIC
     printf("half %.9g\n", half(61));
 #endif
+    rounding_and_flags();
     printf("%5.2f|%-10.3e|%+g|%G|%08.3f\n", -x, x * 1e-7, 0.0, 1e-10, 3.14159);
     return 0;
 }
