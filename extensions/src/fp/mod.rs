@@ -270,3 +270,33 @@ pub fn h_from_fixed(cpu: &mut Cpu, a: &[u64]) -> u64 {
         )
     })
 }
+
+#[cfg(test)]
+mod ctl_tests {
+    use super::*;
+
+    /// Every field of `Ctl` survives packing at its extreme values.
+    #[test]
+    fn ctl_round_trips() {
+        for (fmt, op, rounding, flag, fbits, width) in [
+            (0, 0, 0, false, 0, 0),
+            (3, 0x3f, 7, true, 0xff, 0xff),
+            (2, 15, 4, false, 64, 64),
+            (1, 1, 5, true, 1, 32),
+        ] {
+            let c = Ctl {
+                fmt,
+                op,
+                rounding,
+                flag,
+                fbits,
+                width,
+            };
+            let u = Ctl::unpack(c.pack());
+            assert_eq!(
+                (u.fmt, u.op, u.rounding, u.flag, u.fbits, u.width),
+                (fmt, op, rounding, flag, fbits, width)
+            );
+        }
+    }
+}
