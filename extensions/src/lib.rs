@@ -7,9 +7,11 @@ use armature_core::sem::{Sem, SemTable};
 
 pub mod advsimd;
 pub mod base;
+pub mod fp;
 
 /// Registers the semantics of every extension in `t`.
 pub fn register_all<S: Sem>(t: &mut SemTable<S>) {
     base::register(t);
     advsimd::register(t);
+    fp::register(t);
 }
