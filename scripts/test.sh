@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Reference tools: llvm-mc-19 for the disassembler cross-check, qemu-aarch64 for runs, and
-# aarch64-linux-gnu-gcc to build the C programs they run.
+# aarch64-linux-gnu-gcc and clang-19 with lld-19 to build the C programs they run.
 need=()
 command -v llvm-mc-19 >/dev/null 2>&1 || need+=(llvm-19)
+command -v clang-19 >/dev/null 2>&1 || need+=(clang-19)
+command -v ld.lld-19 >/dev/null 2>&1 || need+=(lld-19)
 command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu)
 if ((${#need[@]})); then

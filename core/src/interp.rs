@@ -254,12 +254,20 @@ impl Interp {
         self.check_cache(table, features);
         loop {
             if self.cache.generation != self.mem.code_generation() {
-                self.check_cache(table, features);
+                self.flush_cache();
             }
             if let Err(stop) = self.step_cached(table, features) {
                 return stop;
             }
         }
+    }
+
+    /// Empties the decode cache after executable memory changed.
+    #[cold]
+    #[inline(never)]
+    fn flush_cache(&mut self) {
+        self.cache.entries.fill(CACHE_EMPTY);
+        self.cache.generation = self.mem.code_generation();
     }
 
     /// Empties the decode cache when it was filled for another table, feature set or code
