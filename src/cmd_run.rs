@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use armature_core::interp::Interp;
 use armature_core::isa::{decode, Decoded, FeatureSet};
+use armature_core::linux::signal::{default_action, DefaultAction};
 use armature_core::linux::{implemented_features, signal_name, Exit, Process};
 use armature_core::sem::SemTable;
 
@@ -67,9 +68,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             if let Some(why) = disabled_feature(&mut process, pc, &features) {
                 eprintln!("armature: {why}");
             }
+            // qemu's message; like Linux, only some signals dump core by default.
+            let core = default_action(signal) == DefaultAction::Core;
             eprintln!(
-                "armature: uncaught target signal {signal} ({}) - core dumped",
-                signal_name(signal)
+                "armature: uncaught target signal {signal} ({}){}",
+                signal_name(signal),
+                if core { " - core dumped" } else { "" }
             );
             ExitCode::from((128 + signal) as u8)
         }

@@ -226,3 +226,61 @@ fn trace_is_complete_when_the_guest_crashes() {
         lines.len()
     );
 }
+
+/// Compiles `tests/programs/NAME.c` statically (see [`compile_c`]).
+fn compile_program(name: &str) -> PathBuf {
+    let src = format!("{}/tests/programs/{name}.c", env!("CARGO_MANIFEST_DIR"));
+    compile_c(
+        name,
+        &std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{src}: {e}")),
+    )
+}
+
+#[test]
+fn signal_handlers_run_like_qemu() {
+    let exe = compile_program("signals");
+    let path = exe.to_str().expect("utf-8 path");
+    // With SVE, qemu always saves the live SVE registers in the frame and restores V0-V31 from
+    // there, ignoring the FP/SIMD record the handler edits; Linux does that only for a task
+    // that used SVE since its last system call. Without SVE both follow the FP/SIMD record.
+    let reference = qemu(&["-cpu", "max,sve=off", path]);
+    let out = armature(&["run", "--", path]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let err = text(&out.stderr);
+    assert_eq!(reference.status.code(), Some(0));
+    // qemu 7.2 gives ILL_ILLOPN (2) for an undefined instruction; Linux gives ILL_ILLOPC (1)
+    // (do_el0_undef in arch/arm64/kernel/traps.c), which armature follows.
+    let expected = text(&reference.stdout).replace("ill: sig 4 code 2", "ill: sig 4 code 1");
+    assert!(
+        expected.contains("ill: sig 4 code 1 addr==pc 1"),
+        "{expected}"
+    );
+    assert_eq!(text(&out.stdout), expected, "stderr: {err}");
+    assert_eq!(out.status.code(), Some(0), "stderr: {err}");
+}
+
+#[test]
+fn deaths_by_signal_exit_like_qemu() {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = compile_program("signals_exit");
+    let path = exe.to_str().expect("utf-8 path");
+    for (mode, signal, core) in [
+        ("abort", 6, true),
+        ("blocked-segv", 11, true),
+        ("usr1", 10, false),
+        ("resethand", 15, false),
+        ("pending", 2, false),
+    ] {
+        let reference = qemu(&[path, mode]);
+        let out = armature(&["run", "--", path, mode]);
+        let err = text(&out.stderr);
+        // qemu kills itself with the signal; armature exits with 128 + signal as a shell shows.
+        assert_eq!(reference.status.signal(), Some(signal), "{mode}");
+        assert_eq!(out.status.code(), Some(128 + signal), "{mode}: {err}");
+        assert_eq!(text(&out.stdout), text(&reference.stdout), "{mode}: {err}");
+        let line = format!("armature: uncaught target signal {signal} (");
+        assert!(err.contains(&line), "{mode}: {err}");
+        assert_eq!(err.contains("core dumped"), core, "{mode}: {err}");
+    }
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+}

@@ -8,6 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::mem::{Memory, Perms, PAGE_SIZE};
 
+use super::signal::{SI_TKILL, SI_USER};
 use super::{Exit, Process, MMAP_BASE};
 
 /// aarch64 (asm-generic) system call numbers.
@@ -42,8 +43,14 @@ pub mod nr {
     pub const CLOCK_GETTIME: u64 = 113;
     pub const SCHED_GETAFFINITY: u64 = 123;
     pub const SCHED_YIELD: u64 = 124;
+    pub const KILL: u64 = 129;
+    pub const TKILL: u64 = 130;
+    pub const TGKILL: u64 = 131;
+    pub const SIGALTSTACK: u64 = 132;
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
+    pub const RT_SIGPENDING: u64 = 136;
+    pub const RT_SIGRETURN: u64 = 139;
     pub const UNAME: u64 = 160;
     pub const GETTIMEOFDAY: u64 = 169;
     pub const GETPID: u64 = 172;
@@ -66,6 +73,7 @@ pub mod nr {
 
 const EPERM: i64 = 1;
 const ENOENT: i64 = 2;
+const ESRCH: i64 = 3;
 const EAGAIN: i64 = 11;
 const ENOMEM: i64 = 12;
 const EFAULT: i64 = 14;
@@ -272,7 +280,13 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::CLOCK_GETTIME => ("clock_gettime", &[D, P]),
         nr::SCHED_GETAFFINITY => ("sched_getaffinity", &[D, D, P]),
         nr::SCHED_YIELD => ("sched_yield", &[]),
+        nr::KILL => ("kill", &[D, D]),
+        nr::TKILL => ("tkill", &[D, D]),
+        nr::TGKILL => ("tgkill", &[D, D, D]),
+        nr::SIGALTSTACK => ("sigaltstack", &[P, P]),
         nr::RT_SIGACTION => ("rt_sigaction", &[D, P, P, D]),
+        nr::RT_SIGPENDING => ("rt_sigpending", &[P, D]),
+        nr::RT_SIGRETURN => ("rt_sigreturn", &[]),
         nr::RT_SIGPROCMASK => ("rt_sigprocmask", &[D, P, P, D]),
         nr::UNAME => ("uname", &[P]),
         nr::GETTIMEOFDAY => ("gettimeofday", &[P, P]),
@@ -317,6 +331,14 @@ impl Process {
         }
         let result = match n {
             nr::EXIT | nr::EXIT_GROUP => return Some(Exit::Exited(a[0] as u8)),
+            nr::RT_SIGRETURN => {
+                // Every register, X0 included, comes from the frame.
+                let exit = self.sigreturn();
+                if let Some(p) = prefix {
+                    eprintln!("{p} = {}", self.machine.cpu.x[0] as i64);
+                }
+                return exit;
+            }
             _ => self.dispatch(n, &a),
         };
         let ret = match result {
@@ -673,44 +695,44 @@ impl Process {
                 self.mem().put(a[2], &1u64.to_le_bytes())?;
                 Ok(8)
             }
-            nr::RT_SIGACTION => {
-                let sig = a[0];
-                if !(1..=64).contains(&sig) || (a[1] != 0 && (sig == 9 || sig == 19)) {
+            nr::RT_SIGACTION => self.sys_sigaction(a),
+            nr::RT_SIGPROCMASK => {
+                if a[3] != 8 {
                     return Err(EINVAL);
                 }
-                let old = self.sigactions.get(&sig).copied().unwrap_or_default();
-                if a[1] != 0 {
-                    let b = self.mem().get(a[1], 32)?;
-                    let mut new = [0u64; 4];
-                    for (i, w) in new.iter_mut().enumerate() {
-                        *w = u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-                    }
-                    self.sigactions.insert(sig, new);
-                }
-                if a[2] != 0 {
-                    let bytes: Vec<u8> = old.iter().flat_map(|w| w.to_le_bytes()).collect();
-                    self.mem().put(a[2], &bytes)?;
-                }
-                Ok(0)
-            }
-            nr::RT_SIGPROCMASK => {
-                let old = self.sigmask;
+                let old = self.signals.mask;
                 if a[1] != 0 {
                     let set = self.mem().get(a[1], 8)?;
                     let set = u64::from_le_bytes(set.try_into().expect("8 bytes"));
-                    // SIGKILL and SIGSTOP cannot be blocked.
-                    let set = set & !((1 << 8) | (1 << 18));
-                    self.sigmask = match a[0] {
+                    let new = match a[0] {
                         0 => old | set,
                         1 => old & !set,
                         2 => set,
                         _ => return Err(EINVAL),
                     };
+                    self.signals.mask = new & !super::signal::UNBLOCKABLE;
                 }
                 if a[2] != 0 {
                     self.mem().put(a[2], &old.to_le_bytes())?;
                 }
                 Ok(0)
+            }
+            nr::RT_SIGPENDING => {
+                if a[1] != 8 {
+                    return Err(EINVAL);
+                }
+                let set = self.signals.pending_set() & self.signals.mask;
+                self.mem().put(a[0], &set.to_le_bytes())?;
+                Ok(0)
+            }
+            nr::SIGALTSTACK => self.sys_sigaltstack(a[0], a[1]),
+            nr::KILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_USER, "kill"),
+            nr::TKILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_TKILL, "tkill"),
+            nr::TGKILL => {
+                if a[0] as i32 as i64 != pid {
+                    return Err(ESRCH);
+                }
+                self.sys_kill(a[1] as i32 as i64, a[2], SI_TKILL, "tgkill")
             }
             nr::FUTEX => {
                 const FUTEX_WAIT: u64 = 0;

@@ -818,7 +818,7 @@ fn signal_state_is_recorded() {
     assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[0, DATA, 0, 8]), 0);
     assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[2, 0, DATA + 8, 8]), 0);
     assert_eq!(p.machine.mem.read_u64(DATA + 8, 8), Ok(0b110));
-    assert_eq!(p.sigmask, 0b110);
+    assert_eq!(p.signals.mask, 0b110);
 }
 
 #[test]
@@ -839,4 +839,160 @@ fn missing_program_is_an_io_error() {
         .expect("error");
     assert!(matches!(e, LoadError::Io { .. }));
     assert!(e.to_string().contains("/nonexistent/prog"), "{e}");
+}
+
+// ---- signals ----
+
+#[test]
+fn a_signal_frame_is_built_and_rt_sigreturn_restores_it() {
+    use super::signal::{self, SigFields, SigInfo};
+    // The interrupted code: exit with the X0 the handler leaves in the frame.
+    let code = [movz(8, nr::EXIT as u16, 0), SVC];
+    let mut p = process(&program(&code, &[0; 4096]), &["prog"]);
+    let handler = 0x40_1230;
+    let act = [handler, signal::SA_SIGINFO, 0, 1 << 9];
+    for (i, w) in act.iter().enumerate() {
+        p.machine
+            .mem
+            .write_u64(DATA + 8 * i as u64, 8, *w)
+            .expect("act");
+    }
+    assert_eq!(call(&mut p, nr::RT_SIGACTION, &[11, DATA, 0, 8]), 0);
+    let cpu = &mut p.machine.cpu;
+    cpu.x = std::array::from_fn(|i| 0x100 + i as u64);
+    cpu.sp = 0x7f_fe90_0008; // not 16-byte aligned: the frame is
+    cpu.pc = CODE;
+    cpu.nzcv = 0x6000_0000;
+    cpu.v[31] = 0x1234_5678_9abc_def0_0fed_cba9_8765_4321;
+    cpu.fpcr = 0x0300_0000;
+    cpu.fpsr = 0x10;
+    let info = SigInfo {
+        signo: 11,
+        code: signal::SEGV_ACCERR,
+        fields: SigFields::Fault { addr: 0xdead_0000 },
+    };
+    assert_eq!(p.force_signal(info, String::new()), None);
+    let cpu = &p.machine.cpu;
+    let frame = cpu.sp;
+    // The frame record {fp, lr} sits just below the old SP, and the 4688-byte frame below it.
+    assert_eq!(cpu.x[29], 0x7f_fe8f_fff0);
+    assert_eq!(frame, 0x7f_fe8f_fff0 - 4688);
+    assert_eq!(
+        (cpu.x[0], cpu.x[1], cpu.x[2]),
+        (11, frame, frame + 128),
+        "signo, &siginfo, &ucontext"
+    );
+    assert_eq!(
+        cpu.x[30],
+        signal::SIGTRAMP,
+        "no SA_RESTORER: the trampoline"
+    );
+    assert_eq!(cpu.pc, handler);
+    assert_eq!(
+        p.signals.mask,
+        1 << 10 | 1 << 9,
+        "the signal and sa_mask are blocked"
+    );
+    let mut r = |off: u64, size: usize| p.machine.mem.read_u64(frame + off, size).expect("frame");
+    assert_eq!(
+        (r(0, 4), r(8, 4), r(16, 8)),
+        (11, 2, 0xdead_0000),
+        "siginfo"
+    );
+    assert_eq!(r(168, 8), 0, "uc_sigmask: the mask before");
+    assert_eq!(r(152, 4), 2, "uc_stack.ss_flags: SS_DISABLE");
+    assert_eq!(r(304, 8), 0xdead_0000, "fault_address");
+    assert_eq!(
+        (r(312, 8), r(304 + 8 + 30 * 8, 8)),
+        (0x100, 0x11e),
+        "regs[0], regs[30]"
+    );
+    assert_eq!(
+        (r(560, 8), r(568, 8), r(576, 8)),
+        (0x7f_fe90_0008, CODE, 0x6000_0000)
+    );
+    assert_eq!(
+        (r(592, 4), r(596, 4)),
+        (0x4650_8001, 528),
+        "fpsimd_context header"
+    );
+    assert_eq!((r(600, 4), r(604, 4)), (0x10, 0x0300_0000), "fpsr, fpcr");
+    assert_eq!(
+        r(608 + 31 * 16 + 8, 8),
+        0x1234_5678_9abc_def0,
+        "vregs[31] high half"
+    );
+    assert_eq!((r(1120, 4), r(1124, 4)), (0, 0), "the terminating record");
+    assert_eq!(
+        (r(0x7f_fe8f_fff0 - frame, 8), r(0x7f_fe8f_fff8 - frame, 8)),
+        (0x11d, 0x11e),
+        "frame record: old x29, x30"
+    );
+    // The handler changes X0 in the frame and returns through the trampoline.
+    p.machine.mem.write_u64(frame + 312, 8, 77).expect("frame");
+    p.machine.cpu.v[31] = 0;
+    p.machine.cpu.pc = signal::SIGTRAMP;
+    assert_eq!(p.run(&tiny_table()), Exit::Exited(77));
+    let cpu = &p.machine.cpu;
+    assert_eq!(cpu.sp, 0x7f_fe90_0008);
+    assert_eq!(cpu.x[1], 0x101);
+    assert_eq!(cpu.nzcv, 0x6000_0000);
+    assert_eq!(cpu.v[31], 0x1234_5678_9abc_def0_0fed_cba9_8765_4321);
+    assert_eq!((cpu.fpcr, cpu.fpsr), (0x0300_0000, 0x10));
+    assert_eq!(p.signals.mask, 0, "the mask is restored");
+}
+
+#[test]
+fn a_bad_sigreturn_frame_and_a_blocked_fault_kill() {
+    let mut p = sys_process();
+    p.machine.cpu.sp = DATA + 8; // misaligned
+    p.machine.cpu.x[8] = nr::RT_SIGRETURN;
+    assert!(matches!(
+        p.syscall(),
+        Some(Exit::Signaled { signal: 11, .. })
+    ));
+    p.machine.cpu.sp = DATA; // aligned, but no FP/SIMD record
+    assert!(matches!(
+        p.syscall(),
+        Some(Exit::Signaled { signal: 11, reason, .. }) if reason.contains("bad frame")
+    ));
+}
+
+#[test]
+fn sigaltstack_and_kill_to_self() {
+    let mut p = sys_process();
+    // stack_t {ss_sp, ss_flags, ss_size}
+    for (off, v) in [(0, DATA + 0x1000), (8, 0), (16, 4096)] {
+        p.machine.mem.write_u64(DATA + off, 8, v).expect("ss");
+    }
+    assert_eq!(
+        call(&mut p, nr::SIGALTSTACK, &[DATA, 0]),
+        -12,
+        "below MINSIGSTKSZ"
+    );
+    p.machine.mem.write_u64(DATA + 16, 8, 8192).expect("ss");
+    assert_eq!(call(&mut p, nr::SIGALTSTACK, &[DATA, DATA + 0x100]), 0);
+    assert_eq!(
+        p.machine.mem.read_u64(DATA + 0x108, 4),
+        Ok(2),
+        "was disabled"
+    );
+    assert_eq!(call(&mut p, nr::SIGALTSTACK, &[0, DATA + 0x100]), 0);
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x100, 8), Ok(DATA + 0x1000));
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x110, 8), Ok(8192));
+    // A blocked SIGUSR1 sent to itself stays pending; SIGCHLD is ignored by default.
+    p.machine.mem.write_u64(DATA, 8, 1 << 9).expect("set");
+    assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[0, DATA, 0, 8]), 0);
+    let pid = u64::from(std::process::id());
+    assert_eq!(call(&mut p, nr::KILL, &[pid, 10]), 0);
+    assert_eq!(call(&mut p, nr::TGKILL, &[pid, pid, 17]), 0);
+    assert_eq!(call(&mut p, nr::TGKILL, &[pid + 1, pid, 10]), -3);
+    assert_eq!(call(&mut p, nr::RT_SIGPENDING, &[DATA, 8]), 0);
+    assert_eq!(p.machine.mem.read_u64(DATA, 8), Ok(1 << 9));
+    assert_eq!(p.deliver_pending(), None, "still blocked");
+    p.signals.mask = 0;
+    assert!(matches!(
+        p.deliver_pending(),
+        Some(Exit::Signaled { signal: 10, .. })
+    ));
 }

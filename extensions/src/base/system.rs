@@ -7,6 +7,7 @@ use armature_core::sem::{BinOp, Sem, SemTable, Stop, SysReg};
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     t.set(E::SVC_EX_exception, svc::<S>);
     t.set(E::BRK_EX_exception, brk::<S>);
+    t.set(E::UDF_only_perm_undef, udf::<S>);
     for id in [
         E::NOP_HI_hints,
         E::HINT_HM_hints,
@@ -40,6 +41,11 @@ pub fn svc<S: Sem>(_: &mut S, word: u32) -> Result<(), Stop> {
 pub fn brk<S: Sem>(_: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::BRK_EX_exception::from_word(word);
     Err(Stop::Breakpoint(f.imm16 as u16))
+}
+
+/// UDF: its decode pseudocode is `UNDEFINED`, whatever imm16 holds.
+pub fn udf<S: Sem>(_: &mut S, _: u32) -> Result<(), Stop> {
+    Err(Stop::Undefined)
 }
 
 /// Hints and barriers, which a single-threaded interpreter executes as no-ops.
