@@ -1,4 +1,4 @@
-//! `armature run`: run a static aarch64 Linux program, like `qemu-aarch64`.
+//! `armature run`: run an aarch64 Linux program, like `qemu-aarch64`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -23,6 +23,11 @@ pub struct RunArgs {
     /// registers), then the exit or the signal; the file is complete even when the guest crashes.
     #[arg(long, value_name = "FILE")]
     trace: Option<std::path::PathBuf>,
+    /// The guest's root directory, like qemu-aarch64 -L: a dynamically linked program's
+    /// interpreter (e.g. /lib/ld-linux-aarch64.so.1) and the absolute paths it opens are looked
+    /// up under DIR first.
+    #[arg(short = 'L', value_name = "DIR")]
+    root: Option<std::path::PathBuf>,
     /// The CPU model: `max` enables every feature that has semantics.
     #[arg(long, default_value = "max")]
     cpu: String,
@@ -51,8 +56,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let env: Vec<String> = std::env::vars_os()
         .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
         .collect();
-    let mut process = Process::load(path, &args.program, &env, features)
-        .with_context(|| format!("cannot run {}", path.display()))?;
+    let mut process =
+        Process::load_with_root(path, args.root.as_deref(), &args.program, &env, features)
+            .with_context(|| format!("cannot run {}", path.display()))?;
     process.strace = args.strace;
     if let Some(path) = &args.trace {
         let file = std::fs::File::create(path)

@@ -118,13 +118,20 @@ fn a_fault_kills_the_guest_like_qemu() {
 /// Compiles `source` with `aarch64-linux-gnu-gcc -O2 -static` into a temporary directory;
 /// fails the test when the cross compiler is not installed.
 fn compile_c(name: &str, source: &str) -> PathBuf {
+    compile_c_with(name, source, &["-static"])
+}
+
+/// Compiles `source` with `aarch64-linux-gnu-gcc -O2 FLAGS` into a temporary directory.
+fn compile_c_with(name: &str, source: &str, flags: &[&str]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("armature-run-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create the build directory");
     let src = dir.join(format!("{name}.c"));
     std::fs::write(&src, source).expect("write the C source");
     let exe = dir.join(name);
     let out = match Command::new("aarch64-linux-gnu-gcc")
-        .args(["-O2", "-static", "-o"])
+        .arg("-O2")
+        .args(flags)
+        .arg("-o")
         .arg(&exe)
         .arg(&src)
         .output()
@@ -283,4 +290,54 @@ fn deaths_by_signal_exit_like_qemu() {
         assert_eq!(err.contains("core dumped"), core, "{mode}: {err}");
     }
     std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+}
+
+/// The cross toolchain's sysroot (package libc6-arm64-cross, which gcc-aarch64-linux-gnu
+/// pulls in): it has lib/ld-linux-aarch64.so.1 and lib/libc.so.6, which the dynamic linker
+/// finds in its default /lib, so it serves as the guest root like a Debian arm64 system would.
+const SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+#[test]
+fn dynamic_program_runs_with_its_interpreter_like_qemu() {
+    assert!(
+        std::path::Path::new(SYSROOT)
+            .join("lib/ld-linux-aarch64.so.1")
+            .exists(),
+        "{SYSROOT}/lib/ld-linux-aarch64.so.1 is needed: install libc6-arm64-cross"
+    );
+    let exe = compile_c_with(
+        "dynamic",
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\
+         int main(int c, char **v) { char *s = strdup(\"dynamic\"); \
+         printf(\"hello %s %d %s\\n\", s, c, v[c - 1]); free(s); return 4; }\n",
+        &[],
+    );
+    let path = exe.to_str().expect("utf-8 path");
+    let reference = qemu(&["-L", SYSROOT, path, "arg"]);
+    let out = armature(&["run", "-L", SYSROOT, "--", path, "arg"]);
+    let err = text(&out.stderr);
+    assert_eq!(text(&out.stdout), "hello dynamic 2 arg\n", "stderr: {err}");
+    assert_eq!(text(&out.stdout), text(&reference.stdout));
+    assert_eq!(out.status.code(), Some(4), "stderr: {err}");
+    assert_eq!(out.status.code(), reference.status.code());
+
+    // The same program asking for an interpreter that exists nowhere.
+    let mut image = std::fs::read(&exe).expect("the program");
+    let (from, to) = (b"/lib/ld-linux-aarch64.so.1", b"/nonexist/ld-linux-arm.so1");
+    let at = image
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("PT_INTERP names the dynamic linker");
+    image[at..at + to.len()].copy_from_slice(to);
+    let broken = exe.with_file_name("broken");
+    std::fs::write(&broken, image).expect("write the program");
+    let out = armature(&["run", "-L", SYSROOT, "--", broken.to_str().expect("utf-8")]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot load the program interpreter /nonexist/ld-linux-arm.so1")
+            && err.contains("cannot read /nonexist/ld-linux-arm.so1: No such file"),
+        "{err}"
+    );
 }

@@ -54,6 +54,8 @@ pub struct Process {
     /// The program path as given, and as an absolute path (for `/proc/self/exe`).
     pub exe: PathBuf,
     pub exe_abs: PathBuf,
+    /// The guest's root directory for absolute paths (`-L`).
+    pub root: Option<PathBuf>,
     /// The start of the heap and the current program break.
     pub brk_start: u64,
     pub brk: u64,
@@ -76,12 +78,47 @@ impl Process {
         env: &[String],
         features: FeatureSet,
     ) -> Result<Process, LoadError> {
+        Self::load_with_root(path, None, args, env, features)
+    }
+
+    /// Like [`Process::load`]; a dynamically linked program also gets its interpreter, and
+    /// absolute paths the program opens are looked up under `root` first when they exist there
+    /// (qemu's `-L`).
+    pub fn load_with_root(
+        path: &Path,
+        root: Option<&Path>,
+        args: &[String],
+        env: &[String],
+        features: FeatureSet,
+    ) -> Result<Process, LoadError> {
         let data = std::fs::read(path).map_err(|source| LoadError::Io {
             path: path.display().to_string(),
             source,
         })?;
         let mut machine = Interp::default();
         let info = elf::load(&data, &mut machine.mem)?;
+        let interp = match &info.interp {
+            None => None,
+            Some(name) => {
+                let fail = |source| LoadError::Interpreter {
+                    path: name.clone(),
+                    source: Box::new(source),
+                };
+                let host = under_root(root, Path::new(name));
+                let data = std::fs::read(&host).map_err(|source| {
+                    fail(LoadError::Io {
+                        path: host.display().to_string(),
+                        source,
+                    })
+                })?;
+                let interp =
+                    elf::load_at(&data, &mut machine.mem, elf::INTERP_BASE).map_err(fail)?;
+                if interp.interp.is_some() {
+                    return Err(LoadError::NestedInterpreter(name.clone()));
+                }
+                Some(interp)
+            }
+        };
         let mut random = [0u8; 16];
         syscall::host_random(&mut random);
         // SAFETY: these calls only return the process's ids.
@@ -99,12 +136,13 @@ impl Process {
             random,
             hwcap: stack::hwcaps(&features),
             ids,
+            interp_base: interp.as_ref().map_or(0, |i| i.load_bias),
         };
         let st = stack::build(&mut machine.mem, args, env, &params).map_err(|_| {
             LoadError::Malformed("the arguments and environment do not fit on the stack".into())
         })?;
         machine.cpu.sp = st.sp;
-        machine.cpu.pc = info.entry;
+        machine.cpu.pc = interp.as_ref().map_or(info.entry, |i| i.entry);
         signal::map_trampoline(&mut machine.mem);
         let exe_abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         Ok(Process {
@@ -114,6 +152,7 @@ impl Process {
             trace: None,
             exe: path.to_path_buf(),
             exe_abs,
+            root: root.map(Path::to_path_buf),
             brk_start: info.brk,
             brk: info.brk,
             signals: signal::Signals::default(),
@@ -297,6 +336,17 @@ impl Process {
             fields: SigFields::Fault { addr: pc },
         }
     }
+}
+
+/// `path` under `root` when it is absolute and exists there (qemu's `path()`), else `path`.
+pub fn under_root(root: Option<&Path>, path: &Path) -> PathBuf {
+    if let (Some(root), Ok(rel)) = (root, path.strip_prefix("/")) {
+        let inside = root.join(rel);
+        if inside.symlink_metadata().is_ok() {
+            return inside;
+        }
+    }
+    path.to_path_buf()
 }
 
 /// The features whose instructions have semantics in `table`: a feature counts when at least

@@ -141,6 +141,8 @@ pub struct StackParams<'a> {
     pub random: [u8; 16],
     pub hwcap: (u64, u64),
     pub ids: Ids,
+    /// AT_BASE: where the program interpreter is loaded (0 for a static program).
+    pub interp_base: u64,
 }
 
 /// The user and group ids the program sees.
@@ -182,7 +184,7 @@ pub fn build(
         (AT_PHDR, p.load.phdr),
         (AT_PHENT, p.load.phent),
         (AT_PHNUM, p.load.phnum),
-        (AT_BASE, 0),
+        (AT_BASE, p.interp_base),
         (AT_FLAGS, 0),
         (AT_ENTRY, p.load.entry),
         (AT_UID, p.ids.uid),

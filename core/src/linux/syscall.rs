@@ -447,7 +447,7 @@ impl Process {
                 }
             }
             nr::OPENAT => {
-                let path = self.guest_path(a[1])?;
+                let path = self.lookup_path(a[1])?;
                 host(i64::from(unsafe {
                     libc::openat(
                         fd(a[0]),
@@ -488,7 +488,7 @@ impl Process {
                 Ok(0)
             }
             nr::NEWFSTATAT => {
-                let path = self.guest_path(a[1])?;
+                let path = self.lookup_path(a[1])?;
                 let mut st: libc::stat = unsafe { std::mem::zeroed() };
                 host(i64::from(unsafe {
                     libc::fstatat(fd(a[0]), path.as_ptr(), &mut st, a[3] as i32)
@@ -501,6 +501,7 @@ impl Process {
                 let target = if path.as_bytes() == b"/proc/self/exe" {
                     self.exe_abs.as_os_str().as_bytes().to_vec()
                 } else {
+                    let path = self.lookup_path(a[1])?;
                     let mut buf = vec![0u8; 4096];
                     let r = host(unsafe {
                         libc::readlinkat(
@@ -533,7 +534,7 @@ impl Process {
                 host(i64::from(unsafe { libc::chdir(path.as_ptr()) }))
             }
             nr::FACCESSAT | nr::FACCESSAT2 => {
-                let path = self.guest_path(a[1])?;
+                let path = self.lookup_path(a[1])?;
                 let flags = if n == nr::FACCESSAT2 { a[3] as i32 } else { 0 };
                 host(unsafe {
                     libc::syscall(
@@ -782,6 +783,20 @@ impl Process {
             return CString::new(self.exe_abs.as_os_str().as_bytes()).map_err(|_| EINVAL);
         }
         Ok(path)
+    }
+
+    /// A path argument the call only looks up: like [`Process::guest_path`], and an absolute
+    /// path is taken under the `-L` root when it exists there.
+    fn lookup_path(&mut self, addr: u64) -> Result<CString, i64> {
+        let path = self.guest_path(addr)?;
+        if self.root.is_none() || path.as_bytes() == self.exe_abs.as_os_str().as_bytes() {
+            return Ok(path);
+        }
+        let host = super::under_root(
+            self.root.as_deref(),
+            std::path::Path::new(std::ffi::OsStr::from_bytes(path.as_bytes())),
+        );
+        CString::new(host.as_os_str().as_bytes()).map_err(|_| EINVAL)
     }
 
     /// The (base, len) pairs of a guest iovec array.

@@ -306,12 +306,8 @@ fn refuses_bad_segments() {
             load_seg(PF_R | PF_X, CODE, code),
         ],
     );
-    let e = load_err(&dynamic);
-    assert!(
-        matches!(&e, LoadError::Dynamic(i) if i == "/lib/ld-linux-aarch64.so.1"),
-        "{e}"
-    );
-    assert!(e.to_string().contains("dynamically linked"), "{e}");
+    let info = elf::load(&dynamic, &mut Memory::default()).expect("a dynamic program loads");
+    assert_eq!(info.interp.as_deref(), Some("/lib/ld-linux-aarch64.so.1"));
 }
 
 #[test]
@@ -995,4 +991,81 @@ fn sigaltstack_and_kill_to_self() {
         p.deliver_pending(),
         Some(Exit::Signaled { signal: 10, .. })
     ));
+}
+
+#[test]
+fn a_dynamic_program_gets_its_interpreter() {
+    // The "interpreter": an ET_DYN image whose code exits with status 9.
+    let interp = build_elf(
+        3,
+        0x10,
+        &[load_seg(
+            PF_R | PF_X,
+            0,
+            words(&[0, 0, 0, 0, movz(0, 9, 0), movz(8, nr::EXIT as u16, 0), SVC]),
+        )],
+    );
+    let root = scratch("root");
+    std::fs::create_dir_all(root.join("lib")).expect("root");
+    std::fs::write(root.join("lib/ld.so"), interp).expect("interpreter");
+    let image = build_elf(
+        2,
+        CODE,
+        &[
+            Ph {
+                ptype: 3,
+                flags: PF_R,
+                vaddr: 0x30_0000,
+                data: b"/lib/ld.so\0".to_vec(),
+                memsz: 11,
+            },
+            load_seg(PF_R | PF_X, CODE, words(&[SVC])),
+        ],
+    );
+    let path = scratch("dynprog");
+    std::fs::write(&path, &image).expect("program");
+    let args = ["prog".to_string()];
+    let mut p = Process::load_with_root(&path, Some(&root), &args, &[], FeatureSet::base())
+        .expect("loads with the interpreter");
+    assert_eq!(
+        p.machine.cpu.pc,
+        elf::INTERP_BASE + 0x10,
+        "starts in the interpreter"
+    );
+    // AT_BASE and AT_ENTRY on the stack.
+    let sp = p.machine.cpu.sp;
+    let mut auxv = Vec::new();
+    let mut i = 4; // argc, argv[0], NULL, envp NULL
+    loop {
+        let k = p.machine.mem.read_u64(sp + 8 * i, 8).expect("auxv");
+        let v = p.machine.mem.read_u64(sp + 8 * i + 8, 8).expect("auxv");
+        if k == 0 {
+            break;
+        }
+        auxv.push((k, v));
+        i += 2;
+    }
+    assert!(
+        auxv.contains(&(stack::AT_BASE, elf::INTERP_BASE)),
+        "{auxv:x?}"
+    );
+    assert!(auxv.contains(&(stack::AT_ENTRY, CODE)), "{auxv:x?}");
+    assert_eq!(p.run(&tiny_table()), Exit::Exited(9));
+    // Absolute paths are looked up under the root first (this one exists only there).
+    let name = put_str(&mut p, sp - 0x1000, "/lib/ld.so");
+    let st = sp - 0x800;
+    assert_eq!(call(&mut p, nr::NEWFSTATAT, &[AT_FDCWD, name, st, 0]), 0);
+    assert_eq!(call(&mut p, nr::FACCESSAT, &[AT_FDCWD, name, 4]), 0);
+    let fd = call(&mut p, nr::OPENAT, &[AT_FDCWD, name, 0, 0]);
+    assert!(fd >= 0, "{fd}");
+    call(&mut p, nr::CLOSE, &[fd as u64]);
+    let e = Process::load_with_root(&path, None, &args, &[], FeatureSet::base())
+        .err()
+        .expect("no interpreter outside the root");
+    assert!(
+        matches!(&e, LoadError::Interpreter { path, .. } if path == "/lib/ld.so"),
+        "{e}"
+    );
+    std::fs::remove_file(&path).ok();
+    std::fs::remove_dir_all(&root).ok();
 }
