@@ -341,3 +341,22 @@ fn dynamic_program_runs_with_its_interpreter_like_qemu() {
         "{err}"
     );
 }
+
+#[test]
+fn system_registers_read_like_qemu() {
+    let exe = compile_program("sysregs");
+    let path = exe.to_str().expect("utf-8 path");
+    let reference = qemu(&[path]);
+    let out = armature(&["run", "--", path]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let err = text(&out.stderr);
+    assert!(
+        text(&out.stdout).contains("midr_el1 0xf0510\n")
+            && text(&out.stdout).contains("id registers agree with hwcap 1\n")
+            && text(&out.stdout).contains("cntvct_el0 advances 1\n"),
+        "{}\nstderr: {err}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stdout), text(&reference.stdout), "stderr: {err}");
+    assert_eq!(out.status.code(), Some(0), "stderr: {err}");
+}

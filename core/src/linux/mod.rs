@@ -5,6 +5,7 @@ pub mod elf;
 pub mod signal;
 pub mod stack;
 pub mod syscall;
+pub mod sysregs;
 
 #[cfg(test)]
 mod tests;
@@ -144,6 +145,7 @@ impl Process {
         machine.cpu.sp = st.sp;
         machine.cpu.pc = interp.as_ref().map_or(info.entry, |i| i.entry);
         signal::map_trampoline(&mut machine.mem);
+        *machine.cpu.ext::<sysregs::IdRegisters>() = sysregs::IdRegisters::new(&features);
         let exe_abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         Ok(Process {
             machine,

@@ -97,8 +97,10 @@ pub fn hwcaps(features: &FeatureSet) -> (u64, u64) {
             .filter(|(f, _)| features.contains(*f))
             .fold(0u64, |acc, (_, bit)| acc | 1 << bit)
     };
-    let mut hwcap = bits(HWCAP);
-    let mut hwcap2 = bits(HWCAP2);
+    // CPUID: EL0 reads of the ID registers are emulated (see `sysregs.rs`); ECV: CNTVCTSS_EL0
+    // is readable.
+    let mut hwcap = bits(HWCAP) | 1 << 11;
+    let mut hwcap2 = bits(HWCAP2) | 1 << 19;
     // SVE-dependent bits only make sense with SVE itself.
     if !features.contains(FEAT_SVE) {
         hwcap2 &= !0x7e;

@@ -418,7 +418,7 @@ fn initial_stack_holds_argc_argv_envp_auxv() {
     assert_eq!(aux(stack::AT_BASE), Some(0));
     assert_eq!(aux(stack::AT_SECURE), Some(0));
     assert_eq!(aux(stack::AT_CLKTCK), Some(100));
-    assert_eq!(aux(stack::AT_HWCAP), Some(0));
+    assert_eq!(aux(stack::AT_HWCAP), Some(1 << 11), "HWCAP_CPUID");
     assert_eq!(
         aux(stack::AT_UID),
         Some(u64::from(unsafe { libc::getuid() }))
@@ -444,19 +444,22 @@ fn initial_stack_holds_argc_argv_envp_auxv() {
 
 #[test]
 fn hwcaps_follow_the_features() {
-    assert_eq!(hwcaps(&FeatureSet::base()), (0, 0));
+    // CPUID (HWCAP bit 11) and ECV (HWCAP2 bit 19) do not depend on the decoder's features.
+    const CPUID: u64 = 1 << 11;
+    const ECV: u64 = 1 << 19;
+    assert_eq!(hwcaps(&FeatureSet::base()), (CPUID, ECV));
     let fp_simd = FeatureSet::base()
         .with(Feature::FEAT_FP)
         .with(Feature::FEAT_AdvSIMD);
-    assert_eq!(hwcaps(&fp_simd), (3, 0));
+    assert_eq!(hwcaps(&fp_simd), (CPUID | 3, ECV));
     assert_eq!(
         hwcaps(&FeatureSet::base().with(Feature::FEAT_AdvSIMD)).0,
-        0,
+        CPUID,
         "ASIMD needs FP"
     );
     let (h, h2) = hwcaps(&fp_simd.with(Feature::FEAT_LSE).with(Feature::FEAT_SVE2));
-    assert_eq!(h, 3 | 1 << 8);
-    assert_eq!(h2, 0, "SVE2 without SVE is not reported");
+    assert_eq!(h, CPUID | 3 | 1 << 8);
+    assert_eq!(h2, ECV, "SVE2 without SVE is not reported");
     let (h, h2) = hwcaps(&FeatureSet::all());
     assert_ne!(h & 1 << 22, 0);
     assert_ne!(h2 & 2, 0);
