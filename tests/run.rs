@@ -360,3 +360,24 @@ fn system_registers_read_like_qemu() {
     assert_eq!(text(&out.stdout), text(&reference.stdout), "stderr: {err}");
     assert_eq!(out.status.code(), Some(0), "stderr: {err}");
 }
+
+#[test]
+fn sigpipe_and_unknown_syscalls_like_qemu() {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = compile_program("sigpipe");
+    let path = exe.to_str().expect("utf-8 path");
+    let reference = qemu(&[path]);
+    let out = armature(&["run", "--", path]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let err = text(&out.stderr);
+    assert_eq!(text(&out.stdout), text(&reference.stdout), "stderr: {err}");
+    assert!(
+        text(&out.stdout).contains("ignored: write -1 errno 32\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(reference.status.signal(), Some(13));
+    assert_eq!(out.status.code(), Some(128 + 13), "stderr: {err}");
+    // One warning per unknown system call number, however often it is called.
+    assert_eq!(err.matches("unsupported syscall 4000").count(), 1, "{err}");
+}

@@ -18,6 +18,7 @@ pub const SIGABRT: i32 = 6;
 pub const SIGBUS: i32 = 7;
 pub const SIGKILL: i32 = 9;
 pub const SIGSEGV: i32 = 11;
+pub const SIGPIPE: i32 = 13;
 pub const SIGSTOP: i32 = 19;
 /// The highest signal number (`_NSIG`).
 pub const NSIG: i32 = 64;
@@ -531,6 +532,22 @@ impl Process {
         let ss = &f[UC_STACK as usize..UC_STACK as usize + 24];
         let _ = self.signals.set_altstack(new_sp, ss);
         None
+    }
+
+    /// Queues the SIGPIPE Linux sends a process that writes to a pipe or socket with no reader
+    /// (`send_sig(SIGPIPE, current, 0)`: SI_USER from the process itself).
+    pub(super) fn raise_sigpipe(&mut self, number: u64) {
+        // SAFETY: getuid only returns the id.
+        let uid = unsafe { libc::getuid() };
+        let info = SigInfo {
+            signo: SIGPIPE,
+            code: SI_USER,
+            fields: SigFields::Kill { pid: self.pid, uid },
+        };
+        let pc = self.machine.cpu.pc.wrapping_sub(4);
+        let reason =
+            format!("SIGPIPE at pc {pc:#x}: system call {number} wrote to a pipe with no reader");
+        self.queue_signal(info, reason);
     }
 
     /// `sigaltstack(ss, old_ss)`.

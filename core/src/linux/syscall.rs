@@ -24,6 +24,7 @@ pub mod nr {
     pub const CHDIR: u64 = 49;
     pub const OPENAT: u64 = 56;
     pub const CLOSE: u64 = 57;
+    pub const PIPE2: u64 = 59;
     pub const GETDENTS64: u64 = 61;
     pub const LSEEK: u64 = 62;
     pub const READ: u64 = 63;
@@ -80,6 +81,7 @@ const EFAULT: i64 = 14;
 const EEXIST: i64 = 17;
 const EINVAL: i64 = 22;
 const ENOTTY: i64 = 25;
+const EPIPE: i64 = 32;
 const ERANGE: i64 = 34;
 const ENAMETOOLONG: i64 = 36;
 const ENOSYS: i64 = 38;
@@ -261,6 +263,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::CHDIR => ("chdir", &[S]),
         nr::OPENAT => ("openat", &[D, S, X, O]),
         nr::CLOSE => ("close", &[D]),
+        nr::PIPE2 => ("pipe2", &[P, X]),
         nr::GETDENTS64 => ("getdents64", &[D, P, D]),
         nr::LSEEK => ("lseek", &[D, D, D]),
         nr::READ => ("read", &[D, P, D]),
@@ -341,6 +344,10 @@ impl Process {
             }
             _ => self.dispatch(n, &a),
         };
+        if result == Err(EPIPE) && matches!(n, nr::WRITE | nr::WRITEV | nr::PWRITE64) {
+            // The host ignores SIGPIPE (Rust's runtime does); Linux sends it to the writer.
+            self.raise_sigpipe(n);
+        }
         let ret = match result {
             Ok(v) => v,
             Err(e) => -e,
@@ -458,6 +465,16 @@ impl Process {
                 }))
             }
             nr::CLOSE => host(i64::from(unsafe { libc::close(fd(a[0])) })),
+            nr::PIPE2 => {
+                self.mem().probe_write(a[0], 8)?;
+                let mut fds = [0i32; 2];
+                host(i64::from(unsafe {
+                    libc::pipe2(fds.as_mut_ptr(), open_flags(a[1]))
+                }))?;
+                let bytes: Vec<u8> = fds.iter().flat_map(|f| f.to_le_bytes()).collect();
+                self.mem().put(a[0], &bytes)?;
+                Ok(0)
+            }
             nr::DUP => host(i64::from(unsafe { libc::dup(fd(a[0])) })),
             nr::DUP3 => host(i64::from(unsafe {
                 libc::dup3(fd(a[0]), fd(a[1]), open_flags(a[2]))
