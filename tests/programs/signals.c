@@ -1,6 +1,7 @@
 /* Signal delivery and return, printed so that armature's output can be compared with
  * qemu-aarch64's (tests/run.rs). Every line is deterministic. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -193,6 +195,30 @@ static void no_restorer(void) {
     printf("restorer: back, count %d\n", count);
 }
 
+static void suspend(void) {
+    count = 0;
+    signal(SIGUSR1, on_usr2);
+    sigset_t set, empty, now;
+    sigemptyset(&set);
+    sigemptyset(&empty);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, 0);
+    raise(SIGUSR1);
+    int r = sigsuspend(&empty);
+    sigprocmask(SIG_SETMASK, 0, &now);
+    printf("suspend: %d errno EINTR %d count %d still blocked %d\n", r, errno == EINTR, count,
+           sigismember(&now, SIGUSR1));
+    /* sigtimedwait takes a pending signal without running the handler. */
+    raise(SIGUSR1);
+    siginfo_t si;
+    struct timespec zero = {0, 0};
+    r = sigtimedwait(&set, &si, &zero);
+    printf("timedwait: %d code %d count %d\n", r, si.si_code, count);
+    r = sigtimedwait(&set, &si, &zero);
+    printf("timedwait: %d errno EAGAIN %d\n", r, errno == EAGAIN);
+    sigprocmask(SIG_UNBLOCK, &set, 0);
+}
+
 int main(void) {
     setvbuf(stdout, 0, _IONBF, 0);
     segv();
@@ -202,6 +228,7 @@ int main(void) {
     mask();
     alt();
     no_restorer();
+    suspend();
     puts("done");
     return 0;
 }

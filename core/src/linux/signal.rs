@@ -164,6 +164,8 @@ pub struct Signals {
     pending: Vec<Option<Pending>>,
     /// The alternate signal stack: base, size, and whether it is disabled.
     altstack: (u64, u64, bool),
+    /// The mask `rt_sigsuspend` replaced, restored by the handler's frame or after delivery.
+    saved_mask: Option<u64>,
 }
 
 impl Default for Signals {
@@ -173,6 +175,7 @@ impl Default for Signals {
             mask: 0,
             pending: vec![None; NSIG as usize + 1],
             altstack: (0, 0, true),
+            saved_mask: None,
         }
     }
 }
@@ -347,6 +350,10 @@ impl Process {
         loop {
             let ready = self.signals.pending_set() & !self.signals.mask;
             if ready == 0 {
+                // No handler frame took the mask rt_sigsuspend saved: restore it now.
+                if let Some(mask) = self.signals.saved_mask.take() {
+                    self.signals.mask = mask;
+                }
                 return None;
             }
             let sig = ready.trailing_zeros() as i32 + 1;
@@ -419,7 +426,8 @@ impl Process {
         f[..128].copy_from_slice(&info.bytes());
         // uc_flags and uc_link stay 0.
         f[UC_STACK as usize..UC_STACK as usize + 24].copy_from_slice(&self.signals.stack_t(cpu.sp));
-        put64(&mut f, UC_SIGMASK, self.signals.mask);
+        let to_restore = self.signals.saved_mask.unwrap_or(self.signals.mask);
+        put64(&mut f, UC_SIGMASK, to_restore);
         let fault_address = match info.fields {
             SigFields::Fault { addr } if sig == SIGSEGV || sig == SIGBUS => addr,
             _ => 0,
@@ -447,6 +455,8 @@ impl Process {
         mem.write(next_frame, &bytes).map_err(|e| e.addr)?;
         mem.write(frame, &f).map_err(|e| e.addr)?;
 
+        // The frame restores the mask rt_sigsuspend saved.
+        self.signals.saved_mask = None;
         let cpu = &mut self.machine.cpu;
         cpu.x[0] = sig as u64;
         if act.flags & SA_SIGINFO != 0 {
@@ -548,6 +558,66 @@ impl Process {
         let reason =
             format!("SIGPIPE at pc {pc:#x}: system call {number} wrote to a pipe with no reader");
         self.queue_signal(info, reason);
+    }
+
+    /// `rt_sigsuspend(mask, sigsetsize)`: waits with `mask` for a signal; the handler's frame
+    /// restores the mask before. With nothing pending, no signal can come from the program
+    /// itself: it waits for the host to end it, as Linux would wait for another process.
+    pub(super) fn sys_sigsuspend(&mut self, set: u64, size: u64) -> Result<i64, i64> {
+        if size != 8 {
+            return Err(22);
+        }
+        let mut b = [0u8; 8];
+        self.machine.mem.read(set, &mut b).map_err(|_| 14i64)?;
+        let old = self.signals.mask;
+        self.signals.mask = u64::from_le_bytes(b) & !UNBLOCKABLE;
+        self.wait_for(!self.signals.mask);
+        self.signals.saved_mask = Some(old);
+        Err(4) // EINTR
+    }
+
+    /// Blocks the host until one of `set` is pending; nothing but the host can end the wait.
+    fn wait_for(&mut self, set: u64) {
+        while self.signals.pending_set() & set == 0 {
+            // SAFETY: pause only waits; armature installs no handler, so a host signal ends it.
+            unsafe { libc::pause() };
+        }
+    }
+
+    /// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: takes a pending signal of `set`
+    /// without running its handler.
+    pub(super) fn sys_sigtimedwait(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
+        if a[3] != 8 {
+            return Err(22);
+        }
+        let mut b = [0u8; 8];
+        self.machine.mem.read(a[0], &mut b).map_err(|_| 14i64)?;
+        let set = u64::from_le_bytes(b) & !UNBLOCKABLE;
+        if self.signals.pending_set() & set == 0 {
+            if a[2] == 0 {
+                self.wait_for(set);
+            } else {
+                let mut t = [0u8; 16];
+                self.machine.mem.read(a[2], &mut t).map_err(|_| 14i64)?;
+                let (sec, nsec) = (le64(&t, 0) as i64, le64(&t, 8) as i64);
+                if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+                    return Err(22);
+                }
+                std::thread::sleep(std::time::Duration::new(sec as u64, nsec as u32));
+                return Err(11); // EAGAIN
+            }
+        }
+        let sig = (self.signals.pending_set() & set).trailing_zeros() as i32 + 1;
+        let p = self.signals.pending[sig as usize]
+            .take()
+            .expect("the signal is pending");
+        if a[1] != 0 {
+            self.machine
+                .mem
+                .write(a[1], &p.info.bytes())
+                .map_err(|_| 14i64)?;
+        }
+        Ok(i64::from(sig))
     }
 
     /// `sigaltstack(ss, old_ss)`.

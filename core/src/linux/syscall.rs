@@ -50,7 +50,9 @@ pub mod nr {
     pub const SIGALTSTACK: u64 = 132;
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
+    pub const RT_SIGSUSPEND: u64 = 133;
     pub const RT_SIGPENDING: u64 = 136;
+    pub const RT_SIGTIMEDWAIT: u64 = 137;
     pub const RT_SIGRETURN: u64 = 139;
     pub const UNAME: u64 = 160;
     pub const GETTIMEOFDAY: u64 = 169;
@@ -289,6 +291,8 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::SIGALTSTACK => ("sigaltstack", &[P, P]),
         nr::RT_SIGACTION => ("rt_sigaction", &[D, P, P, D]),
         nr::RT_SIGPENDING => ("rt_sigpending", &[P, D]),
+        nr::RT_SIGSUSPEND => ("rt_sigsuspend", &[P, D]),
+        nr::RT_SIGTIMEDWAIT => ("rt_sigtimedwait", &[P, P, P, D]),
         nr::RT_SIGRETURN => ("rt_sigreturn", &[]),
         nr::RT_SIGPROCMASK => ("rt_sigprocmask", &[D, P, P, D]),
         nr::UNAME => ("uname", &[P]),
@@ -744,6 +748,8 @@ impl Process {
                 Ok(0)
             }
             nr::SIGALTSTACK => self.sys_sigaltstack(a[0], a[1]),
+            nr::RT_SIGSUSPEND => self.sys_sigsuspend(a[0], a[1]),
+            nr::RT_SIGTIMEDWAIT => self.sys_sigtimedwait(a),
             nr::KILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_USER, "kill"),
             nr::TKILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_TKILL, "tkill"),
             nr::TGKILL => {
