@@ -20,7 +20,8 @@ pub struct RunArgs {
     #[arg(long)]
     strace: bool,
     /// Write one JSON line per executed instruction to FILE (pc, word, encoding id, changed
-    /// registers), then the exit or the signal; the file is complete even when the guest crashes.
+    /// registers), one per signal handler entered, then the exit or the signal; the file is
+    /// complete even when the guest crashes.
     #[arg(long, value_name = "FILE")]
     trace: Option<std::path::PathBuf>,
     /// The guest's root directory, like qemu-aarch64 -L: a dynamically linked program's

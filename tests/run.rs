@@ -381,3 +381,28 @@ fn sigpipe_and_unknown_syscalls_like_qemu() {
     // One warning per unknown system call number, however often it is called.
     assert_eq!(err.matches("unsupported syscall 4000").count(), 1, "{err}");
 }
+
+#[test]
+fn trace_shows_signal_delivery() {
+    let exe = compile_c(
+        "trapped",
+        "#include <signal.h>\n#include <unistd.h>\n\
+         static void h(int s) { (void)s; write(1, \"h\\n\", 2); }\n\
+         int main(void) { signal(SIGUSR1, h); raise(SIGUSR1); return 7; }\n",
+    );
+    let (code, lines) = trace_of(exe.to_str().expect("utf-8 path"));
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    assert_eq!(code, Some(7));
+    let at = lines
+        .iter()
+        .position(|l| l.get("deliver").is_some())
+        .expect("a delivery line");
+    assert_eq!(lines[at]["deliver"], 10);
+    // The next instruction is the handler's first.
+    assert_eq!(lines[at + 1]["pc"], lines[at]["handler"]);
+    let returns = lines
+        .iter()
+        .filter(|l| l.get("syscall").is_some_and(|n| n == 139))
+        .count();
+    assert_eq!(returns, 1, "one rt_sigreturn");
+}

@@ -387,6 +387,18 @@ impl Process {
             },
             _ => match self.setup_frame(&info, &act) {
                 Ok(()) => {
+                    if let Some(trace) = &mut self.trace {
+                        let frame = self.machine.cpu.sp;
+                        // The handler's first instruction follows; say why control went there.
+                        let line = format!(
+                            "{{\"deliver\":{sig},\"handler\":\"{:#x}\",\"frame\":\"{frame:#x}\"}}",
+                            act.handler
+                        );
+                        if std::io::Write::write_all(trace, format!("{line}\n").as_bytes()).is_err()
+                        {
+                            self.trace = None;
+                        }
+                    }
                     if act.flags & SA_RESETHAND != 0 {
                         self.signals.actions[sig as usize] = SigAction::default();
                     }
@@ -685,7 +697,13 @@ impl Process {
             return Err(22);
         }
         let own = i64::from(self.pid);
+        // Process group 0 (the caller's) is taken as the process itself: the rest of the group
+        // is the shell or test harness that started armature.
         let to_self = target == own || (code == SI_USER && target == 0);
+        if code == SI_USER && target == -1 {
+            // "Every process the user may signal" would reach the host's processes.
+            return Err(1); // EPERM
+        }
         if !to_self {
             if code == SI_TKILL {
                 return Err(3); // ESRCH: the only thread is the process itself

@@ -984,6 +984,13 @@ fn sigaltstack_and_kill_to_self() {
     assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[0, DATA, 0, 8]), 0);
     let pid = u64::from(std::process::id());
     assert_eq!(call(&mut p, nr::KILL, &[pid, 10]), 0);
+    assert_eq!(
+        call(&mut p, nr::KILL, &[u64::MAX, 10]),
+        -1,
+        "kill(-1) stays inside"
+    );
+    assert_eq!(call(&mut p, nr::KILL, &[pid, 65]), -22);
+    assert_eq!(call(&mut p, nr::KILL, &[0, 0]), 0, "signal 0 only checks");
     assert_eq!(call(&mut p, nr::TGKILL, &[pid, pid, 17]), 0);
     assert_eq!(call(&mut p, nr::TGKILL, &[pid + 1, pid, 10]), -3);
     assert_eq!(call(&mut p, nr::RT_SIGPENDING, &[DATA, 8]), 0);
