@@ -177,6 +177,36 @@ static void alt(void) {
     printf("alt: flags outside %d\n", ss.ss_flags);
 }
 
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31) /* linux/signal.h */
+#endif
+
+static void on_autodisarm(int sig, siginfo_t *si, void *p) {
+    ucontext_t *uc = p;
+    char here;
+    stack_t now;
+    sigaltstack(0, &now);
+    printf("autodisarm: sig %d on it %d uc_stack flags %#x now flags %#x size %d\n", sig,
+           &here >= altstack && &here < altstack + sizeof altstack, uc->uc_stack.ss_flags,
+           now.ss_flags, (int)now.ss_size);
+    (void)si;
+}
+
+static void autodisarm(void) {
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = SS_AUTODISARM};
+    printf("autodisarm: sigaltstack %d\n", sigaltstack(&ss, 0));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_autodisarm;
+    sa.sa_flags = SA_ONSTACK | SA_SIGINFO;
+    sigaction(SIGHUP, &sa, 0);
+    raise(SIGHUP);
+    sigaltstack(0, &ss);
+    printf("autodisarm: after flags %#x size %d\n", ss.ss_flags, (int)ss.ss_size);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, 0);
+}
+
 /* The kernel's struct sigaction, set without SA_RESTORER: the handler returns through the
  * kernel's (vDSO) trampoline. */
 struct ksigaction {
@@ -229,6 +259,7 @@ int main(void) {
     alt();
     no_restorer();
     suspend();
+    autodisarm();
     puts("done");
     return 0;
 }

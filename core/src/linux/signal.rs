@@ -162,8 +162,8 @@ pub struct Signals {
     /// The blocked signals.
     pub mask: u64,
     pending: Vec<Option<Pending>>,
-    /// The alternate signal stack: base, size, and whether it is disabled.
-    altstack: (u64, u64, bool),
+    /// The alternate signal stack: base, size (0: disabled) and the flags `sigaltstack` got.
+    altstack: (u64, u64, u64),
     /// The mask `rt_sigsuspend` replaced, restored by the handler's frame or after delivery.
     saved_mask: Option<u64>,
 }
@@ -174,7 +174,7 @@ impl Default for Signals {
             actions: vec![SigAction::default(); NSIG as usize + 1],
             mask: 0,
             pending: vec![None; NSIG as usize + 1],
-            altstack: (0, 0, true),
+            altstack: (0, 0, SS_DISABLE),
             saved_mask: None,
         }
     }
@@ -201,15 +201,15 @@ impl Signals {
             .fold(0, |acc, s| acc | bit(s))
     }
 
-    /// Whether `sp` is on the alternate stack (`on_sig_stack`).
+    /// Whether `sp` is on the alternate stack (`on_sig_stack`); never with SS_AUTODISARM.
     fn on_altstack(&self, sp: u64) -> bool {
-        let (base, size, disabled) = self.altstack;
-        !disabled && sp > base && sp - base <= size
+        let (base, size, flags) = self.altstack;
+        flags & SS_AUTODISARM == 0 && size != 0 && sp > base && sp - base <= size
     }
 
-    /// `ss_flags` as `sigaltstack` and `uc_stack` report them (`sas_ss_flags`).
-    fn altstack_flags(&self, sp: u64) -> u64 {
-        if self.altstack.2 {
+    /// `sas_ss_flags`: SS_DISABLE, SS_ONSTACK or 0.
+    fn altstack_state(&self, sp: u64) -> u64 {
+        if self.altstack.1 == 0 {
             SS_DISABLE
         } else if self.on_altstack(sp) {
             SS_ONSTACK
@@ -218,11 +218,11 @@ impl Signals {
         }
     }
 
-    /// `stack_t` of the alternate stack: ss_sp, ss_flags, ss_size.
-    fn stack_t(&self, sp: u64) -> [u8; 24] {
+    /// `stack_t` of the alternate stack (ss_sp, ss_flags, ss_size) with these flags.
+    fn stack_t(&self, flags: u64) -> [u8; 24] {
         let mut b = [0u8; 24];
         b[0..8].copy_from_slice(&self.altstack.0.to_le_bytes());
-        b[8..12].copy_from_slice(&(self.altstack_flags(sp) as u32).to_le_bytes());
+        b[8..12].copy_from_slice(&(flags as u32).to_le_bytes());
         b[16..24].copy_from_slice(&self.altstack.1.to_le_bytes());
         b
     }
@@ -235,12 +235,12 @@ impl Signals {
             return Err(1); // EPERM
         }
         match flags & !SS_AUTODISARM {
-            SS_DISABLE => self.altstack = (0, 0, true),
+            SS_DISABLE => self.altstack = (0, 0, flags),
             0 | SS_ONSTACK => {
                 if size < MINSIGSTKSZ {
                     return Err(12); // ENOMEM
                 }
-                self.altstack = (base, size, false);
+                self.altstack = (base, size, flags);
             }
             _ => return Err(22), // EINVAL
         }
@@ -423,10 +423,7 @@ impl Process {
         let sig = info.signo;
         let cpu = &self.machine.cpu;
         // sigsp(): the alternate stack when asked for and not already on it.
-        let sp_top = if act.flags & SA_ONSTACK != 0
-            && !self.signals.altstack.2
-            && !self.signals.on_altstack(cpu.sp)
-        {
+        let sp_top = if act.flags & SA_ONSTACK != 0 && self.signals.altstack_state(cpu.sp) == 0 {
             self.signals.altstack.0 + self.signals.altstack.1
         } else {
             cpu.sp
@@ -437,7 +434,9 @@ impl Process {
         let mut f = vec![0u8; FRAME_SIZE as usize];
         f[..128].copy_from_slice(&info.bytes());
         // uc_flags and uc_link stay 0.
-        f[UC_STACK as usize..UC_STACK as usize + 24].copy_from_slice(&self.signals.stack_t(cpu.sp));
+        // __save_altstack: the flags as sigaltstack set them.
+        let uc_stack = self.signals.stack_t(self.signals.altstack.2);
+        f[UC_STACK as usize..UC_STACK as usize + 24].copy_from_slice(&uc_stack);
         let to_restore = self.signals.saved_mask.unwrap_or(self.signals.mask);
         put64(&mut f, UC_SIGMASK, to_restore);
         let fault_address = match info.fields {
@@ -488,6 +487,10 @@ impl Process {
             blocked |= bit(sig);
         }
         self.signals.mask = blocked & !UNBLOCKABLE;
+        // signal_delivered(): SS_AUTODISARM disables the stack until rt_sigreturn restores it.
+        if self.signals.altstack.2 & SS_AUTODISARM != 0 {
+            self.signals.altstack = (0, 0, SS_DISABLE);
+        }
         Ok(())
     }
 
@@ -635,7 +638,8 @@ impl Process {
     /// `sigaltstack(ss, old_ss)`.
     pub(super) fn sys_sigaltstack(&mut self, ss: u64, old: u64) -> Result<i64, i64> {
         let sp = self.machine.cpu.sp;
-        let before = self.signals.stack_t(sp);
+        let state = self.signals.altstack_state(sp) | self.signals.altstack.2 & SS_AUTODISARM;
+        let before = self.signals.stack_t(state);
         if ss != 0 {
             let mut b = [0u8; 24];
             self.machine.mem.read(ss, &mut b).map_err(|_| 14i64)?;
