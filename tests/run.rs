@@ -389,7 +389,15 @@ fn sigpipe_and_unknown_syscalls_like_qemu() {
     let path = exe.to_str().expect("utf-8 path");
     let reference = qemu(&[path]);
     let out = armature(&["run", "--", path]);
+    // -strace shows the signal as qemu does.
+    let traced = armature(&["run", "--strace", "--", path]);
     std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let strace = text(&traced.stderr);
+    let line = format!(
+        "--- SIGPIPE {{si_signo=SIGPIPE, si_code=SI_USER, si_pid={}, si_uid=",
+        strace.split(' ').next().unwrap_or_default()
+    );
+    assert!(strace.contains(&line), "{line}\n{strace}");
     let err = text(&out.stderr);
     assert_eq!(text(&out.stdout), text(&reference.stdout), "stderr: {err}");
     assert!(

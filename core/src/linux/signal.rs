@@ -104,6 +104,25 @@ pub enum SigFields {
 }
 
 impl SigInfo {
+    /// The signal as qemu's -strace prints it: `SIGSEGV {si_signo=SIGSEGV, ...}`.
+    fn strace(&self) -> String {
+        let name = signal_abbrev(self.signo);
+        let fields = match self.fields {
+            SigFields::Fault { addr } => {
+                format!("si_code={}, si_addr={addr:#018x}", self.code)
+            }
+            SigFields::Kill { pid, uid } => {
+                let code = match self.code {
+                    SI_USER => "SI_USER".to_string(),
+                    SI_TKILL => "SI_TKILL".to_string(),
+                    c => c.to_string(),
+                };
+                format!("si_code={code}, si_pid={pid}, si_uid={uid}")
+            }
+        };
+        format!("{name} {{si_signo={name}, {fields}}}")
+    }
+
     /// The 128 bytes of `siginfo_t`.
     fn bytes(&self) -> [u8; 128] {
         let mut b = [0u8; 128];
@@ -276,6 +295,48 @@ pub fn map_trampoline(mem: &mut Memory) {
     mem.poke(SIGTRAMP, &code).expect("the page was just mapped");
 }
 
+/// The `SIGxxx` name of a signal.
+pub fn signal_abbrev(signal: i32) -> String {
+    const NAMES: [&str; 32] = [
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    match signal {
+        1..=31 => NAMES[signal as usize].to_string(),
+        _ => signal.to_string(),
+    }
+}
+
 /// The name Linux's `strsignal` gives a signal, as qemu prints it.
 pub fn signal_name(signal: i32) -> &'static str {
     const NAMES: [&str; 32] = [
@@ -370,6 +431,9 @@ impl Process {
     fn deliver(&mut self, info: SigInfo, reason: String) -> Option<Exit> {
         let sig = info.signo;
         let act = self.signals.actions[sig as usize];
+        if self.strace && !self.signals.ignored(sig) {
+            eprintln!("--- {} ---", info.strace());
+        }
         let pc = self.machine.cpu.pc;
         match act.handler {
             SIG_IGN => None,
