@@ -122,6 +122,40 @@ static void info(void) {
     printf("usr1: count %d\n", count);
 }
 
+static void on_usr2(int sig);
+
+static void on_queued(int sig, siginfo_t *si, void *uc) {
+    (void)uc;
+    printf("queued: sig %d code %d value %d pid ok %d\n", sig, si->si_code, si->si_value.sival_int,
+           si->si_pid == getpid());
+}
+
+static void queued(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_queued;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGRTMIN + 1, &sa, 0);
+    union sigval v = {.sival_int = 1234};
+    printf("queued: sigqueue %d\n", sigqueue(getpid(), SIGRTMIN + 1, v));
+    /* Real-time signals queue while blocked; standard ones merge. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGRTMIN + 1);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, 0);
+    for (int i = 0; i < 3; i++) {
+        v.sival_int = i;
+        sigqueue(getpid(), SIGRTMIN + 1, v);
+    }
+    count = 0;
+    signal(SIGUSR2, on_usr2);
+    raise(SIGUSR2);
+    raise(SIGUSR2);
+    sigprocmask(SIG_UNBLOCK, &set, 0);
+    printf("queued: usr2 count %d\n", count);
+}
+
 static void on_usr2(int sig) {
     count++;
     printf("usr2: sig %d\n", sig);
@@ -260,6 +294,7 @@ int main(void) {
     no_restorer();
     suspend();
     autodisarm();
+    queued();
     puts("done");
     return 0;
 }

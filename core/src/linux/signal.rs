@@ -101,6 +101,9 @@ pub enum SigFields {
     Fault { addr: u64 },
     /// `_kill`: the sender.
     Kill { pid: u32, uid: u32 },
+    /// The first 16 bytes of the union as `rt_sigqueueinfo` got them (`_rt`: si_pid, si_uid,
+    /// si_value).
+    Queued([u8; 16]),
 }
 
 impl SigInfo {
@@ -119,6 +122,7 @@ impl SigInfo {
                 };
                 format!("si_code={code}, si_pid={pid}, si_uid={uid}")
             }
+            SigFields::Queued(_) => format!("si_code={}", self.code),
         };
         format!("{name} {{si_signo={name}, {fields}}}")
     }
@@ -134,6 +138,7 @@ impl SigInfo {
                 b[16..20].copy_from_slice(&pid.to_le_bytes());
                 b[20..24].copy_from_slice(&uid.to_le_bytes());
             }
+            SigFields::Queued(u) => b[16..32].copy_from_slice(&u),
         }
         b
     }
@@ -180,7 +185,8 @@ pub struct Signals {
     actions: Vec<SigAction>,
     /// The blocked signals.
     pub mask: u64,
-    pending: Vec<Option<Pending>>,
+    /// The pending instances of each signal (real-time signals queue, others merge).
+    pending: Vec<std::collections::VecDeque<Pending>>,
     /// The alternate signal stack: base, size (0: disabled) and the flags `sigaltstack` got.
     altstack: (u64, u64, u64),
     /// The mask `rt_sigsuspend` replaced, restored by the handler's frame or after delivery.
@@ -192,7 +198,7 @@ impl Default for Signals {
         Signals {
             actions: vec![SigAction::default(); NSIG as usize + 1],
             mask: 0,
-            pending: vec![None; NSIG as usize + 1],
+            pending: vec![std::collections::VecDeque::new(); NSIG as usize + 1],
             altstack: (0, 0, SS_DISABLE),
             saved_mask: None,
         }
@@ -216,7 +222,7 @@ impl Signals {
     /// The blocked signals pending.
     pub fn pending_set(&self) -> u64 {
         (1..=NSIG)
-            .filter(|&s| self.pending[s as usize].is_some())
+            .filter(|&s| !self.pending[s as usize].is_empty())
             .fold(0, |acc, s| acc | bit(s))
     }
 
@@ -400,9 +406,11 @@ impl Process {
         if self.signals.ignored(sig) {
             return;
         }
-        // Standard signals do not queue: a second one while pending is merged.
-        if self.signals.pending[sig as usize].is_none() {
-            self.signals.pending[sig as usize] = Some(Pending { info, reason });
+        // Standard signals do not queue: a second one while pending is merged. Real-time ones
+        // (SIGRTMIN = 32 and up) queue each instance.
+        let queue = &mut self.signals.pending[sig as usize];
+        if queue.is_empty() || sig >= 32 {
+            queue.push_back(Pending { info, reason });
         }
     }
 
@@ -419,7 +427,7 @@ impl Process {
             }
             let sig = ready.trailing_zeros() as i32 + 1;
             let p = self.signals.pending[sig as usize]
-                .take()
+                .pop_front()
                 .expect("the signal is pending");
             if let Some(exit) = self.deliver(p.info, p.reason) {
                 return Some(exit);
@@ -688,7 +696,7 @@ impl Process {
         }
         let sig = (self.signals.pending_set() & set).trailing_zeros() as i32 + 1;
         let p = self.signals.pending[sig as usize]
-            .take()
+            .pop_front()
             .expect("the signal is pending");
         if a[1] != 0 {
             self.machine
@@ -697,6 +705,38 @@ impl Process {
                 .map_err(|_| 14i64)?;
         }
         Ok(i64::from(sig))
+    }
+
+    /// `rt_sigqueueinfo` and `rt_tgsigqueueinfo` to the process itself: the signal carries
+    /// the caller's siginfo. Other targets are refused (no other process is emulated).
+    pub(super) fn sys_sigqueueinfo(
+        &mut self,
+        target: i64,
+        sig: u64,
+        uinfo: u64,
+    ) -> Result<i64, i64> {
+        if !(1..=NSIG as u64).contains(&sig) {
+            return Err(22);
+        }
+        if target != i64::from(self.pid) {
+            return Err(1); // EPERM
+        }
+        let mut b = [0u8; 128];
+        self.machine.mem.read(uinfo, &mut b).map_err(|_| 14i64)?;
+        let sig = sig as i32;
+        let code = i32::from_le_bytes(b[8..12].try_into().expect("4 bytes"));
+        let info = SigInfo {
+            signo: sig,
+            code,
+            fields: SigFields::Queued(b[16..32].try_into().expect("16 bytes")),
+        };
+        let pc = self.machine.cpu.pc.wrapping_sub(4);
+        let reason = format!(
+            "{} ({sig}) queued by the program itself at pc {pc:#x}",
+            signal_name(sig)
+        );
+        self.queue_signal(info, reason);
+        Ok(0)
     }
 
     /// `sigaltstack(ss, old_ss)`.
@@ -738,7 +778,7 @@ impl Process {
             self.signals.actions[sig as usize] = new;
             // Setting a signal to be ignored discards it if pending.
             if self.signals.ignored(sig) {
-                self.signals.pending[sig as usize] = None;
+                self.signals.pending[sig as usize].clear();
             }
         }
         if a[2] != 0 {

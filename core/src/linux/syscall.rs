@@ -53,7 +53,9 @@ pub mod nr {
     pub const RT_SIGSUSPEND: u64 = 133;
     pub const RT_SIGPENDING: u64 = 136;
     pub const RT_SIGTIMEDWAIT: u64 = 137;
+    pub const RT_SIGQUEUEINFO: u64 = 138;
     pub const RT_SIGRETURN: u64 = 139;
+    pub const RT_TGSIGQUEUEINFO: u64 = 240;
     pub const UNAME: u64 = 160;
     pub const GETTIMEOFDAY: u64 = 169;
     pub const GETPID: u64 = 172;
@@ -294,6 +296,8 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::RT_SIGSUSPEND => ("rt_sigsuspend", &[P, D]),
         nr::RT_SIGTIMEDWAIT => ("rt_sigtimedwait", &[P, P, P, D]),
         nr::RT_SIGRETURN => ("rt_sigreturn", &[]),
+        nr::RT_SIGQUEUEINFO => ("rt_sigqueueinfo", &[D, D, P]),
+        nr::RT_TGSIGQUEUEINFO => ("rt_tgsigqueueinfo", &[D, D, D, P]),
         nr::RT_SIGPROCMASK => ("rt_sigprocmask", &[D, P, P, D]),
         nr::UNAME => ("uname", &[P]),
         nr::GETTIMEOFDAY => ("gettimeofday", &[P, P]),
@@ -750,6 +754,13 @@ impl Process {
             nr::SIGALTSTACK => self.sys_sigaltstack(a[0], a[1]),
             nr::RT_SIGSUSPEND => self.sys_sigsuspend(a[0], a[1]),
             nr::RT_SIGTIMEDWAIT => self.sys_sigtimedwait(a),
+            nr::RT_SIGQUEUEINFO => self.sys_sigqueueinfo(a[0] as i32 as i64, a[1], a[2]),
+            nr::RT_TGSIGQUEUEINFO => {
+                if a[0] as i32 as i64 != pid {
+                    return Err(ESRCH);
+                }
+                self.sys_sigqueueinfo(a[1] as i32 as i64, a[2], a[3])
+            }
             nr::KILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_USER, "kill"),
             nr::TKILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_TKILL, "tkill"),
             nr::TGKILL => {
