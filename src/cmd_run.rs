@@ -1,4 +1,4 @@
-//! `armature run`: run a static aarch64 Linux program, like `qemu-aarch64`.
+//! `armature run`: run an aarch64 Linux program, like `qemu-aarch64`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use armature_core::interp::Interp;
 use armature_core::isa::{decode, Decoded, FeatureSet};
+use armature_core::linux::signal::{default_action, DefaultAction};
 use armature_core::linux::{implemented_features, signal_name, Exit, Process};
 use armature_core::sem::SemTable;
 
@@ -19,12 +20,18 @@ pub struct RunArgs {
     #[arg(long)]
     strace: bool,
     /// Write one JSON line per executed instruction to FILE (pc, word, encoding id, changed
-    /// registers), then the exit or the signal; the file is complete even when the guest crashes.
+    /// registers), one per signal handler entered, then the exit or the signal; the file is
+    /// complete even when the guest crashes.
     #[arg(long, value_name = "FILE")]
     trace: Option<std::path::PathBuf>,
     /// At the end, print the number of guest instructions executed and the rate to stderr.
     #[arg(long)]
     stats: bool,
+    /// The guest's root directory, like qemu-aarch64 -L: a dynamically linked program's
+    /// interpreter (e.g. /lib/ld-linux-aarch64.so.1) and the absolute paths it opens are looked
+    /// up under DIR first.
+    #[arg(short = 'L', value_name = "DIR")]
+    root: Option<std::path::PathBuf>,
     /// The CPU model: `max` enables every feature that has semantics.
     #[arg(long, default_value = "max")]
     cpu: String,
@@ -53,8 +60,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let env: Vec<String> = std::env::vars_os()
         .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
         .collect();
-    let mut process = Process::load(path, &args.program, &env, features)
-        .with_context(|| format!("cannot run {}", path.display()))?;
+    let mut process =
+        Process::load_with_root(path, args.root.as_deref(), &args.program, &env, features)
+            .with_context(|| format!("cannot run {}", path.display()))?;
     process.strace = args.strace;
     if let Some(path) = &args.trace {
         let file = std::fs::File::create(path)
@@ -80,9 +88,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             if let Some(why) = disabled_feature(&mut process, pc, &features) {
                 eprintln!("armature: {why}");
             }
+            // qemu's message; like Linux, only some signals dump core by default.
+            let core = default_action(signal) == DefaultAction::Core;
             eprintln!(
-                "armature: uncaught target signal {signal} ({}) - core dumped",
-                signal_name(signal)
+                "armature: uncaught target signal {signal} ({}){}",
+                signal_name(signal),
+                if core { " - core dumped" } else { "" }
             );
             ExitCode::from((128 + signal) as u8)
         }

@@ -118,13 +118,20 @@ fn a_fault_kills_the_guest_like_qemu() {
 /// Compiles `source` with `aarch64-linux-gnu-gcc -O2 -static` into a temporary directory;
 /// fails the test when the cross compiler is not installed.
 fn compile_c(name: &str, source: &str) -> PathBuf {
+    compile_c_with(name, source, &["-static"])
+}
+
+/// Compiles `source` with `aarch64-linux-gnu-gcc -O2 FLAGS` into a temporary directory.
+fn compile_c_with(name: &str, source: &str, flags: &[&str]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("armature-run-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create the build directory");
     let src = dir.join(format!("{name}.c"));
     std::fs::write(&src, source).expect("write the C source");
     let exe = dir.join(name);
     let out = match Command::new("aarch64-linux-gnu-gcc")
-        .args(["-O2", "-static", "-o"])
+        .arg("-O2")
+        .args(flags)
+        .arg("-o")
         .arg(&exe)
         .arg(&src)
         .output()
@@ -235,4 +242,211 @@ fn stats_count_the_instructions() {
     assert!(err.starts_with("armature: 52 instructions in "), "{err}");
     assert!(err.trim_end().ends_with("MIPS)"), "{err}");
     assert_eq!(out.status.code(), Some(55), "{err}");
+}
+
+/// Compiles `tests/programs/custom/NAME.c` statically (see [`compile_c`]).
+fn compile_program(name: &str) -> PathBuf {
+    let src = format!("{}/tests/programs/custom/{name}.c", env!("CARGO_MANIFEST_DIR"));
+    compile_c(
+        name,
+        &std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{src}: {e}")),
+    )
+}
+
+#[test]
+fn signal_handlers_run_like_qemu() {
+    let exe = compile_program("signals");
+    let path = exe.to_str().expect("utf-8 path");
+    // With SVE, qemu always saves the live SVE registers in the frame and restores V0-V31 from
+    // there, ignoring the FP/SIMD record the handler edits; Linux does that only for a task
+    // that used SVE since its last system call. Without SVE both follow the FP/SIMD record.
+    let reference = qemu(&["-cpu", "max,sve=off", path]);
+    let out = armature(&["run", "--", path]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let err = text(&out.stderr);
+    assert_eq!(reference.status.code(), Some(0));
+    // qemu 7.2 gives ILL_ILLOPN (2) for an undefined instruction; Linux gives ILL_ILLOPC (1)
+    // (do_el0_undef in arch/arm64/kernel/traps.c), which armature follows.
+    let expected = text(&reference.stdout).replace("ill: sig 4 code 2", "ill: sig 4 code 1");
+    assert!(
+        expected.contains("ill: sig 4 code 1 addr==pc 1"),
+        "{expected}"
+    );
+    // qemu 7.2 refuses SS_AUTODISARM (EINVAL); these lines follow Linux's kernel/signal.c:
+    // __save_altstack stores the flags sigaltstack got, signal_delivered disables the stack
+    // (sas_ss_reset), rt_sigreturn restores it, and sigaltstack reports SS_AUTODISARM with
+    // the state.
+    let stdout = text(&out.stdout);
+    let (autodisarm, rest): (Vec<&str>, Vec<&str>) =
+        stdout.lines().partition(|l| l.starts_with("autodisarm:"));
+    assert_eq!(
+        autodisarm,
+        [
+            "autodisarm: sigaltstack 0",
+            "autodisarm: sig 1 on it 1 uc_stack flags 0x80000000 now flags 0x2 size 0",
+            "autodisarm: after flags 0x80000000 size 65536",
+        ],
+        "stderr: {err}"
+    );
+    let expected: Vec<&str> = expected
+        .lines()
+        .filter(|l| !l.starts_with("autodisarm:"))
+        .collect();
+    assert_eq!(rest, expected, "stderr: {err}");
+    assert!(rest.contains(&"done"), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "stderr: {err}");
+}
+
+#[test]
+fn deaths_by_signal_exit_like_qemu() {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = compile_program("signals_exit");
+    let path = exe.to_str().expect("utf-8 path");
+    for (mode, signal, core) in [
+        ("abort", 6, true),
+        ("blocked-segv", 11, true),
+        ("usr1", 10, false),
+        ("resethand", 15, false),
+        ("pending", 2, false),
+    ] {
+        // In the build directory: a qemu that may dump the guest's core leaves it there.
+        let reference = Command::new("qemu-aarch64")
+            .args([path, mode])
+            .current_dir(exe.parent().expect("a directory"))
+            .output()
+            .unwrap_or_else(|e| panic!("qemu-aarch64 is needed (apt-get install qemu-user): {e}"));
+        let out = armature(&["run", "--", path, mode]);
+        let err = text(&out.stderr);
+        // qemu kills itself with the signal; armature exits with 128 + signal as a shell shows.
+        assert_eq!(reference.status.signal(), Some(signal), "{mode}");
+        assert_eq!(out.status.code(), Some(128 + signal), "{mode}: {err}");
+        assert_eq!(text(&out.stdout), text(&reference.stdout), "{mode}: {err}");
+        let line = format!("armature: uncaught target signal {signal} (");
+        assert!(err.contains(&line), "{mode}: {err}");
+        assert_eq!(err.contains("core dumped"), core, "{mode}: {err}");
+    }
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+}
+
+/// The cross toolchain's sysroot (package libc6-arm64-cross, which gcc-aarch64-linux-gnu
+/// pulls in): it has lib/ld-linux-aarch64.so.1 and lib/libc.so.6, which the dynamic linker
+/// finds in its default /lib, so it serves as the guest root like a Debian arm64 system would.
+const SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+#[test]
+fn dynamic_program_runs_with_its_interpreter_like_qemu() {
+    assert!(
+        std::path::Path::new(SYSROOT)
+            .join("lib/ld-linux-aarch64.so.1")
+            .exists(),
+        "{SYSROOT}/lib/ld-linux-aarch64.so.1 is needed: install libc6-arm64-cross"
+    );
+    let exe = compile_c_with(
+        "dynamic",
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\
+         int main(int c, char **v) { char *s = strdup(\"dynamic\"); \
+         printf(\"hello %s %d %s\\n\", s, c, v[c - 1]); free(s); return 4; }\n",
+        &[],
+    );
+    let path = exe.to_str().expect("utf-8 path");
+    let reference = qemu(&["-L", SYSROOT, path, "arg"]);
+    let out = armature(&["run", "-L", SYSROOT, "--", path, "arg"]);
+    let err = text(&out.stderr);
+    assert_eq!(text(&out.stdout), "hello dynamic 2 arg\n", "stderr: {err}");
+    assert_eq!(text(&out.stdout), text(&reference.stdout));
+    assert_eq!(out.status.code(), Some(4), "stderr: {err}");
+    assert_eq!(out.status.code(), reference.status.code());
+
+    // The same program asking for an interpreter that exists nowhere.
+    let mut image = std::fs::read(&exe).expect("the program");
+    let (from, to) = (b"/lib/ld-linux-aarch64.so.1", b"/nonexist/ld-linux-arm.so1");
+    let at = image
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("PT_INTERP names the dynamic linker");
+    image[at..at + to.len()].copy_from_slice(to);
+    let broken = exe.with_file_name("broken");
+    std::fs::write(&broken, image).expect("write the program");
+    let out = armature(&["run", "-L", SYSROOT, "--", broken.to_str().expect("utf-8")]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot load the program interpreter /nonexist/ld-linux-arm.so1")
+            && err.contains("cannot read /nonexist/ld-linux-arm.so1: No such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn system_registers_read_like_qemu() {
+    let exe = compile_program("sysregs");
+    let path = exe.to_str().expect("utf-8 path");
+    let reference = qemu(&[path]);
+    let out = armature(&["run", "--", path]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let err = text(&out.stderr);
+    assert!(
+        text(&out.stdout).contains("midr_el1 0xf0510\n")
+            && text(&out.stdout).contains("id registers agree with hwcap 1\n")
+            && text(&out.stdout).contains("cntvct_el0 advances 1\n"),
+        "{}\nstderr: {err}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&out.stdout), text(&reference.stdout), "stderr: {err}");
+    assert_eq!(out.status.code(), Some(0), "stderr: {err}");
+}
+
+#[test]
+fn sigpipe_and_unknown_syscalls_like_qemu() {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = compile_program("sigpipe");
+    let path = exe.to_str().expect("utf-8 path");
+    let reference = qemu(&[path]);
+    let out = armature(&["run", "--", path]);
+    // -strace shows the signal as qemu does.
+    let traced = armature(&["run", "--strace", "--", path]);
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    let strace = text(&traced.stderr);
+    let line = format!(
+        "--- SIGPIPE {{si_signo=SIGPIPE, si_code=SI_USER, si_pid={}, si_uid=",
+        strace.split(' ').next().unwrap_or_default()
+    );
+    assert!(strace.contains(&line), "{line}\n{strace}");
+    let err = text(&out.stderr);
+    assert_eq!(text(&out.stdout), text(&reference.stdout), "stderr: {err}");
+    assert!(
+        text(&out.stdout).contains("ignored: write -1 errno 32\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(reference.status.signal(), Some(13));
+    assert_eq!(out.status.code(), Some(128 + 13), "stderr: {err}");
+    // One warning per unknown system call number, however often it is called.
+    assert_eq!(err.matches("unsupported syscall 4000").count(), 1, "{err}");
+}
+
+#[test]
+fn trace_shows_signal_delivery() {
+    let exe = compile_c(
+        "trapped",
+        "#include <signal.h>\n#include <unistd.h>\n\
+         static void h(int s) { (void)s; write(1, \"h\\n\", 2); }\n\
+         int main(void) { signal(SIGUSR1, h); raise(SIGUSR1); return 7; }\n",
+    );
+    let (code, lines) = trace_of(exe.to_str().expect("utf-8 path"));
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    assert_eq!(code, Some(7));
+    let at = lines
+        .iter()
+        .position(|l| l.get("deliver").is_some())
+        .expect("a delivery line");
+    assert_eq!(lines[at]["deliver"], 10);
+    // The next instruction is the handler's first.
+    assert_eq!(lines[at + 1]["pc"], lines[at]["handler"]);
+    let returns = lines
+        .iter()
+        .filter(|l| l.get("syscall").is_some_and(|n| n == 139))
+        .count();
+    assert_eq!(returns, 1, "one rt_sigreturn");
 }

@@ -121,6 +121,12 @@ impl Sem for Interp {
             SysReg::TpidrEl0 => self.cpu.tpidr_el0,
             SysReg::Fpcr => self.cpu.fpcr,
             SysReg::Fpsr => self.cpu.fpsr,
+            SysReg::IdReg(enc) => self
+                .cpu
+                .ext::<crate::linux::sysregs::IdRegisters>()
+                .read(enc),
+            SysReg::CntvctEl0 => crate::linux::sysregs::virtual_count(),
+            SysReg::CntfrqEl0 => crate::linux::sysregs::CNTFRQ,
         }
     }
 
@@ -129,6 +135,8 @@ impl Sem for Interp {
             SysReg::TpidrEl0 => self.cpu.tpidr_el0 = v,
             SysReg::Fpcr => self.cpu.fpcr = v,
             SysReg::Fpsr => self.cpu.fpsr = v,
+            // Read-only: MSR to them is UNDEFINED before it gets here.
+            SysReg::IdReg(_) | SysReg::CntvctEl0 | SysReg::CntfrqEl0 => {}
         }
     }
 

@@ -1,7 +1,8 @@
 //! Loading a static aarch64 ELF executable into guest memory, as Linux's `binfmt_elf` does.
 //!
-//! `ET_EXEC` programs load at their link addresses; static-pie `ET_DYN` programs at
-//! [`PIE_BASE`]. Programs with a `PT_INTERP` (dynamically linked) are refused for now.
+//! `ET_EXEC` programs load at their link addresses; `ET_DYN` programs (static-pie, PIE) at
+//! [`PIE_BASE`], and a dynamic program's interpreter (`PT_INTERP`, the dynamic linker) at
+//! [`INTERP_BASE`].
 
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
@@ -12,6 +13,9 @@ use crate::mem::{Memory, Perms, PAGE_SIZE};
 /// Where a static-pie (`ET_DYN`) program's lowest segment is placed.
 pub const PIE_BASE: u64 = 0x55_0000_0000;
 
+/// Where the program interpreter's lowest segment is placed.
+pub const INTERP_BASE: u64 = 0x7f_0000_0000;
+
 /// The highest guest address a program segment may reach (a 48-bit user address space).
 pub const ADDR_LIMIT: u64 = 1 << 47;
 
@@ -21,7 +25,7 @@ const MAX_SEGMENT_SIZE: u64 = 1 << 32;
 /// Why a program cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: String,
         #[source]
@@ -39,8 +43,14 @@ pub enum LoadError {
     WrongType(u16),
     #[error("malformed ELF file: {0}")]
     Malformed(String),
-    #[error("dynamically linked program (interpreter {0}): only static programs can run for now")]
-    Dynamic(String),
+    #[error("cannot load the program interpreter {path} (the dynamic linker; -L DIR gives the guest's root directory)")]
+    Interpreter {
+        path: String,
+        #[source]
+        source: Box<LoadError>,
+    },
+    #[error("the program interpreter {0} has an interpreter itself")]
+    NestedInterpreter(String),
     #[error("no loadable segment (PT_LOAD)")]
     NoSegments,
     #[error(
@@ -91,6 +101,8 @@ pub struct LoadInfo {
     pub load_bias: u64,
     /// The first byte after the highest segment, page aligned: the program break starts here.
     pub brk: u64,
+    /// The `PT_INTERP` path of a dynamically linked program.
+    pub interp: Option<String>,
 }
 
 /// One checked `PT_LOAD` segment.
@@ -110,8 +122,13 @@ fn page_up(a: u64) -> u64 {
     a.div_ceil(PAGE_SIZE) * PAGE_SIZE
 }
 
-/// Loads the ELF image `data` into `mem`.
+/// Loads the ELF image `data` into `mem`; an `ET_DYN` image goes at [`PIE_BASE`].
 pub fn load(data: &[u8], mem: &mut Memory) -> Result<LoadInfo, LoadError> {
+    load_at(data, mem, PIE_BASE)
+}
+
+/// Loads the ELF image `data` into `mem`; an `ET_DYN` image's lowest segment goes at `base`.
+pub fn load_at(data: &[u8], mem: &mut Memory, base: u64) -> Result<LoadInfo, LoadError> {
     // Check the identification bytes ourselves to give a precise message.
     if data.len() < 16 || data[..4] != elf::ELFMAG {
         return Err(LoadError::NotElf);
@@ -136,6 +153,7 @@ pub fn load(data: &[u8], mem: &mut Memory) -> Result<LoadInfo, LoadError> {
 
     let mut segments = Vec::new();
     let mut phdr_vaddr = None;
+    let mut interp_path = None;
     for (index, ph) in phdrs.iter().enumerate() {
         match ph.p_type(e) {
             elf::PT_INTERP => {
@@ -145,7 +163,7 @@ pub fn load(data: &[u8], mem: &mut Memory) -> Result<LoadInfo, LoadError> {
                 let name = String::from_utf8_lossy(interp)
                     .trim_end_matches('\0')
                     .to_string();
-                return Err(LoadError::Dynamic(name));
+                interp_path = Some(name);
             }
             elf::PT_PHDR => phdr_vaddr = Some(ph.p_vaddr(e)),
             elf::PT_LOAD => {
@@ -231,11 +249,7 @@ pub fn load(data: &[u8], mem: &mut Memory) -> Result<LoadInfo, LoadError> {
             high - low
         )));
     }
-    let load_bias = if etype == elf::ET_DYN {
-        PIE_BASE - low
-    } else {
-        0
-    };
+    let load_bias = if etype == elf::ET_DYN { base - low } else { 0 };
     let entry = header.e_entry(e);
     if !segments
         .iter()
@@ -296,6 +310,7 @@ pub fn load(data: &[u8], mem: &mut Memory) -> Result<LoadInfo, LoadError> {
         phnum: phdrs.len() as u64,
         load_bias,
         brk: high + load_bias,
+        interp: interp_path,
     })
 }
 

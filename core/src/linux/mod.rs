@@ -2,18 +2,20 @@
 //! system calls on the host, like qemu-linux-user.
 
 pub mod elf;
+pub mod signal;
 pub mod stack;
 pub mod syscall;
+pub mod sysregs;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::interp::Interp;
-use crate::isa::{EncodingId, FeatureSet};
+use crate::isa::FeatureSet;
 use crate::sem::{SemTable, Stop};
 
 pub use elf::LoadError;
@@ -38,24 +40,8 @@ pub enum Exit {
     },
 }
 
-pub const SIGILL: i32 = 4;
-pub const SIGTRAP: i32 = 5;
-pub const SIGSEGV: i32 = 11;
-
-/// The name Linux's `strsignal` gives a signal, as qemu prints it.
-pub fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        4 => "Illegal instruction",
-        5 => "Trace/breakpoint trap",
-        6 => "Aborted",
-        7 => "Bus error",
-        8 => "Floating point exception",
-        9 => "Killed",
-        11 => "Segmentation fault",
-        13 => "Broken pipe",
-        _ => "Unknown signal",
-    }
-}
+pub use signal::{signal_name, SIGILL, SIGSEGV, SIGTRAP};
+use signal::{SigFields, SigInfo};
 
 /// A guest process: a machine, its program break and mappings, and the signal state it set.
 pub struct Process {
@@ -69,15 +55,18 @@ pub struct Process {
     /// The program path as given, and as an absolute path (for `/proc/self/exe`).
     pub exe: PathBuf,
     pub exe_abs: PathBuf,
+    /// The guest's root directory for absolute paths (`-L`).
+    pub root: Option<PathBuf>,
     /// The start of the heap and the current program break.
     pub brk_start: u64,
     pub brk: u64,
-    /// The recorded `rt_sigaction` of each signal (handler, flags, restorer, mask).
-    pub sigactions: HashMap<u64, [u64; 4]>,
-    pub sigmask: u64,
+    /// The actions, mask, pending signals and alternate stack.
+    pub signals: signal::Signals,
     pub clear_child_tid: u64,
     /// System call numbers already reported as unsupported.
     warned: BTreeSet<u64>,
+    /// Encodings without semantics already reported when a SIGILL handler took them.
+    warned_encodings: BTreeSet<usize>,
     pid: u32,
 }
 
@@ -90,12 +79,47 @@ impl Process {
         env: &[String],
         features: FeatureSet,
     ) -> Result<Process, LoadError> {
+        Self::load_with_root(path, None, args, env, features)
+    }
+
+    /// Like [`Process::load`]; a dynamically linked program also gets its interpreter, and
+    /// absolute paths the program opens are looked up under `root` first when they exist there
+    /// (qemu's `-L`).
+    pub fn load_with_root(
+        path: &Path,
+        root: Option<&Path>,
+        args: &[String],
+        env: &[String],
+        features: FeatureSet,
+    ) -> Result<Process, LoadError> {
         let data = std::fs::read(path).map_err(|source| LoadError::Io {
             path: path.display().to_string(),
             source,
         })?;
         let mut machine = Interp::default();
         let info = elf::load(&data, &mut machine.mem)?;
+        let interp = match &info.interp {
+            None => None,
+            Some(name) => {
+                let fail = |source| LoadError::Interpreter {
+                    path: name.clone(),
+                    source: Box::new(source),
+                };
+                let host = under_root(root, Path::new(name));
+                let data = std::fs::read(&host).map_err(|source| {
+                    fail(LoadError::Io {
+                        path: host.display().to_string(),
+                        source,
+                    })
+                })?;
+                let interp =
+                    elf::load_at(&data, &mut machine.mem, elf::INTERP_BASE).map_err(fail)?;
+                if interp.interp.is_some() {
+                    return Err(LoadError::NestedInterpreter(name.clone()));
+                }
+                Some(interp)
+            }
+        };
         let mut random = [0u8; 16];
         syscall::host_random(&mut random);
         // SAFETY: these calls only return the process's ids.
@@ -113,12 +137,15 @@ impl Process {
             random,
             hwcap: stack::hwcaps(&features),
             ids,
+            interp_base: interp.as_ref().map_or(0, |i| i.load_bias),
         };
         let st = stack::build(&mut machine.mem, args, env, &params).map_err(|_| {
             LoadError::Malformed("the arguments and environment do not fit on the stack".into())
         })?;
         machine.cpu.sp = st.sp;
-        machine.cpu.pc = info.entry;
+        machine.cpu.pc = interp.as_ref().map_or(info.entry, |i| i.entry);
+        signal::map_trampoline(&mut machine.mem);
+        *machine.cpu.ext::<sysregs::IdRegisters>() = sysregs::IdRegisters::new(&features);
         let exe_abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         Ok(Process {
             machine,
@@ -127,12 +154,13 @@ impl Process {
             trace: None,
             exe: path.to_path_buf(),
             exe_abs,
+            root: root.map(Path::to_path_buf),
             brk_start: info.brk,
             brk: info.brk,
-            sigactions: HashMap::new(),
-            sigmask: 0,
+            signals: signal::Signals::default(),
             clear_child_tid: 0,
             warned: BTreeSet::new(),
+            warned_encodings: BTreeSet::new(),
             pid: std::process::id(),
         })
     }
@@ -229,8 +257,11 @@ impl Process {
                 self.machine.run(table, &self.features)
             };
             let pc = self.machine.cpu.pc;
-            match stop {
+            let exit = match stop {
                 Stop::Syscall(_) => {
+                    // The call returns after the SVC, which is also what a handler's frame
+                    // records; rt_sigreturn sets the PC itself.
+                    self.machine.cpu.pc = pc.wrapping_add(4);
                     let number = self.machine.cpu.x[8];
                     if let Some(exit) = self.syscall() {
                         return exit;
@@ -244,7 +275,7 @@ impl Process {
                             self.trace = None;
                         }
                     }
-                    self.machine.cpu.pc = pc.wrapping_add(4);
+                    self.deliver_pending()
                 }
                 Stop::Fault(f) => {
                     let what = match (f.kind, f.write) {
@@ -253,46 +284,71 @@ impl Process {
                         (_, false) if f.addr == pc => "execution of a non-executable page",
                         (_, false) => "read of an unreadable page",
                     };
-                    return Exit::Signaled {
-                        signal: SIGSEGV,
-                        fault_addr: Some(f.addr),
-                        pc,
-                        reason: format!("SIGSEGV at pc {pc:#x}: {what} {:#x}", f.addr),
+                    let code = match f.kind {
+                        crate::mem::FaultKind::Unmapped => signal::SEGV_MAPERR,
+                        crate::mem::FaultKind::Permission => signal::SEGV_ACCERR,
                     };
+                    let info = SigInfo {
+                        signo: SIGSEGV,
+                        code,
+                        fields: SigFields::Fault { addr: f.addr },
+                    };
+                    self.force_signal(info, format!("SIGSEGV at pc {pc:#x}: {what} {:#x}", f.addr))
                 }
                 Stop::Breakpoint(imm) => {
-                    return Exit::Signaled {
-                        signal: SIGTRAP,
-                        fault_addr: None,
-                        pc,
-                        reason: format!("SIGTRAP at pc {pc:#x}: brk #{imm:#x}"),
-                    }
+                    let info = SigInfo {
+                        signo: SIGTRAP,
+                        code: signal::TRAP_BRKPT,
+                        fields: SigFields::Fault { addr: pc },
+                    };
+                    self.force_signal(info, format!("SIGTRAP at pc {pc:#x}: brk #{imm:#x}"))
                 }
                 Stop::Undefined => {
                     let word = self.machine.mem.fetch(pc).unwrap_or(0);
-                    return Exit::Signaled {
-                        signal: SIGILL,
-                        fault_addr: None,
-                        pc,
-                        reason: format!("SIGILL at pc {pc:#x}: undefined instruction {word:08x}"),
-                    };
+                    self.force_signal(
+                        Self::sigill(pc),
+                        format!("SIGILL at pc {pc:#x}: undefined instruction {word:08x}"),
+                    )
                 }
-                Stop::NotImplemented(id) => return Self::not_implemented(id, pc),
+                Stop::NotImplemented(id) => {
+                    let reason = format!(
+                        "SIGILL at pc {pc:#x}: no semantics for encoding {}",
+                        id.name()
+                    );
+                    let handled = self.signals.action(SIGILL).handler > signal::SIG_IGN
+                        && self.signals.mask & signal::bit(SIGILL) == 0;
+                    if handled && self.warned_encodings.insert(id as usize) {
+                        // The program may be probing for a feature: say what it hit.
+                        eprintln!("armature: warning: {reason}; the program's handler runs");
+                    }
+                    self.force_signal(Self::sigill(pc), reason)
+                }
+            };
+            if let Some(exit) = exit {
+                return exit;
             }
         }
     }
 
-    fn not_implemented(id: EncodingId, pc: u64) -> Exit {
-        Exit::Signaled {
-            signal: SIGILL,
-            fault_addr: None,
-            pc,
-            reason: format!(
-                "SIGILL at pc {pc:#x}: no semantics for encoding {}",
-                id.name()
-            ),
+    /// The siginfo of an undefined instruction at `pc`.
+    fn sigill(pc: u64) -> SigInfo {
+        SigInfo {
+            signo: SIGILL,
+            code: signal::ILL_ILLOPC,
+            fields: SigFields::Fault { addr: pc },
         }
     }
+}
+
+/// `path` under `root` when it is absolute and exists there (qemu's `path()`), else `path`.
+pub fn under_root(root: Option<&Path>, path: &Path) -> PathBuf {
+    if let (Some(root), Ok(rel)) = (root, path.strip_prefix("/")) {
+        let inside = root.join(rel);
+        if inside.symlink_metadata().is_ok() {
+            return inside;
+        }
+    }
+    path.to_path_buf()
 }
 
 /// The features whose instructions have semantics in `table`: a feature counts when at least

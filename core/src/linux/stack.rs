@@ -97,8 +97,10 @@ pub fn hwcaps(features: &FeatureSet) -> (u64, u64) {
             .filter(|(f, _)| features.contains(*f))
             .fold(0u64, |acc, (_, bit)| acc | 1 << bit)
     };
-    let mut hwcap = bits(HWCAP);
-    let mut hwcap2 = bits(HWCAP2);
+    // CPUID: EL0 reads of the ID registers are emulated (see `sysregs.rs`); ECV: CNTVCTSS_EL0
+    // is readable.
+    let mut hwcap = bits(HWCAP) | 1 << 11;
+    let mut hwcap2 = bits(HWCAP2) | 1 << 19;
     // SVE-dependent bits only make sense with SVE itself.
     if !features.contains(FEAT_SVE) {
         hwcap2 &= !0x7e;
@@ -141,6 +143,8 @@ pub struct StackParams<'a> {
     pub random: [u8; 16],
     pub hwcap: (u64, u64),
     pub ids: Ids,
+    /// AT_BASE: where the program interpreter is loaded (0 for a static program).
+    pub interp_base: u64,
 }
 
 /// The user and group ids the program sees.
@@ -182,7 +186,7 @@ pub fn build(
         (AT_PHDR, p.load.phdr),
         (AT_PHENT, p.load.phent),
         (AT_PHNUM, p.load.phnum),
-        (AT_BASE, 0),
+        (AT_BASE, p.interp_base),
         (AT_FLAGS, 0),
         (AT_ENTRY, p.load.entry),
         (AT_UID, p.ids.uid),

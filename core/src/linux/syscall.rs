@@ -8,6 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::mem::{Memory, Perms, PAGE_SIZE};
 
+use super::signal::{SI_TKILL, SI_USER};
 use super::{Exit, Process, MMAP_BASE};
 
 /// aarch64 (asm-generic) system call numbers.
@@ -23,6 +24,7 @@ pub mod nr {
     pub const CHDIR: u64 = 49;
     pub const OPENAT: u64 = 56;
     pub const CLOSE: u64 = 57;
+    pub const PIPE2: u64 = 59;
     pub const GETDENTS64: u64 = 61;
     pub const LSEEK: u64 = 62;
     pub const READ: u64 = 63;
@@ -42,8 +44,18 @@ pub mod nr {
     pub const CLOCK_GETTIME: u64 = 113;
     pub const SCHED_GETAFFINITY: u64 = 123;
     pub const SCHED_YIELD: u64 = 124;
+    pub const KILL: u64 = 129;
+    pub const TKILL: u64 = 130;
+    pub const TGKILL: u64 = 131;
+    pub const SIGALTSTACK: u64 = 132;
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
+    pub const RT_SIGSUSPEND: u64 = 133;
+    pub const RT_SIGPENDING: u64 = 136;
+    pub const RT_SIGTIMEDWAIT: u64 = 137;
+    pub const RT_SIGQUEUEINFO: u64 = 138;
+    pub const RT_SIGRETURN: u64 = 139;
+    pub const RT_TGSIGQUEUEINFO: u64 = 240;
     pub const UNAME: u64 = 160;
     pub const GETTIMEOFDAY: u64 = 169;
     pub const GETPID: u64 = 172;
@@ -66,12 +78,14 @@ pub mod nr {
 
 const EPERM: i64 = 1;
 const ENOENT: i64 = 2;
+const ESRCH: i64 = 3;
 const EAGAIN: i64 = 11;
 const ENOMEM: i64 = 12;
 const EFAULT: i64 = 14;
 const EEXIST: i64 = 17;
 const EINVAL: i64 = 22;
 const ENOTTY: i64 = 25;
+const EPIPE: i64 = 32;
 const ERANGE: i64 = 34;
 const ENAMETOOLONG: i64 = 36;
 const ENOSYS: i64 = 38;
@@ -253,6 +267,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::CHDIR => ("chdir", &[S]),
         nr::OPENAT => ("openat", &[D, S, X, O]),
         nr::CLOSE => ("close", &[D]),
+        nr::PIPE2 => ("pipe2", &[P, X]),
         nr::GETDENTS64 => ("getdents64", &[D, P, D]),
         nr::LSEEK => ("lseek", &[D, D, D]),
         nr::READ => ("read", &[D, P, D]),
@@ -272,7 +287,17 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::CLOCK_GETTIME => ("clock_gettime", &[D, P]),
         nr::SCHED_GETAFFINITY => ("sched_getaffinity", &[D, D, P]),
         nr::SCHED_YIELD => ("sched_yield", &[]),
+        nr::KILL => ("kill", &[D, D]),
+        nr::TKILL => ("tkill", &[D, D]),
+        nr::TGKILL => ("tgkill", &[D, D, D]),
+        nr::SIGALTSTACK => ("sigaltstack", &[P, P]),
         nr::RT_SIGACTION => ("rt_sigaction", &[D, P, P, D]),
+        nr::RT_SIGPENDING => ("rt_sigpending", &[P, D]),
+        nr::RT_SIGSUSPEND => ("rt_sigsuspend", &[P, D]),
+        nr::RT_SIGTIMEDWAIT => ("rt_sigtimedwait", &[P, P, P, D]),
+        nr::RT_SIGRETURN => ("rt_sigreturn", &[]),
+        nr::RT_SIGQUEUEINFO => ("rt_sigqueueinfo", &[D, D, P]),
+        nr::RT_TGSIGQUEUEINFO => ("rt_tgsigqueueinfo", &[D, D, D, P]),
         nr::RT_SIGPROCMASK => ("rt_sigprocmask", &[D, P, P, D]),
         nr::UNAME => ("uname", &[P]),
         nr::GETTIMEOFDAY => ("gettimeofday", &[P, P]),
@@ -317,8 +342,20 @@ impl Process {
         }
         let result = match n {
             nr::EXIT | nr::EXIT_GROUP => return Some(Exit::Exited(a[0] as u8)),
+            nr::RT_SIGRETURN => {
+                // Every register, X0 included, comes from the frame.
+                let exit = self.sigreturn();
+                if let Some(p) = prefix {
+                    eprintln!("{p} = {}", self.machine.cpu.x[0] as i64);
+                }
+                return exit;
+            }
             _ => self.dispatch(n, &a),
         };
+        if result == Err(EPIPE) && matches!(n, nr::WRITE | nr::WRITEV | nr::PWRITE64) {
+            // The host ignores SIGPIPE (Rust's runtime does); Linux sends it to the writer.
+            self.raise_sigpipe(n);
+        }
         let ret = match result {
             Ok(v) => v,
             Err(e) => -e,
@@ -425,7 +462,7 @@ impl Process {
                 }
             }
             nr::OPENAT => {
-                let path = self.guest_path(a[1])?;
+                let path = self.lookup_path(a[1])?;
                 host(i64::from(unsafe {
                     libc::openat(
                         fd(a[0]),
@@ -436,6 +473,16 @@ impl Process {
                 }))
             }
             nr::CLOSE => host(i64::from(unsafe { libc::close(fd(a[0])) })),
+            nr::PIPE2 => {
+                self.mem().probe_write(a[0], 8)?;
+                let mut fds = [0i32; 2];
+                host(i64::from(unsafe {
+                    libc::pipe2(fds.as_mut_ptr(), open_flags(a[1]))
+                }))?;
+                let bytes: Vec<u8> = fds.iter().flat_map(|f| f.to_le_bytes()).collect();
+                self.mem().put(a[0], &bytes)?;
+                Ok(0)
+            }
             nr::DUP => host(i64::from(unsafe { libc::dup(fd(a[0])) })),
             nr::DUP3 => host(i64::from(unsafe {
                 libc::dup3(fd(a[0]), fd(a[1]), open_flags(a[2]))
@@ -466,7 +513,7 @@ impl Process {
                 Ok(0)
             }
             nr::NEWFSTATAT => {
-                let path = self.guest_path(a[1])?;
+                let path = self.lookup_path(a[1])?;
                 let mut st: libc::stat = unsafe { std::mem::zeroed() };
                 host(i64::from(unsafe {
                     libc::fstatat(fd(a[0]), path.as_ptr(), &mut st, a[3] as i32)
@@ -479,6 +526,7 @@ impl Process {
                 let target = if path.as_bytes() == b"/proc/self/exe" {
                     self.exe_abs.as_os_str().as_bytes().to_vec()
                 } else {
+                    let path = self.lookup_path(a[1])?;
                     let mut buf = vec![0u8; 4096];
                     let r = host(unsafe {
                         libc::readlinkat(
@@ -511,7 +559,7 @@ impl Process {
                 host(i64::from(unsafe { libc::chdir(path.as_ptr()) }))
             }
             nr::FACCESSAT | nr::FACCESSAT2 => {
-                let path = self.guest_path(a[1])?;
+                let path = self.lookup_path(a[1])?;
                 let flags = if n == nr::FACCESSAT2 { a[3] as i32 } else { 0 };
                 host(unsafe {
                     libc::syscall(
@@ -673,44 +721,53 @@ impl Process {
                 self.mem().put(a[2], &1u64.to_le_bytes())?;
                 Ok(8)
             }
-            nr::RT_SIGACTION => {
-                let sig = a[0];
-                if !(1..=64).contains(&sig) || (a[1] != 0 && (sig == 9 || sig == 19)) {
+            nr::RT_SIGACTION => self.sys_sigaction(a),
+            nr::RT_SIGPROCMASK => {
+                if a[3] != 8 {
                     return Err(EINVAL);
                 }
-                let old = self.sigactions.get(&sig).copied().unwrap_or_default();
-                if a[1] != 0 {
-                    let b = self.mem().get(a[1], 32)?;
-                    let mut new = [0u64; 4];
-                    for (i, w) in new.iter_mut().enumerate() {
-                        *w = u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-                    }
-                    self.sigactions.insert(sig, new);
-                }
-                if a[2] != 0 {
-                    let bytes: Vec<u8> = old.iter().flat_map(|w| w.to_le_bytes()).collect();
-                    self.mem().put(a[2], &bytes)?;
-                }
-                Ok(0)
-            }
-            nr::RT_SIGPROCMASK => {
-                let old = self.sigmask;
+                let old = self.signals.mask;
                 if a[1] != 0 {
                     let set = self.mem().get(a[1], 8)?;
                     let set = u64::from_le_bytes(set.try_into().expect("8 bytes"));
-                    // SIGKILL and SIGSTOP cannot be blocked.
-                    let set = set & !((1 << 8) | (1 << 18));
-                    self.sigmask = match a[0] {
+                    let new = match a[0] {
                         0 => old | set,
                         1 => old & !set,
                         2 => set,
                         _ => return Err(EINVAL),
                     };
+                    self.signals.mask = new & !super::signal::UNBLOCKABLE;
                 }
                 if a[2] != 0 {
                     self.mem().put(a[2], &old.to_le_bytes())?;
                 }
                 Ok(0)
+            }
+            nr::RT_SIGPENDING => {
+                if a[1] != 8 {
+                    return Err(EINVAL);
+                }
+                let set = self.signals.pending_set() & self.signals.mask;
+                self.mem().put(a[0], &set.to_le_bytes())?;
+                Ok(0)
+            }
+            nr::SIGALTSTACK => self.sys_sigaltstack(a[0], a[1]),
+            nr::RT_SIGSUSPEND => self.sys_sigsuspend(a[0], a[1]),
+            nr::RT_SIGTIMEDWAIT => self.sys_sigtimedwait(a),
+            nr::RT_SIGQUEUEINFO => self.sys_sigqueueinfo(a[0] as i32 as i64, a[1], a[2]),
+            nr::RT_TGSIGQUEUEINFO => {
+                if a[0] as i32 as i64 != pid {
+                    return Err(ESRCH);
+                }
+                self.sys_sigqueueinfo(a[1] as i32 as i64, a[2], a[3])
+            }
+            nr::KILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_USER, "kill"),
+            nr::TKILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_TKILL, "tkill"),
+            nr::TGKILL => {
+                if a[0] as i32 as i64 != pid {
+                    return Err(ESRCH);
+                }
+                self.sys_kill(a[1] as i32 as i64, a[2], SI_TKILL, "tgkill")
             }
             nr::FUTEX => {
                 const FUTEX_WAIT: u64 = 0;
@@ -760,6 +817,20 @@ impl Process {
             return CString::new(self.exe_abs.as_os_str().as_bytes()).map_err(|_| EINVAL);
         }
         Ok(path)
+    }
+
+    /// A path argument the call only looks up: like [`Process::guest_path`], and an absolute
+    /// path is taken under the `-L` root when it exists there.
+    fn lookup_path(&mut self, addr: u64) -> Result<CString, i64> {
+        let path = self.guest_path(addr)?;
+        if self.root.is_none() || path.as_bytes() == self.exe_abs.as_os_str().as_bytes() {
+            return Ok(path);
+        }
+        let host = super::under_root(
+            self.root.as_deref(),
+            std::path::Path::new(std::ffi::OsStr::from_bytes(path.as_bytes())),
+        );
+        CString::new(host.as_os_str().as_bytes()).map_err(|_| EINVAL)
     }
 
     /// The (base, len) pairs of a guest iovec array.

@@ -306,12 +306,8 @@ fn refuses_bad_segments() {
             load_seg(PF_R | PF_X, CODE, code),
         ],
     );
-    let e = load_err(&dynamic);
-    assert!(
-        matches!(&e, LoadError::Dynamic(i) if i == "/lib/ld-linux-aarch64.so.1"),
-        "{e}"
-    );
-    assert!(e.to_string().contains("dynamically linked"), "{e}");
+    let info = elf::load(&dynamic, &mut Memory::default()).expect("a dynamic program loads");
+    assert_eq!(info.interp.as_deref(), Some("/lib/ld-linux-aarch64.so.1"));
 }
 
 #[test]
@@ -422,7 +418,7 @@ fn initial_stack_holds_argc_argv_envp_auxv() {
     assert_eq!(aux(stack::AT_BASE), Some(0));
     assert_eq!(aux(stack::AT_SECURE), Some(0));
     assert_eq!(aux(stack::AT_CLKTCK), Some(100));
-    assert_eq!(aux(stack::AT_HWCAP), Some(0));
+    assert_eq!(aux(stack::AT_HWCAP), Some(1 << 11), "HWCAP_CPUID");
     assert_eq!(
         aux(stack::AT_UID),
         Some(u64::from(unsafe { libc::getuid() }))
@@ -448,19 +444,22 @@ fn initial_stack_holds_argc_argv_envp_auxv() {
 
 #[test]
 fn hwcaps_follow_the_features() {
-    assert_eq!(hwcaps(&FeatureSet::base()), (0, 0));
+    // CPUID (HWCAP bit 11) and ECV (HWCAP2 bit 19) do not depend on the decoder's features.
+    const CPUID: u64 = 1 << 11;
+    const ECV: u64 = 1 << 19;
+    assert_eq!(hwcaps(&FeatureSet::base()), (CPUID, ECV));
     let fp_simd = FeatureSet::base()
         .with(Feature::FEAT_FP)
         .with(Feature::FEAT_AdvSIMD);
-    assert_eq!(hwcaps(&fp_simd), (3, 0));
+    assert_eq!(hwcaps(&fp_simd), (CPUID | 3, ECV));
     assert_eq!(
         hwcaps(&FeatureSet::base().with(Feature::FEAT_AdvSIMD)).0,
-        0,
+        CPUID,
         "ASIMD needs FP"
     );
     let (h, h2) = hwcaps(&fp_simd.with(Feature::FEAT_LSE).with(Feature::FEAT_SVE2));
-    assert_eq!(h, 3 | 1 << 8);
-    assert_eq!(h2, 0, "SVE2 without SVE is not reported");
+    assert_eq!(h, CPUID | 3 | 1 << 8);
+    assert_eq!(h2, ECV, "SVE2 without SVE is not reported");
     let (h, h2) = hwcaps(&FeatureSet::all());
     assert_ne!(h & 1 << 22, 0);
     assert_ne!(h2 & 2, 0);
@@ -818,7 +817,7 @@ fn signal_state_is_recorded() {
     assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[0, DATA, 0, 8]), 0);
     assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[2, 0, DATA + 8, 8]), 0);
     assert_eq!(p.machine.mem.read_u64(DATA + 8, 8), Ok(0b110));
-    assert_eq!(p.sigmask, 0b110);
+    assert_eq!(p.signals.mask, 0b110);
 }
 
 #[test]
@@ -839,4 +838,244 @@ fn missing_program_is_an_io_error() {
         .expect("error");
     assert!(matches!(e, LoadError::Io { .. }));
     assert!(e.to_string().contains("/nonexistent/prog"), "{e}");
+}
+
+// ---- signals ----
+
+#[test]
+fn a_signal_frame_is_built_and_rt_sigreturn_restores_it() {
+    use super::signal::{self, SigFields, SigInfo};
+    // The interrupted code: exit with the X0 the handler leaves in the frame.
+    let code = [movz(8, nr::EXIT as u16, 0), SVC];
+    let mut p = process(&program(&code, &[0; 4096]), &["prog"]);
+    let handler = 0x40_1230;
+    let act = [handler, signal::SA_SIGINFO, 0, 1 << 9];
+    for (i, w) in act.iter().enumerate() {
+        p.machine
+            .mem
+            .write_u64(DATA + 8 * i as u64, 8, *w)
+            .expect("act");
+    }
+    assert_eq!(call(&mut p, nr::RT_SIGACTION, &[11, DATA, 0, 8]), 0);
+    let cpu = &mut p.machine.cpu;
+    cpu.x = std::array::from_fn(|i| 0x100 + i as u64);
+    cpu.sp = 0x7f_fe90_0008; // not 16-byte aligned: the frame is
+    cpu.pc = CODE;
+    cpu.nzcv = 0x6000_0000;
+    cpu.v[31] = 0x1234_5678_9abc_def0_0fed_cba9_8765_4321;
+    cpu.fpcr = 0x0300_0000;
+    cpu.fpsr = 0x10;
+    let info = SigInfo {
+        signo: 11,
+        code: signal::SEGV_ACCERR,
+        fields: SigFields::Fault { addr: 0xdead_0000 },
+    };
+    assert_eq!(p.force_signal(info, String::new()), None);
+    let cpu = &p.machine.cpu;
+    let frame = cpu.sp;
+    // The frame record {fp, lr} sits just below the old SP, and the 4688-byte frame below it.
+    assert_eq!(cpu.x[29], 0x7f_fe8f_fff0);
+    assert_eq!(frame, 0x7f_fe8f_fff0 - 4688);
+    assert_eq!(
+        (cpu.x[0], cpu.x[1], cpu.x[2]),
+        (11, frame, frame + 128),
+        "signo, &siginfo, &ucontext"
+    );
+    assert_eq!(
+        cpu.x[30],
+        signal::SIGTRAMP,
+        "no SA_RESTORER: the trampoline"
+    );
+    assert_eq!(cpu.pc, handler);
+    assert_eq!(
+        p.signals.mask,
+        1 << 10 | 1 << 9,
+        "the signal and sa_mask are blocked"
+    );
+    let mut r = |off: u64, size: usize| p.machine.mem.read_u64(frame + off, size).expect("frame");
+    assert_eq!(
+        (r(0, 4), r(8, 4), r(16, 8)),
+        (11, 2, 0xdead_0000),
+        "siginfo"
+    );
+    assert_eq!(r(168, 8), 0, "uc_sigmask: the mask before");
+    assert_eq!(r(152, 4), 2, "uc_stack.ss_flags: SS_DISABLE");
+    assert_eq!(r(304, 8), 0xdead_0000, "fault_address");
+    assert_eq!(
+        (r(312, 8), r(304 + 8 + 30 * 8, 8)),
+        (0x100, 0x11e),
+        "regs[0], regs[30]"
+    );
+    assert_eq!(
+        (r(560, 8), r(568, 8), r(576, 8)),
+        (0x7f_fe90_0008, CODE, 0x6000_0000)
+    );
+    assert_eq!(
+        (r(592, 4), r(596, 4)),
+        (0x4650_8001, 528),
+        "fpsimd_context header"
+    );
+    assert_eq!((r(600, 4), r(604, 4)), (0x10, 0x0300_0000), "fpsr, fpcr");
+    assert_eq!(
+        r(608 + 31 * 16 + 8, 8),
+        0x1234_5678_9abc_def0,
+        "vregs[31] high half"
+    );
+    assert_eq!((r(1120, 4), r(1124, 4)), (0, 0), "the terminating record");
+    assert_eq!(
+        (r(0x7f_fe8f_fff0 - frame, 8), r(0x7f_fe8f_fff8 - frame, 8)),
+        (0x11d, 0x11e),
+        "frame record: old x29, x30"
+    );
+    // The handler changes X0 in the frame and returns through the trampoline.
+    p.machine.mem.write_u64(frame + 312, 8, 77).expect("frame");
+    p.machine.cpu.v[31] = 0;
+    p.machine.cpu.pc = signal::SIGTRAMP;
+    assert_eq!(p.run(&tiny_table()), Exit::Exited(77));
+    let cpu = &p.machine.cpu;
+    assert_eq!(cpu.sp, 0x7f_fe90_0008);
+    assert_eq!(cpu.x[1], 0x101);
+    assert_eq!(cpu.nzcv, 0x6000_0000);
+    assert_eq!(cpu.v[31], 0x1234_5678_9abc_def0_0fed_cba9_8765_4321);
+    assert_eq!((cpu.fpcr, cpu.fpsr), (0x0300_0000, 0x10));
+    assert_eq!(p.signals.mask, 0, "the mask is restored");
+}
+
+#[test]
+fn a_bad_sigreturn_frame_and_a_blocked_fault_kill() {
+    let mut p = sys_process();
+    p.machine.cpu.sp = DATA + 8; // misaligned
+    p.machine.cpu.x[8] = nr::RT_SIGRETURN;
+    assert!(matches!(
+        p.syscall(),
+        Some(Exit::Signaled { signal: 11, .. })
+    ));
+    p.machine.cpu.sp = DATA; // aligned, but no FP/SIMD record
+    assert!(matches!(
+        p.syscall(),
+        Some(Exit::Signaled { signal: 11, reason, .. }) if reason.contains("bad frame")
+    ));
+}
+
+#[test]
+fn sigaltstack_and_kill_to_self() {
+    let mut p = sys_process();
+    // stack_t {ss_sp, ss_flags, ss_size}
+    for (off, v) in [(0, DATA + 0x1000), (8, 0), (16, 4096)] {
+        p.machine.mem.write_u64(DATA + off, 8, v).expect("ss");
+    }
+    assert_eq!(
+        call(&mut p, nr::SIGALTSTACK, &[DATA, 0]),
+        -12,
+        "below MINSIGSTKSZ"
+    );
+    p.machine.mem.write_u64(DATA + 16, 8, 8192).expect("ss");
+    assert_eq!(call(&mut p, nr::SIGALTSTACK, &[DATA, DATA + 0x100]), 0);
+    assert_eq!(
+        p.machine.mem.read_u64(DATA + 0x108, 4),
+        Ok(2),
+        "was disabled"
+    );
+    assert_eq!(call(&mut p, nr::SIGALTSTACK, &[0, DATA + 0x100]), 0);
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x100, 8), Ok(DATA + 0x1000));
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x110, 8), Ok(8192));
+    // A blocked SIGUSR1 sent to itself stays pending; SIGCHLD is ignored by default.
+    p.machine.mem.write_u64(DATA, 8, 1 << 9).expect("set");
+    assert_eq!(call(&mut p, nr::RT_SIGPROCMASK, &[0, DATA, 0, 8]), 0);
+    let pid = u64::from(std::process::id());
+    assert_eq!(call(&mut p, nr::KILL, &[pid, 10]), 0);
+    assert_eq!(
+        call(&mut p, nr::KILL, &[u64::MAX, 10]),
+        -1,
+        "kill(-1) stays inside"
+    );
+    assert_eq!(call(&mut p, nr::KILL, &[pid, 65]), -22);
+    assert_eq!(call(&mut p, nr::KILL, &[0, 0]), 0, "signal 0 only checks");
+    assert_eq!(call(&mut p, nr::TGKILL, &[pid, pid, 17]), 0);
+    assert_eq!(call(&mut p, nr::TGKILL, &[pid + 1, pid, 10]), -3);
+    assert_eq!(call(&mut p, nr::RT_SIGPENDING, &[DATA, 8]), 0);
+    assert_eq!(p.machine.mem.read_u64(DATA, 8), Ok(1 << 9));
+    assert_eq!(p.deliver_pending(), None, "still blocked");
+    p.signals.mask = 0;
+    assert!(matches!(
+        p.deliver_pending(),
+        Some(Exit::Signaled { signal: 10, .. })
+    ));
+}
+
+#[test]
+fn a_dynamic_program_gets_its_interpreter() {
+    // The "interpreter": an ET_DYN image whose code exits with status 9.
+    let interp = build_elf(
+        3,
+        0x10,
+        &[load_seg(
+            PF_R | PF_X,
+            0,
+            words(&[0, 0, 0, 0, movz(0, 9, 0), movz(8, nr::EXIT as u16, 0), SVC]),
+        )],
+    );
+    let root = scratch("root");
+    std::fs::create_dir_all(root.join("lib")).expect("root");
+    std::fs::write(root.join("lib/ld.so"), interp).expect("interpreter");
+    let image = build_elf(
+        2,
+        CODE,
+        &[
+            Ph {
+                ptype: 3,
+                flags: PF_R,
+                vaddr: 0x30_0000,
+                data: b"/lib/ld.so\0".to_vec(),
+                memsz: 11,
+            },
+            load_seg(PF_R | PF_X, CODE, words(&[SVC])),
+        ],
+    );
+    let path = scratch("dynprog");
+    std::fs::write(&path, &image).expect("program");
+    let args = ["prog".to_string()];
+    let mut p = Process::load_with_root(&path, Some(&root), &args, &[], FeatureSet::base())
+        .expect("loads with the interpreter");
+    assert_eq!(
+        p.machine.cpu.pc,
+        elf::INTERP_BASE + 0x10,
+        "starts in the interpreter"
+    );
+    // AT_BASE and AT_ENTRY on the stack.
+    let sp = p.machine.cpu.sp;
+    let mut auxv = Vec::new();
+    let mut i = 4; // argc, argv[0], NULL, envp NULL
+    loop {
+        let k = p.machine.mem.read_u64(sp + 8 * i, 8).expect("auxv");
+        let v = p.machine.mem.read_u64(sp + 8 * i + 8, 8).expect("auxv");
+        if k == 0 {
+            break;
+        }
+        auxv.push((k, v));
+        i += 2;
+    }
+    assert!(
+        auxv.contains(&(stack::AT_BASE, elf::INTERP_BASE)),
+        "{auxv:x?}"
+    );
+    assert!(auxv.contains(&(stack::AT_ENTRY, CODE)), "{auxv:x?}");
+    assert_eq!(p.run(&tiny_table()), Exit::Exited(9));
+    // Absolute paths are looked up under the root first (this one exists only there).
+    let name = put_str(&mut p, sp - 0x1000, "/lib/ld.so");
+    let st = sp - 0x800;
+    assert_eq!(call(&mut p, nr::NEWFSTATAT, &[AT_FDCWD, name, st, 0]), 0);
+    assert_eq!(call(&mut p, nr::FACCESSAT, &[AT_FDCWD, name, 4]), 0);
+    let fd = call(&mut p, nr::OPENAT, &[AT_FDCWD, name, 0, 0]);
+    assert!(fd >= 0, "{fd}");
+    call(&mut p, nr::CLOSE, &[fd as u64]);
+    let e = Process::load_with_root(&path, None, &args, &[], FeatureSet::base())
+        .err()
+        .expect("no interpreter outside the root");
+    assert!(
+        matches!(&e, LoadError::Interpreter { path, .. } if path == "/lib/ld.so"),
+        "{e}"
+    );
+    std::fs::remove_file(&path).ok();
+    std::fs::remove_dir_all(&root).ok();
 }

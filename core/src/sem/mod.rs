@@ -90,6 +90,13 @@ pub enum SysReg {
     TpidrEl0,
     Fpcr,
     Fpsr,
+    /// A read-only ID register that Linux lets EL0 read (MIDR_EL1, MPIDR_EL1, REVIDR_EL1,
+    /// ID_AA64*_EL1), by its `op0:op1:CRn:CRm:op2` encoding.
+    IdReg(u16),
+    /// CNTVCT_EL0 (and CNTVCTSS_EL0): the virtual count of the generic timer, read-only.
+    CntvctEl0,
+    /// CNTFRQ_EL0: the generic timer's frequency, read-only at EL0.
+    CntfrqEl0,
 }
 
 /// A Rust function that semantics call for an operation too complex for the op table

@@ -556,9 +556,10 @@ fn exceptions_and_system_registers() {
     check_stop(&[0xd4000001], &[], Stop::Syscall(0));
     check_stop(&[0xd503201f, 0xd4024681], &[], Stop::Syscall(0x1234));
     check_stop(&[0xd43e0000], &[], Stop::Breakpoint(0xf000));
-    // mrs x0, midr_el1 is not readable here; mrs x0, dczid_el0 says DC ZVA is prohibited.
-    check_stop(&[0xd5380000], &[], Stop::Undefined);
-    check(&[0xd53b00e0], &[], &[(X(0), 0x10)]);
+    // mrs x0, id_pfr0_el1 (AArch32) is not readable at EL0; mrs x0, dczid_el0 says DC ZVA
+    // zeroes 64-byte blocks, as DC ZVA does.
+    check_stop(&[0xd5380100], &[], Stop::Undefined);
+    check(&[0xd53b00e0], &[], &[(X(0), 0x4)]);
     // mrs x0, tpidr_el0
     check(&[0xd53bd040], &[(Tpidr, 0xabcd)], &[(X(0), 0xabcd)]);
     // bti c is a hint; the decoder only knows it as BTI when FEAT_BTI is enabled.
