@@ -246,7 +246,10 @@ fn stats_count_the_instructions() {
 
 /// Compiles `tests/programs/custom/NAME.c` statically (see [`compile_c`]).
 fn compile_program(name: &str) -> PathBuf {
-    let src = format!("{}/tests/programs/custom/{name}.c", env!("CARGO_MANIFEST_DIR"));
+    let src = format!(
+        "{}/tests/programs/custom/{name}.c",
+        env!("CARGO_MANIFEST_DIR")
+    );
     compile_c(
         name,
         &std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{src}: {e}")),
