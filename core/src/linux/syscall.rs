@@ -47,6 +47,7 @@ pub mod nr {
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
     pub const UNAME: u64 = 160;
+    pub const SYSINFO: u64 = 179;
     pub const GETTIMEOFDAY: u64 = 169;
     pub const GETPID: u64 = 172;
     pub const GETPPID: u64 = 173;
@@ -281,6 +282,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::RT_SIGACTION => ("rt_sigaction", &[D, P, P, D]),
         nr::RT_SIGPROCMASK => ("rt_sigprocmask", &[D, P, P, D]),
         nr::UNAME => ("uname", &[P]),
+        nr::SYSINFO => ("sysinfo", &[P]),
         nr::GETTIMEOFDAY => ("gettimeofday", &[P, P]),
         nr::GETPID => ("getpid", &[]),
         nr::GETPPID => ("getppid", &[]),
@@ -612,6 +614,19 @@ impl Process {
                 Ok(0)
             }
             nr::MADVISE => Ok(0),
+            nr::SYSINFO => {
+                // struct sysinfo has the same 112-byte layout on every 64-bit Linux.
+                let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
+                host(i64::from(unsafe { libc::sysinfo(&mut info) }))?;
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(
+                        (&info as *const libc::sysinfo).cast::<u8>(),
+                        std::mem::size_of::<libc::sysinfo>().min(112),
+                    )
+                };
+                self.mem().put(a[0], bytes)?;
+                Ok(0)
+            }
             nr::UNAME => {
                 let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
                 host(i64::from(unsafe { libc::uname(&mut uts) }))?;
