@@ -20,6 +20,8 @@ pub mod nr {
     pub const IOCTL: u64 = 29;
     pub const MKDIRAT: u64 = 34;
     pub const UNLINKAT: u64 = 35;
+    pub const RENAMEAT: u64 = 38;
+    pub const FTRUNCATE: u64 = 46;
     pub const FACCESSAT: u64 = 48;
     pub const CHDIR: u64 = 49;
     pub const OPENAT: u64 = 56;
@@ -57,6 +59,7 @@ pub mod nr {
     pub const RT_SIGRETURN: u64 = 139;
     pub const RT_TGSIGQUEUEINFO: u64 = 240;
     pub const UNAME: u64 = 160;
+    pub const SYSINFO: u64 = 179;
     pub const GETTIMEOFDAY: u64 = 169;
     pub const GETPID: u64 = 172;
     pub const GETPPID: u64 = 173;
@@ -72,6 +75,7 @@ pub mod nr {
     pub const MADVISE: u64 = 233;
     pub const PRLIMIT64: u64 = 261;
     pub const GETRANDOM: u64 = 278;
+    pub const RENAMEAT2: u64 = 276;
     pub const RSEQ: u64 = 293;
     pub const FACCESSAT2: u64 = 439;
 }
@@ -262,6 +266,9 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::IOCTL => ("ioctl", &[D, X, P]),
         nr::MKDIRAT => ("mkdirat", &[D, S, O]),
         nr::UNLINKAT => ("unlinkat", &[D, S, X]),
+        nr::RENAMEAT => ("renameat", &[D, S, D, S]),
+        nr::RENAMEAT2 => ("renameat2", &[D, S, D, S, X]),
+        nr::FTRUNCATE => ("ftruncate", &[D, D]),
         nr::FACCESSAT => ("faccessat", &[D, S, O]),
         nr::FACCESSAT2 => ("faccessat2", &[D, S, O, X]),
         nr::CHDIR => ("chdir", &[S]),
@@ -300,6 +307,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::RT_TGSIGQUEUEINFO => ("rt_tgsigqueueinfo", &[D, D, D, P]),
         nr::RT_SIGPROCMASK => ("rt_sigprocmask", &[D, P, P, D]),
         nr::UNAME => ("uname", &[P]),
+        nr::SYSINFO => ("sysinfo", &[P]),
         nr::GETTIMEOFDAY => ("gettimeofday", &[P, P]),
         nr::GETPID => ("getpid", &[]),
         nr::GETPPID => ("getppid", &[]),
@@ -586,6 +594,31 @@ impl Process {
                     libc::unlinkat(fd(a[0]), path.as_ptr(), a[2] as i32)
                 }))
             }
+            nr::RENAMEAT | nr::RENAMEAT2 => {
+                let from = self.guest_path(a[1])?;
+                let to = self.guest_path(a[3])?;
+                let flags = if n == nr::RENAMEAT2 { a[4] as u32 } else { 0 };
+                host(unsafe {
+                    libc::syscall(
+                        libc::SYS_renameat2,
+                        fd(a[0]),
+                        from.as_ptr(),
+                        fd(a[2]),
+                        to.as_ptr(),
+                        flags,
+                    )
+                })
+                .or_else(|e| {
+                    if e == ENOSYS && flags == 0 {
+                        host(i64::from(unsafe {
+                            libc::renameat(fd(a[0]), from.as_ptr(), fd(a[2]), to.as_ptr())
+                        }))
+                    } else {
+                        Err(e)
+                    }
+                })
+            }
+            nr::FTRUNCATE => host(i64::from(unsafe { libc::ftruncate(fd(a[0]), a[1] as i64) })),
             nr::MKDIRAT => {
                 let path = self.guest_path(a[1])?;
                 host(i64::from(unsafe {
@@ -629,6 +662,19 @@ impl Process {
                 Ok(0)
             }
             nr::MADVISE => Ok(0),
+            nr::SYSINFO => {
+                // struct sysinfo has the same 112-byte layout on every 64-bit Linux.
+                let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };
+                host(i64::from(unsafe { libc::sysinfo(&mut info) }))?;
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(
+                        (&info as *const libc::sysinfo).cast::<u8>(),
+                        std::mem::size_of::<libc::sysinfo>().min(112),
+                    )
+                };
+                self.mem().put(a[0], bytes)?;
+                Ok(0)
+            }
             nr::UNAME => {
                 let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
                 host(i64::from(unsafe { libc::uname(&mut uts) }))?;
