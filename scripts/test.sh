@@ -23,6 +23,9 @@ if command -v rustup >/dev/null 2>&1; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || echo "warning: rustup could not add rustfmt/clippy"
 fi
 
+# Debian's busybox-static for arm64, which tests/busybox.rs runs beside qemu-aarch64.
+scripts/fetch-busybox.sh
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
