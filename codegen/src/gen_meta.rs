@@ -8,6 +8,8 @@ use crate::{lit, Error, Model};
 #[template(path = "encodings.rs.txt", escape = "none")]
 struct EncodingsRs {
     features: Vec<String>,
+    /// `(Have...() function, FEAT_ name)` pairs the decode guards use.
+    have_features: Vec<(String, String)>,
     sections: Vec<SectionRow>,
     encodings: Vec<EncodingRow>,
     aliases: Vec<AliasRow>,
@@ -145,6 +147,11 @@ pub fn generate(model: &Model<'_>) -> Result<String, Error> {
         .collect();
     EncodingsRs {
         features: model.features.clone(),
+        have_features: crate::gen_decoder::HAVE_FEATURES
+            .iter()
+            .filter(|(_, f)| model.features.iter().any(|m| m == f))
+            .map(|(h, f)| (h.to_string(), f.to_string()))
+            .collect(),
         sections,
         encodings,
         aliases,

@@ -31,7 +31,9 @@ pub mod generated {
     }
 }
 
-pub use generated::{decode, fields, semantics, EncodingId, Feature, ALIASES, ENCODINGS, SECTIONS};
+pub use generated::{
+    decode, fields, semantics, EncodingId, Feature, ALIASES, ENCODINGS, HAVE_FEATURES, SECTIONS,
+};
 
 /// The metadata of one instruction encoding.
 #[derive(Debug)]

@@ -353,12 +353,20 @@ pub fn under_root(root: Option<&Path>, path: &Path) -> PathBuf {
 
 /// The features whose instructions have semantics in `table`: a feature counts when at least
 /// one encoding that needs it is implemented. The base instruction set is always included.
+///
+/// Features that only a decode guard names (`HaveBit128PMULLExt()` in PMULL's decode, which
+/// gives FEAT_PMULL) count too: the encoding's semantics cover the guarded forms.
 pub fn implemented_features<S>(table: &SemTable<S>) -> FeatureSet {
     table.implemented().fold(FeatureSet::base(), |set, id| {
-        id.info()
+        let info = id.info();
+        let set = info
             .features
             .iter()
-            .fold(set.with(id.info().feature), |s, &f| s.with(f))
+            .fold(set.with(info.feature), |s, &f| s.with(f));
+        crate::isa::HAVE_FEATURES
+            .iter()
+            .filter(|(have, _)| info.guards.iter().any(|g| g.contains(have)))
+            .fold(set, |s, &(_, f)| s.with(f))
     })
 }
 
