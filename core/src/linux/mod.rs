@@ -68,6 +68,9 @@ pub struct Process {
     /// Encodings without semantics already reported when a SIGILL handler took them.
     warned_encodings: BTreeSet<usize>,
     pid: u32,
+    /// The thread name `prctl(PR_GET_NAME)` gives: Linux's `comm`, the program's file name cut
+    /// to 15 bytes, NUL-padded.
+    pub comm: [u8; 16],
 }
 
 impl Process {
@@ -162,6 +165,7 @@ impl Process {
             warned: BTreeSet::new(),
             warned_encodings: BTreeSet::new(),
             pid: std::process::id(),
+            comm: comm_of(path),
         })
     }
 
@@ -368,6 +372,16 @@ pub fn implemented_features<S>(table: &SemTable<S>) -> FeatureSet {
             .filter(|(have, _)| info.guards.iter().any(|g| g.contains(have)))
             .fold(set, |s, &(_, f)| s.with(f))
     })
+}
+
+/// Linux's `comm` for a program: the last path component, at most 15 bytes.
+fn comm_of(path: &Path) -> [u8; 16] {
+    use std::os::unix::ffi::OsStrExt as _;
+    let name = path.file_name().map(|n| n.as_bytes()).unwrap_or_default();
+    let mut comm = [0u8; 16];
+    let n = name.len().min(15);
+    comm[..n].copy_from_slice(&name[..n]);
+    comm
 }
 
 /// `text` as the inside of a JSON string.

@@ -60,6 +60,7 @@ pub mod nr {
     pub const RT_TGSIGQUEUEINFO: u64 = 240;
     pub const UNAME: u64 = 160;
     pub const SYSINFO: u64 = 179;
+    pub const PRCTL: u64 = 167;
     pub const GETTIMEOFDAY: u64 = 169;
     pub const GETPID: u64 = 172;
     pub const GETPPID: u64 = 173;
@@ -308,6 +309,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::RT_SIGPROCMASK => ("rt_sigprocmask", &[D, P, P, D]),
         nr::UNAME => ("uname", &[P]),
         nr::SYSINFO => ("sysinfo", &[P]),
+        nr::PRCTL => ("prctl", &[D, P, X, X, X]),
         nr::GETTIMEOFDAY => ("gettimeofday", &[P, P]),
         nr::GETPID => ("getpid", &[]),
         nr::GETPPID => ("getppid", &[]),
@@ -662,6 +664,24 @@ impl Process {
                 Ok(0)
             }
             nr::MADVISE => Ok(0),
+            nr::PRCTL => match a[0] {
+                // PR_SET_NAME: up to 15 bytes, the rest of `comm` cleared.
+                15 => {
+                    let name = self.mem().get(a[1], 16)?;
+                    let n = name.iter().position(|&b| b == 0).unwrap_or(16).min(15);
+                    self.comm = [0; 16];
+                    self.comm[..n].copy_from_slice(&name[..n]);
+                    Ok(0)
+                }
+                // PR_GET_NAME.
+                16 => {
+                    let comm = self.comm;
+                    self.mem().put(a[1], &comm)?;
+                    Ok(0)
+                }
+                // Other options act on the host process; a guest must not change it.
+                _ => Err(EINVAL),
+            },
             nr::SYSINFO => {
                 // struct sysinfo has the same 112-byte layout on every 64-bit Linux.
                 let mut info: libc::sysinfo = unsafe { std::mem::zeroed() };

@@ -1079,3 +1079,22 @@ fn a_dynamic_program_gets_its_interpreter() {
     std::fs::remove_file(&path).ok();
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn prctl_names_the_thread() {
+    let mut p = sys_process();
+    let name = |p: &mut Process| {
+        assert_eq!(call(p, nr::PRCTL, &[16, DATA + 0x100]), 0, "PR_GET_NAME");
+        let mut b = [0u8; 16];
+        p.machine.mem.read(DATA + 0x100, &mut b).expect("scratch");
+        b
+    };
+    // The program's file name, NUL-terminated within 16 bytes.
+    assert_eq!(name(&mut p)[15], 0);
+    put_str(&mut p, DATA, "a-rather-long-thread-name");
+    assert_eq!(call(&mut p, nr::PRCTL, &[15, DATA]), 0, "PR_SET_NAME");
+    assert_eq!(&name(&mut p), b"a-rather-long-t\0");
+    assert_eq!(call(&mut p, nr::PRCTL, &[15, 0]), EFAULT);
+    // PR_SET_DUMPABLE and the like would change the host process: refused.
+    assert_eq!(call(&mut p, nr::PRCTL, &[4, 0]), -22);
+}
