@@ -107,6 +107,27 @@ fn rng(seed: u64, salt: &str) -> TestRng {
     TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
 }
 
+/// The raw (not yet prepared) single-instruction cases of `id` that a campaign with
+/// `settings` would start with.
+pub fn generate(
+    id: EncodingId,
+    settings: &Settings,
+    features: &FeatureSet,
+) -> Result<Vec<Case>, QemuError> {
+    let words = gen::word(id, *features);
+    let state = gen::state();
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng(settings.seed, id.name()));
+    let err = |e| QemuError(format!("cannot generate cases of {}: {e}", id.name()));
+    (0..settings.cases)
+        .map(|_| {
+            Ok(Case {
+                words: vec![words.new_tree(&mut runner).map_err(err)?.current()],
+                state: state.new_tree(&mut runner).map_err(err)?.current(),
+            })
+        })
+        .collect()
+}
+
 /// Checks one case alone; its mismatch if it fails.
 fn fails(
     case: &Case,

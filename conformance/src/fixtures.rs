@@ -25,7 +25,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::Reference;
+use armature_core::interp::Interp;
+use armature_core::isa::FeatureSet;
+use armature_core::sem::SemTable;
+
+use crate::check::{check_batch, Reference, Verdict};
 use crate::program::{scratch_pattern, Case, Program, State};
 use crate::qemu::{self, QemuError, Trace};
 
@@ -226,4 +230,32 @@ pub fn record(encoding: &str, mut raw: Vec<Case>, dir: &Path) -> Result<Fixture,
             memory,
         });
     }
+}
+
+/// The verdicts of every fixture file (`*.json`) in `dir`, by encoding.
+pub fn check_dir(
+    dir: &Path,
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+) -> Result<Vec<(String, Vec<Verdict>)>, String> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read the fixtures directory {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("no fixture (*.json) in {}", dir.display()));
+    }
+    let mut res = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let f: Fixture = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a fixture: {e}", path.display()))?;
+        let v = check_batch(&f.cases(), &mut Stored(&f), table, features)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        res.push((f.encoding.clone(), v));
+    }
+    Ok(res)
 }
