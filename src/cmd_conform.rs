@@ -23,7 +23,7 @@ pub struct ConformArgs {
     #[arg(long, default_value = "qemu", value_parser = ["qemu", "fixtures"])]
     against: String,
     /// The encodings: a glob over encoding ids (`ADD_*`, `*`), or `class:NAME` for an
-    /// instr-class (`general`, `float`, `advsimd`).
+    /// instr-class (`general`, `float`, `advsimd`); several separated by commas.
     #[arg(long, value_name = "GLOB", default_value = "*")]
     filter: String,
     /// The encodings of one feature, e.g. FEAT_FP16 (instead of --filter).
@@ -193,7 +193,7 @@ fn record(
             let f = fixtures::record(id.name(), cases, &sub).map_err(|e| anyhow::anyhow!("{e}"))?;
             let _ = std::fs::remove_dir_all(&sub);
             let path = dest.join(format!("{}.json", id.name()));
-            std::fs::write(&path, serde_json::to_string_pretty(&f)? + "\n")
+            std::fs::write(&path, f.to_text())
                 .with_context(|| format!("cannot write {}", path.display()))?;
             Ok(format!(
                 "recorded {} cases in {}",
@@ -234,4 +234,20 @@ fn replay(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_the_list() {
+        let ids = gen::select_encodings("ADD_*");
+        let a = shard(ids.clone(), "1/2").unwrap();
+        let b = shard(ids.clone(), "2/2").unwrap();
+        assert_eq!(a.len() + b.len(), ids.len());
+        assert!(a.iter().all(|id| !b.contains(id)));
+        assert!(shard(ids.clone(), "0/2").is_err());
+        assert!(shard(ids, "3/2").is_err());
+    }
 }

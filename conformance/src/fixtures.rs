@@ -110,6 +110,24 @@ fn before(p: &Program, i: usize, case: &Case) -> State {
 }
 
 impl Fixture {
+    /// The fixture as JSON with one line per case (compact, and diffs stay readable).
+    pub fn to_text(&self) -> String {
+        let j = |v: &dyn erased::Json| v.json();
+        let cases: Vec<String> = self.cases.iter().map(|c| format!("    {}", j(c))).collect();
+        let memory: Vec<String> = self
+            .memory
+            .iter()
+            .map(|m| format!("    {}", j(m)))
+            .collect();
+        format!(
+            "{{\n  \"encoding\": {},\n  \"recorded_with\": {},\n  \"cases\": [\n{}\n  ],\n  \"memory\": [\n{}\n  ]\n}}\n",
+            j(&self.encoding),
+            j(&self.recorded_with),
+            cases.join(",\n"),
+            memory.join(",\n")
+        )
+    }
+
     pub fn cases(&self) -> Vec<Case> {
         self.cases.iter().map(|c| c.case.clone()).collect()
     }
@@ -258,4 +276,17 @@ pub fn check_dir(
         res.push((f.encoding.clone(), v));
     }
     Ok(res)
+}
+
+mod erased {
+    /// Compact JSON of any serialisable value, usable as a trait object.
+    pub trait Json {
+        fn json(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).expect("fixtures serialise")
+        }
+    }
 }

@@ -217,18 +217,22 @@ pub fn prepare(case: &mut Case, region: usize) {
 }
 
 /// The encodings a selector names: `FEAT_*` a feature, `class:NAME` an instr-class (`general`,
-/// `float`, `advsimd`, ...), otherwise a glob over encoding ids (`ADD_*`, `*`).
+/// `float`, `advsimd`, ...), otherwise a glob over encoding ids (`ADD_*`, `*`). Several
+/// selectors separated by commas select the union.
 pub fn select_encodings(selector: &str) -> Vec<EncodingId> {
+    let parts: Vec<&str> = selector.split(',').map(str::trim).collect();
     ENCODINGS
         .iter()
         .filter(|e| {
-            if selector.starts_with("FEAT_") {
-                e.feature.name() == selector || e.features.iter().any(|f| f.name() == selector)
-            } else if let Some(class) = selector.strip_prefix("class:") {
-                e.instr_class == class
-            } else {
-                crate::known::glob(selector, e.name)
-            }
+            parts.iter().any(|&selector| {
+                if selector.starts_with("FEAT_") {
+                    e.feature.name() == selector || e.features.iter().any(|f| f.name() == selector)
+                } else if let Some(class) = selector.strip_prefix("class:") {
+                    e.instr_class == class
+                } else {
+                    crate::known::glob(selector, e.name)
+                }
+            })
         })
         .map(|e| e.id)
         .collect()
