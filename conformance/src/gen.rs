@@ -12,25 +12,32 @@ use crate::program::{region_mid, Case, State};
 
 /// Random words of encoding `id`: the pattern's fixed bits, random bits elsewhere, kept only
 /// when the decoder maps them to `id` with `features` (so `!=` constraints, decode guards and
-/// more specific encodings are respected). Shrinks towards the pattern with zero fields.
+/// more specific encodings are respected). Should-be bits take their required values, and
+/// CONSTRAINED UNPREDICTABLE register overlaps ([`crate::known::CONSTRAINED_OVERLAPS`]) are
+/// left out. Shrinks towards the pattern with zero fields.
 pub fn word(id: EncodingId, features: FeatureSet) -> BoxedStrategy<u32> {
     let info = id.info();
-    let (mask, value) = (info.mask, info.value);
+    let fixed = info.mask | info.should_mask;
+    let value = info.value | (info.should_value & info.should_mask & !info.mask);
     any::<u32>()
-        .prop_map(move |r| (r & !mask) | value)
+        .prop_map(move |r| (r & !fixed) | value)
         .prop_filter("the word must decode to the encoding", move |&w| {
             decode(w, &features) == Decoded::Insn(id)
+                && !crate::known::constrained_unpredictable(id, w)
         })
         .boxed()
 }
 
-/// Whether some word of `id` decodes to it with `features` (tried on a few thousand words).
+/// Whether some word of `id` that [`word`] may generate decodes to it with `features` (tried
+/// on a few thousand words).
 pub fn has_words(id: EncodingId, features: &FeatureSet) -> bool {
     let info = id.info();
     let mut r = crate::SplitMix64(id as u64);
+    let fixed = info.mask | info.should_mask;
+    let value = info.value | (info.should_value & info.should_mask & !info.mask);
     (0..4096).any(|_| {
-        let w = (r.next_u32() & !info.mask) | info.value;
-        decode(w, features) == Decoded::Insn(id)
+        let w = (r.next_u32() & !fixed) | value;
+        decode(w, features) == Decoded::Insn(id) && !crate::known::constrained_unpredictable(id, w)
     })
 }
 
