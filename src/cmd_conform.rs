@@ -51,6 +51,9 @@ pub struct ConformArgs {
     /// instead of checking.
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
+    /// Check one case, as a failure prints it (JSON), against qemu-aarch64 instead of a campaign.
+    #[arg(long, value_name = "JSON")]
+    case: Option<String>,
     /// The stored traces for --against fixtures.
     #[arg(long, value_name = "DIR", default_value = "conformance/fixtures")]
     fixtures: PathBuf,
@@ -79,6 +82,9 @@ pub fn run(args: ConformArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let features = implemented_features(&table);
     if args.against == "fixtures" {
         return replay(&args.fixtures, &table, &features, out);
+    }
+    if let Some(json) = &args.case {
+        return one_case(json, &table, &features, out);
     }
     let selector = args.feature.as_deref().unwrap_or(&args.filter);
     let mut ids = gen::select_encodings(selector);
@@ -169,6 +175,41 @@ pub fn run(args: ConformArgs, out: &mut dyn Write) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Checks one case given as JSON against qemu-aarch64.
+fn one_case(
+    json: &str,
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
+    let case: armature_conformance::program::Case =
+        serde_json::from_str(json).context("--case wants a case as a failure prints it")?;
+    let dir = std::env::temp_dir().join(format!("armature-conform-{}", std::process::id()));
+    let v = armature_conformance::check::check_batch(
+        &[case],
+        &mut armature_conformance::check::Qemu(&dir),
+        table,
+        features,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let v = v.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let code = match &v[0] {
+        Verdict::Pass => {
+            writeln!(out, "pass")?;
+            ExitCode::SUCCESS
+        }
+        Verdict::Trapped { signal } => {
+            writeln!(out, "pass (both raise signal {signal})")?;
+            ExitCode::SUCCESS
+        }
+        Verdict::ReferenceUndefined(m) | Verdict::Mismatch(m) => {
+            writeln!(out, "fail\n{m}")?;
+            ExitCode::from(1)
+        }
+    };
+    Ok(code)
 }
 
 /// Records one fixture file per testable encoding of `ids`; one line of report each.

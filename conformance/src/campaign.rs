@@ -84,7 +84,7 @@ impl Failure {
             })
             .collect();
         format!(
-            "{}\nshrunk ({} steps) to {} instruction(s): {}\nregression case (a `Case` of conformance/src/program.rs as JSON; its state already points into scratch region 0):\n{}",
+            "{}\nshrunk ({} steps) to {} instruction(s): {}\nregression case (re-check it with armature conform --case '<this JSON>'):\n{}",
             self.report,
             self.shrink_steps,
             self.case.words.len(),
