@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
+mod cmd_conform;
 mod cmd_decode;
 mod cmd_disas;
 mod cmd_run;
@@ -40,6 +41,8 @@ enum Command {
     },
     /// Run a static aarch64 Linux program: armature run [--strace] -- PROG ARGS...
     Run(cmd_run::RunArgs),
+    /// Random instruction tests against qemu-aarch64: armature conform [--filter GLOB] ...
+    Conform(cmd_conform::ConformArgs),
     /// Facts about the A64 ISA XML the build was generated from.
     Spec {
         #[command(subcommand)]
@@ -76,6 +79,15 @@ fn main() -> ExitCode {
         Command::Decode { word, without } => cmd_decode::run(&word, &without, &mut out),
         Command::Run(args) => match cmd_run::run(args) {
             Ok(code) => return code,
+            Err(e) => Err(e),
+        },
+        Command::Conform(args) => match cmd_conform::run(args, &mut out) {
+            Ok(code) => {
+                return match out.flush() {
+                    Ok(()) => code,
+                    Err(_) => ExitCode::from(2),
+                }
+            }
             Err(e) => Err(e),
         },
         Command::Spec {

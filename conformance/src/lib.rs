@@ -1,7 +1,20 @@
 //! Conformance checks of armature against reference tools (LLVM's disassembler, qemu-aarch64).
 //!
-//! This crate holds the harness code the tests share: a deterministic word generator and a
-//! batch driver for `llvm-mc-19 --disassemble`.
+//! This crate holds the harness code the tests share: a deterministic word generator, a batch
+//! driver for `llvm-mc-19 --disassemble`, and the semantic conformance harness: test programs
+//! written as static ELF files ([`program`]), the qemu-aarch64 reference ([`qemu`]), armature's
+//! side ([`armature`]), their comparison ([`check`]), case generation from the encoding table
+//! with shrinking ([`gen`], [`campaign`]), the declared known differences ([`known`]) and the
+//! stored reference traces ([`fixtures`]).
+
+pub mod armature;
+pub mod campaign;
+pub mod check;
+pub mod fixtures;
+pub mod gen;
+pub mod known;
+pub mod program;
+pub mod qemu;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,130 @@
+//! The system under test: runs a [`Program`] in armature's interpreter, taking the state before
+//! each instruction in the logged ranges, as qemu-aarch64 logs it.
+
+use std::collections::HashSet;
+
+use armature_core::interp::Interp;
+use armature_core::isa::FeatureSet;
+use armature_core::mem::{Perms, PAGE_SIZE};
+use armature_core::sem::{SemTable, Stop};
+
+use crate::program::{Program, State};
+
+/// What one armature run gave.
+#[derive(Debug)]
+pub struct Run {
+    pub states: Vec<State>,
+    /// The stop that ended the run before the exit sequence (a fault, SIGILL, BRK).
+    pub stop: Option<Trap>,
+    /// The scratch memory at the end (empty when the run stopped early).
+    pub scratch: Vec<u8>,
+}
+
+/// An instruction that stopped armature's run.
+#[derive(Clone, Debug)]
+pub struct Trap {
+    pub pc: u64,
+    /// The signal a Linux process gets for it (0 for a system call, which tests never make).
+    pub signal: i32,
+    pub reason: String,
+}
+
+impl Trap {
+    fn new(pc: u64, stop: &Stop) -> Trap {
+        let signal = match stop {
+            Stop::Fault(_) => 11,
+            Stop::Undefined | Stop::NotImplemented(_) => 4,
+            Stop::Breakpoint(_) => 5,
+            Stop::Syscall(_) => 0,
+        };
+        Trap {
+            pc,
+            signal,
+            reason: format!("{stop:?}"),
+        }
+    }
+}
+
+/// The state of `m` in the compared form.
+pub fn snapshot(m: &Interp) -> State {
+    State {
+        x: m.cpu.x,
+        sp: m.cpu.sp,
+        pc: m.cpu.pc,
+        nzcv: m.cpu.nzcv & 0xf000_0000,
+        fpcr: m.cpu.fpcr,
+        fpsr: m.cpu.fpsr,
+        v: m.cpu.v,
+    }
+}
+
+/// Loads `p` like the ELF loader does (the same bytes and permissions) with the PC at `entry`.
+pub fn load(p: &Program, entry: u64) -> Interp {
+    let mut m = Interp::default();
+    let page = |n: u64| n.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+    let code = crate::program::CODE_BASE;
+    m.mem.map(code, page(p.code.len() as u64), Perms::RX);
+    m.mem
+        .poke(code, &p.code)
+        .expect("the code segment is mapped");
+    let data = crate::program::DATA_BASE;
+    m.mem.map(data, page(p.data.len() as u64), Perms::RW);
+    m.mem
+        .poke(data, &p.data)
+        .expect("the data segment is mapped");
+    m.cpu.pc = entry;
+    m
+}
+
+/// Runs `p` from its entry until the exit sequence's first system call or a stop.
+pub fn run(
+    p: &Program,
+    ranges: &[(u64, u64)],
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+) -> Run {
+    let logged: HashSet<u64> = ranges
+        .iter()
+        .flat_map(|&(a, n)| (a..a + n).step_by(4))
+        .collect();
+    let mut m = load(p, p.entry);
+    let mut states = Vec::new();
+    // Every case runs straight through: no more steps than instructions, plus the exit.
+    let limit = p.code.len() / 4 + 16;
+    for _ in 0..limit {
+        let pc = m.cpu.pc;
+        if logged.contains(&pc) {
+            states.push(snapshot(&m));
+        }
+        match m.step(table, features) {
+            Ok(()) => {}
+            Err(Stop::Syscall(_)) if pc >= p.end_pc => {
+                let mut scratch = vec![0u8; p.scratch.1 as usize];
+                m.mem
+                    .read(p.scratch.0, &mut scratch)
+                    .expect("the scratch memory stays mapped");
+                return Run {
+                    states,
+                    stop: None,
+                    scratch,
+                };
+            }
+            Err(stop) => {
+                return Run {
+                    states,
+                    stop: Some(Trap::new(pc, &stop)),
+                    scratch: Vec::new(),
+                }
+            }
+        }
+    }
+    Run {
+        states,
+        stop: Some(Trap {
+            pc: m.cpu.pc,
+            signal: 0,
+            reason: format!("still running after {limit} instructions"),
+        }),
+        scratch: Vec::new(),
+    }
+}

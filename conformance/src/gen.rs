@@ -1,0 +1,319 @@
+//! Case generation from the encoding table: proptest strategies for instruction words and
+//! initial states, and the selection of encodings by glob, feature or instr-class.
+
+use armature_core::interp::Interp;
+use armature_core::isa::{decode, Decoded, EncodingId, FeatureSet, ENCODINGS};
+use armature_core::sem::SemTable;
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::strategy::{BoxedStrategy, Union};
+
+use crate::program::{region_mid, Case, State};
+
+/// Random words of encoding `id`: the pattern's fixed bits, random bits elsewhere, kept only
+/// when the decoder maps them to `id` with `features` (so `!=` constraints, decode guards and
+/// more specific encodings are respected). Should-be bits take their required values, and
+/// CONSTRAINED UNPREDICTABLE register overlaps ([`crate::known::CONSTRAINED_OVERLAPS`]) are
+/// left out. Shrinks towards the pattern with zero fields.
+pub fn word(id: EncodingId, features: FeatureSet) -> BoxedStrategy<u32> {
+    let info = id.info();
+    let fixed = info.mask | info.should_mask;
+    let value = info.value | (info.should_value & info.should_mask & !info.mask);
+    any::<u32>()
+        .prop_map(move |r| (r & !fixed) | value)
+        .prop_filter("the word must decode to the encoding", move |&w| {
+            decode(w, &features) == Decoded::Insn(id)
+                && !crate::known::constrained_unpredictable(id, w)
+        })
+        .boxed()
+}
+
+/// Whether some word of `id` that [`word`] may generate decodes to it with `features` (tried
+/// on a few thousand words).
+pub fn has_words(id: EncodingId, features: &FeatureSet) -> bool {
+    let info = id.info();
+    let mut r = crate::SplitMix64(id as u64);
+    let fixed = info.mask | info.should_mask;
+    let value = info.value | (info.should_value & info.should_mask & !info.mask);
+    (0..4096).any(|_| {
+        let w = (r.next_u32() & !fixed) | value;
+        decode(w, features) == Decoded::Insn(id) && !crate::known::constrained_unpredictable(id, w)
+    })
+}
+
+const X_EDGES: &[u64] = &[
+    0,
+    1,
+    2,
+    u64::MAX,
+    i64::MIN as u64,
+    i64::MAX as u64,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    0x1_0000_0000,
+    0xffff_ffff_8000_0000,
+    0x8000_0000_0000_0001,
+    0x7f,
+    0x80,
+    0xff,
+    0x7fff,
+    0x8000,
+    0xffff,
+];
+
+const F64_EDGES: &[u64] = &[
+    0,
+    0x8000_0000_0000_0000, // -0
+    0x3ff0_0000_0000_0000, // 1.0
+    0xbff0_0000_0000_0000, // -1.0
+    0x3fe0_0000_0000_0000, // 0.5
+    0x4000_0000_0000_0000, // 2.0
+    0x7ff0_0000_0000_0000, // +Inf
+    0xfff0_0000_0000_0000, // -Inf
+    0x7ff8_0000_0000_0000, // quiet NaN
+    0xfff8_0000_0000_0001, // negative quiet NaN with payload
+    0x7ff4_0000_0000_0000, // signalling NaN
+    0x7ff0_0000_0000_0001, // signalling NaN, smallest payload
+    0x0000_0000_0000_0001, // smallest denormal
+    0x000f_ffff_ffff_ffff, // largest denormal
+    0x8000_0000_0000_0001, // negative denormal
+    0x0010_0000_0000_0000, // smallest normal
+    0x7fef_ffff_ffff_ffff, // largest finite
+    0x43e0_0000_0000_0000, // 2^63
+    0xc3e0_0000_0000_0000, // -2^63
+    0x41df_ffff_ffc0_0000, // 2^31 - 1
+    0x41e0_0000_0000_0000, // 2^31
+    0x3ff8_0000_0000_0000, // 1.5
+];
+
+const F32_EDGES: &[u32] = &[
+    0,
+    0x8000_0000, // -0
+    0x3f80_0000, // 1.0
+    0xbf80_0000, // -1.0
+    0x3fc0_0000, // 1.5
+    0x7f80_0000, // +Inf
+    0xff80_0000, // -Inf
+    0x7fc0_0000, // quiet NaN
+    0xffc0_0001, // negative quiet NaN with payload
+    0x7fa0_0000, // signalling NaN
+    0x7f80_0001, // signalling NaN, smallest payload
+    0x0000_0001, // smallest denormal
+    0x007f_ffff, // largest denormal
+    0x8000_0001, // negative denormal
+    0x0080_0000, // smallest normal
+    0x7f7f_ffff, // largest finite
+    0x4f00_0000, // 2^31
+    0xcf00_0000, // -2^31
+    0x5f00_0000, // 2^63
+];
+
+const F16_EDGES: &[u16] = &[
+    0, 0x8000, // ±0
+    0x3c00, 0xbc00, // ±1.0
+    0x3e00, // 1.5
+    0x7c00, 0xfc00, // ±Inf
+    0x7e00, 0xfe01, // quiet NaNs
+    0x7d00, 0x7c01, // signalling NaNs
+    0x0001, 0x03ff, 0x8001, // denormals
+    0x0400, 0x7bff, // smallest normal, largest finite
+];
+
+/// X register values: edge values first (they shrink to 0), then anything.
+pub fn x_value() -> BoxedStrategy<u64> {
+    prop_oneof![
+        3 => select(X_EDGES),
+        1 => 0u64..0x1000,
+        3 => any::<u64>(),
+    ]
+    .boxed()
+}
+
+/// V register values: zero, lanes of FP edge values (double, single, half), or anything.
+pub fn v_value() -> BoxedStrategy<u128> {
+    let f64s = prop_oneof![3 => select(F64_EDGES), 1 => any::<u64>()];
+    let f32s = prop_oneof![3 => select(F32_EDGES), 1 => any::<u32>()];
+    let f16s = prop_oneof![3 => select(F16_EDGES), 1 => any::<u16>()];
+    prop_oneof![
+        1 => Just(0u128),
+        3 => [f64s.clone(), f64s].prop_map(|l| l[0] as u128 | (l[1] as u128) << 64),
+        3 => proptest::array::uniform4(f32s)
+            .prop_map(|l| l.iter().rev().fold(0u128, |a, &x| a << 32 | x as u128)),
+        2 => proptest::array::uniform8(f16s)
+            .prop_map(|l| l.iter().rev().fold(0u128, |a, &x| a << 16 | x as u128)),
+        2 => any::<u128>(),
+    ]
+    .boxed()
+}
+
+/// FPCR values: the AHP, DN, FZ, RMode and FZ16 bits, mostly zero.
+pub fn fpcr_value() -> BoxedStrategy<u64> {
+    prop_oneof![
+        3 => Just(0u64),
+        2 => (0u64..64).prop_map(|b| {
+            (b & 1) << 26 | (b >> 1 & 1) << 25 | (b >> 2 & 1) << 24 | (b >> 3 & 3) << 22 | (b >> 5 & 1) << 19
+        }),
+    ]
+    .boxed()
+}
+
+/// Initial states. SP holds a small index here; [`prepare`] points it into scratch memory.
+pub fn state() -> BoxedStrategy<State> {
+    (
+        proptest::array::uniform31(x_value()),
+        proptest::array::uniform32(v_value()),
+        0u64..16,
+        fpcr_value(),
+        0u64..16,
+    )
+        .prop_map(|(x, v, nzcv, fpcr, sp)| State {
+            x,
+            sp,
+            pc: 0,
+            nzcv: nzcv << 28,
+            fpcr,
+            fpsr: 0,
+            v,
+        })
+        .boxed()
+}
+
+/// Sequences of 1 to `max_len` instructions drawn from `ids` (the first id is what shrinking
+/// prefers).
+pub fn words(ids: &[EncodingId], max_len: usize, features: FeatureSet) -> BoxedStrategy<Vec<u32>> {
+    let words = Union::new(ids.iter().map(|&id| word(id, features)));
+    proptest::collection::vec(words, 1..=max_len).boxed()
+}
+
+/// Whether `id` accesses memory through a base register `Rn` (loads, stores, atomics).
+pub fn is_memory(id: EncodingId) -> bool {
+    let info = id.info();
+    let file = info.section().file;
+    info.field("Rn").is_some()
+        && ["ld", "st", "cas", "swp", "prfm", "prfum", "rcw"]
+            .iter()
+            .any(|p| file.starts_with(p))
+}
+
+/// Points the case's addresses into the scratch region of case `region`: SP always, and for
+/// memory instructions the base register `Rn` (a multiple of 16 near the middle) and the offset
+/// register `Rm` (small). The generated values choose the offsets, so they still shrink.
+pub fn prepare(case: &mut Case, region: usize) {
+    let mid = region_mid(region);
+    let s = &mut case.state;
+    s.sp = mid - 128 + (s.sp % 16) * 16;
+    for &w in &case.words {
+        let Some(id) = decode(w, &FeatureSet::all()).encoding() else {
+            continue;
+        };
+        if !is_memory(id) {
+            continue;
+        }
+        let info = id.info();
+        if let Some(rm) = info.field("Rm").map(|f| f.extract(w) as usize) {
+            if rm < 31 {
+                s.x[rm] %= 64;
+            }
+        }
+        let rn = info.field("Rn").map_or(31, |f| f.extract(w) as usize);
+        if rn < 31 {
+            s.x[rn] = mid - 256 + (s.x[rn] % 32) * 16;
+        }
+    }
+}
+
+/// The encodings a selector names: `FEAT_*` a feature, `class:NAME` an instr-class (`general`,
+/// `float`, `advsimd`, ...), otherwise a glob over encoding ids (`ADD_*`, `*`). Several
+/// selectors separated by commas select the union.
+pub fn select_encodings(selector: &str) -> Vec<EncodingId> {
+    let parts: Vec<&str> = selector.split(',').map(str::trim).collect();
+    ENCODINGS
+        .iter()
+        .filter(|e| {
+            parts.iter().any(|&selector| {
+                if selector.starts_with("FEAT_") {
+                    e.feature.name() == selector || e.features.iter().any(|f| f.name() == selector)
+                } else if let Some(class) = selector.strip_prefix("class:") {
+                    e.instr_class == class
+                } else {
+                    crate::known::glob(selector, e.name)
+                }
+            })
+        })
+        .map(|e| e.id)
+        .collect()
+}
+
+/// Why `id` cannot be tested with `table`, if it cannot.
+pub fn skip_reason(
+    id: EncodingId,
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+) -> Option<String> {
+    if table.get(id).is_none() {
+        return Some("not implemented".to_string());
+    }
+    if let Some(why) = crate::known::not_generated(id) {
+        return Some(format!("not generated: {why}"));
+    }
+    if !has_words(id, features) {
+        return Some("no word of the pattern decodes to this encoding".to_string());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn words_decode_to_their_encoding() {
+        let features = FeatureSet::all();
+        let mut runner = TestRunner::deterministic();
+        for name in [
+            "ADD_64_addsub_imm",
+            "ADCS_32_addsub_carry",
+            "FADD_D_floatdp2",
+            "LDR_64_ldst_pos",
+        ] {
+            let id = EncodingId::from_name(name).expect(name);
+            let s = word(id, features);
+            for _ in 0..50 {
+                let w = s.new_tree(&mut runner).unwrap().current();
+                assert_eq!(decode(w, &features), Decoded::Insn(id), "{w:#010x}");
+            }
+        }
+    }
+
+    #[test]
+    fn prepare_points_bases_into_the_region() {
+        let id = EncodingId::from_name("LDR_64_ldst_pos").unwrap();
+        let mut runner = TestRunner::deterministic();
+        let w = word(id, FeatureSet::all())
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let mut c = Case {
+            words: vec![w],
+            state: State::default(),
+        };
+        c.state.x = [u64::MAX; 31];
+        prepare(&mut c, 3);
+        let rn = (w >> 5 & 31) as usize;
+        let base = if rn == 31 { c.state.sp } else { c.state.x[rn] };
+        assert!(base.abs_diff(region_mid(3)) <= 256, "{base:#x}");
+        assert_eq!(base % 16, 0);
+    }
+
+    #[test]
+    fn selectors() {
+        assert!(select_encodings("ADD_*")
+            .iter()
+            .all(|id| id.name().starts_with("ADD_")));
+        assert!(select_encodings("FEAT_FP16").len() > 10);
+        assert!(!select_encodings("class:float").is_empty());
+    }
+}

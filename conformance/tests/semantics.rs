@@ -1,0 +1,136 @@
+//! Semantic conformance against qemu-aarch64 (which must be installed: these tests fail
+//! without it), and against the stored traces in `conformance/fixtures/` (which need no qemu).
+
+use std::path::PathBuf;
+
+use armature_conformance::campaign::{self, Settings};
+use armature_conformance::check::{check_batch, Qemu, Verdict};
+use armature_conformance::gen;
+use armature_conformance::program::{Case, State};
+use armature_core::interp::Interp;
+use armature_core::isa::{decode, fields, Decoded, EncodingId, FeatureSet};
+use armature_core::linux::implemented_features;
+use armature_core::sem::{SemTable, Stop};
+
+fn table() -> SemTable<Interp> {
+    let mut t = SemTable::default();
+    armature_extensions::register_all(&mut t);
+    t
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "armature-conformance-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn id(name: &str) -> EncodingId {
+    EncodingId::from_name(name).unwrap_or_else(|| panic!("no encoding {name}"))
+}
+
+#[test]
+fn hand_written_cases_agree_with_qemu() {
+    let t = table();
+    let f = implemented_features(&t);
+    let mut adds = Case {
+        words: vec![0xab02_0020],
+        state: State::default(),
+    }; // adds x0, x1, x2
+    adds.state.x[1] = u64::MAX;
+    adds.state.x[2] = 1;
+    let mut fadd = Case {
+        words: vec![0x1e62_2820],
+        state: State::default(),
+    }; // fadd d0, d1, d2
+    fadd.state.v[1] = 0x3ff8_0000_0000_0000;
+    fadd.state.v[2] = 0x7ff4_0000_0000_0000; // a signalling NaN: FPSR.IOC
+    let mut str_ = Case {
+        words: vec![0xf900_0022],
+        state: State::default(),
+    }; // str x2, [x1]
+    str_.state.x[2] = 0x1122_3344_5566_7788;
+    // ldr x0, [x1] from address 0: both raise SIGSEGV.
+    let segv = Case {
+        words: vec![0xf940_0020],
+        state: State::default(),
+    };
+    let mut cases = vec![adds, fadd, str_, segv.clone(), segv];
+    for (i, c) in cases.iter_mut().take(3).enumerate() {
+        gen::prepare(c, i);
+    }
+    for c in &mut cases[3..] {
+        c.state.x[1] = 0;
+    }
+    let dir = scratch("hand");
+    let v = check_batch(&cases, &mut Qemu(&dir), &t, &f).unwrap_or_else(|e| panic!("{e}"));
+    let text: Vec<String> = v.iter().map(|v| format!("{v:?}")).collect();
+    assert!(matches!(v[0], Verdict::Pass), "{}", text[0]);
+    assert!(matches!(v[1], Verdict::Pass), "{}", text[1]);
+    assert!(matches!(v[2], Verdict::Pass), "{}", text[2]);
+    assert!(
+        matches!(v[3], Verdict::Trapped { signal: 11 }),
+        "{}",
+        text[3]
+    );
+    assert!(
+        matches!(v[4], Verdict::Trapped { signal: 11 }),
+        "{}",
+        text[4]
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// ADCS with a wrong carry in: PSTATE.V is added instead of PSTATE.C.
+fn broken_adcs(m: &mut Interp, w: u32) -> Result<(), Stop> {
+    let f = fields::ADCS_64_addsub_carry::from_word(w);
+    let (n, mm, d) = (f.Rn as usize, f.Rm as usize, f.Rd as usize);
+    let r = |m: &Interp, i: usize| if i == 31 { 0 } else { m.cpu.x[i] };
+    let (a, b) = (r(m, n), r(m, mm));
+    let cin = m.cpu.nzcv >> 28 & 1;
+    let (s1, c1) = a.overflowing_add(b);
+    let (res, c2) = s1.overflowing_add(cin);
+    let v = ((a ^ res) & (b ^ res)) >> 63;
+    let nzcv = (res >> 63) << 31 | ((res == 0) as u64) << 30 | ((c1 | c2) as u64) << 29 | v << 28;
+    m.cpu.nzcv = nzcv;
+    if d != 31 {
+        m.cpu.x[d] = res;
+    }
+    Ok(())
+}
+
+#[test]
+fn a_broken_adcs_is_caught_and_shrunk_to_one_instruction() {
+    let mut t = table();
+    let adcs = id("ADCS_64_addsub_carry");
+    t.set(adcs, broken_adcs);
+    let f = implemented_features(&t);
+    let ids = [id("ADDS_64_addsub_shift"), id("SUBS_64_addsub_shift"), adcs];
+    let settings = Settings {
+        cases: 60,
+        max_len: 4,
+        seed: 7,
+        ..Settings::default()
+    };
+    let dir = scratch("adcs");
+    let out = campaign::run("broken-ADCS", &ids, &settings, &mut Qemu(&dir), &t, &f)
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(out.status, "fail", "{out:?}");
+    let failure = out.failure.expect("the failure is reported");
+    println!("{}", failure.render());
+    assert_eq!(failure.case.words.len(), 1, "{}", failure.render());
+    assert_eq!(
+        decode(failure.case.words[0], &FeatureSet::all()),
+        Decoded::Insn(adcs)
+    );
+    assert!(failure.report.contains("NZCV"), "{}", failure.report);
+    // The same campaign with the real semantics passes.
+    let good = table();
+    let dir = scratch("adcs-good");
+    let out = campaign::run("ADCS", &ids, &settings, &mut Qemu(&dir), &good, &f).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(out.status, "pass", "{:?}", out.failure.map(|f| f.render()));
+}

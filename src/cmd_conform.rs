@@ -1,0 +1,294 @@
+//! `armature conform`: random instruction tests against qemu-aarch64 (or the stored traces).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use armature_conformance::campaign::{self, Outcome, Settings};
+use armature_conformance::check::Verdict;
+use armature_conformance::fixtures;
+use armature_conformance::gen;
+use armature_core::interp::Interp;
+use armature_core::isa::{EncodingId, FeatureSet};
+use armature_core::linux::implemented_features;
+use armature_core::sem::SemTable;
+
+/// Options of `armature conform`.
+#[derive(clap::Args)]
+pub struct ConformArgs {
+    /// The reference: `qemu` runs qemu-aarch64; `fixtures` replays the stored traces of
+    /// --fixtures (no qemu needed).
+    #[arg(long, default_value = "qemu", value_parser = ["qemu", "fixtures"])]
+    against: String,
+    /// The encodings: a glob over encoding ids (`ADD_*`, `*`), or `class:NAME` for an
+    /// instr-class (`general`, `float`, `advsimd`); several separated by commas.
+    #[arg(long, value_name = "GLOB", default_value = "*")]
+    filter: String,
+    /// The encodings of one feature, e.g. FEAT_FP16 (instead of --filter).
+    #[arg(long, value_name = "FEAT")]
+    feature: Option<String>,
+    /// Random cases per encoding.
+    #[arg(long, default_value_t = 200)]
+    cases: usize,
+    /// The seed of the case generator (the same seed gives the same cases).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Encodings checked in parallel (default: one per core).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Write per-encoding results to FILE as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Check only shard K of N of the selected encodings (K from 1), e.g. 2/4.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Instructions per case: 1 to this many, of the same encoding.
+    #[arg(long, default_value_t = 1)]
+    max_insns: usize,
+    /// Record reference traces with qemu-aarch64 into DIR (one JSON file per encoding)
+    /// instead of checking.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Check one case, as a failure prints it (JSON), against qemu-aarch64 instead of a campaign.
+    #[arg(long, value_name = "JSON")]
+    case: Option<String>,
+    /// The stored traces for --against fixtures.
+    #[arg(long, value_name = "DIR", default_value = "conformance/fixtures")]
+    fixtures: PathBuf,
+}
+
+/// Splits `ids` into `n` interleaved shards and keeps shard `k` (1-based).
+pub fn shard(ids: Vec<EncodingId>, spec: &str) -> Result<Vec<EncodingId>> {
+    let parsed = spec
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
+    let Some((k, n)) = parsed.filter(|&(k, n)| k >= 1 && k <= n) else {
+        bail!("--shard wants K/N with 1 <= K <= N, e.g. 1/4; got {spec:?}");
+    };
+    Ok(ids
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(_, id)| id)
+        .collect())
+}
+
+/// Runs the command; exits 1 when any encoding fails.
+pub fn run(args: ConformArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    let mut table = SemTable::<Interp>::default();
+    armature_extensions::register_all(&mut table);
+    let features = implemented_features(&table);
+    if args.against == "fixtures" {
+        return replay(&args.fixtures, &table, &features, out);
+    }
+    if let Some(json) = &args.case {
+        return one_case(json, &table, &features, out);
+    }
+    let selector = args.feature.as_deref().unwrap_or(&args.filter);
+    let mut ids = gen::select_encodings(selector);
+    if ids.is_empty() {
+        bail!("no encoding matches {selector:?}");
+    }
+    if let Some(spec) = &args.shard {
+        ids = shard(ids, spec)?;
+    }
+    let settings = Settings {
+        cases: args.cases,
+        seed: args.seed,
+        max_len: args.max_insns.max(1),
+        ..Settings::default()
+    };
+    let dir = std::env::temp_dir().join(format!("armature-conform-{}", std::process::id()));
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = args.jobs {
+        pool = pool.num_threads(n);
+    }
+    let pool = pool.build().context("cannot start the worker threads")?;
+    if let Some(rec) = &args.record {
+        let lines = pool.install(|| record(&ids, &settings, rec, &dir, &table, &features));
+        let _ = std::fs::remove_dir_all(&dir);
+        for line in lines? {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let bar = indicatif::ProgressBar::new(ids.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} encodings {elapsed} (eta {eta}) {msg}",
+        )
+        .expect("the template is valid"),
+    );
+    let progress = |o: &Outcome| {
+        bar.inc(1);
+        if o.status == "fail" {
+            bar.println(format!("FAIL {}", o.encoding));
+        }
+    };
+    let result =
+        pool.install(|| campaign::run_all(&ids, &settings, &dir, &table, &features, &progress));
+    bar.finish_and_clear();
+    let _ = std::fs::remove_dir_all(&dir);
+    let outcomes = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for o in &outcomes {
+        *counts.entry(o.status).or_default() += 1;
+        match o.status {
+            "skip" => writeln!(
+                out,
+                "skip {}: {}",
+                o.encoding,
+                o.reason.as_deref().unwrap_or("")
+            )?,
+            status => {
+                writeln!(
+                    out,
+                    "{status} {}: {} passed, {} trapped in both, {} undefined in qemu, {} failed{}",
+                    o.encoding,
+                    o.passed,
+                    o.trapped,
+                    o.reference_undefined,
+                    o.failed,
+                    o.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                )?;
+                if let Some(f) = &o.failure {
+                    for line in f.render().lines() {
+                        writeln!(out, "    {line}")?;
+                    }
+                }
+            }
+        }
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    writeln!(out, "{} encodings: {}", outcomes.len(), summary.join(", "))?;
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&outcomes)?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(if counts.contains_key("fail") {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Checks one case given as JSON against qemu-aarch64.
+fn one_case(
+    json: &str,
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
+    let case: armature_conformance::program::Case =
+        serde_json::from_str(json).context("--case wants a case as a failure prints it")?;
+    let dir = std::env::temp_dir().join(format!("armature-conform-{}", std::process::id()));
+    let v = armature_conformance::check::check_batch(
+        &[case],
+        &mut armature_conformance::check::Qemu(&dir),
+        table,
+        features,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let v = v.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let code = match &v[0] {
+        Verdict::Pass => {
+            writeln!(out, "pass")?;
+            ExitCode::SUCCESS
+        }
+        Verdict::Trapped { signal } => {
+            writeln!(out, "pass (both raise signal {signal})")?;
+            ExitCode::SUCCESS
+        }
+        Verdict::ReferenceUndefined(m) | Verdict::Mismatch(m) => {
+            writeln!(out, "fail\n{m}")?;
+            ExitCode::from(1)
+        }
+    };
+    Ok(code)
+}
+
+/// Records one fixture file per testable encoding of `ids`; one line of report each.
+fn record(
+    ids: &[EncodingId],
+    settings: &Settings,
+    dest: &std::path::Path,
+    dir: &std::path::Path,
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    ids.par_iter()
+        .map(|&id| {
+            if let Some(why) = gen::skip_reason(id, table, features) {
+                return Ok(format!("skip {}: {why}", id.name()));
+            }
+            let cases =
+                campaign::generate(id, settings, features).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let sub = dir.join(id.name());
+            let f = fixtures::record(id.name(), cases, &sub).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let _ = std::fs::remove_dir_all(&sub);
+            let path = dest.join(format!("{}.json", id.name()));
+            std::fs::write(&path, f.to_text())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(format!(
+                "recorded {} cases in {}",
+                f.cases.len(),
+                path.display()
+            ))
+        })
+        .collect()
+}
+
+/// Checks armature against every stored trace in `dir`.
+fn replay(
+    dir: &std::path::Path,
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
+    let outcomes = fixtures::check_dir(dir, table, features).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut failed = false;
+    for (name, verdicts) in &outcomes {
+        let bad: Vec<&Verdict> = verdicts.iter().filter(|v| v.is_failure()).collect();
+        let status = if bad.is_empty() { "pass" } else { "fail" };
+        failed |= !bad.is_empty();
+        writeln!(
+            out,
+            "{status} {name}: {} stored cases, {} failed",
+            verdicts.len(),
+            bad.len()
+        )?;
+        if let Some(Verdict::Mismatch(m)) = bad.first() {
+            for line in m.to_string().lines() {
+                writeln!(out, "    {line}")?;
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_the_list() {
+        let ids = gen::select_encodings("ADD_*");
+        let a = shard(ids.clone(), "1/2").unwrap();
+        let b = shard(ids.clone(), "2/2").unwrap();
+        assert_eq!(a.len() + b.len(), ids.len());
+        assert!(a.iter().all(|id| !b.contains(id)));
+        assert!(shard(ids.clone(), "0/2").is_err());
+        assert!(shard(ids, "3/2").is_err());
+    }
+}
