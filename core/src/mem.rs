@@ -246,6 +246,23 @@ impl Memory {
         };
     }
 
+    /// The permissions of `[addr, addr + len)` when it is all mapped with the same ones
+    /// (possibly by several adjacent mappings).
+    pub fn perms_of(&self, addr: u64, len: u64) -> Option<Perms> {
+        let end = addr.checked_add(len)?;
+        let (start, region_len) = self.find(addr)?;
+        let perms = self.regions[&start].perms;
+        let mut at = start + region_len;
+        while at < end {
+            let (next, next_len) = self.find(at)?;
+            if self.regions[&next].perms != perms {
+                return None;
+            }
+            at = next + next_len;
+        }
+        Some(perms)
+    }
+
     /// Whether any byte of `[addr, addr + len)` is mapped.
     pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
         let end = addr.saturating_add(len);

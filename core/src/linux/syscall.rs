@@ -71,6 +71,7 @@ pub mod nr {
     pub const GETTID: u64 = 178;
     pub const BRK: u64 = 214;
     pub const MUNMAP: u64 = 215;
+    pub const MREMAP: u64 = 216;
     pub const MMAP: u64 = 222;
     pub const MPROTECT: u64 = 226;
     pub const MADVISE: u64 = 233;
@@ -320,6 +321,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::GETTID => ("gettid", &[]),
         nr::BRK => ("brk", &[P]),
         nr::MUNMAP => ("munmap", &[P, D]),
+        nr::MREMAP => ("mremap", &[P, D, D, X, P]),
         nr::MMAP => ("mmap", &[P, D, D, X, D, D]),
         nr::MPROTECT => ("mprotect", &[P, D, D]),
         nr::MADVISE => ("madvise", &[P, D, D]),
@@ -332,7 +334,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
 
 /// Whether strace prints the result in hex (addresses).
 fn returns_address(n: u64) -> bool {
-    matches!(n, nr::BRK | nr::MMAP)
+    matches!(n, nr::BRK | nr::MMAP | nr::MREMAP)
 }
 
 impl Process {
@@ -649,6 +651,7 @@ impl Process {
                 self.machine.mem.unmap(a[0], len);
                 Ok(0)
             }
+            nr::MREMAP => self.mremap(a[0], a[1], a[2], a[3]),
             nr::MPROTECT => {
                 if a[0] % PAGE_SIZE != 0 {
                     return Err(EINVAL);
@@ -960,6 +963,61 @@ impl Process {
         }
         self.brk = addr;
         addr
+    }
+
+    /// `mremap` within one mapping: shrinks in place, grows in place when the pages after it
+    /// are free, else moves with MREMAP_MAYMOVE (what glibc's realloc asks for). MREMAP_FIXED
+    /// and MREMAP_DONTUNMAP are refused with EINVAL.
+    fn mremap(&mut self, old: u64, old_len: u64, new_len: u64, flags: u64) -> SysResult {
+        const MREMAP_MAYMOVE: u64 = 1;
+        if old % PAGE_SIZE != 0 || new_len == 0 || flags & !MREMAP_MAYMOVE != 0 {
+            return Err(EINVAL);
+        }
+        let old_len = page_up(old_len).ok_or(EINVAL)?;
+        let new_len = page_up(new_len).ok_or(ENOMEM)?;
+        if new_len > MAX_MAP {
+            return Err(ENOMEM);
+        }
+        let perms = self
+            .machine
+            .mem
+            .perms_of(old, old_len.max(1))
+            .ok_or(EFAULT)?;
+        if new_len <= old_len {
+            self.machine.mem.unmap(old + new_len, old_len - new_len);
+            return Ok(old as i64);
+        }
+        let tail = old + old_len;
+        if tail
+            .checked_add(new_len - old_len)
+            .is_some_and(|e| e <= MMAP_LIMIT)
+            && !self.machine.mem.is_mapped(tail, new_len - old_len)
+        {
+            self.machine.mem.map(tail, new_len - old_len, perms);
+            return Ok(old as i64);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return Err(ENOMEM);
+        }
+        let at = self
+            .machine
+            .mem
+            .find_free(MMAP_BASE, new_len, MMAP_LIMIT)
+            .ok_or(ENOMEM)?;
+        let mut data = vec![0u8; old_len as usize];
+        let readable = Perms {
+            read: true,
+            ..perms
+        };
+        self.machine
+            .mem
+            .protect(old, old_len, readable)
+            .map_err(|_| EFAULT)?;
+        self.machine.mem.read(old, &mut data).map_err(|_| EFAULT)?;
+        self.machine.mem.map(at, new_len, perms);
+        self.machine.mem.poke(at, &data).map_err(|_| EFAULT)?;
+        self.machine.mem.unmap(old, old_len);
+        Ok(at as i64)
     }
 
     fn mmap(&mut self, a: &[u64; 6]) -> SysResult {

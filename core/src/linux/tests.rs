@@ -1098,3 +1098,50 @@ fn prctl_names_the_thread() {
     // PR_SET_DUMPABLE and the like would change the host process: refused.
     assert_eq!(call(&mut p, nr::PRCTL, &[4, 0]), -22);
 }
+
+#[test]
+fn mremap_shrinks_grows_and_moves() {
+    let mut p = sys_process();
+    let a = call(&mut p, nr::MMAP, &[0, 0x2000, 3, 0x22, u64::MAX, 0]) as u64;
+    p.machine.mem.write_u64(a + 0x1ff8, 8, 0x1234).expect("RW");
+    // Grows in place while the pages after it are free.
+    assert_eq!(
+        call(&mut p, nr::MREMAP, &[a, 0x2000, 0x3000, 1, 0]) as u64,
+        a
+    );
+    p.machine
+        .mem
+        .write_u64(a + 0x2ff8, 8, 1)
+        .expect("the new page is RW");
+    // Something mapped right after it: growing again must move, keeping the contents.
+    let fixed = a + 0x3000;
+    assert_eq!(
+        call(&mut p, nr::MMAP, &[fixed, 0x1000, 3, 0x32, u64::MAX, 0]) as u64,
+        fixed
+    );
+    assert_eq!(
+        call(&mut p, nr::MREMAP, &[a, 0x3000, 0x5000, 0, 0]),
+        -12,
+        "no MAYMOVE"
+    );
+    let b = call(&mut p, nr::MREMAP, &[a, 0x3000, 0x5000, 1, 0]) as u64;
+    assert_ne!(b, a);
+    assert_eq!(p.machine.mem.read_u64(b + 0x1ff8, 8), Ok(0x1234));
+    assert!(
+        !p.machine.mem.is_mapped(a, 0x3000),
+        "the old mapping is gone"
+    );
+    // Shrinks in place.
+    assert_eq!(
+        call(&mut p, nr::MREMAP, &[b, 0x5000, 0x1000, 0, 0]) as u64,
+        b
+    );
+    assert!(!p.machine.mem.is_mapped(b + 0x1000, 0x4000));
+    // Unmapped, misaligned and unsupported requests.
+    assert_eq!(call(&mut p, nr::MREMAP, &[a, 0x1000, 0x2000, 1, 0]), EFAULT);
+    assert_eq!(
+        call(&mut p, nr::MREMAP, &[b + 1, 0x1000, 0x2000, 1, 0]),
+        -22
+    );
+    assert_eq!(call(&mut p, nr::MREMAP, &[b, 0x1000, 0x2000, 3, 0]), -22);
+}
