@@ -10,14 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+mod common;
 
-/// How long one run may take before it is killed and reported.
-const RUN_LIMIT: Duration = Duration::from_secs(120);
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{run_limited, text, Run};
 
 fn busybox() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/busybox/bin/busybox");
@@ -207,55 +202,19 @@ const CASES: &[Case] = &[
     failing(1, &["false"]),
 ];
 
-/// The result of one run.
-struct Run {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
 /// Runs `cmd` in `dir` with stdin from `stdin` (or /dev/null); kills it after `RUN_LIMIT`.
 fn run(mut cmd: Command, dir: &Path, stdin: Option<&Path>, out: &Path) -> Result<Run, String> {
-    let file = |p: &Path| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
-    let err_path = out.with_extension("err");
     let input = match stdin {
         Some(p) => Stdio::from(std::fs::File::open(p).map_err(|e| e.to_string())?),
         None => Stdio::null(),
     };
-    let mut child = cmd
-        .current_dir(dir)
+    cmd.current_dir(dir)
         .env_clear()
         .env("TZ", "UTC")
         .env("LANG", "C")
-        .stdin(input)
-        .stdout(file(out)?)
-        .stderr(file(&err_path)?)
-        .spawn()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(s);
-        }
-        if start.elapsed() > RUN_LIMIT {
-            child.kill().ok();
-            child.wait().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let r = Run {
-        code: status.and_then(|s| s.code()),
-        stdout: std::fs::read(out).unwrap_or_default(),
-        stderr: std::fs::read(&err_path).unwrap_or_default(),
-    };
-    if status.is_none() {
-        return Err(format!(
-            "{cmd:?} did not finish in {RUN_LIMIT:?}; stderr:\n{}",
-            text(&r.stderr)
-        ));
-    }
-    Ok(r)
+        .stdin(input);
+    let what = format!("{cmd:?}");
+    run_limited(&mut cmd, out, &out.with_extension("err"), &what)
 }
 
 fn qemu(bb: &Path) -> Command {

@@ -12,10 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+mod common;
 
-/// How long one run may take before it is killed and reported.
-const RUN_LIMIT: Duration = Duration::from_secs(120);
+use common::{run_limited, text, Run};
 
 /// A build configuration: a name for messages, the compiler and its flags.
 struct Build {
@@ -55,10 +54,6 @@ const TOOLS: &[(&str, &str)] = &[
     ("clang-19", "clang-19"),
     ("ld.lld-19", "lld-19"),
 ];
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// Fails the test unless every tool answers `--version`.
 fn require_tools() {
@@ -131,57 +126,24 @@ fn header(source: &str) -> Header {
     h
 }
 
-/// The result of one run.
-struct Run {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
 /// Runs `cmd` in `dir` with `stdin`; stdout and stderr go to files there. Kills it after
 /// `RUN_LIMIT`.
 fn run_in(mut cmd: Command, dir: &Path, stdin: &[u8], tag: &str) -> Result<Run, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
     let input = dir.with_extension("stdin");
     std::fs::write(&input, stdin).map_err(|e| format!("write stdin: {e}"))?;
-    let out_path = dir.with_extension(format!("{tag}.out"));
-    let err_path = dir.with_extension(format!("{tag}.err"));
-    let file = |p: &Path| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
-    let mut child = cmd
-        .current_dir(dir)
+    cmd.current_dir(dir)
         .env_clear()
         .env("ARMATURE_TEST_VALUE", "forty two")
         .env("ARMATURE_TEST_OTHER", "x=y")
         .env("LANG", "C")
-        .stdin(std::fs::File::open(&input).map_err(|e| format!("stdin: {e}"))?)
-        .stdout(file(&out_path)?)
-        .stderr(file(&err_path)?)
-        .spawn()
-        .map_err(|e| format!("cannot start {tag}: {e}"))?;
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(s);
-        }
-        if start.elapsed() > RUN_LIMIT {
-            child.kill().ok();
-            child.wait().ok();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let run = Run {
-        code: status.and_then(|s| s.code()),
-        stdout: std::fs::read(&out_path).unwrap_or_default(),
-        stderr: std::fs::read(&err_path).unwrap_or_default(),
-    };
-    if status.is_none() {
-        return Err(format!(
-            "{tag} did not finish in {RUN_LIMIT:?}; stderr:\n{}",
-            text(&run.stderr)
-        ));
-    }
-    Ok(run)
+        .stdin(std::fs::File::open(&input).map_err(|e| format!("stdin: {e}"))?);
+    run_limited(
+        &mut cmd,
+        &dir.with_extension(format!("{tag}.out")),
+        &dir.with_extension(format!("{tag}.err")),
+        tag,
+    )
 }
 
 /// The first line where `a` and `b` differ, for messages.
