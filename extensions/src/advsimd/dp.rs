@@ -6,7 +6,7 @@ use armature_core::isa::pseudo::{AdvSIMDExpandImm, VFPExpandImm};
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
 
-use super::{elems, lane, ones, read_halves, set_elems, write_halves};
+use super::{elems, lane, ones, read_halves, set_elems, set_vpart, write_halves};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -470,16 +470,6 @@ pub fn ext<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     Ok(())
 }
 
-/// `Vpart[d, part] = result`: part 0 writes the low half and zeroes the high one, part 1
-/// writes the high half only.
-fn set_vpart<S: Sem>(s: &mut S, d: u32, part: u32, v: S::V) {
-    if part == 0 {
-        write_halves(s, d, &[v]);
-    } else {
-        s.set_v(d, 1, v);
-    }
-}
-
 /// SHRN, SHRN2: each `2*esize`-bit element of `V[n]` shifted right by `2*esize - immh:immb`
 /// and narrowed to `esize` bits, into half `Q` of `V[d]`.
 pub fn shrn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
@@ -510,7 +500,7 @@ pub fn xtn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     Ok(())
 }
 
-/// CNT: `BitCount` of each byte, with the SWAR sums of Hacker's Delight.
+/// CNT: `BitCount` of each byte.
 pub fn cnt<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::CNT_asimdmisc_R::from_word(word);
     if f.size != 0 {
@@ -519,24 +509,7 @@ pub fn cnt<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let halves = read_halves(s, f.Rn, 64 << f.Q);
     let out: Vec<S::V> = halves
         .into_iter()
-        .map(|x| {
-            let one = s.imm(1);
-            let two = s.imm(2);
-            let four = s.imm(4);
-            let m1 = s.imm(0x5555_5555_5555_5555);
-            let m2 = s.imm(0x3333_3333_3333_3333);
-            let m4 = s.imm(0x0f0f_0f0f_0f0f_0f0f);
-            let t = s.bin(BinOp::Lsr, x, one);
-            let t = s.bin(BinOp::And, t, m1);
-            let x = s.bin(BinOp::Sub, x, t);
-            let a = s.bin(BinOp::And, x, m2);
-            let b = s.bin(BinOp::Lsr, x, two);
-            let b = s.bin(BinOp::And, b, m2);
-            let x = s.bin(BinOp::Add, a, b);
-            let t = s.bin(BinOp::Lsr, x, four);
-            let x = s.bin(BinOp::Add, x, t);
-            s.bin(BinOp::And, x, m4)
-        })
+        .map(|x| crate::base::dp_misc::byte_bit_counts(s, x))
         .collect();
     write_halves(s, f.Rd, &out);
     Ok(())

@@ -8,7 +8,7 @@ use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
 
 use super::sat::{sat, Meta, SatOp};
-use super::{elems, ones, pack, set_elems, write_halves};
+use super::{elems, ones, pack, set_elems, set_vpart, write_halves};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -643,16 +643,6 @@ pub fn shift_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     Ok(())
 }
 
-/// `Vpart[d, part] = v` for a narrowing result: part 0 writes the low half and zeroes the
-/// high one, part 1 writes the high half only.
-fn set_vpart<S: Sem>(s: &mut S, d: u32, part: u32, v: S::V) {
-    if part == 0 {
-        write_halves(s, d, &[v]);
-    } else {
-        s.set_v(d, 1, v);
-    }
-}
-
 /// Narrowing shifts by immediate: RSHRN, SQSHRN, UQSHRN, SQRSHRN, UQRSHRN, SQSHRUN,
 /// SQRSHRUN (vector, into half `Q`) and their scalar forms. `op` (bit 11) rounds; bits 12 and
 /// 29 pick the saturation.
@@ -688,13 +678,19 @@ pub fn shift_narrow<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let b = s.imm((shift as i8).wrapping_neg() as u8 as u64);
     let z = s.imm(0);
     let out: Vec<S::V> = n.into_iter().map(|x| sat(s, meta, x, b, z)).collect();
-    if scalar {
-        write_halves(s, f.Rd, &out);
-    } else {
-        let packed = pack(s, &out, esize);
-        set_vpart(s, f.Rd, f.Q, packed[0]);
-    }
+    write_narrow(s, f.Rd, f.Q, scalar, esize, &out);
     Ok(())
+}
+
+/// Writes narrowed `esize`-bit results: a scalar form's one element zero-extended into `V[d]`,
+/// else the elements packed into half `q` (`Vpart[d, q]`).
+fn write_narrow<S: Sem>(s: &mut S, d: u32, q: u32, scalar: bool, esize: u32, out: &[S::V]) {
+    if scalar {
+        write_halves(s, d, out);
+    } else {
+        let packed = pack(s, out, esize);
+        set_vpart(s, d, q, packed[0]);
+    }
 }
 
 /// SSHLL, USHLL (and SXTL, UXTL): each element of half `Q` of `V[n]`, extended to
@@ -910,12 +906,7 @@ pub fn sat_extract_narrow<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = elems(s, f.Rn, count * 2 * esize, 2 * esize);
     let z = s.imm(0);
     let out: Vec<S::V> = n.into_iter().map(|x| sat(s, meta, x, z, z)).collect();
-    if scalar {
-        write_halves(s, f.Rd, &out);
-    } else {
-        let packed = pack(s, &out, esize);
-        set_vpart(s, f.Rd, f.Q, packed[0]);
-    }
+    write_narrow(s, f.Rd, f.Q, scalar, esize, &out);
     Ok(())
 }
 

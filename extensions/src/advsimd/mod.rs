@@ -51,6 +51,16 @@ pub(crate) fn write_halves<S: Sem>(s: &mut S, d: u32, halves: &[S::V]) {
     s.set_v(d, 1, hi);
 }
 
+/// `Vpart[d, part] = v` for a narrowing result: part 0 writes the low half and zeroes the
+/// high one, part 1 writes the high half only.
+pub(crate) fn set_vpart<S: Sem>(s: &mut S, d: u32, part: u32, v: S::V) {
+    if part == 0 {
+        write_halves(s, d, &[v]);
+    } else {
+        s.set_v(d, 1, v);
+    }
+}
+
 /// `Elem[x, e, esize]` at bit `lsb` of a 64-bit half, zero-extended.
 pub(crate) fn lane<S: Sem>(s: &mut S, half: S::V, lsb: u32, esize: u32) -> S::V {
     if esize == 64 {

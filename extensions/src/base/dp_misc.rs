@@ -65,8 +65,9 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     t.set(E::XAFLAG_M_pstate, xaflag::<S>);
 }
 
-/// `BitCount(x)` of a 64-bit value: the SWAR sums of Hacker's Delight.
-pub(crate) fn bit_count<S: Sem>(s: &mut S, x: S::V) -> S::V {
+/// `BitCount` of each byte of a 64-bit value, in that byte: the SWAR sums of Hacker's Delight
+/// (also AdvSIMD CNT's lanes).
+pub(crate) fn byte_bit_counts<S: Sem>(s: &mut S, x: S::V) -> S::V {
     let one = s.imm(1);
     let two = s.imm(2);
     let four = s.imm(4);
@@ -82,7 +83,12 @@ pub(crate) fn bit_count<S: Sem>(s: &mut S, x: S::V) -> S::V {
     let x = s.bin(BinOp::Add, a, b);
     let t = s.bin(BinOp::Lsr, x, four);
     let x = s.bin(BinOp::Add, x, t);
-    let x = s.bin(BinOp::And, x, m4);
+    s.bin(BinOp::And, x, m4)
+}
+
+/// `BitCount(x)` of a 64-bit value.
+pub(crate) fn bit_count<S: Sem>(s: &mut S, x: S::V) -> S::V {
+    let x = byte_bit_counts(s, x);
     // The byte sums add up in the top byte.
     let h01 = s.imm(0x0101_0101_0101_0101);
     let x = s.bin(BinOp::Mul, x, h01);
