@@ -147,9 +147,9 @@ pub fn generate(model: &Model<'_>) -> Result<String, Error> {
         .collect();
     EncodingsRs {
         features: model.features.clone(),
+        // Model::new puts every feature of this table into `features`.
         have_features: crate::gen_decoder::HAVE_FEATURES
             .iter()
-            .filter(|(_, f)| model.features.iter().any(|m| m == f))
             .map(|(h, f)| (h.to_string(), f.to_string()))
             .collect(),
         sections,
