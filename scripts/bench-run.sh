@@ -13,7 +13,7 @@ OUT=target/bench-programs
 mkdir -p "$OUT"
 for tool in aarch64-linux-gnu-gcc qemu-aarch64 cc; do
     command -v "$tool" >/dev/null || {
-        echo "bench-run: $tool is missing (apt-get install gcc-aarch64-linux-gnu qemu-user gcc)" >&2
+        echo "bench-run: $tool is missing (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc)" >&2
         exit 1
     }
 done
