@@ -1,6 +1,6 @@
 //! Generates `disas.rs`: the disassembler's print forms and alias choices.
 //!
-//! Every encoding's assembler template becomes a list of ops (see `core/src/disas/form.rs`):
+//! Every encoding's assembler template becomes a list of ops (see `isa/src/disas/form.rs`):
 //! literal text, optional parts, alternatives and values. Each template symbol is classified
 //! from its name (`<Xd|SP>`, `<Vd>`, `<Zn1>`, `<Pg>`, ...), its `encodedin` fields, its
 //! definition table and the wording of its account ("encoded as \"Rt\" plus 1 modulo 32",

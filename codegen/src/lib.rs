@@ -1,4 +1,4 @@
-//! Build-time generator: turns the spec model into Rust source for `armature-core`.
+//! Build-time generator: turns the spec model into Rust source for `armature-isa`.
 //!
 //! One generator module per output file, after Cranelift's meta crate:
 //! - [`gen_meta`] → `encodings.rs`: the `EncodingId` enum, the metadata table and the features;

@@ -143,7 +143,7 @@ fn overlaps_are_documented() {
 }
 
 /// Every one of the 2^32 words decodes without a panic; run with
-/// `cargo test --release -p armature-core -- --ignored decode_all_words`.
+/// `cargo test --release -p armature-isa -- --ignored decode_all_words`.
 #[test]
 #[ignore = "walks all 2^32 words: about a minute in release on 2 cores"]
 fn decode_all_words() {
