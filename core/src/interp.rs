@@ -12,8 +12,10 @@ pub struct Interp {
     pub mem: Memory,
     /// Where control goes after the current instruction, if its semantics branched.
     next_pc: Option<u64>,
-    /// Decoded instructions by address.
+    /// Decoded instructions by address, for `step`.
     cache: DecodeCache,
+    /// Straight-line runs of decoded instructions by start address, for `run`.
+    blocks: BlockCache,
     /// Instructions executed so far, counting each one whose semantics ran (an SVC or a
     /// faulting load counts once, even though it stops).
     pub instructions: u64,
@@ -59,6 +61,55 @@ impl Default for DecodeCache {
             table: 0,
             features: FeatureSet::base(),
             generation: u64::MAX,
+        }
+    }
+}
+
+/// Slots of the block cache (direct-mapped by `pc / 4`).
+const BLOCK_SLOTS: usize = 4096;
+
+/// The most instructions one block holds.
+const BLOCK_MAX: usize = 64;
+
+/// A run of instructions recorded as they first executed from `pc`: it ends at the first
+/// instruction that branched or stopped, or at `BLOCK_MAX` instructions. Running it again
+/// checks after each instruction whether it branched (a conditional branch not taken while
+/// recording may be taken now), so a block is a prefix of the real path, never a guess.
+struct Block {
+    /// The first instruction's address; `u64::MAX` marks an empty slot.
+    pc: u64,
+    insns: Vec<(SemFn<Interp>, u32)>,
+}
+
+/// The blocks `run` recorded, valid under the same conditions as [`DecodeCache`].
+struct BlockCache {
+    slots: Vec<Block>,
+    table: usize,
+    features: FeatureSet,
+    generation: u64,
+}
+
+impl Default for BlockCache {
+    fn default() -> Self {
+        BlockCache {
+            slots: (0..BLOCK_SLOTS)
+                .map(|_| Block {
+                    pc: u64::MAX,
+                    insns: Vec::new(),
+                })
+                .collect(),
+            table: 0,
+            features: FeatureSet::base(),
+            generation: u64::MAX,
+        }
+    }
+}
+
+impl BlockCache {
+    fn clear(&mut self) {
+        for b in &mut self.slots {
+            b.pc = u64::MAX;
+            b.insns.clear();
         }
     }
 }
@@ -221,7 +272,14 @@ impl Sem for Interp {
 
     #[inline]
     fn store(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
-        Ok(self.mem.write_u64(tbi(addr), usize::from(size), v)?)
+        let generation = self.mem.code_generation();
+        self.mem.write_u64(tbi(addr), usize::from(size), v)?;
+        if self.mem.code_generation() != generation {
+            // The store changed code: the rest of a block may be stale, so `run` leaves it
+            // after this instruction (`branch` of a later write still wins).
+            self.next_pc.get_or_insert(self.cpu.pc.wrapping_add(4));
+        }
+        Ok(())
     }
 
     fn load_exclusive(&mut self, addr: u64, size: u8) -> Result<u64, Stop> {
@@ -258,24 +316,118 @@ impl Interp {
     }
 
     /// Runs instructions until one stops; the stop is given as `step` gives it.
+    ///
+    /// It runs blocks: straight-line runs of decoded instructions, so that the address lookup,
+    /// the cache checks and the PC bookkeeping happen once a block rather than once an
+    /// instruction.
     pub fn run(&mut self, table: &SemTable<Interp>, features: &FeatureSet) -> Stop {
-        self.check_cache(table, features);
+        let key = std::ptr::from_ref(table) as usize;
+        if self.blocks.table != key || self.blocks.features != *features {
+            self.reset_blocks(key, features);
+        }
         loop {
-            if self.cache.generation != self.mem.code_generation() {
-                self.flush_cache();
+            // Only stores and system calls change code, and system calls end `run`.
+            if self.blocks.generation != self.mem.code_generation() {
+                self.reset_blocks(key, features);
             }
-            if let Err(stop) = self.step_cached(table, features) {
+            let pc = self.cpu.pc;
+            let slot = ((pc / 4) as usize) % BLOCK_SLOTS;
+            let result = if self.blocks.slots[slot].pc == pc {
+                self.run_block(slot)
+            } else {
+                self.record_block(slot, table, features)
+            };
+            if let Err(stop) = result {
                 return stop;
             }
         }
     }
 
-    /// Empties the decode cache after executable memory changed.
+    /// Empties the block cache, now valid for `table`, `features` and the current code.
     #[cold]
     #[inline(never)]
-    fn flush_cache(&mut self) {
-        self.cache.entries.fill(CACHE_EMPTY);
-        self.cache.generation = self.mem.code_generation();
+    fn reset_blocks(&mut self, table: usize, features: &FeatureSet) {
+        self.blocks.clear();
+        self.blocks.generation = self.mem.code_generation();
+        self.blocks.table = table;
+        self.blocks.features = *features;
+    }
+
+    /// Runs the block in `slot`, which starts at `cpu.pc`, until it ends or an instruction
+    /// branches or stops; leaves `cpu.pc` at the next instruction (or the stopping one).
+    #[inline(always)]
+    fn run_block(&mut self, slot: usize) -> Result<(), Stop> {
+        // The block is taken out of its slot while it runs, as its instructions borrow the
+        // machine mutably; nothing they do reaches the block cache.
+        let insns = std::mem::take(&mut self.blocks.slots[slot].insns);
+        let mut pc = self.cpu.pc;
+        let mut result = Ok(());
+        let mut done = 0;
+        for &(f, word) in &insns {
+            self.cpu.pc = pc;
+            done += 1;
+            if let Err(stop) = f(self, word) {
+                result = Err(stop);
+                break;
+            }
+            if let Some(target) = self.next_pc.take() {
+                pc = target;
+                break;
+            }
+            pc = pc.wrapping_add(4);
+        }
+        if result.is_ok() {
+            self.cpu.pc = pc;
+        }
+        self.instructions += done;
+        self.blocks.slots[slot].insns = insns;
+        result
+    }
+
+    /// Executes instructions one at a time from `cpu.pc`, as `step` does, and records them as
+    /// the block of `slot` (replacing what it held) up to the first that branches or stops.
+    #[cold]
+    #[inline(never)]
+    fn record_block(
+        &mut self,
+        slot: usize,
+        table: &SemTable<Interp>,
+        features: &FeatureSet,
+    ) -> Result<(), Stop> {
+        let start = self.cpu.pc;
+        let mut insns = std::mem::take(&mut self.blocks.slots[slot].insns);
+        insns.clear();
+        self.blocks.slots[slot].pc = u64::MAX;
+        let generation = self.mem.code_generation();
+        let mut result = Ok(());
+        while insns.len() < BLOCK_MAX {
+            let pc = self.cpu.pc;
+            let (f, word) = match self.fetch_decode(pc, table, features) {
+                Ok(entry) => entry,
+                Err(stop) => {
+                    result = Err(stop);
+                    break;
+                }
+            };
+            insns.push((f, word));
+            self.next_pc = None;
+            self.instructions += 1;
+            if let Err(stop) = f(self, word) {
+                result = Err(stop);
+                break;
+            }
+            if let Some(target) = self.next_pc.take() {
+                self.cpu.pc = target;
+                break;
+            }
+            self.cpu.pc = pc.wrapping_add(4);
+        }
+        // A block that changed code while it was recorded is not kept: it may hold stale words.
+        if !insns.is_empty() && self.mem.code_generation() == generation {
+            self.blocks.slots[slot].pc = start;
+        }
+        self.blocks.slots[slot].insns = insns;
+        result
     }
 
     /// Empties the decode cache when it was filled for another table, feature set or code
@@ -315,21 +467,7 @@ impl Interp {
         features: &FeatureSet,
     ) -> Result<(), Stop> {
         let pc = self.cpu.pc;
-        let word = self.mem.fetch(pc)?;
-        let id = match decode(word, features) {
-            Decoded::Insn(id) => id,
-            // The hint space executes as NOP where a hint's feature is absent (BTI, PACIASP
-            // and friends run on older cores): Arm's HINT "for allocation to other hints".
-            Decoded::FeatureDisabled { .. } if word & HINT_MASK == HINT_VALUE => {
-                self.instructions += 1;
-                self.cpu.pc = self.cpu.pc.wrapping_add(4);
-                return Ok(());
-            }
-            Decoded::Unallocated | Decoded::Undefined { .. } | Decoded::FeatureDisabled { .. } => {
-                return Err(Stop::Undefined)
-            }
-        };
-        let f = table.get(id).ok_or(Stop::NotImplemented(id))?;
+        let (f, word) = self.fetch_decode(pc, table, features)?;
         self.cache.entries[((pc / 4) as usize) % CACHE_SIZE] = CacheEntry { pc, word, f };
         self.next_pc = None;
         self.instructions += 1;
@@ -337,6 +475,35 @@ impl Interp {
         self.cpu.pc = self.next_pc.take().unwrap_or(self.cpu.pc.wrapping_add(4));
         Ok(())
     }
+
+    /// Fetches and decodes the instruction at `pc`: its semantics function and word, or the
+    /// stop it raises (a fetch fault, UNDEFINED, no semantics yet).
+    fn fetch_decode(
+        &mut self,
+        pc: u64,
+        table: &SemTable<Interp>,
+        features: &FeatureSet,
+    ) -> Result<(SemFn<Interp>, u32), Stop> {
+        let word = self.mem.fetch(pc)?;
+        let id = match decode(word, features) {
+            Decoded::Insn(id) => id,
+            // The hint space executes as NOP where a hint's feature is absent (BTI, PACIASP
+            // and friends run on older cores): Arm's HINT "for allocation to other hints".
+            Decoded::FeatureDisabled { .. } if word & HINT_MASK == HINT_VALUE => {
+                return Ok((hint_nop, word))
+            }
+            Decoded::Unallocated | Decoded::Undefined { .. } | Decoded::FeatureDisabled { .. } => {
+                return Err(Stop::Undefined)
+            }
+        };
+        let f = table.get(id).ok_or(Stop::NotImplemented(id))?;
+        Ok((f, word))
+    }
+}
+
+/// A hint whose feature is absent, which executes as NOP.
+fn hint_nop(_: &mut Interp, _: u32) -> Result<(), Stop> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -410,6 +577,195 @@ mod tests {
             .expect("protect");
         m.cpu.pc = 0x1000;
         assert!(matches!(m.step(&table, &features), Err(Stop::Fault(_))));
+    }
+
+    /// Test semantics, enough for small loops: ADD/SUB (immediate), MOVZ, CBNZ, B, STR
+    /// (32-bit, unsigned offset) and BRK.
+    fn add_sub(s: &mut Interp, word: u32) -> Result<(), Stop> {
+        let f = crate::isa::fields::ADD_64_addsub_imm::from_word(word);
+        let n = s.x(f.Rn);
+        let imm = u64::from(f.imm12);
+        let v = if f.op == 1 {
+            n.wrapping_sub(imm)
+        } else {
+            n.wrapping_add(imm)
+        };
+        s.set_x(f.Rd, v);
+        Ok(())
+    }
+
+    fn movz(s: &mut Interp, word: u32) -> Result<(), Stop> {
+        let f = crate::isa::fields::MOVZ_64_movewide::from_word(word);
+        s.set_x(f.Rd, u64::from(f.imm16));
+        Ok(())
+    }
+
+    fn cbnz(s: &mut Interp, word: u32) -> Result<(), Stop> {
+        let f = crate::isa::fields::CBNZ_64_compbranch::from_word(word);
+        let offset = ((f.imm19 << 13) as i32 >> 11) as i64 as u64;
+        let c = s.x(f.Rt);
+        let target = s.pc().wrapping_add(offset);
+        s.branch_if(c, target);
+        Ok(())
+    }
+
+    fn b(s: &mut Interp, word: u32) -> Result<(), Stop> {
+        let f = crate::isa::fields::B_only_branch_imm::from_word(word);
+        let offset = ((f.imm26 << 6) as i32 >> 4) as i64 as u64;
+        let target = s.pc().wrapping_add(offset);
+        s.branch(target);
+        Ok(())
+    }
+
+    fn str32(s: &mut Interp, word: u32) -> Result<(), Stop> {
+        let f = crate::isa::fields::STR_32_ldst_pos::from_word(word);
+        let addr = s.x(f.Rn).wrapping_add(u64::from(f.imm12) * 4);
+        let v = s.x(f.Rt);
+        s.store(addr, 4, v)
+    }
+
+    fn brk(_: &mut Interp, word: u32) -> Result<(), Stop> {
+        Err(Stop::Breakpoint((word >> 5) as u16))
+    }
+
+    fn loop_table() -> SemTable<Interp> {
+        let mut t = SemTable::default();
+        let id = |name| crate::isa::EncodingId::from_name(name).expect(name);
+        let fns: [(&str, SemFn<Interp>); 7] = [
+            ("ADD_64_addsub_imm", add_sub),
+            ("SUB_64_addsub_imm", add_sub),
+            ("MOVZ_64_movewide", movz),
+            ("CBNZ_64_compbranch", cbnz),
+            ("B_only_branch_imm", b),
+            ("STR_32_ldst_pos", str32),
+            ("BRK_EX_exception", brk),
+        ];
+        for (name, f) in fns {
+            t.set(id(name), f);
+        }
+        t
+    }
+
+    /// A machine with `code` at 0x1000 on an RWX page, a data page at 0x8000, X registers
+    /// from `x`, at 0x1000.
+    fn machine(code: &[u32], x: &[(usize, u64)]) -> Interp {
+        let rwx = Perms {
+            read: true,
+            write: true,
+            exec: true,
+        };
+        let mut m = Interp::default();
+        m.mem.map(0x1000, PAGE_SIZE, rwx);
+        m.mem.map(0x8000, PAGE_SIZE, Perms::RW);
+        let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+        m.mem.poke(0x1000, &bytes).expect("mapped");
+        for &(i, v) in x {
+            m.cpu.x[i] = v;
+        }
+        m.cpu.pc = 0x1000;
+        m
+    }
+
+    /// Runs until a stop; checks the stop, the PC, X0..X1 and the instruction count.
+    fn check_run(
+        m: &mut Interp,
+        table: &SemTable<Interp>,
+        stop: Stop,
+        pc: u64,
+        x01: [u64; 2],
+        count: u64,
+    ) {
+        let before = m.instructions;
+        assert_eq!(m.run(table, &FeatureSet::all()), stop);
+        assert_eq!(m.cpu.pc, pc, "pc");
+        assert_eq!([m.cpu.x[0], m.cpu.x[1]], x01, "x0, x1");
+        assert_eq!(m.instructions - before, count, "instructions");
+    }
+
+    const MOVZ_X0_1: u32 = 0xd280_0020;
+    const MOVZ_X0_5: u32 = 0xd280_00a0;
+    const MOVZ_X0_7: u32 = 0xd280_00e0;
+    const BRK_0: u32 = 0xd420_0000;
+
+    #[test]
+    fn blocks_run_loops() {
+        // movz x0, #3; movz x1, #0; loop: add x1, x1, #2; sub x0, x0, #1; cbnz x0, loop; brk #0
+        let code = [
+            0xd280_0060,
+            0xd280_0001,
+            0x9100_0821,
+            0xd100_0400,
+            0xb5ff_ffc0,
+            BRK_0,
+        ];
+        let table = loop_table();
+        let mut m = machine(&code, &[]);
+        check_run(
+            &mut m,
+            &table,
+            Stop::Breakpoint(0),
+            0x1014,
+            [0, 6],
+            2 + 3 * 3 + 1,
+        );
+        // Again from the start, now from the recorded blocks: the same result.
+        m.cpu.pc = 0x1000;
+        check_run(
+            &mut m,
+            &table,
+            Stop::Breakpoint(0),
+            0x1014,
+            [0, 6],
+            2 + 3 * 3 + 1,
+        );
+    }
+
+    #[test]
+    fn a_branch_not_taken_while_recording_leaves_the_block_when_taken() {
+        // top: add x1, x1, #1; cbnz x0, out; movz x0, #1; b top; out: brk #0
+        let code = [0x9100_0421, 0xb500_0060, MOVZ_X0_1, 0x17ff_fffd, BRK_0];
+        let table = loop_table();
+        let mut m = machine(&code, &[]);
+        // The first pass records add, cbnz (not taken), movz, b; the second pass takes cbnz.
+        check_run(
+            &mut m,
+            &table,
+            Stop::Breakpoint(0),
+            0x1010,
+            [1, 2],
+            4 + 2 + 1,
+        );
+    }
+
+    #[test]
+    fn a_store_into_the_running_block_is_seen() {
+        // movz x0, #1; str w2, [x3]; movz x0, #5; brk #0
+        let code = [MOVZ_X0_1, 0xb900_0062, MOVZ_X0_5, BRK_0];
+        let table = loop_table();
+        // First to a data page: the block is recorded with `movz x0, #5`.
+        let mut m = machine(&code, &[(2, u64::from(MOVZ_X0_7)), (3, 0x8000)]);
+        check_run(&mut m, &table, Stop::Breakpoint(0), 0x100c, [5, 0], 4);
+        // Then over that `movz` itself, from inside the recorded block.
+        m.cpu.pc = 0x1000;
+        m.cpu.x[3] = 0x1008;
+        check_run(&mut m, &table, Stop::Breakpoint(0), 0x100c, [7, 0], 4);
+    }
+
+    #[test]
+    fn a_stop_inside_a_block_names_its_instruction() {
+        // movz x0, #1; str w2, [x3]; movz x0, #5; brk #0, with x3 unmapped the second time.
+        let code = [MOVZ_X0_1, 0xb900_0062, MOVZ_X0_5, BRK_0];
+        let table = loop_table();
+        let mut m = machine(&code, &[(3, 0x8000)]);
+        check_run(&mut m, &table, Stop::Breakpoint(0), 0x100c, [5, 0], 4);
+        m.cpu.pc = 0x1000;
+        m.cpu.x[3] = 0x20_0000;
+        let stop = m.run(&table, &FeatureSet::all());
+        assert!(
+            matches!(stop, Stop::Fault(f) if f.addr == 0x20_0000 && f.write),
+            "{stop:?}"
+        );
+        assert_eq!((m.cpu.pc, m.cpu.x[0]), (0x1004, 1));
     }
 
     #[test]
