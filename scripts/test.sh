@@ -27,7 +27,7 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 
 # Debian's busybox-static for arm64, which tests/busybox.rs runs beside qemu-aarch64.
-scripts/fetch-busybox.sh
+scripts/fetch-arm64.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -1,6 +1,6 @@
 //! Runs applets of Debian's busybox-static for arm64 under armature and under qemu-aarch64 (the
 //! reference) on generated inputs; stdout and the exit code must be identical. The binary is
-//! fetched by `scripts/fetch-busybox.sh` into `target/busybox/bin/busybox`; the test fails with
+//! fetched by `scripts/fetch-arm64.sh` into `target/busybox/bin/busybox`; the test fails with
 //! that command when it is missing, and fails when qemu-aarch64 (Debian package qemu-user) is
 //! missing. The cases run in parallel threads.
 //!
@@ -18,7 +18,7 @@ fn busybox() -> PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/busybox/bin/busybox");
     assert!(
         path.is_file(),
-        "{} is missing: fetch Debian's arm64 busybox-static with scripts/fetch-busybox.sh",
+        "{} is missing: fetch Debian's arm64 busybox-static with scripts/fetch-arm64.sh",
         path.display()
     );
     let ok = Command::new("qemu-aarch64")

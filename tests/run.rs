@@ -331,18 +331,18 @@ fn deaths_by_signal_exit_like_qemu() {
     std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
 }
 
-/// The cross toolchain's sysroot (package libc6-arm64-cross, which gcc-aarch64-linux-gnu
-/// pulls in): it has lib/ld-linux-aarch64.so.1 and lib/libc.so.6, which the dynamic linker
-/// finds in its default /lib, so it serves as the guest root like a Debian arm64 system would.
-const SYSROOT: &str = "/usr/aarch64-linux-gnu";
+/// Debian's arm64 libc6 unpacked (by scripts/fetch-arm64.sh) as a guest root: it has
+/// lib/ld-linux-aarch64.so.1 and lib/aarch64-linux-gnu/libc.so.6, which the dynamic linker
+/// finds in its default multiarch directory, as on a Debian arm64 system.
+const ARM64_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/arm64-root");
 
 #[test]
 fn dynamic_program_runs_with_its_interpreter_like_qemu() {
     assert!(
-        std::path::Path::new(SYSROOT)
+        std::path::Path::new(ARM64_ROOT)
             .join("lib/ld-linux-aarch64.so.1")
             .exists(),
-        "{SYSROOT}/lib/ld-linux-aarch64.so.1 is needed: install libc6-arm64-cross"
+        "{ARM64_ROOT}/lib/ld-linux-aarch64.so.1 is needed: run scripts/fetch-arm64.sh"
     );
     let exe = compile_c_with(
         "dynamic",
@@ -352,8 +352,8 @@ fn dynamic_program_runs_with_its_interpreter_like_qemu() {
         &[],
     );
     let path = exe.to_str().expect("utf-8 path");
-    let reference = qemu(&["-L", SYSROOT, path, "arg"]);
-    let out = armature(&["run", "-L", SYSROOT, "--", path, "arg"]);
+    let reference = qemu(&["-L", ARM64_ROOT, path, "arg"]);
+    let out = armature(&["run", "-L", ARM64_ROOT, "--", path, "arg"]);
     let err = text(&out.stderr);
     assert_eq!(text(&out.stdout), "hello dynamic 2 arg\n", "stderr: {err}");
     assert_eq!(text(&out.stdout), text(&reference.stdout));
@@ -370,7 +370,13 @@ fn dynamic_program_runs_with_its_interpreter_like_qemu() {
     image[at..at + to.len()].copy_from_slice(to);
     let broken = exe.with_file_name("broken");
     std::fs::write(&broken, image).expect("write the program");
-    let out = armature(&["run", "-L", SYSROOT, "--", broken.to_str().expect("utf-8")]);
+    let out = armature(&[
+        "run",
+        "-L",
+        ARM64_ROOT,
+        "--",
+        broken.to_str().expect("utf-8"),
+    ]);
     std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
