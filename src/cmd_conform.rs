@@ -145,12 +145,17 @@ pub fn run(args: ConformArgs, out: &mut dyn Write) -> Result<ExitCode> {
             status => {
                 writeln!(
                     out,
-                    "{status} {}: {} passed, {} trapped in both, {} undefined in qemu, {} failed{}",
+                    "{status} {}: {} passed, {} trapped in both, {} undefined in qemu, {} failed{}{}",
                     o.encoding,
                     o.passed,
                     o.trapped,
                     o.reference_undefined,
                     o.failed,
+                    if o.known > 0 {
+                        format!(", {} known", o.known)
+                    } else {
+                        String::new()
+                    },
                     o.reason
                         .as_deref()
                         .map(|r| format!(" ({r})"))

@@ -56,6 +56,8 @@ pub struct Outcome {
     /// Cases where only the reference raised SIGILL.
     pub reference_undefined: usize,
     pub failed: usize,
+    /// Mismatching cases that show a difference declared in [`crate::known::KNOWN_CASES`].
+    pub known: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
 }
@@ -172,9 +174,11 @@ pub fn run(
         trapped: 0,
         reference_undefined: 0,
         failed: 0,
+        known: 0,
         failure: None,
     };
     let mut first_failure = None;
+    let mut known_case = None;
     for (chunk_no, chunk) in trees.chunks(settings.batch.max(1)).enumerate() {
         let cases: Vec<Case> = chunk
             .iter()
@@ -194,6 +198,10 @@ pub fn run(
                 Verdict::Pass => out.passed += 1,
                 Verdict::Trapped { .. } => out.trapped += 1,
                 Verdict::ReferenceUndefined(_) => out.reference_undefined += 1,
+                Verdict::Mismatch(_) if crate::known::known_case(ids, &cases[i]).is_some() => {
+                    out.known += 1;
+                    known_case = crate::known::known_case(ids, &cases[i]);
+                }
                 Verdict::Mismatch(m) => {
                     out.failed += 1;
                     if first_failure.is_none() {
@@ -223,6 +231,9 @@ pub fn run(
     if out.failed > 0 {
         out.status = if known.is_some() { "known" } else { "fail" };
         out.reason = known.map(str::to_string);
+    } else if let Some(why) = known_case {
+        out.status = "known";
+        out.reason = Some(why.to_string());
     } else if out.reference_undefined > 0 && out.passed == 0 {
         out.status = "skip";
         out.reason = Some(
@@ -399,6 +410,7 @@ pub fn run_all(
                     trapped: 0,
                     reference_undefined: 0,
                     failed: 0,
+                    known: 0,
                     failure: None,
                 },
                 None => {

@@ -5,7 +5,8 @@ Usage: python3 qemu_fp_expect.py > ../src/fp/tests.rs
 
 The cases (below) are edge values of each format (signed zeros, infinities, quiet and
 signalling NaNs with payloads, denormals, max normal, rounding ties) through the scalar and
-vector FP instructions, under each rounding mode and with FPCR.FZ, FZ16 and DN. All cases of a
+vector FP instructions, under each rounding mode and with FPCR.FZ, FZ16 and DN, and the
+half-precision conversions with FPCR.AHP (the alternative half format). All cases of a
 group run in one static program under `qemu-aarch64 -cpu max`: each case sets FPCR, clears FPSR,
 sets NZCV and its input registers, runs its instruction and stores the checked registers, FPSR
 and NZCV to a buffer; the program writes the buffer to stdout, which gives the expected values.
@@ -214,7 +215,57 @@ def groups():
     cases.append(("fmov h2, #-1.25", [("fpcr", 0), ("nzcv", 0), ("v2", GARBAGE)], ["v2"]))
     g.append(("int_fixed", cases))
     g += vector_groups()
+    g.append(("fcvt_ahp", ahp_cases()))
     return g
+
+AHP = 1 << 26
+# Values for the alternative half-precision format (FPCR.AHP): halves with exponent 31 (normal
+# numbers there, infinities and NaNs in IEEE half), and singles and doubles near its largest
+# magnitude 131008 (0x7fff), its rounding tie 131040 and beyond, near IEEE half's largest
+# 65504, denormal results, infinities and NaNs.
+AHP_VALS = {
+ "h": VALS["h"] + [0x7c00, 0xfc00, 0x7c01, 0x7dff, 0x7e00, 0x7fff, 0xffff, 0xfe00, 0x7bff, 0x0001, 0x83ff],
+ "s": VALS["s"] + [f32(x) for x in [65504.0, 65520.0, 131008.0, 131024.0, 131039.0, 131040.0, -131040.0,
+                                    131071.0, 131072.0, -1e10, 2.0**-24, 2.0**-25, 3 * 2.0**-26]]
+      + [0x7fc00000, 0x7fa00000, 0xffc00001, 0x7f800000, 0xff800000, 0x00000001, 0x80400000],
+ "d": VALS["d"] + [f64(x) for x in [65504.0, 65520.0, 131008.0, 131024.0, 131039.99, 131040.0, 131040.000001,
+                                    -131040.0, 131072.0, -1e300, 2.0**-24, 2.0**-25, 2.0**-25 + 2.0**-60]]
+      + [0x7ff8000000000000, 0x7ff4000000000000, 0xfff8000000000001, 0x7ff0000000000000, 0xfff0000000000000, 1],
+}
+
+def ahp_cases():
+    """FPCR.AHP: FCVT between half and single or double, FCVTN and FCVTL to and from halves,
+    under each rounding mode and with FZ, FZ16 and DN; half arithmetic and integer
+    conversions, which ignore AHP."""
+    arng = random.Random(2)
+    fpcrs = [AHP, AHP | 1 << 22, AHP | 2 << 22, AHP | 3 << 22, AHP | FZ, AHP | FZ16, AHP | DN,
+             AHP | FZ | FZ16 | DN, AHP | FZ | 3 << 22]
+    cases = []
+    for a, b in ["hs", "hd", "sh", "dh"]:
+        for fpcr in fpcrs:
+            for v in AHP_VALS[a]:
+                cases.append(scalar(f"fcvt {b}2, {a}0", a, [v], fpcr))
+    def avec(r, n):
+        bits = BITS[r]
+        return sum((arng.choice(AHP_VALS[r]) if i < n else arng.getrandbits(bits)) << (i * bits)
+                   for i in range(128 // bits))
+    for fpcr in fpcrs:
+        for _ in range(4):
+            cases.append(vcase("fcvtl v2.4s, v0.4h", [avec("h", 4)], fpcr))
+            cases.append(vcase("fcvtl2 v2.4s, v0.8h", [avec("h", 8)], fpcr))
+            cases.append(vcase("fcvtn v2.4h, v0.4s", [avec("s", 4)], fpcr))
+            cases.append(vcase("fcvtn2 v2.8h, v0.4s", [avec("s", 4)], fpcr))
+    # FPUnpack and FPRound take AHP as 0: arithmetic and integer conversions see IEEE halves.
+    for fpcr in [AHP, AHP | FZ16 | DN]:
+        for op in ["fadd", "fmul", "fmax"]:
+            for _ in range(6):
+                cases.append(scalar(f"{op} h2, h0, h1", "h", [arng.choice(AHP_VALS["h"]), arng.choice(AHP_VALS["h"])], fpcr))
+        for v in [0x7c00, 0x7e00, 0x7fff, 0x7bff]:
+            cases.append(scalar("fcvtzs w2, h0", "h", [v], fpcr, out="x"))
+            cases.append(scalar("frintn h2, h0", "h", [v], fpcr))
+        for v in [0x10000, 0x1ffe0, 0xfffe0000]:
+            cases.append((f"scvtf h2, w1", [("fpcr", fpcr), ("nzcv", 0), ("x1", v), ("v2", GARBAGE)], ["v2"]))
+    return cases
 
 def stress_groups(n):
     """Random bit patterns (biased towards edge exponents) through every scalar form."""
@@ -242,7 +293,7 @@ def stress_groups(n):
             cases += [scalar(f"{op} {r}2, {r}0", r, [rnd(r)], fpcr()) for _ in range(n)]
         for b in "hsd":
             if b != r:
-                cases += [scalar(f"fcvt {b}2, {r}0", r, [rnd(r)], fpcr()) for _ in range(n)]
+                cases += [scalar(f"fcvt {b}2, {r}0", r, [rnd(r)], fpcr() | rng.choice([0, AHP])) for _ in range(n)]
         for op in ["fcvtns", "fcvtnu", "fcvtps", "fcvtpu", "fcvtms", "fcvtmu", "fcvtzs", "fcvtzu", "fcvtas", "fcvtau"]:
             for w in "wx":
                 cases += [scalar(f"{op} {w}2, {r}0", r, [rnd(r)], fpcr(), out="x") for _ in range(n // 2)]
@@ -265,7 +316,7 @@ def stress_groups(n):
             cases += [vcase(f"{op} v2.{arr}, v0.{arr}", [rvec(r)], fpcr()) for _ in range(n // 8)]
     for op, a, b in [("fcvtl", "4s", "4h"), ("fcvtl2", "4s", "8h"), ("fcvtl", "2d", "2s"), ("fcvtn", "4h", "4s"),
                      ("fcvtn2", "4s", "2d"), ("fcvtxn", "2s", "2d"), ("bfcvtn", "4h", "4s")]:
-        cases += [vcase(f"{op} v2.{a}, v0.{b}", [rvec(VEC[b][0])], fpcr()) for _ in range(n // 4)]
+        cases += [vcase(f"{op} v2.{a}, v0.{b}", [rvec(VEC[b][0])], fpcr() | rng.choice([0, AHP])) for _ in range(n // 4)]
     g.append(("stress_vector", cases))
     return g
 

@@ -4,10 +4,13 @@
 //! as Berkeley SoftFloat does, and always keeps more than `F + 2` significant bits so that the
 //! sticky bit never reaches the rounding position. Host floating point is never used.
 //!
-//! Out of scope: FPCR.AH = 1 (FEAT_AFP), FPCR.AHP = 1 (the alternative half format) and
-//! FPCR.EBF = 1 (FEAT_EBF16): all are treated as 0. Trap enables (FPCR.IOE ...) are ignored:
-//! exceptions are never trapped (most implementations make those bits RAZ/WI, and qemu does
-//! not trap either) and only accumulate FPSR flags.
+//! FPCR.AHP = 1 selects the alternative half-precision format for conversions (FPUnpackCV,
+//! FPRoundCV, FPConvert): exponent 31 holds normal numbers, there are no infinities or NaNs;
+//! half-precision arithmetic ignores it (FPUnpack and FPRound take AHP as 0).
+//!
+//! Out of scope: FPCR.AH = 1 (FEAT_AFP) and FPCR.EBF = 1 (FEAT_EBF16): both are treated as 0.
+//! Trap enables (FPCR.IOE ...) are ignored: exceptions are never trapped (most implementations
+//! make those bits RAZ/WI, and qemu does not trap either) and only accumulate FPSR flags.
 
 use std::cmp::Ordering;
 
@@ -30,6 +33,8 @@ pub const FPCR_DN: u64 = 1 << 25;
 pub const FPCR_FZ: u64 = 1 << 24;
 /// FPCR.FZ16: flush half-precision denormals to zero.
 pub const FPCR_FZ16: u64 = 1 << 19;
+/// FPCR.AHP: alternative half-precision format for conversions.
+pub const FPCR_AHP: u64 = 1 << 26;
 
 /// A floating-point format: half, single or double precision, or BFloat16 (the top half of
 /// a single, only a conversion target).
@@ -141,6 +146,11 @@ impl Fmt {
     /// FPMaxNormal.
     pub fn max_normal(self, sign: bool) -> u64 {
         self.zero(sign) | (self.exp_max() - 1) << self.f() | ((1 << self.f()) - 1)
+    }
+
+    /// `sign : Ones(N-1)`: the largest magnitude of the alternative half format.
+    fn sign_ones(self, sign: bool) -> u64 {
+        self.zero(sign) | self.mask() >> 1
     }
 
     /// FPDefaultNaN: positive, quiet, zero payload.
@@ -348,18 +358,26 @@ impl Fpu {
         self.fpcr & FPCR_DN != 0
     }
 
-    /// FPUnpack (FPUnpackBase with `fpexc` TRUE): FPCR.FZ flushes single and double denormal
-    /// inputs to zero and sets IDC; FPCR.FZ16 flushes half-precision ones without a flag.
-    pub fn unpack(&mut self, fmt: Fmt, op: u64) -> Unpacked {
-        self.unpack_base(fmt, op, true)
+    /// Whether a conversion's half-precision side uses the alternative format (FPCR.AHP).
+    fn alt_hp(&self, fmt: Fmt) -> bool {
+        fmt == Fmt::H && self.fpcr & FPCR_AHP != 0
     }
 
-    /// FPUnpackCV: FPUnpack with FPCR.FZ16 taken as 0 (conversions).
-    pub fn unpack_cv(&mut self, fmt: Fmt, op: u64) -> Unpacked {
+    /// FPUnpack (FPUnpackBase with `fpexc` TRUE and FPCR.AHP taken as 0): FPCR.FZ flushes
+    /// single and double denormal inputs to zero and sets IDC; FPCR.FZ16 flushes
+    /// half-precision ones without a flag.
+    pub fn unpack(&mut self, fmt: Fmt, op: u64) -> Unpacked {
         self.unpack_base(fmt, op, false)
     }
 
-    fn unpack_base(&mut self, fmt: Fmt, op: u64, fz16: bool) -> Unpacked {
+    /// FPUnpackCV (conversions): FPUnpackBase with FPCR.FZ16 taken as 0 and FPCR.AHP
+    /// observed: an alternative half with exponent 31 is a normal number.
+    pub fn unpack_cv(&mut self, fmt: Fmt, op: u64) -> Unpacked {
+        self.unpack_base(fmt, op, true)
+    }
+
+    /// FPUnpackBase; `cv` selects FPUnpackCV's view of FPCR (FZ16 as 0, AHP as set).
+    fn unpack_base(&mut self, fmt: Fmt, op: u64, cv: bool) -> Unpacked {
         let f = fmt.f();
         let sign = op & fmt.sign_bit() != 0;
         let exp = (op >> f) & fmt.exp_max();
@@ -375,7 +393,7 @@ impl Fpu {
                 return u;
             }
             let flush = if fmt == Fmt::H {
-                fz16 && self.fpcr & FPCR_FZ16 != 0
+                !cv && self.fpcr & FPCR_FZ16 != 0
             } else {
                 self.fpcr & FPCR_FZ != 0
             };
@@ -388,7 +406,7 @@ impl Fpu {
             u.t = FpType::Denormal;
             u.sig = frac.into();
             u.exp = fmt.min_exp() - f as i32;
-        } else if exp == fmt.exp_max() {
+        } else if exp == fmt.exp_max() && !(cv && self.alt_hp(fmt)) {
             u.t = if frac == 0 {
                 FpType::Infinity
             } else if frac >> (f - 1) & 1 == 1 {
@@ -404,12 +422,12 @@ impl Fpu {
         u
     }
 
-    /// FPRound(value, fpcr, rounding) of a nonzero `±sig * 2^exp`.
+    /// FPRound(value, fpcr, rounding) of a nonzero `±sig * 2^exp` (FPCR.AHP taken as 0).
     pub fn round(&mut self, fmt: Fmt, sign: bool, sig: u128, exp: i32, rounding: Rounding) -> u64 {
-        self.round_base(fmt, sign, sig, exp, rounding, true)
+        self.round_base(fmt, sign, sig, exp, rounding, false)
     }
 
-    /// FPRoundBase. `fz16` FALSE is FPRoundCV (FPCR.FZ16 taken as 0).
+    /// FPRoundBase. `cv` TRUE is FPRoundCV: FPCR.FZ16 taken as 0, FPCR.AHP observed.
     fn round_base(
         &mut self,
         fmt: Fmt,
@@ -417,7 +435,7 @@ impl Fpu {
         sig: u128,
         exp: i32,
         rounding: Rounding,
-        fz16: bool,
+        cv: bool,
     ) -> u64 {
         debug_assert!(sig != 0);
         let f = fmt.f() as i32;
@@ -426,7 +444,7 @@ impl Fpu {
         // The value is mantissa * 2^exponent with 1.0 <= mantissa < 2.0.
         let exponent = exp + msb;
         let flush = if fmt == Fmt::H {
-            fz16 && self.fpcr & FPCR_FZ16 != 0
+            !cv && self.fpcr & FPCR_FZ16 != 0
         } else {
             self.fpcr & FPCR_FZ != 0
         };
@@ -474,7 +492,15 @@ impl Fpu {
             int_mant |= 1;
         }
         let mut inexact = err != Err::Zero;
-        let result = if biased_exp as u64 >= fmt.exp_max() {
+        // The alternative half format has no infinity: exponent 31 holds normal numbers, and
+        // a larger value saturates to the largest magnitude with Invalid Operation and without
+        // Inexact.
+        let alt_hp = cv && self.alt_hp(fmt);
+        let result = if alt_hp && biased_exp as u64 > fmt.exp_max() {
+            self.flags |= IOC;
+            inexact = false;
+            fmt.sign_ones(sign)
+        } else if !alt_hp && biased_exp as u64 >= fmt.exp_max() {
             self.flags |= OFC;
             inexact = true;
             if overflow_to_inf {
@@ -975,13 +1001,18 @@ impl Fpu {
 
     /// FPConvert from `from` to `to` (FCVT and the vector conversions): FPUnpackCV, NaNs
     /// converted keeping the top of their payload (FPConvertNaN) or the default NaN, then
-    /// FPRoundCV.
+    /// FPRoundCV. An alternative half result (FPCR.AHP) has no NaN or infinity: a NaN gives
+    /// zero and an infinity the largest magnitude, both with Invalid Operation.
     pub fn convert(&mut self, from: Fmt, to: Fmt, op: u64, rounding: Rounding) -> u64 {
         let a = self.unpack_cv(from, op);
+        let alt_hp = self.alt_hp(to);
         match a.t {
             FpType::SNaN | FpType::QNaN => {
-                if a.t == FpType::SNaN {
+                if a.t == FpType::SNaN || alt_hp {
                     self.flags |= IOC;
+                }
+                if alt_hp {
+                    return to.zero(a.sign);
                 }
                 if self.dn() {
                     return to.default_nan();
@@ -996,9 +1027,13 @@ impl Fpu {
                 };
                 to.infinity(a.sign) | 1 << tf | payload
             }
+            FpType::Infinity if alt_hp => {
+                self.flags |= IOC;
+                to.sign_ones(a.sign)
+            }
             FpType::Infinity => to.infinity(a.sign),
             FpType::Zero => to.zero(a.sign),
-            _ => self.round_base(to, a.sign, a.sig, a.exp, rounding, false),
+            _ => self.round_base(to, a.sign, a.sig, a.exp, rounding, true),
         }
     }
 }

@@ -70,7 +70,7 @@ pub fn check(case: &Case) -> Vec<String> {
         .filter(|&&(loc, v)| get(&s, loc) != v)
         .map(|&(loc, v)| {
             format!(
-                "{asm} ({word:#010x}) from {setup:x?}: {loc:?} is {:#x}, qemu has {v:#x}",
+                "{asm} ({word:#010x}) from {setup:x?}: {loc:?} is {:#x}, expected {v:#x}",
                 get(&s, loc)
             )
         })
