@@ -1,6 +1,7 @@
 /* File I/O in the current directory (the test makes it a fresh temporary directory): stdio
  * (fopen, fprintf, fread, fseek, ftell, fgets), POSIX calls (open, read, write, lseek, pread,
- * pwrite, ftruncate, dup), rename, unlink, mkdir, opendir/readdir with sorted names, stat. */
+ * pwrite, ftruncate, dup), rename, unlink, mkdir, opendir/readdir with sorted names, stat,
+ * utimensat/futimens. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +116,19 @@ int main(void) {
     printf("stat raw.bin %d size %lld reg %d\n", stat("raw.bin", &st), (long long)st.st_size,
            S_ISREG(st.st_mode));
     printf("access %d %d\n", access("raw.bin", R_OK), access("missing", F_OK));
+    struct timespec times[2] = {{1000000000, 5}, {1234567890, 123456789}};
+    printf("utimensat %d\n", utimensat(AT_FDCWD, "raw.bin", times, 0));
+    stat("raw.bin", &st);
+    printf("mtime %lld.%09ld atime %lld\n", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+           (long long)st.st_atim.tv_sec);
+    fd = open("raw.bin", O_RDONLY);
+    struct timespec omit[2] = {{0, UTIME_OMIT}, {42, 0}};
+    printf("futimens %d\n", futimens(fd, omit));
+    fstat(fd, &st);
+    printf("mtime %lld atime %lld\n", (long long)st.st_mtim.tv_sec, (long long)st.st_atim.tv_sec);
+    close(fd);
+    printf("utimensat missing %d %s\n", utimensat(AT_FDCWD, "missing", NULL, 0),
+           errno == ENOENT ? "ENOENT" : "other");
     printf("rmdir nonempty %d\n", rmdir("sub"));
     printf("rmdir %d\n", rmdir("sub/deeper"));
     char cwd[4096];

@@ -38,6 +38,7 @@ pub mod nr {
     pub const READLINKAT: u64 = 78;
     pub const NEWFSTATAT: u64 = 79;
     pub const FSTAT: u64 = 80;
+    pub const UTIMENSAT: u64 = 88;
     pub const EXIT: u64 = 93;
     pub const EXIT_GROUP: u64 = 94;
     pub const SET_TID_ADDRESS: u64 = 96;
@@ -288,6 +289,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::READLINKAT => ("readlinkat", &[D, S, P, D]),
         nr::NEWFSTATAT => ("newfstatat", &[D, S, P, X]),
         nr::FSTAT => ("fstat", &[D, P]),
+        nr::UTIMENSAT => ("utimensat", &[D, S, P, X]),
         nr::EXIT => ("exit", &[D]),
         nr::EXIT_GROUP => ("exit_group", &[D]),
         nr::SET_TID_ADDRESS => ("set_tid_address", &[P]),
@@ -623,6 +625,43 @@ impl Process {
                 })
             }
             nr::FTRUNCATE => host(i64::from(unsafe { libc::ftruncate(fd(a[0]), a[1] as i64) })),
+            nr::UTIMENSAT => {
+                // A NULL path is futimens() on the descriptor; NULL times mean "now". Both
+                // are passed on, so the raw call rather than libc's wrapper.
+                let path = match a[1] {
+                    0 => None,
+                    p => Some(self.guest_path(p)?),
+                };
+                // Two `struct timespec { tv_sec, tv_nsec }`, the same layout on both sides.
+                let times = match a[2] {
+                    0 => None,
+                    p => {
+                        let b = self.mem().get(p, 32)?;
+                        let word = |i: usize| {
+                            i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"))
+                        };
+                        Some([
+                            libc::timespec {
+                                tv_sec: word(0),
+                                tv_nsec: word(1),
+                            },
+                            libc::timespec {
+                                tv_sec: word(2),
+                                tv_nsec: word(3),
+                            },
+                        ])
+                    }
+                };
+                host(unsafe {
+                    libc::syscall(
+                        libc::SYS_utimensat,
+                        fd(a[0]),
+                        path.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+                        times.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
+                        a[3] as i32,
+                    )
+                })
+            }
             nr::MKDIRAT => {
                 let path = self.guest_path(a[1])?;
                 host(i64::from(unsafe {
