@@ -643,12 +643,12 @@ pub struct Divergence {
     /// The index of the trace record.
     pub record: usize,
     pub op: Op,
-    /// The last instructions run since the previous checkpoint (image offset, word), at most
-    /// 32; with risugen's instructions that do not access memory, the one under test.
+    /// The last instructions run since the previous register record (image offset, word), at
+    /// most 32; with risugen's instructions that do not access memory, the one under test.
     pub executed: Vec<(u64, u32)>,
-    /// How many instructions ran since the previous checkpoint.
+    /// How many instructions ran since the previous register record.
     pub count: usize,
-    /// The state at the previous checkpoint.
+    /// The state at the previous register record.
     pub before: State,
     pub expected: Option<State>,
     pub actual: Option<State>,
@@ -783,10 +783,12 @@ pub fn replay(
         complete: false,
         divergence: None,
     };
+    // Registers are compared at register records only, so a report covers the instructions
+    // since the previous one (a memory access and risugen's code around it, for example).
+    let mut before = snapshot(&m);
+    let mut executed = VecDeque::with_capacity(KEPT);
+    let mut count = 0;
     for (index, rec) in records.iter().enumerate() {
-        let before = snapshot(&m);
-        let mut executed = VecDeque::with_capacity(KEPT);
-        let mut count = 0;
         let stop = loop {
             if count == STEP_LIMIT {
                 break None;
@@ -797,12 +799,12 @@ pub fn replay(
                 Ok(()) => {
                     keep(&mut executed, pc, word);
                     count += 1;
+                    out.instructions += 1;
                 }
                 Err(stop) => break Some((stop, pc, word)),
             }
         };
-        out.instructions += count as u64;
-        let diverge = |executed: VecDeque<(u64, u32)>,
+        let diverge = |executed: &VecDeque<(u64, u32)>,
                        count: usize,
                        what: Vec<String>,
                        expected: Option<State>,
@@ -810,7 +812,7 @@ pub fn replay(
             Some(Box::new(Divergence {
                 record: index,
                 op: rec.op,
-                executed: executed.into(),
+                executed: executed.iter().copied().collect(),
                 count,
                 before: before.clone(),
                 expected,
@@ -821,7 +823,7 @@ pub fn replay(
         let want = format!("{} at image offset {:#x}", rec.op, rec.pc);
         let Some((stop, pc, word)) = stop else {
             out.divergence = diverge(
-                executed,
+                &executed,
                 count,
                 vec![format!(
                     "armature ran {STEP_LIMIT} instructions without reaching a checkpoint; the \
@@ -855,7 +857,7 @@ pub fn replay(
                 count += 1;
             }
             out.divergence = diverge(
-                executed,
+                &executed,
                 count,
                 vec![format!("armature {got}; the trace has {want}")],
                 None,
@@ -870,7 +872,7 @@ pub fn replay(
                 expected.sp = actual.sp;
                 let d = expected.diff(&actual);
                 if !d.is_empty() {
-                    out.divergence = diverge(executed, count, d, Some(expected), Some(actual));
+                    out.divergence = diverge(&executed, count, d, Some(expected), Some(actual));
                     return Ok(out);
                 }
             }
@@ -904,7 +906,7 @@ pub fn replay(
                     }
                 };
                 if !what.is_empty() {
-                    out.divergence = diverge(executed, count, what, None, None);
+                    out.divergence = diverge(&executed, count, what, None, None);
                     return Ok(out);
                 }
             }
@@ -916,6 +918,11 @@ pub fn replay(
         }
         out.checkpoints += 1;
         m.cpu.pc = pc + 4;
+        if rec.op.has_regs() {
+            before = snapshot(&m);
+            executed.clear();
+            count = 0;
+        }
         if rec.op == Op::TestEnd {
             out.complete = true;
         }
