@@ -58,7 +58,7 @@ pub struct ConformArgs {
     /// The stored traces for --against fixtures.
     #[arg(long, value_name = "DIR", default_value = "conformance/fixtures")]
     fixtures: PathBuf,
-    /// Replay a risu trace (written by `risu --master -t TRACE` on aarch64, uncompressed)
+    /// Replay a risu trace (written by `risu --master -t TRACE` on aarch64, plain or gzip)
     /// against armature instead of a campaign; needs --image.
     #[arg(long, value_name = "TRACE", requires = "image")]
     risu: Option<PathBuf>,

@@ -363,6 +363,18 @@ fn risu_traces_replay() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with(&format!("pass {t}: ")), "{out}");
     assert!(out.contains("the trace ends with TESTEND"), "{out}");
+    // The same trace gzip-compressed, as risu built with zlib writes it.
+    let gz = scratch("trace.gz");
+    let status = Command::new("gzip")
+        .arg("-c")
+        .arg(&trace)
+        .stdout(std::fs::File::create(&gz).unwrap())
+        .status()
+        .expect("gzip runs");
+    assert!(status.success());
+    let (code, out, err) = conform(&["--risu", gz.to_str().unwrap(), "--image", i]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("checkpoints agree"), "{out}");
 
     // The same trace with X7 changed at the second register record (the one after the first
     // instruction under test) fails, naming that instruction and the register.

@@ -40,8 +40,7 @@
 //! The payload size must equal the size the reginfo's own vector length implies (risu checks
 //! the same). This is the layout of current risu (the header with op and PC, the reginfo with
 //! an `extra` register area); [`parse`] rejects anything else with a [`RisuError`], never a
-//! panic.
-//! Traces that risu wrote through zlib (`.gz` content) must be decompressed first.
+//! panic. risu built with zlib writes the file gzip-compressed; [`parse`] reads both.
 //!
 //! # The replay
 //!
@@ -74,6 +73,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::io::Read;
 
 use armature_core::interp::Interp;
 use armature_core::isa::FeatureSet;
@@ -372,11 +372,8 @@ impl Record {
 /// Why a trace or an image cannot be read or replayed.
 #[derive(Debug, Error)]
 pub enum RisuError {
-    #[error(
-        "the trace is gzip-compressed (risu built with zlib compresses its traces); \
-         decompress it first, e.g. `gunzip -c TRACE > TRACE.raw`"
-    )]
-    Compressed,
+    #[error("the trace is gzip-compressed but cannot be decompressed: {0}")]
+    Gzip(String),
     #[error("the trace is empty")]
     Empty,
     #[error(
@@ -439,11 +436,23 @@ pub enum RisuError {
     NoRegisters,
 }
 
-/// Reads a whole trace file.
+/// The most bytes a compressed trace may expand to.
+const MAX_TRACE: u64 = 1 << 32;
+
+/// Reads a whole trace file, gzip-compressed (as risu built with zlib writes it) or not.
 pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, RisuError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Err(RisuError::Compressed);
+        let mut raw = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .take(MAX_TRACE)
+            .read_to_end(&mut raw)
+            .map_err(|e| RisuError::Gzip(e.to_string()))?;
+        return parse_raw(&raw);
     }
+    parse_raw(bytes)
+}
+
+fn parse_raw(bytes: &[u8]) -> Result<Vec<Record>, RisuError> {
     if bytes.is_empty() {
         return Err(RisuError::Empty);
     }
@@ -998,6 +1007,10 @@ mod tests {
         ];
         let bytes = write(&records);
         let back = parse(&bytes).unwrap();
+        // The same records through gzip, as risu built with zlib writes them.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &bytes).unwrap();
+        assert_eq!(parse(&gz.finish().unwrap()).unwrap(), back);
         assert_eq!(back.len(), records.len());
         assert_eq!(back[..2], records[..2]);
         assert_eq!(back[3..], records[3..]);
@@ -1013,7 +1026,10 @@ mod tests {
             assert!(e.contains(want), "{e:?} lacks {want:?}");
         };
         check(&[], "empty");
-        check(&[0x1f, 0x8b, 8, 0], "gzip");
+        check(
+            &[0x1f, 0x8b, 8, 0],
+            "gzip-compressed but cannot be decompressed",
+        );
         check(&good[..good.len() - 1], "record 1 (byte 840): truncated");
         check(&good[..10], "record 0 (byte 0): truncated: its header");
         let mut bad = good.clone();
