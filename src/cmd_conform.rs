@@ -1,8 +1,8 @@
 //! `armature conform`: random instruction tests against qemu-aarch64 (or the stored traces).
 
+use std::collections::HashSet;
 use std::io::Write;
-use std::path::PathBuf;
-
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -10,6 +10,7 @@ use armature_conformance::campaign::{self, Outcome, Settings};
 use armature_conformance::check::Verdict;
 use armature_conformance::fixtures;
 use armature_conformance::gen;
+use armature_conformance::risu;
 use armature_core::interp::Interp;
 use armature_core::isa::{EncodingId, FeatureSet};
 use armature_core::linux::implemented_features;
@@ -57,6 +58,13 @@ pub struct ConformArgs {
     /// The stored traces for --against fixtures.
     #[arg(long, value_name = "DIR", default_value = "conformance/fixtures")]
     fixtures: PathBuf,
+    /// Replay a risu trace (written by `risu --master -t TRACE` on aarch64, plain or gzip)
+    /// against armature instead of a campaign; needs --image.
+    #[arg(long, value_name = "TRACE", requires = "image")]
+    risu: Option<PathBuf>,
+    /// The test image risu ran for --risu (risugen's raw or ELF output).
+    #[arg(long, value_name = "BIN", requires = "risu")]
+    image: Option<PathBuf>,
 }
 
 /// Splits `ids` into `n` interleaved shards and keeps shard `k` (1-based).
@@ -80,11 +88,8 @@ pub fn run(args: ConformArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let mut table = SemTable::<Interp>::default();
     armature_extensions::register_all(&mut table);
     let features = implemented_features(&table);
-    if args.against == "fixtures" {
-        return replay(&args.fixtures, &table, &features, out);
-    }
-    if let Some(json) = &args.case {
-        return one_case(json, &table, &features, out);
+    if let (Some(trace), Some(image)) = (&args.risu, &args.image) {
+        return risu(trace, image, &table, &features, out);
     }
     let selector = args.feature.as_deref().unwrap_or(&args.filter);
     let mut ids = gen::select_encodings(selector);
@@ -93,6 +98,19 @@ pub fn run(args: ConformArgs, out: &mut dyn Write) -> Result<ExitCode> {
     }
     if let Some(spec) = &args.shard {
         ids = shard(ids, spec)?;
+    }
+    if args.against == "fixtures" {
+        return replay(
+            &args.fixtures,
+            &ids,
+            args.json.as_deref(),
+            &table,
+            &features,
+            out,
+        );
+    }
+    if let Some(json) = &args.case {
+        return one_case(json, &table, &features, out);
     }
     let settings = Settings {
         cases: args.cases,
@@ -132,8 +150,23 @@ pub fn run(args: ConformArgs, out: &mut dyn Write) -> Result<ExitCode> {
     bar.finish_and_clear();
     let _ = std::fs::remove_dir_all(&dir);
     let outcomes = result.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let details: Vec<Option<String>> = outcomes
+        .iter()
+        .map(|o| o.failure.as_ref().map(|f| f.render()))
+        .collect();
+    report(&outcomes, &details, args.json.as_deref(), out)
+}
+
+/// Prints a line per encoding (and its `details` indented below it) and a summary, and writes
+/// the outcomes to `json`; exits 1 when any encoding fails.
+fn report(
+    outcomes: &[Outcome],
+    details: &[Option<String>],
+    json: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-    for o in &outcomes {
+    for (o, detail) in outcomes.iter().zip(details) {
         *counts.entry(o.status).or_default() += 1;
         match o.status {
             "skip" => writeln!(
@@ -142,37 +175,36 @@ pub fn run(args: ConformArgs, out: &mut dyn Write) -> Result<ExitCode> {
                 o.encoding,
                 o.reason.as_deref().unwrap_or("")
             )?,
-            status => {
-                writeln!(
-                    out,
-                    "{status} {}: {} passed, {} trapped in both, {} undefined in qemu, {} failed{}{}",
-                    o.encoding,
-                    o.passed,
-                    o.trapped,
-                    o.reference_undefined,
-                    o.failed,
-                    if o.known > 0 {
-                        format!(", {} known", o.known)
-                    } else {
-                        String::new()
-                    },
-                    o.reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                )?;
-                if let Some(f) = &o.failure {
-                    for line in f.render().lines() {
-                        writeln!(out, "    {line}")?;
-                    }
-                }
-            }
+            status => writeln!(
+                out,
+                "{status} {}: {} passed, {} trapped in both, {} undefined in qemu, {} failed{}{}",
+                o.encoding,
+                o.passed,
+                o.trapped,
+                o.reference_undefined,
+                o.failed,
+                if o.known > 0 {
+                    format!(", {} known", o.known)
+                } else {
+                    String::new()
+                },
+                o.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            )?,
+        }
+        for line in detail.iter().flat_map(|d| d.lines()) {
+            writeln!(out, "    {line}")?;
         }
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    writeln!(out, "{} encodings: {}", outcomes.len(), summary.join(", "))?;
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&outcomes)?;
+    match summary.is_empty() {
+        true => writeln!(out, "0 encodings")?,
+        false => writeln!(out, "{} encodings: {}", outcomes.len(), summary.join(", "))?,
+    }
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(outcomes)?;
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(if counts.contains_key("fail") {
@@ -250,36 +282,86 @@ fn record(
         .collect()
 }
 
-/// Checks armature against every stored trace in `dir`.
+/// Checks armature against the stored traces in `dir` of the encodings `ids`.
 fn replay(
-    dir: &std::path::Path,
+    dir: &Path,
+    ids: &[EncodingId],
+    json: Option<&Path>,
     table: &SemTable<Interp>,
     features: &FeatureSet,
     out: &mut dyn Write,
 ) -> Result<ExitCode> {
-    let outcomes = fixtures::check_dir(dir, table, features).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut failed = false;
-    for (name, verdicts) in &outcomes {
-        let bad: Vec<&Verdict> = verdicts.iter().filter(|v| v.is_failure()).collect();
-        let status = if bad.is_empty() { "pass" } else { "fail" };
-        failed |= !bad.is_empty();
+    let names: HashSet<&str> = ids.iter().map(|id| id.name()).collect();
+    let results = fixtures::check_dir(dir, &|name| names.contains(name), table, features)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut outcomes = Vec::new();
+    let mut details = Vec::new();
+    for (name, verdicts) in results {
+        let count = |f: fn(&Verdict) -> bool| verdicts.iter().filter(|v| f(v)).count();
+        let failed = count(Verdict::is_failure);
+        outcomes.push(Outcome {
+            encoding: name,
+            status: if failed == 0 { "pass" } else { "fail" },
+            reason: None,
+            passed: count(|v| matches!(v, Verdict::Pass)),
+            trapped: count(|v| matches!(v, Verdict::Trapped { .. })),
+            reference_undefined: count(|v| matches!(v, Verdict::ReferenceUndefined(_))),
+            failed,
+            failure: None,
+        });
+        details.push(verdicts.iter().find_map(|v| match v {
+            Verdict::Mismatch(m) => Some(m.to_string()),
+            _ => None,
+        }));
+    }
+    report(&outcomes, &details, json, out)
+}
+
+/// Replays a risu trace of `image`; exits 1 when armature diverges.
+fn risu(
+    trace: &Path,
+    image: &Path,
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
+    let bytes = std::fs::read(trace)
+        .with_context(|| format!("cannot read the risu trace {}", trace.display()))?;
+    let records =
+        risu::parse(&bytes).with_context(|| format!("{} is not a risu trace", trace.display()))?;
+    let img = std::fs::read(image)
+        .with_context(|| format!("cannot read the test image {}", image.display()))?;
+    let img = risu::Image::new(img)
+        .with_context(|| format!("{} is not a risu test image", image.display()))?;
+    let r = risu::replay(&records, &img, table, features)
+        .with_context(|| format!("cannot replay {}", trace.display()))?;
+    let end = if r.complete {
+        "the trace ends with TESTEND"
+    } else {
+        "the trace ends without TESTEND (risu's master stopped early), so only its checkpoints \
+         were compared"
+    };
+    let Some(d) = &r.divergence else {
         writeln!(
             out,
-            "{status} {name}: {} stored cases, {} failed",
-            verdicts.len(),
-            bad.len()
+            "pass {}: {} checkpoints agree ({} instructions run); {end}",
+            trace.display(),
+            r.checkpoints,
+            r.instructions
         )?;
-        if let Some(Verdict::Mismatch(m)) = bad.first() {
-            for line in m.to_string().lines() {
-                writeln!(out, "    {line}")?;
-            }
-        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    writeln!(
+        out,
+        "fail {}: {} of {} checkpoints agree, then",
+        trace.display(),
+        r.checkpoints,
+        records.len()
+    )?;
+    for line in d.to_string().lines() {
+        writeln!(out, "    {line}")?;
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(1))
 }
 
 #[cfg(test)]

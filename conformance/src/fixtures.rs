@@ -250,9 +250,11 @@ pub fn record(encoding: &str, mut raw: Vec<Case>, dir: &Path) -> Result<Fixture,
     }
 }
 
-/// The verdicts of every fixture file (`*.json`) in `dir`, by encoding.
+/// The verdicts of the fixture files (`*.json`) in `dir` whose encoding `keep` accepts, by
+/// encoding.
 pub fn check_dir(
     dir: &Path,
+    keep: &dyn Fn(&str) -> bool,
     table: &SemTable<Interp>,
     features: &FeatureSet,
 ) -> Result<Vec<(String, Vec<Verdict>)>, String> {
@@ -271,6 +273,9 @@ pub fn check_dir(
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let f: Fixture = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not a fixture: {e}", path.display()))?;
+        if !keep(&f.encoding) {
+            continue;
+        }
         let v = check_batch(&f.cases(), &mut Stored(&f), table, features)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         res.push((f.encoding.clone(), v));

@@ -4,8 +4,9 @@
 //! driver for `llvm-mc-19 --disassemble`, and the semantic conformance harness: test programs
 //! written as static ELF files ([`program`]), the qemu-aarch64 reference ([`qemu`]), armature's
 //! side ([`armature`]), their comparison ([`check`]), case generation from the encoding table
-//! with shrinking ([`gen`], [`campaign`]), the declared known differences ([`known`]) and the
-//! stored reference traces ([`fixtures`]).
+//! with shrinking ([`gen`], [`campaign`]), the declared known differences ([`known`]), the
+//! stored reference traces ([`fixtures`]), and the replay of risu traces recorded on real
+//! hardware ([`risu`]).
 
 pub mod armature;
 pub mod campaign;
@@ -15,6 +16,7 @@ pub mod gen;
 pub mod known;
 pub mod program;
 pub mod qemu;
+pub mod risu;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

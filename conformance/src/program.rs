@@ -180,6 +180,25 @@ pub mod enc {
     }
     /// `SVC #0`.
     pub const SVC0: u32 = 0xd400_0001;
+    /// `NOP`.
+    pub const NOP: u32 = 0xd503_201f;
+    /// `ADR Xd, .+off` (off within ±1 MiB).
+    pub fn adr(rd: u32, off: i32) -> u32 {
+        let off = off as u32;
+        0x1000_0000 | (off & 3) << 29 | ((off >> 2) & 0x7_ffff) << 5 | rd
+    }
+    /// `ADD Xd, Xn, #imm` (imm < 4096).
+    pub fn add_imm(rd: u32, rn: u32, imm: u32) -> u32 {
+        0x9100_0000 | (imm & 0xfff) << 10 | rn << 5 | rd
+    }
+    /// `SUB Xd, Xn, Xm`.
+    pub fn sub_reg(rd: u32, rn: u32, rm: u32) -> u32 {
+        0xcb00_0000 | rm << 16 | rn << 5 | rd
+    }
+    /// `B .+off` (off a multiple of 4 within ±128 MiB).
+    pub fn b(off: i32) -> u32 {
+        0x1400_0000 | ((off >> 2) as u32 & 0x3ff_ffff)
+    }
 }
 
 /// Loads the 32-bit address `addr` into `Xrd`.
@@ -246,52 +265,87 @@ impl Program {
         }
     }
 
-    /// The program as a static little-endian aarch64 ELF executable: an ELF header, two
-    /// program headers (code RX, data RW), then the segments, each at a page-aligned offset.
+    /// The program as a static little-endian aarch64 ELF executable with two segments: the
+    /// code (read-execute) and the data (read-write).
     pub fn to_elf(&self) -> Vec<u8> {
-        const PAGE: u64 = 0x1_0000;
-        let align = |n: u64| n.div_ceil(PAGE) * PAGE;
-        let code_off = PAGE;
-        let data_off = code_off + align(self.code.len() as u64);
-        let mut f = Vec::new();
-        // e_ident: ELFCLASS64, ELFDATA2LSB, EV_CURRENT, ELFOSABI_SYSV.
-        f.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        let h16 = |f: &mut Vec<u8>, v: u16| f.extend_from_slice(&v.to_le_bytes());
-        let h32 = |f: &mut Vec<u8>, v: u32| f.extend_from_slice(&v.to_le_bytes());
-        let h64 = |f: &mut Vec<u8>, v: u64| f.extend_from_slice(&v.to_le_bytes());
-        h16(&mut f, 2); // ET_EXEC
-        h16(&mut f, 183); // EM_AARCH64
-        h32(&mut f, 1); // EV_CURRENT
-        h64(&mut f, self.entry);
-        h64(&mut f, 64); // e_phoff
-        h64(&mut f, 0); // e_shoff
-        h32(&mut f, 0); // e_flags
-        h16(&mut f, 64); // e_ehsize
-        h16(&mut f, 56); // e_phentsize
-        h16(&mut f, 2); // e_phnum
-        h16(&mut f, 64); // e_shentsize
-        h16(&mut f, 0); // e_shnum
-        h16(&mut f, 0); // e_shstrndx
-        let segs = [
-            (5u32, code_off, CODE_BASE, self.code.len() as u64), // PF_R | PF_X
-            (6u32, data_off, DATA_BASE, self.data.len() as u64), // PF_R | PF_W
-        ];
-        for (flags, off, addr, len) in segs {
-            h32(&mut f, 1); // PT_LOAD
-            h32(&mut f, flags);
-            h64(&mut f, off);
-            h64(&mut f, addr);
-            h64(&mut f, addr);
-            h64(&mut f, len);
-            h64(&mut f, len);
-            h64(&mut f, PAGE);
-        }
-        f.resize(code_off as usize, 0);
-        f.extend_from_slice(&self.code);
-        f.resize(data_off as usize, 0);
-        f.extend_from_slice(&self.data);
-        f
+        elf(
+            self.entry,
+            &[
+                Segment {
+                    addr: CODE_BASE,
+                    perms: SegmentPerms::RX,
+                    bytes: &self.code,
+                },
+                Segment {
+                    addr: DATA_BASE,
+                    perms: SegmentPerms::RW,
+                    bytes: &self.data,
+                },
+            ],
+        )
     }
+}
+
+/// The permissions of an ELF segment (`p_flags`).
+#[derive(Clone, Copy, Debug)]
+pub enum SegmentPerms {
+    RX = 5,
+    RW = 6,
+    RWX = 7,
+}
+
+/// One loadable segment of an ELF file.
+#[derive(Clone, Copy, Debug)]
+pub struct Segment<'a> {
+    pub addr: u64,
+    pub perms: SegmentPerms,
+    pub bytes: &'a [u8],
+}
+
+/// A static little-endian aarch64 ELF executable: an ELF header, one program header per
+/// segment, then the segments, each at a 64 KiB-aligned offset.
+pub fn elf(entry: u64, segments: &[Segment<'_>]) -> Vec<u8> {
+    const PAGE: u64 = 0x1_0000;
+    let align = |n: u64| n.div_ceil(PAGE) * PAGE;
+    let mut f = Vec::new();
+    // e_ident: ELFCLASS64, ELFDATA2LSB, EV_CURRENT, ELFOSABI_SYSV.
+    f.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let h16 = |f: &mut Vec<u8>, v: u16| f.extend_from_slice(&v.to_le_bytes());
+    let h32 = |f: &mut Vec<u8>, v: u32| f.extend_from_slice(&v.to_le_bytes());
+    let h64 = |f: &mut Vec<u8>, v: u64| f.extend_from_slice(&v.to_le_bytes());
+    h16(&mut f, 2); // ET_EXEC
+    h16(&mut f, 183); // EM_AARCH64
+    h32(&mut f, 1); // EV_CURRENT
+    h64(&mut f, entry);
+    h64(&mut f, 64); // e_phoff
+    h64(&mut f, 0); // e_shoff
+    h32(&mut f, 0); // e_flags
+    h16(&mut f, 64); // e_ehsize
+    h16(&mut f, 56); // e_phentsize
+    h16(&mut f, segments.len() as u16); // e_phnum
+    h16(&mut f, 64); // e_shentsize
+    h16(&mut f, 0); // e_shnum
+    h16(&mut f, 0); // e_shstrndx
+    let mut off = PAGE;
+    let mut offsets = Vec::with_capacity(segments.len());
+    for s in segments {
+        let len = s.bytes.len() as u64;
+        h32(&mut f, 1); // PT_LOAD
+        h32(&mut f, s.perms as u32);
+        h64(&mut f, off);
+        h64(&mut f, s.addr);
+        h64(&mut f, s.addr);
+        h64(&mut f, len);
+        h64(&mut f, len);
+        h64(&mut f, PAGE);
+        offsets.push(off);
+        off += align(len);
+    }
+    for (s, off) in segments.iter().zip(offsets) {
+        f.resize(off as usize, 0);
+        f.extend_from_slice(s.bytes);
+    }
+    f
 }
 
 mod hex {
@@ -396,6 +450,13 @@ mod tests {
             (enc::msr_fpsr(31), "msr\tFPSR, xzr"),
             (enc::mov_sp(1), "mov\tsp, x1"),
             (enc::SVC0, "svc\t#0"),
+            (enc::NOP, "nop"),
+            (enc::adr(1, -8), "adr\tx1, #-8"),
+            (enc::adr(0, 0x2003), "adr\tx0, #8195"),
+            (enc::add_imm(0, 0, 512), "add\tx0, x0, #512"),
+            (enc::sub_reg(3, 3, 0), "sub\tx3, x3, x0"),
+            (enc::b(-16), "b\t#-16"),
+            (enc::b(0x100), "b\t#256"),
         ];
         for (w, want) in cases {
             assert_eq!(text(w), want, "{w:#010x}");

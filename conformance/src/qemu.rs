@@ -45,13 +45,18 @@ pub fn log_ranges(p: &Program, lens: &[usize]) -> Vec<(u64, u64)> {
 /// Runs `p` under qemu-aarch64, logging the state before the instructions in `ranges`
 /// (`-dfilter`), in the scratch directory `dir`.
 pub fn run(p: &Program, ranges: &[(u64, u64)], dir: &Path) -> Result<Trace, QemuError> {
+    run_elf(&p.to_elf(), ranges, dir)
+}
+
+/// Runs the static ELF executable `elf` under qemu-aarch64 as [`run`] does.
+pub fn run_elf(elf_bytes: &[u8], ranges: &[(u64, u64)], dir: &Path) -> Result<Trace, QemuError> {
     std::fs::create_dir_all(dir).map_err(|e| QemuError(format!("{}: {e}", dir.display())))?;
     let elf = dir.join("case.elf");
     let log = dir.join("qemu.log");
     let write = |path: &Path, data: &[u8]| {
         std::fs::write(path, data).map_err(|e| QemuError(format!("{}: {e}", path.display())))
     };
-    write(&elf, &p.to_elf())?;
+    write(&elf, elf_bytes)?;
     let mut perms = std::fs::metadata(&elf)
         .map_err(|e| QemuError(e.to_string()))?
         .permissions();

@@ -23,7 +23,8 @@ fn dir() -> &'static Path {
 #[test]
 fn armature_matches_the_stored_traces() {
     let t = table();
-    let results = check_dir(dir(), &t, &implemented_features(&t)).unwrap_or_else(|e| panic!("{e}"));
+    let results = check_dir(dir(), &|_| true, &t, &implemented_features(&t))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         results.len() >= 10,
         "the corpus has {} files",
@@ -73,7 +74,8 @@ fn the_stored_traces_catch_a_broken_adcs() {
         EncodingId::from_name("ADCS_32_addsub_carry").unwrap(),
         adcs_without_carry,
     );
-    let results = check_dir(dir(), &t, &implemented_features(&t)).unwrap_or_else(|e| panic!("{e}"));
+    let results = check_dir(dir(), &|_| true, &t, &implemented_features(&t))
+        .unwrap_or_else(|e| panic!("{e}"));
     for (name, verdicts) in results {
         let failed = verdicts.iter().filter(|v| v.is_failure()).count();
         if name == "ADCS_32_addsub_carry" {
