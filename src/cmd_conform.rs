@@ -307,6 +307,8 @@ fn replay(
             trapped: count(|v| matches!(v, Verdict::Trapped { .. })),
             reference_undefined: count(|v| matches!(v, Verdict::ReferenceUndefined(_))),
             failed,
+            // Stored traces hold no declared differences: they are recorded to pass.
+            known: 0,
             failure: None,
         });
         details.push(verdicts.iter().find_map(|v| match v {
