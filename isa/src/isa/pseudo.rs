@@ -13,6 +13,7 @@
 use std::fmt::Write as _;
 
 /// Returns a value with the low `n` bits set; `n` of 64 or more gives all ones.
+#[inline]
 fn ones(n: u32) -> u64 {
     if n >= 64 {
         u64::MAX
@@ -22,6 +23,7 @@ fn ones(n: u32) -> u64 {
 }
 
 /// Rotates the low `esize` bits of `x` right by `r` (ASL `ROR` on a `bits(esize)` value).
+#[inline]
 fn ror(x: u64, r: u32, esize: u32) -> u64 {
     let x = x & ones(esize);
     let r = r % esize;
@@ -33,20 +35,20 @@ fn ror(x: u64, r: u32, esize: u32) -> u64 {
 }
 
 /// Repeats the low `esize` bits of `x` until `m` bits are filled (ASL `Replicate`).
+///
+/// `esize` divides `m` (both powers of two), so `ones(m) / ones(esize)` has a one at every
+/// multiple of `esize` and the product places a copy of `x` at each: no loop, which matters
+/// because `DecodeBitMasks` runs for every executed logical and bitfield instruction.
+#[inline]
 fn replicate(x: u64, esize: u32, m: u32) -> u64 {
-    let x = x & ones(esize);
-    let mut out = 0;
-    let mut pos = 0;
-    while pos < m {
-        out |= x << pos;
-        pos += esize;
-    }
-    out
+    debug_assert!(esize.is_power_of_two() && m.is_power_of_two() && esize <= m && m <= 64);
+    (x & ones(esize)).wrapping_mul(ones(m) / ones(esize))
 }
 
 /// Returns the element size of a bitmask immediate, `1 << HighestSetBit(immN:NOT(imms))`.
 ///
 /// The result is `None` where the highest set bit is below 1, which the ASL makes UNDEFINED.
+#[inline]
 fn bitmask_esize(immN: u64, imms: u64) -> Option<u32> {
     let combined = ((immN & 1) << 6) | (!imms & 0x3f);
     if combined < 2 {
@@ -61,6 +63,7 @@ fn bitmask_esize(immN: u64, imms: u64) -> Option<u32> {
 /// `M` significant bits. The result is `None` where the ASL says UNDEFINED (element size below 2,
 /// or an all-ones `imms` for a logical immediate) and where its assertion `M >= esize` fails or
 /// `M` is not a power of two of at most 64.
+#[inline]
 pub fn DecodeBitMasks(
     immN: u64,
     imms: u64,
