@@ -21,7 +21,7 @@ cargo build --release --quiet --bin armature
 ARMATURE=target/release/armature
 
 # The workload and its argument, sized so that qemu-aarch64 takes about a second.
-workloads="hash:300 sort:300000 matrix:200 bytecode:3000000 strings:200 malloc:20"
+workloads="hash:3000 sort:1000000 matrix:500 bytecode:10000000 strings:400 malloc:100"
 if [ $# -gt 0 ]; then
     sel=""
     for w in $workloads; do
