@@ -38,8 +38,9 @@ impl Verdict {
 pub struct Mismatch {
     /// The case's index in its batch.
     pub case: usize,
-    /// The instruction that diverged, as an index into the case's words; `None` when the state
-    /// already differed after the set-up code.
+    /// The instruction that diverged, as an index into the case's words (an index past them is
+    /// one of the landing NOPs of a branch case); `None` when the state already differed after
+    /// the set-up code.
     pub insn: Option<usize>,
     pub word: u32,
     /// The state before the instruction (the reference's).
