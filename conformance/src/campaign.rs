@@ -137,8 +137,9 @@ fn fails(
     table: &SemTable<Interp>,
     features: &FeatureSet,
 ) -> Result<Option<(Case, Box<Mismatch>)>, QemuError> {
-    let mut c = case.clone();
-    gen::prepare(&mut c, 0);
+    let mut c = [case.clone()];
+    gen::prepare_all(&mut c);
+    let [c] = c;
     let v = check_batch(std::slice::from_ref(&c), reference, table, features)?;
     Ok(match v.into_iter().next() {
         Some(Verdict::Mismatch(m)) => Some((c, m)),
@@ -180,18 +181,14 @@ pub fn run(
     let mut first_failure = None;
     let mut known_case = None;
     for (chunk_no, chunk) in trees.chunks(settings.batch.max(1)).enumerate() {
-        let cases: Vec<Case> = chunk
+        let mut cases: Vec<Case> = chunk
             .iter()
-            .enumerate()
-            .map(|(i, (w, s))| {
-                let mut c = Case {
-                    words: w.current(),
-                    state: s.current(),
-                };
-                gen::prepare(&mut c, i);
-                c
+            .map(|(w, s)| Case {
+                words: w.current(),
+                state: s.current(),
             })
             .collect();
+        gen::prepare_all(&mut cases);
         let verdicts = check_batch(&cases, reference, table, features)?;
         for (i, v) in verdicts.into_iter().enumerate() {
             match v {
@@ -310,18 +307,14 @@ fn shrink(
         .chain([Reset::Nzcv, Reset::Fpcr, Reset::Sp])
         .filter(|r| !r.apply(&base.state).eq(&base.state))
         .collect();
-    let candidates: Vec<Case> = resets
+    let mut candidates: Vec<Case> = resets
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let mut c = Case {
-                words: base.words.clone(),
-                state: r.apply(&base.state),
-            };
-            gen::prepare(&mut c, i);
-            c
+        .map(|r| Case {
+            words: base.words.clone(),
+            state: r.apply(&base.state),
         })
         .collect();
+    gen::prepare_all(&mut candidates);
     if !candidates.is_empty() {
         let verdicts = check_batch(&candidates, reference, table, features)?;
         let good: Vec<&Reset> = resets

@@ -38,8 +38,9 @@ impl Verdict {
 pub struct Mismatch {
     /// The case's index in its batch.
     pub case: usize,
-    /// The instruction that diverged, as an index into the case's words; `None` when the state
-    /// already differed after the set-up code.
+    /// The instruction that diverged, as an index into the case's words (an index past them is
+    /// one of the landing NOPs of a branch case); `None` when the state already differed after
+    /// the set-up code.
     pub insn: Option<usize>,
     pub word: u32,
     /// The state before the instruction (the reference's).
@@ -113,7 +114,26 @@ impl Reference for Qemu<'_> {
     }
 }
 
-/// Checks `cases` in one program (re-entered after a case that raised a signal).
+/// The states of one run split by case: `out[i]` holds, in order, the states whose PC lies in
+/// the logged range `ranges[i]` (the ranges are ascending and disjoint).
+pub fn by_case(states: &[State], ranges: &[(u64, u64)]) -> Vec<Vec<State>> {
+    let mut out = vec![Vec::new(); ranges.len()];
+    for s in states {
+        let i = ranges.partition_point(|&(a, _)| a <= s.pc);
+        if let Some(i) = i
+            .checked_sub(1)
+            .filter(|&i| s.pc < ranges[i].0 + ranges[i].1)
+        {
+            out[i].push(s.clone());
+        }
+    }
+    out
+}
+
+/// Checks `cases` in one program (re-entered after a case that raised a signal). A case's
+/// states are the ones logged in its range, so that a branch case may run through any of its
+/// landing instructions: the states are compared in order, PC included, so a branch that goes
+/// the other way diverges at the state after it.
 pub fn check_batch(
     cases: &[Case],
     reference: &mut dyn Reference,
@@ -121,8 +141,7 @@ pub fn check_batch(
     features: &FeatureSet,
 ) -> Result<Vec<Verdict>, QemuError> {
     let mut p = Program::build(cases);
-    let lens: Vec<usize> = cases.iter().map(|c| c.words.len()).collect();
-    let ranges = qemu::log_ranges(&p, &lens);
+    let ranges = qemu::log_ranges(&p);
     let n = cases.len();
     let mut verdicts: Vec<Option<Verdict>> = vec![None; n];
     let mut start = 0;
@@ -132,94 +151,27 @@ pub fn check_batch(
         let ranges = &ranges[start..];
         let r = reference.run(&p, ranges)?;
         let a = armature::run(&p, ranges, table, features);
-        let mut j = 0;
-        let mut stopped_at = None;
-        'cases: for i in start..n {
-            let case = &cases[i];
-            for step in 0..=case.words.len() {
-                let mismatch = |what: Vec<String>, expected: Option<State>, actual| {
-                    let (insn, before) = match step {
-                        0 => (None, r.states.get(j).cloned().unwrap_or_default()),
-                        _ => (Some(step - 1), r.states[j - 1].clone()),
-                    };
-                    Box::new(Mismatch {
-                        case: i,
-                        insn,
-                        word: insn.map_or(0, |k| case.words[k]),
-                        before,
-                        expected,
-                        actual,
-                        what,
-                    })
-                };
-                match (r.states.get(j), a.states.get(j)) {
-                    (Some(e), Some(g)) => {
-                        let d = e.diff(g);
-                        if !d.is_empty() {
-                            verdicts[i] = Some(Verdict::Mismatch(mismatch(
-                                d,
-                                Some(e.clone()),
-                                Some(g.clone()),
-                            )));
-                            j += case.words.len() + 1 - step;
-                            continue 'cases;
-                        }
-                    }
-                    (Some(e), None) => {
-                        let why = match &a.stop {
-                            Some(t) => format!(
-                                "armature stopped (signal {}: {}); the reference went on",
-                                t.signal, t.reason
-                            ),
-                            None => "armature's run ended early".to_string(),
-                        };
-                        verdicts[i] = Some(Verdict::Mismatch(mismatch(
-                            vec![why],
-                            Some(e.clone()),
-                            None,
-                        )));
-                        stopped_at = Some(i);
-                        break 'cases;
-                    }
-                    (None, Some(g)) => {
-                        let sig = r.signal.unwrap_or(0);
-                        let m = mismatch(
-                            vec![format!(
-                                "the reference raised signal {sig}; armature went on"
-                            )],
-                            None,
-                            Some(g.clone()),
-                        );
-                        verdicts[i] = Some(if sig == 4 {
-                            Verdict::ReferenceUndefined(m)
-                        } else {
-                            Verdict::Mismatch(m)
-                        });
-                        stopped_at = Some(i);
-                        break 'cases;
-                    }
-                    (None, None) => {
-                        let rs = r.signal.unwrap_or(0);
-                        let asig = a.stop.as_ref().map_or(0, |t| t.signal);
-                        verdicts[i] = Some(if rs == asig && step > 0 {
-                            Verdict::Trapped { signal: rs }
-                        } else {
-                            Verdict::Mismatch(mismatch(
-                                vec![format!(
-                                    "signal {asig} ({}) where the reference raised signal {rs}",
-                                    a.stop.as_ref().map_or("none", |t| t.reason.as_str())
-                                )],
-                                None,
-                                None,
-                            ))
-                        });
-                        stopped_at = Some(i);
-                        break 'cases;
-                    }
-                }
-                j += 1;
-            }
-            verdicts[i] = Some(Verdict::Pass);
+        let (rs, gs) = (by_case(&r.states, ranges), by_case(&a.states, ranges));
+        // A run ends inside the first case whose states do not reach its end.
+        let complete = |s: &[State], i: usize| s.last().is_some_and(|l| l.pc == p.test_end[i]);
+        let r_stop = (start..n).find(|&i| !complete(&rs[i - start], i));
+        let a_stop = (start..n).find(|&i| !complete(&gs[i - start], i));
+        let stopped_at = match (r_stop, a_stop) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        for i in start..stopped_at.map_or(n, |s| s + 1) {
+            let (e, g) = (&rs[i - start], &gs[i - start]);
+            verdicts[i] = Some(case_verdict(
+                i,
+                &cases[i],
+                e,
+                g,
+                &r,
+                &a,
+                p.test_pc[i],
+                stopped_at == Some(i),
+            ));
         }
         match stopped_at {
             Some(i) => start = i + 1,
@@ -233,6 +185,100 @@ pub fn check_batch(
         .into_iter()
         .map(|v| v.expect("every case gets a verdict"))
         .collect())
+}
+
+/// The verdict of case `i` from the states the reference (`e`) and armature (`g`) logged in
+/// its range; `stopped` when one of the runs ended inside it.
+#[allow(clippy::too_many_arguments)]
+fn case_verdict(
+    i: usize,
+    case: &Case,
+    e: &[State],
+    g: &[State],
+    r: &Trace,
+    a: &armature::Run,
+    test_pc: u64,
+    stopped: bool,
+) -> Verdict {
+    let mismatch =
+        |k: usize, what: Vec<String>, expected: Option<&State>, actual: Option<&State>| {
+            let (insn, word, before) = match k.checked_sub(1).and_then(|j| e.get(j)) {
+                None => (None, 0, e.first().cloned().unwrap_or_default()),
+                Some(b) => {
+                    let at = (b.pc.wrapping_sub(test_pc) / 4) as usize;
+                    let word = case
+                        .words
+                        .get(at)
+                        .copied()
+                        .unwrap_or(crate::program::enc::NOP);
+                    (Some(at), word, b.clone())
+                }
+            };
+            Box::new(Mismatch {
+                case: i,
+                insn,
+                word,
+                before,
+                expected: expected.cloned(),
+                actual: actual.cloned(),
+                what,
+            })
+        };
+    for k in 0..e.len().max(g.len()) {
+        match (e.get(k), g.get(k)) {
+            (Some(x), Some(y)) => {
+                let d = x.diff(y);
+                if !d.is_empty() {
+                    return Verdict::Mismatch(mismatch(k, d, Some(x), Some(y)));
+                }
+            }
+            (Some(x), None) => {
+                let why = match &a.stop {
+                    Some(t) => format!(
+                        "armature stopped (signal {}: {}); the reference went on",
+                        t.signal, t.reason
+                    ),
+                    None => "armature's run ended early".to_string(),
+                };
+                return Verdict::Mismatch(mismatch(k, vec![why], Some(x), None));
+            }
+            (None, y) => {
+                let sig = r.signal.unwrap_or(0);
+                let m = mismatch(
+                    k,
+                    vec![format!(
+                        "the reference raised signal {sig}; armature went on"
+                    )],
+                    None,
+                    y,
+                );
+                return if sig == 4 {
+                    Verdict::ReferenceUndefined(m)
+                } else {
+                    Verdict::Mismatch(m)
+                };
+            }
+        }
+    }
+    if !stopped {
+        return Verdict::Pass;
+    }
+    // Both stopped at the same instruction.
+    let rs = r.signal.unwrap_or(0);
+    let asig = a.stop.as_ref().map_or(0, |t| t.signal);
+    if rs == asig && !e.is_empty() {
+        Verdict::Trapped { signal: rs }
+    } else {
+        Verdict::Mismatch(mismatch(
+            e.len(),
+            vec![format!(
+                "signal {asig} ({}) where the reference raised signal {rs}",
+                a.stop.as_ref().map_or("none", |t| t.reason.as_str())
+            )],
+            None,
+            None,
+        ))
+    }
 }
 
 /// Compares the scratch memory at the end; a difference fails the case whose region holds it.

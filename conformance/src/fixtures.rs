@@ -16,7 +16,9 @@
 //! region); `after` names the registers (`X0`-`X30`, `SP`, `PC`, `NZCV`, `FPCR`, `FPSR`,
 //! `V0`-`V31`) whose value after the instruction differs from the state before it, as the
 //! reference logged it; `memory` lists the runs of scratch bytes that differ from the initial
-//! pattern at the end of the program. The program is rebuilt from the cases with
+//! pattern at the end of the program. A branch case also has `path`: the PCs of the landing
+//! NOPs it ran through after its instruction (`"path": ["0x4000b8", "0x4000bc"]`), whose
+//! registers are those of `after`; the case ends at the address after its landing NOPs. The program is rebuilt from the cases with
 //! [`Program::build`], so a change of the program layout needs a re-recording
 //! (`armature conform --record conformance/fixtures`).
 
@@ -49,6 +51,9 @@ pub struct StoredCase {
     #[serde(flatten)]
     pub case: Case,
     pub after: BTreeMap<String, String>,
+    /// The landing NOPs a branch case ran through after its instruction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
 }
 
 /// The registers of `b` that differ from `a`, by name.
@@ -137,8 +142,14 @@ impl Fixture {
         let mut states = Vec::new();
         for (i, c) in self.cases.iter().enumerate() {
             let b = before(p, i, &c.case);
-            states.push(apply(&b, &c.after)?);
-            states.insert(states.len() - 1, b);
+            let after = apply(&b, &c.after)?;
+            states.push(b);
+            for pc in &c.path {
+                let mut s = after.clone();
+                s.pc = crate::program::parse_hex(pc)?;
+                states.push(s);
+            }
+            states.push(after);
         }
         let mut stdout = scratch_pattern(p.scratch.1);
         for (addr, bytes) in &self.memory {
@@ -179,41 +190,55 @@ impl Reference for Stored<'_> {
 pub fn record(encoding: &str, mut raw: Vec<Case>, dir: &Path) -> Result<Fixture, QemuError> {
     loop {
         let mut cases = raw.clone();
-        for (i, c) in cases.iter_mut().enumerate() {
-            crate::gen::prepare(c, i);
-        }
+        crate::gen::prepare_all(&mut cases);
         let p = Program::build(&cases);
-        let lens = vec![1; cases.len()];
-        let ranges = qemu::log_ranges(&p, &lens);
+        let ranges = qemu::log_ranges(&p);
         let t = qemu::run(&p, &ranges, dir)?;
+        let logged = crate::check::by_case(&t.states, &ranges);
         if t.signal.is_some() {
-            // The last logged state is the instruction that raised it.
-            let i = t.states.len() / 2;
-            if i >= cases.len() {
-                return Err(QemuError("the exit sequence raised a signal".into()));
+            // The case of the last logged state raised it.
+            let Some(i) = logged.iter().rposition(|s| !s.is_empty()) else {
+                return Err(QemuError("the set-up code raised a signal".into()));
+            };
+            if logged[i].last().map(|s| s.pc) == Some(p.test_end[i]) {
+                return Err(QemuError(format!("a signal was raised after case {i}")));
             }
             raw.remove(i);
             continue;
         }
-        if t.states.len() != 2 * cases.len() {
-            return Err(QemuError(format!(
-                "{} states logged for {} cases",
-                t.states.len(),
-                cases.len()
-            )));
-        }
         let mut stored = Vec::new();
         for (i, c) in cases.iter().enumerate() {
             let b = before(&p, i, c);
-            if t.states[2 * i] != b {
+            let states = &logged[i];
+            let (Some(first), Some(last)) = (states.first(), states.last()) else {
+                return Err(QemuError(format!("no state logged for case {i}")));
+            };
+            if *first != b {
                 return Err(QemuError(format!(
                     "the reference's state after set-up differs from the case: {:?}",
-                    t.states[2 * i].diff(&b)
+                    first.diff(&b)
                 )));
+            }
+            if states.len() < 2 || last.pc != p.test_end[i] {
+                return Err(QemuError(format!("case {i} does not run to its end")));
+            }
+            let middle = &states[1..states.len() - 1];
+            let mut path = Vec::new();
+            for s in middle {
+                let mut same = s.clone();
+                same.pc = last.pc;
+                if same != *last {
+                    return Err(QemuError(format!(
+                        "case {i} changed registers after its instruction: {:?}",
+                        same.diff(last)
+                    )));
+                }
+                path.push(format!("{:#x}", s.pc));
             }
             stored.push(StoredCase {
                 case: c.clone(),
-                after: changes(&b, &t.states[2 * i + 1]),
+                after: changes(&b, last),
+                path,
             });
         }
         let pattern = scratch_pattern(p.scratch.1);

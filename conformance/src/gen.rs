@@ -2,30 +2,115 @@
 //! initial states, and the selection of encodings by glob, feature or instr-class.
 
 use armature_core::interp::Interp;
-use armature_core::isa::{decode, Decoded, EncodingId, FeatureSet, ENCODINGS};
+use armature_core::isa::{decode, Decoded, EncodingId, FeatureSet, FieldInfo, ENCODINGS};
 use armature_core::sem::SemTable;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::strategy::{BoxedStrategy, Union};
 
-use crate::program::{region_mid, Case, State};
+use crate::program::{region_mid, test_pcs, Case, State};
 
 /// Random words of encoding `id`: the pattern's fixed bits, random bits elsewhere, kept only
 /// when the decoder maps them to `id` with `features` (so `!=` constraints, decode guards and
 /// more specific encodings are respected). Should-be bits take their required values, and
 /// CONSTRAINED UNPREDICTABLE register overlaps ([`crate::known::CONSTRAINED_OVERLAPS`]) are
-/// left out. Shrinks towards the pattern with zero fields.
+/// left out. The offset field of an immediate branch is chosen so that the target is a
+/// landing instruction of the case (see [`branch_offset`]). Shrinks towards the pattern with
+/// zero fields.
 pub fn word(id: EncodingId, features: FeatureSet) -> BoxedStrategy<u32> {
     let info = id.info();
     let fixed = info.mask | info.should_mask;
     let value = info.value | (info.should_value & info.should_mask & !info.mask);
-    any::<u32>()
-        .prop_map(move |r| (r & !fixed) | value)
+    let offset = match branch(id) {
+        Some(Branch::Offset(f)) => Some(f),
+        _ => None,
+    };
+    (any::<u32>(), 0..LANDING)
+        .prop_map(move |(r, landing)| {
+            let w = (r & !fixed) | value;
+            offset.map_or(w, |f| insert(f, w, branch_offset(landing)))
+        })
         .prop_filter("the word must decode to the encoding", move |&w| {
             decode(w, &features) == Decoded::Insn(id)
                 && !crate::known::constrained_unpredictable(id, w)
         })
         .boxed()
+}
+
+/// The landing instructions (NOPs) laid out after the instructions of a case with a branch,
+/// so that every branch target lies inside the case.
+pub const LANDING: u32 = 4;
+
+/// The offset, in instructions, of a branch to landing choice `landing` (below [`LANDING`]):
+/// 2 to `LANDING + 1`, so that the taken path skips at least the next instruction. From any
+/// instruction of a case this is at most the instruction after the last landing one.
+pub fn branch_offset(landing: u32) -> u32 {
+    2 + landing % LANDING
+}
+
+/// How a branch encoding names its target.
+#[derive(Clone, Copy, Debug)]
+pub enum Branch {
+    /// `PC + offset`, the offset (in instructions) in this field.
+    Offset(&'static FieldInfo),
+    /// The address in the X register this field names.
+    Register(&'static FieldInfo),
+}
+
+/// How `id` branches, if it is a branch that stays in the program: its execute pseudocode
+/// calls `BranchTo` and it has an offset field (`imm26`, `imm19`, `imm14`) or a register
+/// field `Rn` read as the target (`BranchTo(target` with `target = X[n, 64]`).
+pub fn branch(id: EncodingId) -> Option<Branch> {
+    let info = id.info();
+    let code = [info.decode, info.section().execute];
+    if !code.iter().any(|c| c.contains("BranchTo(")) {
+        return None;
+    }
+    if let Some(f) = ["imm26", "imm19", "imm14"]
+        .iter()
+        .find_map(|name| info.field(name))
+    {
+        return Some(Branch::Offset(f));
+    }
+    let rn = info.field("Rn")?;
+    code.iter()
+        .any(|c| c.contains("target = X[n, 64]"))
+        .then_some(Branch::Register(rn))
+}
+
+/// The number of landing instructions a case of `words` needs: [`LANDING`] when one of them
+/// is a branch, none otherwise.
+pub fn landing_len(words: &[u32]) -> u32 {
+    let branches = words.iter().any(|&w| {
+        decode(w, &FeatureSet::all())
+            .encoding()
+            .is_some_and(|id| branch(id).is_some())
+    });
+    if branches {
+        LANDING
+    } else {
+        0
+    }
+}
+
+/// `word` with field `f` set to the low bits of `v`.
+pub fn insert(f: &FieldInfo, word: u32, v: u32) -> u32 {
+    let mut v = v;
+    let mut w = word;
+    for &(hi, width) in f.parts.iter().rev() {
+        let lo = u32::from(hi) + 1 - u32::from(width);
+        let mask = ((1u64 << width) - 1) as u32;
+        w = (w & !(mask << lo)) | (v & mask) << lo;
+        v >>= width;
+    }
+    w
+}
+
+/// Sign-extends field `f` of `word`.
+pub fn signed_field(f: &FieldInfo, word: u32) -> i64 {
+    let width = f.width();
+    let v = i64::from(f.extract(word));
+    v << (64 - width) >> (64 - width)
 }
 
 /// Whether some word of `id` that [`word`] may generate decodes to it with `features` (tried
@@ -180,10 +265,42 @@ pub fn state() -> BoxedStrategy<State> {
 }
 
 /// Sequences of 1 to `max_len` instructions drawn from `ids` (the first id is what shrinking
-/// prefers).
+/// prefers). Sequences where a register branch reads a register an earlier instruction may
+/// write are left out: [`prepare_all`] aims the register at the case's landing instructions
+/// in the initial state only, and another value (e.g. the link BL wrote) could loop.
 pub fn words(ids: &[EncodingId], max_len: usize, features: FeatureSet) -> BoxedStrategy<Vec<u32>> {
     let words = Union::new(ids.iter().map(|&id| word(id, features)));
-    proptest::collection::vec(words, 1..=max_len).boxed()
+    proptest::collection::vec(words, 1..=max_len)
+        .prop_filter(
+            "a register branch's target must not be written before it",
+            |w| register_targets_kept(w),
+        )
+        .boxed()
+}
+
+/// Whether no register branch of `words` reads a register that an earlier instruction names
+/// in a register field (or the register after it, for pairs), or X30 after a branch with link.
+pub fn register_targets_kept(words: &[u32]) -> bool {
+    let all = FeatureSet::all();
+    let mut written = 0u64;
+    for &w in words {
+        let Some(id) = decode(w, &all).encoding() else {
+            continue;
+        };
+        let info = id.info();
+        if let Some(Branch::Register(f)) = branch(id) {
+            if written >> f.extract(w) & 1 != 0 {
+                return false;
+            }
+        }
+        for f in info.fields.iter().filter(|f| f.name.starts_with('R')) {
+            written |= 3 << f.extract(w);
+        }
+        if info.section().execute.contains("X[30") {
+            written |= 1 << 30;
+        }
+    }
+    true
 }
 
 /// Whether `id` accesses memory through a base register `Rn` (loads, stores, atomics).
@@ -198,7 +315,9 @@ pub fn is_memory(id: EncodingId) -> bool {
 
 /// Points the case's addresses into the scratch region of case `region`: SP always, and for
 /// memory instructions the base register `Rn` (a multiple of 16 near the middle) and the offset
-/// register `Rm` (small). The generated values choose the offsets, so they still shrink.
+/// register `Rm` (small). The register `Rt` a compare-and-branch or test-and-branch tests is
+/// made zero, or its tested bit flipped, in a third of the cases, so that both directions are
+/// taken. The generated values choose the offsets, so they still shrink.
 pub fn prepare(case: &mut Case, region: usize) {
     let mid = region_mid(region);
     let s = &mut case.state;
@@ -207,10 +326,22 @@ pub fn prepare(case: &mut Case, region: usize) {
         let Some(id) = decode(w, &FeatureSet::all()).encoding() else {
             continue;
         };
+        let info = id.info();
+        if let (Some(Branch::Offset(_)), Some(rt)) = (branch(id), info.field("Rt")) {
+            let rt = rt.extract(w) as usize;
+            if rt < 31 && s.x[rt] % 3 == 0 {
+                s.x[rt] = match (info.field("b5"), info.field("b40"), info.field("sf")) {
+                    (Some(b5), Some(b40), _) => {
+                        s.x[rt] ^ 1 << (b5.extract(w) << 5 | b40.extract(w))
+                    }
+                    (_, _, Some(sf)) if sf.extract(w) == 0 => s.x[rt] & !0xffff_ffff,
+                    _ => 0,
+                };
+            }
+        }
         if !is_memory(id) {
             continue;
         }
-        let info = id.info();
         if let Some(rm) = info.field("Rm").map(|f| f.extract(w) as usize) {
             if rm < 31 {
                 s.x[rm] %= 64;
@@ -219,6 +350,30 @@ pub fn prepare(case: &mut Case, region: usize) {
         let rn = info.field("Rn").map_or(31, |f| f.extract(w) as usize);
         if rn < 31 {
             s.x[rn] = mid - 256 + (s.x[rn] % 32) * 16;
+        }
+    }
+}
+
+/// Prepares the cases of one program: case `i` with [`prepare`] in region `i`, then the
+/// target register of each register branch (BR, BLR, RET) is set to one of the landing
+/// instructions after it, [`branch_offset`] instructions on, chosen by its generated value.
+/// The case's address comes from the program layout ([`test_pcs`]).
+pub fn prepare_all(cases: &mut [Case]) {
+    for (i, c) in cases.iter_mut().enumerate() {
+        prepare(c, i);
+    }
+    let pcs = test_pcs(cases);
+    let all = FeatureSet::all();
+    for (c, pc) in cases.iter_mut().zip(pcs) {
+        for (k, &w) in c.words.iter().enumerate() {
+            let Some(Branch::Register(f)) = decode(w, &all).encoding().and_then(branch) else {
+                continue;
+            };
+            let rn = f.extract(w) as usize;
+            if rn < 31 {
+                let choice = (c.state.x[rn] % u64::from(LANDING)) as u32;
+                c.state.x[rn] = pc + 4 * (k as u64 + u64::from(branch_offset(choice)));
+            }
         }
     }
 }
@@ -306,6 +461,106 @@ mod tests {
         let base = if rn == 31 { c.state.sp } else { c.state.x[rn] };
         assert!(base.abs_diff(region_mid(3)) <= 256, "{base:#x}");
         assert_eq!(base % 16, 0);
+    }
+
+    /// The target of the branch `w` at `pc` in `state`, or `None` for XZR.
+    fn target(id: EncodingId, w: u32, pc: u64, state: &State) -> Option<u64> {
+        match branch(id).expect("a branch") {
+            Branch::Offset(f) => Some(pc.wrapping_add_signed(4 * signed_field(f, w))),
+            Branch::Register(f) => state.x.get(f.extract(w) as usize).copied(),
+        }
+    }
+
+    #[test]
+    fn branch_targets_stay_inside_their_case() {
+        let features = FeatureSet::all();
+        let mut runner = TestRunner::deterministic();
+        let branches: Vec<EncodingId> = ENCODINGS
+            .iter()
+            .map(|e| e.id)
+            .filter(|&id| branch(id).is_some() && crate::known::not_generated(id).is_none())
+            .collect();
+        for name in [
+            "B_only_branch_imm",
+            "CBZ_64_compbranch",
+            "TBNZ_only_testbranch",
+            "RET_64R_branch_reg",
+        ] {
+            assert!(
+                branches.iter().any(|id| id.name() == name),
+                "{name} is no branch"
+            );
+        }
+        for &id in &branches {
+            let name = id.name();
+            let add = EncodingId::from_name("ADD_64_addsub_imm").unwrap();
+            let seqs = words(&[id, add], 3, features);
+            let states = state();
+            // Whether the branch went each way, for the conditional ones.
+            let mut taken = [false; 2];
+            for _ in 0..20 {
+                let mut cases: Vec<Case> = (0..10)
+                    .map(|_| Case {
+                        words: seqs.new_tree(&mut runner).unwrap().current(),
+                        state: states.new_tree(&mut runner).unwrap().current(),
+                    })
+                    .collect();
+                prepare_all(&mut cases);
+                let p = crate::program::Program::build(&cases);
+                for (i, c) in cases.iter().enumerate() {
+                    for (k, &w) in c.words.iter().enumerate() {
+                        assert!(
+                            matches!(decode(w, &features), Decoded::Insn(d) if d == id || d == add)
+                        );
+                        if decode(w, &features) != Decoded::Insn(id) {
+                            continue;
+                        }
+                        let pc = p.test_pc[i] + 4 * k as u64;
+                        let Some(t) = target(id, w, pc, &c.state) else {
+                            continue;
+                        };
+                        assert!(
+                            t >= pc + 8 && t <= p.test_end[i] && t % 4 == 0,
+                            "{name} {w:#010x} at {pc:#x} goes to {t:#x}, outside {:#x}..={:#x}",
+                            p.test_pc[i],
+                            p.test_end[i]
+                        );
+                        let info = id.info();
+                        if let (Some(rt), 0) = (info.field("Rt"), k) {
+                            let x = c.state.x.get(rt.extract(w) as usize).copied().unwrap_or(0);
+                            let tested =
+                                match (info.field("b5"), info.field("b40"), info.field("sf")) {
+                                    (Some(b5), Some(b40), _) => {
+                                        x >> (b5.extract(w) << 5 | b40.extract(w)) & 1
+                                    }
+                                    (_, _, Some(sf)) if sf.extract(w) == 0 => x & 0xffff_ffff,
+                                    _ => x,
+                                };
+                            taken[(tested == 0) as usize] = true;
+                        }
+                    }
+                }
+            }
+            if id.info().field("Rt").is_some() {
+                assert_eq!(
+                    taken,
+                    [true, true],
+                    "{name}: the tested value is always or never zero"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn register_targets_are_not_written_before_the_branch() {
+        let check = |words: &[u32], want: bool| {
+            assert_eq!(register_targets_kept(words), want, "{words:08x?}");
+        };
+        check(&[0xd61f_0020], true); // br x1
+        check(&[0x9100_0421, 0xd61f_0020], false); // add x1, x1, #1; br x1
+        check(&[0x9100_0442, 0xd61f_0020], true); // add x2, x2, #1; br x1
+        check(&[0x9400_0002, 0xd65f_03c0], false); // bl #8; ret
+        check(&[0xd65f_03c0, 0x9400_0002], true); // ret; bl #8
     }
 
     #[test]

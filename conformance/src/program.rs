@@ -2,8 +2,10 @@
 //!
 //! One program holds many independent cases. Each case is a set-up block that loads the whole
 //! initial state (X0-X30, SP, NZCV, FPCR, FPSR, V0-V31) from the case's state block, followed by
-//! the instructions under test. After the last case the program writes the scratch memory to
-//! standard output and exits, so that the reference and armature see the same memory at the end.
+//! the instructions under test, and, when one of them is a branch, the landing NOPs its target
+//! lies on ([`crate::gen::landing_len`]). After the last case the program writes the scratch
+//! memory to standard output and exits, so that the reference and armature see the same memory
+//! at the end.
 //!
 //! Layout (all fixed, the ELF is static):
 //!
@@ -113,6 +115,9 @@ pub struct Program {
     pub setup_pc: Vec<u64>,
     /// Per case: the address of its first instruction under test.
     pub test_pc: Vec<u64>,
+    /// Per case: the address after its instructions and landing NOPs (the instruction every
+    /// path of the case ends at).
+    pub test_end: Vec<u64>,
     /// The address of the first instruction after the last case (the exit sequence).
     pub end_pc: u64,
     /// The scratch memory: address and length (written to standard output at the end).
@@ -210,7 +215,7 @@ fn mov_addr(code: &mut Vec<u32>, rd: u32, addr: u64) {
 
 /// The set-up code of one case: loads every register from the state block at `block`.
 pub fn setup_code(block: u64) -> Vec<u32> {
-    let mut c = Vec::with_capacity(40);
+    let mut c = Vec::with_capacity(SETUP_LEN as usize);
     mov_addr(&mut c, 0, block);
     for k in 0..16 {
         c.push(enc::ldp_q(2 * k, 2 * k + 1, 0, OFF_V + 32 * k));
@@ -225,7 +230,24 @@ pub fn setup_code(block: u64) -> Vec<u32> {
         c.push(enc::ldp_x(2 * k + 1, 2 * k + 2, 0, 8 * (2 * k + 1)));
     }
     c.push(enc::ldr_x(0, 0, 0));
+    debug_assert_eq!(c.len() as u64, SETUP_LEN);
     c
+}
+
+/// The number of instructions of [`setup_code`].
+const SETUP_LEN: u64 = 40;
+
+/// The address of each case's first instruction under test in the program of `cases`.
+pub fn test_pcs(cases: &[Case]) -> Vec<u64> {
+    let mut pc = CODE_BASE;
+    cases
+        .iter()
+        .map(|c| {
+            let test = pc + 4 * SETUP_LEN;
+            pc = test + 4 * (c.words.len() as u64 + u64::from(crate::gen::landing_len(&c.words)));
+            test
+        })
+        .collect()
 }
 
 impl Program {
@@ -236,6 +258,7 @@ impl Program {
         let mut data = scratch_pattern(scratch_len);
         let mut code: Vec<u32> = Vec::new();
         let mut test_pc = Vec::with_capacity(cases.len());
+        let mut test_end = Vec::with_capacity(cases.len());
         let mut setup_pc = Vec::with_capacity(cases.len());
         for (i, case) in cases.iter().enumerate() {
             data.extend_from_slice(&case.state.to_block());
@@ -243,7 +266,10 @@ impl Program {
             code.extend(setup_code(blocks + i as u64 * STATE_BLOCK));
             test_pc.push(CODE_BASE + 4 * code.len() as u64);
             code.extend_from_slice(&case.words);
+            code.extend((0..crate::gen::landing_len(&case.words)).map(|_| enc::NOP));
+            test_end.push(CODE_BASE + 4 * code.len() as u64);
         }
+        debug_assert_eq!(test_pc, test_pcs(cases));
         let end_pc = CODE_BASE + 4 * code.len() as u64;
         // write(1, scratch, len); exit(0).
         code.push(enc::movz(0, 1, 0));
@@ -260,6 +286,7 @@ impl Program {
             entry: CODE_BASE,
             setup_pc,
             test_pc,
+            test_end,
             end_pc,
             scratch: (DATA_BASE, scratch_len),
         }

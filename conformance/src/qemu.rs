@@ -33,12 +33,13 @@ impl std::fmt::Display for QemuError {
 
 impl std::error::Error for QemuError {}
 
-/// The address ranges logged: each case's instructions under test and the one after them.
-pub fn log_ranges(p: &Program, lens: &[usize]) -> Vec<(u64, u64)> {
+/// The address ranges logged: each case's instructions under test, its landing NOPs, and the
+/// instruction after them.
+pub fn log_ranges(p: &Program) -> Vec<(u64, u64)> {
     p.test_pc
         .iter()
-        .zip(lens)
-        .map(|(&pc, &n)| (pc, 4 * (n as u64 + 1)))
+        .zip(&p.test_end)
+        .map(|(&pc, &end)| (pc, end + 4 - pc))
         .collect()
 }
 

@@ -67,21 +67,34 @@ fn adcs_without_carry(m: &mut Interp, w: u32) -> Result<(), Stop> {
     Ok(())
 }
 
-#[test]
-fn the_stored_traces_catch_a_broken_adcs() {
+/// B.cond with the condition inverted (the low bit of `cond` flipped; AL stays AL).
+fn inverted_b_cond(m: &mut Interp, w: u32) -> Result<(), Stop> {
+    armature_extensions::base::branch::branch_cond(m, w ^ 1)
+}
+
+/// The stored traces fail some case of `encoding` when `broken` is its semantics, and no case
+/// of the other encodings.
+fn check_caught(encoding: &str, broken: fn(&mut Interp, u32) -> Result<(), Stop>) {
     let mut t = table();
-    t.set(
-        EncodingId::from_name("ADCS_32_addsub_carry").unwrap(),
-        adcs_without_carry,
-    );
+    t.set(EncodingId::from_name(encoding).unwrap(), broken);
     let results = check_dir(dir(), &|_| true, &t, &implemented_features(&t))
         .unwrap_or_else(|e| panic!("{e}"));
     for (name, verdicts) in results {
         let failed = verdicts.iter().filter(|v| v.is_failure()).count();
-        if name == "ADCS_32_addsub_carry" {
-            assert!(failed > 0, "the broken ADCS passed the stored traces");
+        if name == encoding {
+            assert!(failed > 0, "the broken {encoding} passed the stored traces");
         } else {
             assert_eq!(failed, 0, "{name}");
         }
     }
+}
+
+#[test]
+fn the_stored_traces_catch_a_broken_adcs() {
+    check_caught("ADCS_32_addsub_carry", adcs_without_carry);
+}
+
+#[test]
+fn the_stored_traces_catch_an_inverted_b_cond() {
+    check_caught("B_only_condbranch", inverted_b_cond);
 }
