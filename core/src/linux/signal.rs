@@ -663,12 +663,13 @@ impl Process {
         Err(4) // EINTR
     }
 
-    /// Blocks the host until one of `set` is pending; nothing but the host can end the wait.
+    /// Blocks the host until one of `set` is pending: a forwarded host signal, or the host
+    /// ending armature when nothing is forwarded.
     fn wait_for(&mut self, set: u64) {
-        while self.signals.pending_set() & set == 0 {
-            // SAFETY: pause only waits; armature installs no handler, so a host signal ends it.
-            unsafe { libc::pause() };
-        }
+        super::hostsig::wait_until(|| {
+            self.take_host_signals();
+            self.signals.pending_set() & set != 0
+        });
     }
 
     /// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: takes a pending signal of `set`
