@@ -44,7 +44,11 @@ pub mod nr {
     pub const SET_TID_ADDRESS: u64 = 96;
     pub const FUTEX: u64 = 98;
     pub const SET_ROBUST_LIST: u64 = 99;
+    pub const NANOSLEEP: u64 = 101;
+    pub const GETITIMER: u64 = 102;
+    pub const SETITIMER: u64 = 103;
     pub const CLOCK_GETTIME: u64 = 113;
+    pub const CLOCK_NANOSLEEP: u64 = 115;
     pub const SCHED_GETAFFINITY: u64 = 123;
     pub const SCHED_YIELD: u64 = 124;
     pub const KILL: u64 = 129;
@@ -296,6 +300,10 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::FUTEX => ("futex", &[P, D, D, P, P, D]),
         nr::SET_ROBUST_LIST => ("set_robust_list", &[P, D]),
         nr::CLOCK_GETTIME => ("clock_gettime", &[D, P]),
+        nr::NANOSLEEP => ("nanosleep", &[P, P]),
+        nr::GETITIMER => ("getitimer", &[D, P]),
+        nr::SETITIMER => ("setitimer", &[D, P, P]),
+        nr::CLOCK_NANOSLEEP => ("clock_nanosleep", &[D, D, P, P]),
         nr::SCHED_GETAFFINITY => ("sched_getaffinity", &[D, D, P]),
         nr::SCHED_YIELD => ("sched_yield", &[]),
         nr::KILL => ("kill", &[D, D]),
@@ -861,6 +869,10 @@ impl Process {
             }
             nr::SIGALTSTACK => self.sys_sigaltstack(a[0], a[1]),
             nr::RT_SIGSUSPEND => self.sys_sigsuspend(a[0], a[1]),
+            nr::NANOSLEEP => self.sys_nanosleep(a[0], a[1]),
+            nr::CLOCK_NANOSLEEP => self.sys_clock_nanosleep(a),
+            nr::GETITIMER => self.sys_getitimer(a[0], a[1]),
+            nr::SETITIMER => self.sys_setitimer(a[0], a[1], a[2]),
             nr::RT_SIGTIMEDWAIT => self.sys_sigtimedwait(a),
             nr::RT_SIGQUEUEINFO => self.sys_sigqueueinfo(a[0] as i32 as i64, a[1], a[2]),
             nr::RT_TGSIGQUEUEINFO => {
