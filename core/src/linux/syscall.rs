@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::mem::{Memory, Perms, PAGE_SIZE};
 
-use super::signal::{SI_TKILL, SI_USER};
+use super::signal::{SA_RESTART, SIG_IGN, SI_TKILL, SI_USER};
 use super::{Exit, Process, MMAP_BASE};
 
 /// aarch64 (asm-generic) system call numbers.
@@ -92,6 +92,7 @@ const ENOENT: i64 = 2;
 const ESRCH: i64 = 3;
 const EAGAIN: i64 = 11;
 const ENOMEM: i64 = 12;
+const EINTR: i64 = 4;
 const EFAULT: i64 = 14;
 const EEXIST: i64 = 17;
 const EINVAL: i64 = 22;
@@ -374,6 +375,27 @@ impl Process {
             }
             _ => self.dispatch(n, &a),
         };
+        let mut result = result;
+        while result == Err(EINTR) && matches!(n, nr::READ | nr::WRITE | nr::READV | nr::WRITEV) {
+            // A forwarded host signal ended the host call: Linux's -ERESTARTSYS.
+            if !self.signal_ready() {
+                // Blocked or ignored by the guest: Linux would not have been interrupted.
+                result = self.dispatch(n, &a);
+                continue;
+            }
+            let ready = self.signals.pending_set() & !self.signals.mask;
+            let act = self.signals.action(ready.trailing_zeros() as i32 + 1);
+            if act.handler > SIG_IGN && act.flags & SA_RESTART != 0 {
+                // The handler's frame returns to the SVC, which makes the call again with its
+                // arguments (X0 is left as it was).
+                self.machine.cpu.pc = self.machine.cpu.pc.wrapping_sub(4);
+                if let Some(p) = prefix {
+                    eprintln!("{p} = ? ERESTARTSYS (restarted after the handler)");
+                }
+                return None;
+            }
+            break;
+        }
         if result == Err(EPIPE) && matches!(n, nr::WRITE | nr::WRITEV | nr::PWRITE64) {
             // The host ignores SIGPIPE (Rust's runtime does); Linux sends it to the writer.
             self.raise_sigpipe(n);
