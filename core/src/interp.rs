@@ -777,6 +777,36 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupt_stops_between_blocks_and_resumes_exactly() {
+        static FLAG: AtomicBool = AtomicBool::new(true);
+        // The loop of `blocks_run_loops`: movz, movz, then add, sub, cbnz three times, brk.
+        let code = [
+            0xd280_0060,
+            0xd280_0001,
+            0x9100_0821,
+            0xd100_0400,
+            0xb5ff_ffc0,
+            BRK_0,
+        ];
+        let table = loop_table();
+        let mut m = machine(&code, &[]);
+        m.interrupt = &FLAG;
+        // Set before the first block: nothing runs and the PC stays.
+        check_run(&mut m, &table, Stop::Interrupt, 0x1000, [0, 0], 0);
+        check_run(&mut m, &table, Stop::Interrupt, 0x1000, [0, 0], 0);
+        // Cleared: the run goes on from there to the same end as without the interrupt.
+        FLAG.store(false, Ordering::Relaxed);
+        check_run(
+            &mut m,
+            &table,
+            Stop::Breakpoint(0),
+            0x1014,
+            [0, 6],
+            2 + 3 * 3 + 1,
+        );
+    }
+
+    #[test]
     fn a_stop_inside_a_block_names_its_instruction() {
         // movz x0, #1; str w2, [x3]; movz x0, #5; brk #0, with x3 unmapped the second time.
         let code = [MOVZ_X0_1, 0xb900_0062, MOVZ_X0_5, BRK_0];
