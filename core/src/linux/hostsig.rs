@@ -14,7 +14,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-/// The signals forwarded to the guest.
+/// The standard signals forwarded to the guest.
 pub const FORWARDED: [i32; 10] = [
     libc::SIGHUP,
     libc::SIGINT,
@@ -28,37 +28,50 @@ pub const FORWARDED: [i32; 10] = [
     libc::SIGWINCH,
 ];
 
+/// The real-time signals forwarded too: glibc's SIGRTMIN (34) to SIGRTMAX, which POSIX timers
+/// use; 32 and 33 are glibc's own on both sides. They merge like standard ones on the way.
+pub const RT_FORWARDED: std::ops::RangeInclusive<i32> = 34..=64;
+
+/// Whether `sig` is forwarded from the host.
+pub fn forwarded(sig: i32) -> bool {
+    FORWARDED.contains(&sig) || RT_FORWARDED.contains(&sig)
+}
+
+fn all_forwarded() -> impl Iterator<Item = i32> {
+    FORWARDED.into_iter().chain(RT_FORWARDED)
+}
+
 /// Set by the handler; the interpreter stops before its next block when it is set.
 pub static INTERRUPT: AtomicBool = AtomicBool::new(false);
 /// The forwarded signals received and not yet taken (bit `sig - 1`).
 static PENDING: AtomicU64 = AtomicU64::new(0);
-/// The last `si_code` and `si_pid` of each signal (code in the high half), and `si_uid`.
-static SENDER: [AtomicU64; 32] = [const { AtomicU64::new(0) }; 32];
-static SENDER_UID: [AtomicU32; 32] = [const { AtomicU32::new(0) }; 32];
+/// The last `si_code` of each signal and the first 16 bytes of its siginfo union (`_kill`:
+/// pid, uid; `_timer`: id, overrun, value), the same layout on the host and aarch64.
+static CODE: [AtomicU32; 65] = [const { AtomicU32::new(0) }; 65];
+static UNION: [[AtomicU64; 2]; 65] = [const { [AtomicU64::new(0), AtomicU64::new(0)] }; 65];
 
 /// A forwarded signal as the host reported it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostSignal {
     pub signo: i32,
     pub code: i32,
-    pub pid: u32,
-    pub uid: u32,
+    /// The first 16 bytes of the siginfo union.
+    pub fields: [u8; 16],
 }
 
 /// The handler: only atomic stores, which are async-signal-safe.
 extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     let i = sig as usize;
-    if !(1..32).contains(&i) {
+    if !(1..=64).contains(&i) {
         return;
     }
     if !info.is_null() {
-        // SAFETY: the kernel passes a valid siginfo_t with SA_SIGINFO.
-        let (code, pid, uid) = unsafe { ((*info).si_code, (*info).si_pid(), (*info).si_uid()) };
-        SENDER[i].store(
-            u64::from(code as u32) << 32 | u64::from(pid as u32),
-            Ordering::Relaxed,
-        );
-        SENDER_UID[i].store(uid, Ordering::Relaxed);
+        // SAFETY: the kernel passes a valid siginfo_t with SA_SIGINFO; its first 32 bytes are
+        // signo, errno, code, padding and the union.
+        let words: [u64; 4] = unsafe { std::ptr::read_unaligned(info.cast()) };
+        CODE[i].store(words[1] as u32, Ordering::Relaxed);
+        UNION[i][0].store(words[2], Ordering::Relaxed);
+        UNION[i][1].store(words[3], Ordering::Relaxed);
     }
     PENDING.fetch_or(1 << (i - 1), Ordering::SeqCst);
     INTERRUPT.store(true, Ordering::SeqCst);
@@ -67,7 +80,7 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
 /// Installs the handler for every forwarded signal (without SA_RESTART, so that a blocking host
 /// call returns EINTR and the guest's rules decide whether it restarts).
 pub fn install() -> std::io::Result<()> {
-    for &sig in &FORWARDED {
+    for sig in all_forwarded() {
         // SAFETY: the action is fully initialised and its handler only touches atomics.
         let r = unsafe {
             let mut act: libc::sigaction = std::mem::zeroed();
@@ -90,15 +103,16 @@ pub fn install() -> std::io::Result<()> {
 pub fn take() -> Vec<HostSignal> {
     INTERRUPT.store(false, Ordering::SeqCst);
     let set = PENDING.swap(0, Ordering::SeqCst);
-    (1..32)
+    (1..=64usize)
         .filter(|&s| set & (1 << (s - 1)) != 0)
         .map(|s| {
-            let sender = SENDER[s].load(Ordering::Relaxed);
+            let mut fields = [0u8; 16];
+            fields[..8].copy_from_slice(&UNION[s][0].load(Ordering::Relaxed).to_le_bytes());
+            fields[8..].copy_from_slice(&UNION[s][1].load(Ordering::Relaxed).to_le_bytes());
             HostSignal {
                 signo: s as i32,
-                code: (sender >> 32) as u32 as i32,
-                pid: sender as u32,
-                uid: SENDER_UID[s].load(Ordering::Relaxed),
+                code: CODE[s].load(Ordering::Relaxed) as i32,
+                fields,
             }
         })
         .collect()
@@ -112,13 +126,13 @@ pub fn wait_until(mut ready: impl FnMut() -> bool) {
         let mut block: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut block);
-        for &sig in &FORWARDED {
+        for sig in all_forwarded() {
             libc::sigaddset(&mut block, sig);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
         while !ready() {
             let mut wait = old;
-            for &sig in &FORWARDED {
+            for sig in all_forwarded() {
                 libc::sigdelset(&mut wait, sig);
             }
             libc::sigsuspend(&wait);

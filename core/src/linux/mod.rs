@@ -188,16 +188,14 @@ impl Process {
             let info = SigInfo {
                 signo: s.signo,
                 code: s.code,
-                fields: SigFields::Kill {
-                    pid: s.pid,
-                    uid: s.uid,
-                },
+                fields: SigFields::Queued(s.fields),
             };
+            let pid = u32::from_le_bytes(s.fields[..4].try_into().expect("4 bytes"));
             let reason = format!(
-                "{} ({}) from the host (sender pid {})",
+                "{} ({}) from the host (si_code {}, si_pid {pid})",
                 signal_name(s.signo),
                 s.signo,
-                s.pid
+                s.code
             );
             self.queue_signal(info, reason);
         }

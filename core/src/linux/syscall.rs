@@ -47,6 +47,11 @@ pub mod nr {
     pub const NANOSLEEP: u64 = 101;
     pub const GETITIMER: u64 = 102;
     pub const SETITIMER: u64 = 103;
+    pub const TIMER_CREATE: u64 = 107;
+    pub const TIMER_GETTIME: u64 = 108;
+    pub const TIMER_GETOVERRUN: u64 = 109;
+    pub const TIMER_SETTIME: u64 = 110;
+    pub const TIMER_DELETE: u64 = 111;
     pub const CLOCK_GETTIME: u64 = 113;
     pub const CLOCK_NANOSLEEP: u64 = 115;
     pub const SCHED_GETAFFINITY: u64 = 123;
@@ -305,6 +310,11 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::GETITIMER => ("getitimer", &[D, P]),
         nr::SETITIMER => ("setitimer", &[D, P, P]),
         nr::CLOCK_NANOSLEEP => ("clock_nanosleep", &[D, D, P, P]),
+        nr::TIMER_CREATE => ("timer_create", &[D, P, P]),
+        nr::TIMER_GETTIME => ("timer_gettime", &[D, P]),
+        nr::TIMER_GETOVERRUN => ("timer_getoverrun", &[D]),
+        nr::TIMER_SETTIME => ("timer_settime", &[D, D, P, P]),
+        nr::TIMER_DELETE => ("timer_delete", &[D]),
         nr::SCHED_GETAFFINITY => ("sched_getaffinity", &[D, D, P]),
         nr::SCHED_YIELD => ("sched_yield", &[]),
         nr::KILL => ("kill", &[D, D]),
@@ -895,6 +905,11 @@ impl Process {
             nr::CLOCK_NANOSLEEP => self.sys_clock_nanosleep(a),
             nr::GETITIMER => self.sys_getitimer(a[0], a[1]),
             nr::SETITIMER => self.sys_setitimer(a[0], a[1], a[2]),
+            nr::TIMER_CREATE => self.sys_timer_create(a),
+            nr::TIMER_SETTIME => self.sys_timer_settime(a),
+            nr::TIMER_GETTIME => self.sys_timer_gettime(a[0], a[1]),
+            nr::TIMER_GETOVERRUN => self.sys_timer_id(libc::SYS_timer_getoverrun, a[0]),
+            nr::TIMER_DELETE => self.sys_timer_id(libc::SYS_timer_delete, a[0]),
             nr::RT_SIGTIMEDWAIT => self.sys_sigtimedwait(a),
             nr::RT_SIGQUEUEINFO => self.sys_sigqueueinfo(a[0] as i32 as i64, a[1], a[2]),
             nr::RT_TGSIGQUEUEINFO => {

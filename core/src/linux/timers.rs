@@ -3,6 +3,12 @@
 //! forwarding ([`super::hostsig`]) delivers to the guest. ITIMER_VIRTUAL and ITIMER_PROF so
 //! count armature's CPU time, the emulator's work for the guest, as under qemu-user.
 //!
+//! POSIX timers (`timer_create` with SIGEV_SIGNAL or SIGEV_NONE, `timer_settime`,
+//! `timer_gettime`, `timer_getoverrun`, `timer_delete`) are the host kernel's: the guest's timer
+//! id is the host's, and the signal, with its SI_TIMER siginfo and the guest's `sigev_value`,
+//! is forwarded like any other. The signal must be one the forwarding catches; SIGEV_THREAD_ID
+//! (glibc's SIGEV_THREAD) waits for guest threads.
+//!
 //! A sleep that a forwarded signal interrupts returns EINTR (with the time left, as Linux
 //! writes it) only when that signal is ready for delivery; a blocked or ignored one lets the
 //! sleep go on, as in Linux. Sleeps are never restarted after a handler, SA_RESTART or not
@@ -11,6 +17,7 @@
 use super::Process;
 
 const EFAULT: i64 = 14;
+const ENOTSUP: i64 = 95;
 const EINVAL: i64 = 22;
 const EINTR: i64 = 4;
 
@@ -113,6 +120,101 @@ impl Process {
                 e => return Err(i64::from(e)),
             }
         }
+    }
+}
+
+/// `sigev_notify` values.
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+
+/// A host system call's result: -1 means errno.
+fn host(r: libc::c_long) -> Result<i64, i64> {
+    if r < 0 {
+        Err(host_errno())
+    } else {
+        Ok(r)
+    }
+}
+
+impl Process {
+    /// `timer_create(clockid, sevp, timerid)`.
+    pub(super) fn sys_timer_create(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
+        // struct sigevent (64 bytes): sigev_value, sigev_signo, sigev_notify, then the union.
+        let mut ev = [0u8; 64];
+        let evp = if a[1] == 0 {
+            // Linux's default: SIGEV_SIGNAL with SIGALRM, which is forwarded.
+            std::ptr::null()
+        } else {
+            self.machine.mem.read(a[1], &mut ev).map_err(|_| EFAULT)?;
+            let signo = i32::from_le_bytes(ev[8..12].try_into().expect("4 bytes"));
+            let notify = i32::from_le_bytes(ev[12..16].try_into().expect("4 bytes"));
+            match notify {
+                SIGEV_NONE => {}
+                SIGEV_SIGNAL if super::hostsig::forwarded(signo) => {}
+                SIGEV_SIGNAL if !(1..=super::signal::NSIG).contains(&signo) => return Err(EINVAL),
+                // A signal the host would not hand over, or a thread to aim at.
+                _ => return Err(ENOTSUP),
+            }
+            ev.as_ptr()
+        };
+        // The id's place must be writable before a timer exists that could not be reported.
+        let mut was = [0u8; 4];
+        self.machine.mem.read(a[2], &mut was).map_err(|_| EFAULT)?;
+        self.machine.mem.write(a[2], &was).map_err(|_| EFAULT)?;
+        let mut id: libc::c_int = 0;
+        // SAFETY: the sigevent is 64 host bytes (or null), the id a host int.
+        host(unsafe {
+            libc::syscall(
+                libc::SYS_timer_create,
+                a[0] as libc::clockid_t,
+                evp,
+                &mut id as *mut libc::c_int,
+            )
+        })?;
+        self.machine
+            .mem
+            .write(a[2], &id.to_le_bytes())
+            .map_err(|_| EFAULT)?;
+        Ok(0)
+    }
+
+    /// `timer_settime(timerid, flags, new_value, old_value)`.
+    pub(super) fn sys_timer_settime(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
+        // struct itimerspec: it_interval, it_value, both timespecs of two 64-bit words.
+        let mut new = [0u8; 32];
+        self.machine.mem.read(a[2], &mut new).map_err(|_| EFAULT)?;
+        let mut old = [0u8; 32];
+        // SAFETY: both buffers are 32 host bytes, the kernel's itimerspec.
+        host(unsafe {
+            libc::syscall(
+                libc::SYS_timer_settime,
+                a[0] as libc::c_int,
+                a[1] as libc::c_int,
+                new.as_ptr(),
+                old.as_mut_ptr(),
+            )
+        })?;
+        if a[3] != 0 {
+            self.machine.mem.write(a[3], &old).map_err(|_| EFAULT)?;
+        }
+        Ok(0)
+    }
+
+    /// `timer_gettime(timerid, curr_value)`.
+    pub(super) fn sys_timer_gettime(&mut self, id: u64, curr: u64) -> Result<i64, i64> {
+        let mut cur = [0u8; 32];
+        // SAFETY: the buffer is 32 host bytes, the kernel's itimerspec.
+        host(unsafe {
+            libc::syscall(libc::SYS_timer_gettime, id as libc::c_int, cur.as_mut_ptr())
+        })?;
+        self.machine.mem.write(curr, &cur).map_err(|_| EFAULT)?;
+        Ok(0)
+    }
+
+    /// `timer_getoverrun(timerid)` and `timer_delete(timerid)`, which only take the id.
+    pub(super) fn sys_timer_id(&mut self, number: libc::c_long, id: u64) -> Result<i64, i64> {
+        // SAFETY: the call only takes an integer.
+        host(unsafe { libc::syscall(number, id as libc::c_int) })
     }
 }
 

@@ -6,6 +6,7 @@
  *             SIGALRM does not interrupt clock_nanosleep, which sleeps to its end; TIMER_ABSTIME.
  *   restart:  a pipe read interrupted by SIGALRM: EINTR without SA_RESTART; with it, the read
  *             is made again after the handler, which wrote a byte for it.
+ *   posix:    a periodic POSIX timer (timer_create) with SIGRTMIN and a value, to 3 ticks.
  *   alarm:    a SIGALRM without a handler kills the program.
  *   wait:     prints "ready" and loops until SIGTERM or SIGINT (sent by the test) runs its
  *             handler, which exits with 40 + the signal. */
@@ -33,6 +34,15 @@ static void on_alarm_feed(int sig) {
     (void)sig;
     ticks++;
     write(pipe_fds[1], "x", 1);
+}
+
+static volatile sig_atomic_t timer_ok = 1;
+
+static void on_timer(int sig, siginfo_t *info, void *ctx) {
+    (void)ctx;
+    if (sig != SIGRTMIN || info->si_code != SI_TIMER || info->si_value.sival_int != 7)
+        timer_ok = 0;
+    ticks++;
 }
 
 static void on_term(int sig) {
@@ -132,6 +142,30 @@ int main(int argc, char **argv) {
         printf("restart: with SA_RESTART read %d '%c', ticks %d\n", r, r == 1 ? c : '?',
                (int)ticks);
         return 0;
+    } else if (!strcmp(mode, "posix")) {
+        sa.sa_sigaction = on_timer;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGRTMIN, &sa, 0);
+        struct sigevent ev;
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_SIGNAL;
+        ev.sigev_signo = SIGRTMIN;
+        ev.sigev_value.sival_int = 7;
+        timer_t t;
+        if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0) {
+            perror("timer_create");
+            return 1;
+        }
+        struct itimerspec its = {{0, 10000000}, {0, 10000000}}, cur;
+        timer_settime(t, 0, &its, 0);
+        volatile unsigned long n = 0;
+        while (ticks < 3)
+            n++;
+        timer_gettime(t, &cur);
+        printf("posix: ticks %d, siginfo ok %d, interval %ld ns, overrun >= 0 %d\n", (int)ticks,
+               (int)timer_ok, cur.it_interval.tv_nsec, timer_getoverrun(t) >= 0);
+        printf("posix: delete %d\n", timer_delete(t));
+        return 0;
     } else if (!strcmp(mode, "alarm")) {
         puts("alarm");
         alarm(1); /* glibc's alarm is setitimer on aarch64. */
@@ -146,6 +180,6 @@ int main(int argc, char **argv) {
         for (;;)
             n++;
     }
-    puts("usage: timers busy|periodic|sleep|restart|alarm|wait");
+    puts("usage: timers busy|periodic|sleep|restart|posix|alarm|wait");
     return 2;
 }
