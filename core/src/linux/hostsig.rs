@@ -118,10 +118,12 @@ pub fn take() -> Vec<HostSignal> {
         .collect()
 }
 
-/// Waits until `ready` holds, checking it after each forwarded signal. The forwarded signals
-/// are blocked between the check and the wait, so none arriving in between is missed.
-pub fn wait_until(mut ready: impl FnMut() -> bool) {
-    // SAFETY: the sets are initialised by sigemptyset before use; sigsuspend only waits.
+/// Waits until `ready` holds, checking it after each forwarded signal, or until `deadline`
+/// passes; gives whether `ready` held. The forwarded signals are blocked between the check and
+/// the wait (`ppoll` unblocks them atomically), so none arriving in between is missed.
+pub fn wait_until(deadline: Option<std::time::Instant>, mut ready: impl FnMut() -> bool) -> bool {
+    // SAFETY: the sets are initialised by sigemptyset before use; ppoll with no descriptors
+    // only waits.
     unsafe {
         let mut block: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
@@ -130,13 +132,30 @@ pub fn wait_until(mut ready: impl FnMut() -> bool) {
             libc::sigaddset(&mut block, sig);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
-        while !ready() {
-            let mut wait = old;
-            for sig in all_forwarded() {
-                libc::sigdelset(&mut wait, sig);
-            }
-            libc::sigsuspend(&wait);
+        let mut wait = old;
+        for sig in all_forwarded() {
+            libc::sigdelset(&mut wait, sig);
         }
+        let done = loop {
+            if ready() {
+                break true;
+            }
+            let timeout = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(std::time::Instant::now()) {
+                    None => break false,
+                    Some(left) => Some(libc::timespec {
+                        tv_sec: left.as_secs() as libc::time_t,
+                        tv_nsec: libc::c_long::from(left.subsec_nanos()),
+                    }),
+                },
+            };
+            let t = timeout
+                .as_ref()
+                .map_or(std::ptr::null(), std::ptr::from_ref);
+            libc::ppoll(std::ptr::null_mut(), 0, t, &wait);
+        };
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        done
     }
 }

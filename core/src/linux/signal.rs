@@ -659,18 +659,18 @@ impl Process {
         self.machine.mem.read(set, &mut b).map_err(|_| 14i64)?;
         let old = self.signals.mask;
         self.signals.mask = u64::from_le_bytes(b) & !UNBLOCKABLE;
-        self.wait_for(!self.signals.mask);
+        self.wait_for(!self.signals.mask, None);
         self.signals.saved_mask = Some(old);
         Err(4) // EINTR
     }
 
-    /// Blocks the host until one of `set` is pending: a forwarded host signal, or the host
-    /// ending armature when nothing is forwarded.
-    fn wait_for(&mut self, set: u64) {
-        super::hostsig::wait_until(|| {
+    /// Blocks the host until one of `set` is pending (a forwarded host signal, or the host
+    /// ending armature when nothing is forwarded) or `deadline` passes; gives whether one came.
+    fn wait_for(&mut self, set: u64, deadline: Option<std::time::Instant>) -> bool {
+        super::hostsig::wait_until(deadline, || {
             self.take_host_signals();
             self.signals.pending_set() & set != 0
-        });
+        })
     }
 
     /// `rt_sigtimedwait(set, info, timeout, sigsetsize)`: takes a pending signal of `set`
@@ -682,19 +682,21 @@ impl Process {
         let mut b = [0u8; 8];
         self.machine.mem.read(a[0], &mut b).map_err(|_| 14i64)?;
         let set = u64::from_le_bytes(b) & !UNBLOCKABLE;
-        if self.signals.pending_set() & set == 0 {
-            if a[2] == 0 {
-                self.wait_for(set);
-            } else {
-                let mut t = [0u8; 16];
-                self.machine.mem.read(a[2], &mut t).map_err(|_| 14i64)?;
-                let (sec, nsec) = (le64(&t, 0) as i64, le64(&t, 8) as i64);
-                if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-                    return Err(22);
-                }
-                std::thread::sleep(std::time::Duration::new(sec as u64, nsec as u32));
-                return Err(11); // EAGAIN
+        let deadline = if a[2] == 0 {
+            None
+        } else {
+            let mut t = [0u8; 16];
+            self.machine.mem.read(a[2], &mut t).map_err(|_| 14i64)?;
+            let (sec, nsec) = (le64(&t, 0) as i64, le64(&t, 8) as i64);
+            if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+                return Err(22);
             }
+            let wait = std::time::Duration::new(sec as u64, nsec as u32);
+            // A deadline beyond what the host's clock can hold is no deadline.
+            std::time::Instant::now().checked_add(wait)
+        };
+        if !self.wait_for(set, deadline) {
+            return Err(11); // EAGAIN
         }
         let sig = (self.signals.pending_set() & set).trailing_zeros() as i32 + 1;
         let p = self.signals.pending[sig as usize]

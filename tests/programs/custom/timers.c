@@ -7,6 +7,7 @@
  *   restart:  a pipe read interrupted by SIGALRM: EINTR without SA_RESTART; with it, the read
  *             is made again after the handler, which wrote a byte for it.
  *   posix:    a periodic POSIX timer (timer_create) with SIGRTMIN and a value, to 3 ticks.
+ *   sigwait:  sigtimedwait takes a blocked SIGALRM when the timer fires, then times out.
  *   alarm:    a SIGALRM without a handler kills the program.
  *   wait:     prints "ready" and loops until SIGTERM or SIGINT (sent by the test) runs its
  *             handler, which exits with 40 + the signal. */
@@ -166,6 +167,19 @@ int main(int argc, char **argv) {
                (int)timer_ok, cur.it_interval.tv_nsec, timer_getoverrun(t) >= 0);
         printf("posix: delete %d\n", timer_delete(t));
         return 0;
+    } else if (!strcmp(mode, "sigwait")) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGALRM);
+        sigprocmask(SIG_BLOCK, &set, 0);
+        arm(0, 30000, 0, 0);
+        struct timespec longwait = {5, 0}, shortwait = {0, 20000000};
+        siginfo_t info;
+        int r = sigtimedwait(&set, &info, &longwait);
+        printf("sigwait: got %d, si_code SI_KERNEL %d\n", r, info.si_code == SI_KERNEL);
+        r = sigtimedwait(&set, &info, &shortwait);
+        printf("sigwait: then %d %s\n", r, r < 0 && errno == EAGAIN ? "EAGAIN" : "?");
+        return 0;
     } else if (!strcmp(mode, "alarm")) {
         puts("alarm");
         alarm(1); /* glibc's alarm is setitimer on aarch64. */
@@ -180,6 +194,6 @@ int main(int argc, char **argv) {
         for (;;)
             n++;
     }
-    puts("usage: timers busy|periodic|sleep|restart|posix|alarm|wait");
+    puts("usage: timers busy|periodic|sleep|restart|posix|sigwait|alarm|wait");
     return 2;
 }
