@@ -483,7 +483,7 @@ fn timers_and_sleeps_run_like_qemu() {
     // busy: the alarm interrupts a loop without system calls; periodic: ticks of a periodic
     // timer; sleep: EINTR from nanosleep, blocked alarms, TIMER_ABSTIME; restart: SA_RESTART;
     // posix: timer_create with a real-time signal and its SI_TIMER siginfo; sigwait: a timer's
-    // signal taken by sigtimedwait, and its timeout.
+    // signal taken by sigtimedwait, and its timeout; poll: ppoll's readiness, EINTR, timeout.
     for (mode, first) in [
         ("busy", "busy: interrupted after counting some, ticks 1"),
         ("periodic", "periodic: ticks 5, interval 20000 us"),

@@ -118,12 +118,10 @@ pub fn take() -> Vec<HostSignal> {
         .collect()
 }
 
-/// Waits until `ready` holds, checking it after each forwarded signal, or until `deadline`
-/// passes; gives whether `ready` held. The forwarded signals are blocked between the check and
-/// the wait (`ppoll` unblocks them atomically), so none arriving in between is missed.
-pub fn wait_until(deadline: Option<std::time::Instant>, mut ready: impl FnMut() -> bool) -> bool {
-    // SAFETY: the sets are initialised by sigemptyset before use; ppoll with no descriptors
-    // only waits.
+/// Runs `f` with the forwarded signals blocked on this thread; `f` gets the mask that unblocks
+/// them again, for a host wait (`ppoll`) that must not miss one arriving after a check.
+pub fn with_forwarded_blocked<R>(f: impl FnOnce(&libc::sigset_t) -> R) -> R {
+    // SAFETY: the sets are initialised by sigemptyset or pthread_sigmask before use.
     unsafe {
         let mut block: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
@@ -136,26 +134,38 @@ pub fn wait_until(deadline: Option<std::time::Instant>, mut ready: impl FnMut() 
         for sig in all_forwarded() {
             libc::sigdelset(&mut wait, sig);
         }
-        let done = loop {
-            if ready() {
-                break true;
-            }
-            let timeout = match deadline {
-                None => None,
-                Some(d) => match d.checked_duration_since(std::time::Instant::now()) {
-                    None => break false,
-                    Some(left) => Some(libc::timespec {
-                        tv_sec: left.as_secs() as libc::time_t,
-                        tv_nsec: libc::c_long::from(left.subsec_nanos()),
-                    }),
-                },
-            };
-            let t = timeout
-                .as_ref()
-                .map_or(std::ptr::null(), std::ptr::from_ref);
-            libc::ppoll(std::ptr::null_mut(), 0, t, &wait);
-        };
+        let r = f(&wait);
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        done
+        r
     }
+}
+
+/// What is left of the time to `deadline` as a host timespec; `None` when it has passed.
+pub fn time_left(deadline: std::time::Instant) -> Option<libc::timespec> {
+    let left = deadline.checked_duration_since(std::time::Instant::now())?;
+    Some(libc::timespec {
+        tv_sec: left.as_secs() as libc::time_t,
+        tv_nsec: libc::c_long::from(left.subsec_nanos()),
+    })
+}
+
+/// Waits until `ready` holds, checking it after each forwarded signal, or until `deadline`
+/// passes; gives whether `ready` held. The forwarded signals are blocked between the check and
+/// the wait (`ppoll` unblocks them atomically), so none arriving in between is missed.
+pub fn wait_until(deadline: Option<std::time::Instant>, mut ready: impl FnMut() -> bool) -> bool {
+    with_forwarded_blocked(|wait| loop {
+        if ready() {
+            return true;
+        }
+        let timeout = match deadline.map(time_left) {
+            None => None,
+            Some(None) => return false,
+            Some(Some(t)) => Some(t),
+        };
+        let t = timeout
+            .as_ref()
+            .map_or(std::ptr::null(), std::ptr::from_ref);
+        // SAFETY: no descriptors; the timeout and mask are host values.
+        unsafe { libc::ppoll(std::ptr::null_mut(), 0, t, wait) };
+    })
 }

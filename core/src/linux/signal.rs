@@ -190,8 +190,9 @@ pub struct Signals {
     pending: Vec<std::collections::VecDeque<Pending>>,
     /// The alternate signal stack: base, size (0: disabled) and the flags `sigaltstack` got.
     altstack: (u64, u64, u64),
-    /// The mask `rt_sigsuspend` replaced, restored by the handler's frame or after delivery.
-    saved_mask: Option<u64>,
+    /// The mask `rt_sigsuspend` or `ppoll` replaced, restored by the handler's frame or after
+    /// delivery.
+    pub(super) saved_mask: Option<u64>,
 }
 
 impl Default for Signals {

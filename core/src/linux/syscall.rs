@@ -27,6 +27,7 @@ pub mod nr {
     pub const OPENAT: u64 = 56;
     pub const CLOSE: u64 = 57;
     pub const PIPE2: u64 = 59;
+    pub const PPOLL: u64 = 73;
     pub const GETDENTS64: u64 = 61;
     pub const LSEEK: u64 = 62;
     pub const READ: u64 = 63;
@@ -288,6 +289,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::OPENAT => ("openat", &[D, S, X, O]),
         nr::CLOSE => ("close", &[D]),
         nr::PIPE2 => ("pipe2", &[P, X]),
+        nr::PPOLL => ("ppoll", &[P, D, P, P, D]),
         nr::GETDENTS64 => ("getdents64", &[D, P, D]),
         nr::LSEEK => ("lseek", &[D, D, D]),
         nr::READ => ("read", &[D, P, D]),
@@ -902,6 +904,7 @@ impl Process {
             nr::SIGALTSTACK => self.sys_sigaltstack(a[0], a[1]),
             nr::RT_SIGSUSPEND => self.sys_sigsuspend(a[0], a[1]),
             nr::NANOSLEEP => self.sys_nanosleep(a[0], a[1]),
+            nr::PPOLL => self.sys_ppoll(a),
             nr::CLOCK_NANOSLEEP => self.sys_clock_nanosleep(a),
             nr::GETITIMER => self.sys_getitimer(a[0], a[1]),
             nr::SETITIMER => self.sys_setitimer(a[0], a[1], a[2]),

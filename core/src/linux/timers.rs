@@ -123,6 +123,81 @@ impl Process {
     }
 }
 
+impl Process {
+    /// `ppoll(fds, nfds, tmo_p, sigmask, sigsetsize)` (glibc's `poll` too): the host's `ppoll`
+    /// on the guest's descriptors, with the guest's temporary mask deciding which forwarded
+    /// signals end it with EINTR (never restarted, as in Linux). The time left is not written
+    /// back to `tmo_p`, which glibc does not read.
+    pub(super) fn sys_ppoll(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
+        let nfds = a[1];
+        if nfds > 1 << 16 {
+            return Err(EINVAL);
+        }
+        let mut raw = vec![0u8; 8 * nfds as usize];
+        self.machine.mem.read(a[0], &mut raw).map_err(|_| EFAULT)?;
+        let mut fds: Vec<libc::pollfd> = raw
+            .chunks_exact(8)
+            .map(|c| libc::pollfd {
+                fd: i32::from_le_bytes(c[0..4].try_into().expect("4 bytes")),
+                events: i16::from_le_bytes(c[4..6].try_into().expect("2 bytes")),
+                revents: 0,
+            })
+            .collect();
+        let deadline = if a[2] == 0 {
+            None
+        } else {
+            let (sec, nsec) = self.get_pair(a[2])?;
+            if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+                return Err(EINVAL);
+            }
+            // A deadline beyond what the host's clock can hold is no deadline.
+            std::time::Instant::now().checked_add(std::time::Duration::new(sec as u64, nsec as u32))
+        };
+        let old_mask = self.signals.mask;
+        if a[3] != 0 {
+            if a[4] != 8 {
+                return Err(EINVAL);
+            }
+            let mut b = [0u8; 8];
+            self.machine.mem.read(a[3], &mut b).map_err(|_| EFAULT)?;
+            self.signals.mask = u64::from_le_bytes(b) & !super::signal::UNBLOCKABLE;
+        }
+        let result = super::hostsig::with_forwarded_blocked(|wait| loop {
+            if self.signal_ready() {
+                break Err(EINTR);
+            }
+            let zero = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            let left = deadline.map(|d| super::hostsig::time_left(d).unwrap_or(zero));
+            let t = left.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
+            // SAFETY: `fds` holds `nfds` host pollfds; the timeout and mask are host values.
+            let n = unsafe { libc::ppoll(fds.as_mut_ptr(), nfds as libc::nfds_t, t, wait) };
+            if n >= 0 {
+                break Ok(i64::from(n));
+            }
+            let e = host_errno();
+            if e != EINTR {
+                break Err(e);
+            }
+        });
+        if result == Err(EINTR) && a[3] != 0 {
+            // The handler runs with the temporary mask; its frame restores the old one.
+            self.signals.saved_mask = Some(old_mask);
+        } else {
+            self.signals.mask = old_mask;
+        }
+        if result.is_ok() {
+            for (c, fd) in raw.chunks_exact_mut(8).zip(&fds) {
+                c[6..8].copy_from_slice(&fd.revents.to_le_bytes());
+            }
+            self.machine.mem.write(a[0], &raw).map_err(|_| EFAULT)?;
+        }
+        result
+    }
+}
+
 /// `sigev_notify` values.
 const SIGEV_SIGNAL: i32 = 0;
 const SIGEV_NONE: i32 = 1;

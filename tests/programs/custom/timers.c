@@ -8,10 +8,14 @@
  *             is made again after the handler, which wrote a byte for it.
  *   posix:    a periodic POSIX timer (timer_create) with SIGRTMIN and a value, to 3 ticks.
  *   sigwait:  sigtimedwait takes a blocked SIGALRM when the timer fires, then times out.
+ *   poll:     poll on a pipe ready at once, then interrupted by SIGALRM (EINTR); a ppoll with a
+ *             mask times out.
  *   alarm:    a SIGALRM without a handler kills the program.
  *   wait:     prints "ready" and loops until SIGTERM or SIGINT (sent by the test) runs its
  *             handler, which exits with 40 + the signal. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +184,27 @@ int main(int argc, char **argv) {
         r = sigtimedwait(&set, &info, &shortwait);
         printf("sigwait: then %d %s\n", r, r < 0 && errno == EAGAIN ? "EAGAIN" : "?");
         return 0;
+    } else if (!strcmp(mode, "poll")) {
+        sigaction(SIGALRM, &sa, 0);
+        pipe(pipe_fds);
+        write(pipe_fds[1], "x", 1);
+        struct pollfd p = {pipe_fds[0], POLLIN, 0};
+        int r = poll(&p, 1, 5000);
+        printf("poll: ready %d revents POLLIN %d\n", r, p.revents == POLLIN);
+        char c;
+        read(pipe_fds[0], &c, 1);
+        arm(0, 30000, 0, 0);
+        r = poll(&p, 1, 5000);
+        printf("poll: %d %s, ticks %d\n", r, r < 0 && errno == EINTR ? "EINTR" : "?",
+               (int)ticks);
+        /* A ppoll with a mask and no signal times out. A signal its mask blocks is delivered
+         * as it returns by Linux and armature but not by qemu 7.2: not compared here. */
+        struct timespec t = {0, 20000000};
+        sigset_t none;
+        sigemptyset(&none);
+        r = ppoll(&p, 1, &t, &none);
+        printf("poll: ppoll timeout %d, ticks %d\n", r, (int)ticks);
+        return 0;
     } else if (!strcmp(mode, "alarm")) {
         puts("alarm");
         alarm(1); /* glibc's alarm is setitimer on aarch64. */
@@ -194,6 +219,6 @@ int main(int argc, char **argv) {
         for (;;)
             n++;
     }
-    puts("usage: timers busy|periodic|sleep|restart|posix|sigwait|alarm|wait");
+    puts("usage: timers busy|periodic|sleep|restart|posix|sigwait|poll|alarm|wait");
     return 2;
 }
