@@ -64,6 +64,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Process::load_with_root(path, args.root.as_deref(), &args.program, &env, features)
             .with_context(|| format!("cannot run {}", path.display()))?;
     process.strace = args.strace;
+    process
+        .forward_host_signals()
+        .context("cannot install the host signal handlers")?;
     if let Some(path) = &args.trace {
         let file = std::fs::File::create(path)
             .with_context(|| format!("cannot create the trace file {}", path.display()))?;

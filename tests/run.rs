@@ -246,12 +246,18 @@ fn stats_count_the_instructions() {
 
 /// Compiles `tests/programs/custom/NAME.c` statically (see [`compile_c`]).
 fn compile_program(name: &str) -> PathBuf {
+    compile_program_as(name, name)
+}
+
+/// Compiles `tests/programs/custom/NAME.c` into a build directory of its own for `build`, so
+/// that tests running at once do not share one.
+fn compile_program_as(name: &str, build: &str) -> PathBuf {
     let src = format!(
         "{}/tests/programs/custom/{name}.c",
         env!("CARGO_MANIFEST_DIR")
     );
     compile_c(
-        name,
+        build,
         &std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{src}: {e}")),
     )
 }
@@ -458,4 +464,106 @@ fn trace_shows_signal_delivery() {
         .filter(|l| l.get("syscall").is_some_and(|n| n == 139))
         .count();
     assert_eq!(returns, 1, "one rt_sigreturn");
+}
+
+/// Runs `timers MODE` under qemu-aarch64 and armature; gives both outputs.
+fn timers_both(exe: &std::path::Path, mode: &str) -> (Output, Output) {
+    let path = exe.to_str().expect("utf-8 path");
+    let reference = Command::new("qemu-aarch64")
+        .args([path, mode])
+        .current_dir(exe.parent().expect("a directory"))
+        .output()
+        .unwrap_or_else(|e| panic!("qemu-aarch64 is needed (apt-get install qemu-user): {e}"));
+    (reference, armature(&["run", "--", path, mode]))
+}
+
+#[test]
+fn timers_and_sleeps_run_like_qemu() {
+    let exe = compile_program("timers");
+    // busy: the alarm interrupts a loop without system calls; periodic: ticks of a periodic
+    // timer; sleep: EINTR from nanosleep, blocked alarms, TIMER_ABSTIME; restart: SA_RESTART;
+    // posix: timer_create with a real-time signal and its SI_TIMER siginfo; sigwait: a timer's
+    // signal taken by sigtimedwait, and its timeout; poll: ppoll's readiness, EINTR, timeout.
+    for (mode, first) in [
+        ("busy", "busy: interrupted after counting some, ticks 1"),
+        ("periodic", "periodic: ticks 5, interval 20000 us"),
+        (
+            "sleep",
+            "sleep: nanosleep -1 EINTR, rem > 0 1, rem < 5 s 1, ticks 1",
+        ),
+        (
+            "restart",
+            "restart: without SA_RESTART read -1 EINTR, ticks 1",
+        ),
+    ] {
+        let (reference, out) = timers_both(&exe, mode);
+        let err = text(&out.stderr);
+        let stdout = text(&out.stdout);
+        assert_eq!(stdout.lines().next(), Some(first), "{mode}: {err}");
+        assert_eq!(stdout, text(&reference.stdout), "{mode}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{mode}: {err}");
+        assert_eq!(reference.status.code(), Some(0), "{mode}");
+    }
+    // alarm: a SIGALRM without a handler kills; qemu kills itself with it, armature exits with
+    // 128 + 14 as a shell shows.
+    use std::os::unix::process::ExitStatusExt;
+    let (reference, out) = timers_both(&exe, "alarm");
+    let err = text(&out.stderr);
+    assert_eq!(reference.status.signal(), Some(14));
+    assert_eq!(out.status.code(), Some(128 + 14), "{err}");
+    assert_eq!(text(&out.stdout), text(&reference.stdout), "{err}");
+    assert!(
+        err.contains("armature: uncaught target signal 14 (Alarm clock)\n"),
+        "{err}"
+    );
+    assert!(!err.contains("core dumped"), "{err}");
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+}
+
+/// Starts `command` (which runs `timers wait`), waits for its "ready" line, sends it `signal`
+/// and gives its standard output and exit status.
+fn signal_after_ready(mut command: Command, signal: i32) -> (String, std::process::ExitStatus) {
+    use std::io::Read as _;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"ready\n") {
+        match stdout.read(&mut byte) {
+            Ok(1) => seen.push(byte[0]),
+            _ => break,
+        }
+    }
+    assert!(seen.ends_with(b"ready\n"), "no ready line: {}", text(&seen));
+    // SAFETY: kill only takes integers; the pid is our own child's.
+    let r = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    assert_eq!(r, 0, "kill");
+    stdout
+        .read_to_end(&mut seen)
+        .expect("read the rest of stdout");
+    let status = child.wait().expect("the program ends");
+    (text(&seen), status)
+}
+
+#[test]
+fn host_signals_reach_the_guest_handler_like_qemu() {
+    let exe = compile_program_as("timers", "timers-wait");
+    let path = exe.to_str().expect("utf-8 path");
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let mut reference = Command::new("qemu-aarch64");
+        reference.args([path, "wait"]);
+        let (ref_out, ref_status) = signal_after_ready(reference, signal);
+        let mut ours = Command::new(env!("CARGO_BIN_EXE_armature"));
+        ours.args(["run", "--", path, "wait"]);
+        let (out, status) = signal_after_ready(ours, signal);
+        // The handler prints its signal and exits with 40 + it.
+        assert_eq!(out, format!("ready\nhandler {signal}\n"), "signal {signal}");
+        assert_eq!(out, ref_out, "signal {signal}");
+        assert_eq!(status.code(), Some(40 + signal), "signal {signal}");
+        assert_eq!(status.code(), ref_status.code(), "signal {signal}");
+    }
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
 }

@@ -1,15 +1,19 @@
 //! The interpreter: [`Sem`] over plain `u64` values, executed as the semantics run.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::cpu::Cpu;
 use crate::isa::{decode, Decoded, FeatureSet};
 use crate::mem::{tbi, Memory};
 use crate::sem::{BinOp, Helper, Sem, SemFn, SemTable, Stop, SysReg, UnOp};
 
 /// A CPU and its memory, executing instruction semantics directly.
-#[derive(Default)]
 pub struct Interp {
     pub cpu: Cpu,
     pub mem: Memory,
+    /// Checked before each block of `run`: when set, `run` gives [`Stop::Interrupt`]. Whoever
+    /// sets it (a host signal handler) also clears it; `run` only reads it.
+    pub interrupt: &'static AtomicBool,
     /// Where control goes after the current instruction, if its semantics branched.
     next_pc: Option<u64>,
     /// Decoded instructions by address, for `step`.
@@ -19,6 +23,23 @@ pub struct Interp {
     /// Instructions executed so far, counting each one whose semantics ran (an SVC or a
     /// faulting load counts once, even though it stops).
     pub instructions: u64,
+}
+
+/// The interrupt flag of a machine nothing interrupts.
+static NEVER: AtomicBool = AtomicBool::new(false);
+
+impl Default for Interp {
+    fn default() -> Self {
+        Interp {
+            cpu: Cpu::default(),
+            mem: Memory::default(),
+            interrupt: &NEVER,
+            next_pc: None,
+            cache: DecodeCache::default(),
+            blocks: BlockCache::default(),
+            instructions: 0,
+        }
+    }
 }
 
 /// Entries of the decoded-instruction cache (direct-mapped by `pc / 4`).
@@ -319,13 +340,17 @@ impl Interp {
     ///
     /// It runs blocks: straight-line runs of decoded instructions, so that the address lookup,
     /// the cache checks and the PC bookkeeping happen once a block rather than once an
-    /// instruction.
+    /// instruction. Before each block it reads the interrupt flag (one relaxed load) and gives
+    /// [`Stop::Interrupt`] when it is set, with the PC at the block's first instruction.
     pub fn run(&mut self, table: &SemTable<Interp>, features: &FeatureSet) -> Stop {
         let key = std::ptr::from_ref(table) as usize;
         if self.blocks.table != key || self.blocks.features != *features {
             self.reset_blocks(key, features);
         }
         loop {
+            if self.interrupt.load(Ordering::Relaxed) {
+                return Stop::Interrupt;
+            }
             // Only stores and system calls change code, and system calls end `run`.
             if self.blocks.generation != self.mem.code_generation() {
                 self.reset_blocks(key, features);
@@ -749,6 +774,36 @@ mod tests {
         m.cpu.pc = 0x1000;
         m.cpu.x[3] = 0x1008;
         check_run(&mut m, &table, Stop::Breakpoint(0), 0x100c, [7, 0], 4);
+    }
+
+    #[test]
+    fn an_interrupt_stops_between_blocks_and_resumes_exactly() {
+        static FLAG: AtomicBool = AtomicBool::new(true);
+        // The loop of `blocks_run_loops`: movz, movz, then add, sub, cbnz three times, brk.
+        let code = [
+            0xd280_0060,
+            0xd280_0001,
+            0x9100_0821,
+            0xd100_0400,
+            0xb5ff_ffc0,
+            BRK_0,
+        ];
+        let table = loop_table();
+        let mut m = machine(&code, &[]);
+        m.interrupt = &FLAG;
+        // Set before the first block: nothing runs and the PC stays.
+        check_run(&mut m, &table, Stop::Interrupt, 0x1000, [0, 0], 0);
+        check_run(&mut m, &table, Stop::Interrupt, 0x1000, [0, 0], 0);
+        // Cleared: the run goes on from there to the same end as without the interrupt.
+        FLAG.store(false, Ordering::Relaxed);
+        check_run(
+            &mut m,
+            &table,
+            Stop::Breakpoint(0),
+            0x1014,
+            [0, 6],
+            2 + 3 * 3 + 1,
+        );
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! system calls on the host, like qemu-linux-user.
 
 pub mod elf;
+pub mod hostsig;
 pub mod signal;
 pub mod stack;
 pub mod syscall;
 pub mod sysregs;
+pub mod timers;
 
 #[cfg(test)]
 mod tests;
@@ -169,6 +171,43 @@ impl Process {
         })
     }
 
+    /// Forwards the host's signals ([`hostsig::FORWARDED`]) to the guest from now on, as
+    /// qemu-user does: they interrupt the running guest and are delivered to it.
+    pub fn forward_host_signals(&mut self) -> std::io::Result<()> {
+        hostsig::install()?;
+        self.machine.interrupt = &hostsig::INTERRUPT;
+        Ok(())
+    }
+
+    /// Moves the host signals received since the last call into the guest's pending set.
+    pub(super) fn take_host_signals(&mut self) {
+        if !std::ptr::eq(self.machine.interrupt, &hostsig::INTERRUPT) {
+            return;
+        }
+        for s in hostsig::take() {
+            let info = SigInfo {
+                signo: s.signo,
+                code: s.code,
+                fields: SigFields::Queued(s.fields),
+            };
+            let pid = u32::from_le_bytes(s.fields[..4].try_into().expect("4 bytes"));
+            let reason = format!(
+                "{} ({}) from the host (si_code {}, si_pid {pid})",
+                signal_name(s.signo),
+                s.signo,
+                s.code
+            );
+            self.queue_signal(info, reason);
+        }
+    }
+
+    /// Whether a signal is ready for delivery once the host's ones are taken: what ends a
+    /// blocking call with EINTR (a blocked or ignored signal does not).
+    pub(super) fn signal_ready(&mut self) -> bool {
+        self.take_host_signals();
+        self.signals.pending_set() & !self.signals.mask != 0
+    }
+
     /// Runs until the program exits or a signal kills it.
     pub fn run(&mut self, table: &SemTable<Interp>) -> Exit {
         let exit = self.run_until_exit(table);
@@ -253,15 +292,27 @@ impl Process {
     fn run_until_exit(&mut self, table: &SemTable<Interp>) -> Exit {
         loop {
             let stop = if self.trace.is_some() {
-                match self.traced_step(table) {
-                    Ok(()) => continue,
-                    Err(stop) => stop,
+                if self
+                    .machine
+                    .interrupt
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    Stop::Interrupt
+                } else {
+                    match self.traced_step(table) {
+                        Ok(()) => continue,
+                        Err(stop) => stop,
+                    }
                 }
             } else {
                 self.machine.run(table, &self.features)
             };
             let pc = self.machine.cpu.pc;
             let exit = match stop {
+                Stop::Interrupt => {
+                    self.take_host_signals();
+                    self.deliver_pending()
+                }
                 Stop::Syscall(_) => {
                     // The call returns after the SVC, which is also what a handler's frame
                     // records; rt_sigreturn sets the PC itself.
@@ -279,6 +330,7 @@ impl Process {
                             self.trace = None;
                         }
                     }
+                    self.take_host_signals();
                     self.deliver_pending()
                 }
                 Stop::Fault(f) => {

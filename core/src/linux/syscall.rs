@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::mem::{Memory, Perms, PAGE_SIZE};
 
-use super::signal::{SI_TKILL, SI_USER};
+use super::signal::{SA_RESTART, SIG_IGN, SI_TKILL, SI_USER};
 use super::{Exit, Process, MMAP_BASE};
 
 /// aarch64 (asm-generic) system call numbers.
@@ -27,6 +27,7 @@ pub mod nr {
     pub const OPENAT: u64 = 56;
     pub const CLOSE: u64 = 57;
     pub const PIPE2: u64 = 59;
+    pub const PPOLL: u64 = 73;
     pub const GETDENTS64: u64 = 61;
     pub const LSEEK: u64 = 62;
     pub const READ: u64 = 63;
@@ -44,7 +45,16 @@ pub mod nr {
     pub const SET_TID_ADDRESS: u64 = 96;
     pub const FUTEX: u64 = 98;
     pub const SET_ROBUST_LIST: u64 = 99;
+    pub const NANOSLEEP: u64 = 101;
+    pub const GETITIMER: u64 = 102;
+    pub const SETITIMER: u64 = 103;
+    pub const TIMER_CREATE: u64 = 107;
+    pub const TIMER_GETTIME: u64 = 108;
+    pub const TIMER_GETOVERRUN: u64 = 109;
+    pub const TIMER_SETTIME: u64 = 110;
+    pub const TIMER_DELETE: u64 = 111;
     pub const CLOCK_GETTIME: u64 = 113;
+    pub const CLOCK_NANOSLEEP: u64 = 115;
     pub const SCHED_GETAFFINITY: u64 = 123;
     pub const SCHED_YIELD: u64 = 124;
     pub const KILL: u64 = 129;
@@ -88,6 +98,7 @@ const ENOENT: i64 = 2;
 const ESRCH: i64 = 3;
 const EAGAIN: i64 = 11;
 const ENOMEM: i64 = 12;
+const EINTR: i64 = 4;
 const EFAULT: i64 = 14;
 const EEXIST: i64 = 17;
 const EINVAL: i64 = 22;
@@ -278,6 +289,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::OPENAT => ("openat", &[D, S, X, O]),
         nr::CLOSE => ("close", &[D]),
         nr::PIPE2 => ("pipe2", &[P, X]),
+        nr::PPOLL => ("ppoll", &[P, D, P, P, D]),
         nr::GETDENTS64 => ("getdents64", &[D, P, D]),
         nr::LSEEK => ("lseek", &[D, D, D]),
         nr::READ => ("read", &[D, P, D]),
@@ -296,6 +308,15 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::FUTEX => ("futex", &[P, D, D, P, P, D]),
         nr::SET_ROBUST_LIST => ("set_robust_list", &[P, D]),
         nr::CLOCK_GETTIME => ("clock_gettime", &[D, P]),
+        nr::NANOSLEEP => ("nanosleep", &[P, P]),
+        nr::GETITIMER => ("getitimer", &[D, P]),
+        nr::SETITIMER => ("setitimer", &[D, P, P]),
+        nr::CLOCK_NANOSLEEP => ("clock_nanosleep", &[D, D, P, P]),
+        nr::TIMER_CREATE => ("timer_create", &[D, P, P]),
+        nr::TIMER_GETTIME => ("timer_gettime", &[D, P]),
+        nr::TIMER_GETOVERRUN => ("timer_getoverrun", &[D]),
+        nr::TIMER_SETTIME => ("timer_settime", &[D, D, P, P]),
+        nr::TIMER_DELETE => ("timer_delete", &[D]),
         nr::SCHED_GETAFFINITY => ("sched_getaffinity", &[D, D, P]),
         nr::SCHED_YIELD => ("sched_yield", &[]),
         nr::KILL => ("kill", &[D, D]),
@@ -366,6 +387,27 @@ impl Process {
             }
             _ => self.dispatch(n, &a),
         };
+        let mut result = result;
+        while result == Err(EINTR) && matches!(n, nr::READ | nr::WRITE | nr::READV | nr::WRITEV) {
+            // A forwarded host signal ended the host call: Linux's -ERESTARTSYS.
+            if !self.signal_ready() {
+                // Blocked or ignored by the guest: Linux would not have been interrupted.
+                result = self.dispatch(n, &a);
+                continue;
+            }
+            let ready = self.signals.pending_set() & !self.signals.mask;
+            let act = self.signals.action(ready.trailing_zeros() as i32 + 1);
+            if act.handler > SIG_IGN && act.flags & SA_RESTART != 0 {
+                // The handler's frame returns to the SVC, which makes the call again with its
+                // arguments (X0 is left as it was).
+                self.machine.cpu.pc = self.machine.cpu.pc.wrapping_sub(4);
+                if let Some(p) = prefix {
+                    eprintln!("{p} = ? ERESTARTSYS (restarted after the handler)");
+                }
+                return None;
+            }
+            break;
+        }
         if result == Err(EPIPE) && matches!(n, nr::WRITE | nr::WRITEV | nr::PWRITE64) {
             // The host ignores SIGPIPE (Rust's runtime does); Linux sends it to the writer.
             self.raise_sigpipe(n);
@@ -861,6 +903,16 @@ impl Process {
             }
             nr::SIGALTSTACK => self.sys_sigaltstack(a[0], a[1]),
             nr::RT_SIGSUSPEND => self.sys_sigsuspend(a[0], a[1]),
+            nr::NANOSLEEP => self.sys_nanosleep(a[0], a[1]),
+            nr::PPOLL => self.sys_ppoll(a),
+            nr::CLOCK_NANOSLEEP => self.sys_clock_nanosleep(a),
+            nr::GETITIMER => self.sys_getitimer(a[0], a[1]),
+            nr::SETITIMER => self.sys_setitimer(a[0], a[1], a[2]),
+            nr::TIMER_CREATE => self.sys_timer_create(a),
+            nr::TIMER_SETTIME => self.sys_timer_settime(a),
+            nr::TIMER_GETTIME => self.sys_timer_gettime(a[0], a[1]),
+            nr::TIMER_GETOVERRUN => self.sys_timer_id(libc::SYS_timer_getoverrun, a[0]),
+            nr::TIMER_DELETE => self.sys_timer_id(libc::SYS_timer_delete, a[0]),
             nr::RT_SIGTIMEDWAIT => self.sys_sigtimedwait(a),
             nr::RT_SIGQUEUEINFO => self.sys_sigqueueinfo(a[0] as i32 as i64, a[1], a[2]),
             nr::RT_TGSIGQUEUEINFO => {

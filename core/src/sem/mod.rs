@@ -27,6 +27,10 @@ pub enum Stop {
     Undefined,
     /// The encoding has no semantics yet (SIGILL, logged with the encoding id).
     NotImplemented(EncodingId),
+    /// The interrupt flag was set (a host signal arrived, see `Interp::interrupt`). No
+    /// instruction stopped: the PC names the next instruction to run, so running again resumes
+    /// exactly.
+    Interrupt,
 }
 
 impl From<Fault> for Stop {
