@@ -36,13 +36,24 @@ fn ror(x: u64, r: u32, esize: u32) -> u64 {
 
 /// Repeats the low `esize` bits of `x` until `m` bits are filled (ASL `Replicate`).
 ///
-/// `esize` divides `m` (both powers of two), so `ones(m) / ones(esize)` has a one at every
-/// multiple of `esize` and the product places a copy of `x` at each: no loop, which matters
+/// `esize` divides `m` (both powers of two), so multiplying by a constant with a one at every
+/// multiple of `esize` places a copy of `x` at each: no loop and no division, which matters
 /// because `DecodeBitMasks` runs for every executed logical and bitfield instruction.
 #[inline]
 fn replicate(x: u64, esize: u32, m: u32) -> u64 {
     debug_assert!(esize.is_power_of_two() && m.is_power_of_two() && esize <= m && m <= 64);
-    (x & ones(esize)).wrapping_mul(ones(m) / ones(esize))
+    // `u64::MAX / ones(esize)` for esize = 1, 2, 4, ..., 64, by log2(esize).
+    const SPREAD: [u64; 7] = [
+        u64::MAX,
+        0x5555_5555_5555_5555,
+        0x1111_1111_1111_1111,
+        0x0101_0101_0101_0101,
+        0x0001_0001_0001_0001,
+        0x0000_0001_0000_0001,
+        1,
+    ];
+    let spread = SPREAD[(esize.trailing_zeros() as usize).min(6)] & ones(m);
+    (x & ones(esize)).wrapping_mul(spread)
 }
 
 /// Returns the element size of a bitmask immediate, `1 << HighestSetBit(immN:NOT(imms))`.
@@ -767,6 +778,23 @@ mod tests {
         }
         let _ = fp_value_text(f64::NAN);
         let _ = with_llvm_comment("", "");
+    }
+
+    #[test]
+    fn replicate_matches_a_loop() {
+        for m in [32u32, 64] {
+            for esize in (1..=6).map(|k| 1u32 << k).filter(|&e| e <= m) {
+                for x in [0u64, 1, 0b10, 0x5a, 0xffff_ffff_ffff_ffff, 0x8000_0001] {
+                    let mut want = 0u64;
+                    let mut pos = 0;
+                    while pos < m {
+                        want |= (x & ones(esize)) << pos;
+                        pos += esize;
+                    }
+                    assert_eq!(replicate(x, esize, m), want, "{x:#x} {esize} {m}");
+                }
+            }
+        }
     }
 
     #[test]
