@@ -237,8 +237,8 @@ pub fn modified_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let logical = f.cmode & 1 == 1 && f.cmode >> 2 != 3;
     let result: Lanes<S::V> = if logical {
         let old = read_halves(s, f.Rd, 64 * halves as u32);
-        old.into_iter()
-            .map(|o| {
+        old.iter()
+            .map(|&o| {
                 if f.op == 1 {
                     let i = s.imm(!imm64);
                     s.bin(BinOp::And, o, i)
@@ -406,7 +406,7 @@ pub fn three_same<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let mut out = Lanes::new();
     if pairwise {
         // concat = operand2:operand1; element e is op(concat[2e], concat[2e+1]).
-        let concat: Lanes<S::V> = n.into_iter().chain(m).collect();
+        let concat: Lanes<S::V> = n.iter().chain(&m).copied().collect();
         for pair in concat.chunks(2) {
             out.push(elem_op(s, op, pair[0], pair[1], esize));
         }
@@ -429,8 +429,8 @@ pub fn compare_zero<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = elems(s, f.Rn, 64 << f.Q, esize);
     let z = s.imm(0);
     let out: Lanes<S::V> = n
-        .into_iter()
-        .map(|e| elem_op(s, ElemOp::Cmeq, e, z, esize))
+        .iter()
+        .map(|&e| elem_op(s, ElemOp::Cmeq, e, z, esize))
         .collect();
     set_elems(s, f.Rd, esize, &out);
     Ok(())
@@ -461,7 +461,7 @@ pub fn ext<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     }
     let datasize = 64 << f.Q;
     let mut concat = read_halves(s, f.Rn, datasize);
-    concat.extend(read_halves(s, f.Rm, datasize));
+    concat.extend_from_slice(&read_halves(s, f.Rm, datasize));
     let pos = f.imm4 * 8;
     let out: Lanes<S::V> = (0..datasize / 64)
         .map(|h| funnel(s, &concat, pos + 64 * h))
@@ -481,7 +481,7 @@ pub fn shrn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let shift = 2 * esize - ((f.immh << 3) | f.immb);
     let n = elems(s, f.Rn, 128, 2 * esize);
     let sh = s.imm(u64::from(shift));
-    let out: Lanes<S::V> = n.into_iter().map(|e| s.bin(BinOp::Lsr, e, sh)).collect();
+    let out: Lanes<S::V> = n.iter().map(|&e| s.bin(BinOp::Lsr, e, sh)).collect();
     let packed = super::pack(s, &out, esize);
     set_vpart(s, f.Rd, f.Q, packed[0]);
     Ok(())
@@ -508,8 +508,8 @@ pub fn cnt<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     }
     let halves = read_halves(s, f.Rn, 64 << f.Q);
     let out: Lanes<S::V> = halves
-        .into_iter()
-        .map(|x| crate::base::dp_misc::byte_bit_counts(s, x))
+        .iter()
+        .map(|&x| crate::base::dp_misc::byte_bit_counts(s, x))
         .collect();
     write_halves(s, f.Rd, &out);
     Ok(())

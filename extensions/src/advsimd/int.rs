@@ -677,7 +677,7 @@ pub fn shift_narrow<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = elems(s, f.Rn, count * 2 * esize, 2 * esize);
     let b = s.imm((shift as i8).wrapping_neg() as u8 as u64);
     let z = s.imm(0);
-    let out: Lanes<S::V> = n.into_iter().map(|x| sat(s, meta, x, b, z)).collect();
+    let out: Lanes<S::V> = n.iter().map(|&x| sat(s, meta, x, b, z)).collect();
     write_narrow(s, f.Rd, f.Q, scalar, esize, &out);
     Ok(())
 }
@@ -771,8 +771,8 @@ pub fn misc<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         }
         let halves = super::read_halves(s, f.Rn, datasize);
         let out: Lanes<S::V> = halves
-            .into_iter()
-            .map(|h| {
+            .iter()
+            .map(|&h| {
                 if f.size == 0 {
                     s.un(UnOp::Not, h)
                 } else {
@@ -795,7 +795,7 @@ pub fn misc<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         let per = (container / esize) as usize;
         let out: Lanes<S::V> = n
             .chunks(per)
-            .flat_map(|c| c.iter().rev().copied().collect::<Lanes<_>>())
+            .flat_map(|c| c.iter().rev().copied())
             .collect();
         set_elems(s, f.Rd, esize, &out);
         return Ok(());
@@ -905,7 +905,7 @@ pub fn sat_extract_narrow<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let count = if scalar { 1 } else { 64 / esize };
     let n = elems(s, f.Rn, count * 2 * esize, 2 * esize);
     let z = s.imm(0);
-    let out: Lanes<S::V> = n.into_iter().map(|x| sat(s, meta, x, z, z)).collect();
+    let out: Lanes<S::V> = n.iter().map(|&x| sat(s, meta, x, z, z)).collect();
     write_narrow(s, f.Rd, f.Q, scalar, esize, &out);
     Ok(())
 }
@@ -1240,8 +1240,8 @@ pub fn unsigned_estimate<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = elems(s, f.Rn, 64 << f.Q, 32);
     let which = s.imm(u64::from(f.U));
     let out: Lanes<S::V> = n
-        .into_iter()
-        .map(|x| s.call(unsigned_estimate_helper, &[x, which]))
+        .iter()
+        .map(|&x| s.call(unsigned_estimate_helper, &[x, which]))
         .collect();
     set_elems(s, f.Rd, 32, &out);
     Ok(())

@@ -84,7 +84,7 @@ pub(crate) fn elems<S: Sem>(s: &mut S, n: u32, datasize: u32, esize: u32) -> Lan
     let halves = read_halves(s, n, datasize);
     let per = (datasize.min(64) / esize).max(1);
     let mut out = Lanes::new();
-    for h in halves {
+    for &h in &halves {
         for i in 0..per {
             out.push(lane(s, h, i * esize, esize));
         }
