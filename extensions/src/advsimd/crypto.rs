@@ -11,7 +11,7 @@ use armature_core::isa::fields;
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
 
-use super::write_halves;
+use super::{write_halves, Lanes};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -183,7 +183,7 @@ pub fn aes<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         }
     }
     let op = s.imm(op as u64);
-    let out: Vec<S::V> = (0..2)
+    let out: Lanes<S::V> = (0..2)
         .map(|h| {
             let half = s.imm(h);
             s.call(aes_helper, &[state[0], state[1], op, half])
@@ -229,7 +229,7 @@ pub fn pmull<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let a = s.v(f.Rn, f.Q);
     let b = s.v(f.Rm, f.Q);
     let es = s.imm(esize);
-    let out: Vec<S::V> = (0..2)
+    let out: Lanes<S::V> = (0..2)
         .map(|h| {
             let half = s.imm(h);
             s.call(pmull_helper, &[a, b, es, half])
@@ -364,7 +364,7 @@ pub fn sha1su1<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let y = words32(s, f.Rn);
     let zero = s.imm(0);
     let shifted = [y[1], y[2], y[3], zero];
-    let t: Vec<S::V> = (0..4)
+    let t: Lanes<S::V> = (0..4)
         .map(|i| s.bin(BinOp::Xor, x[i], shifted[i]))
         .collect();
     let w0 = rol32(s, t[0], 1);
@@ -581,7 +581,7 @@ pub fn sha512su1<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 /// EOR3 (`Op0` 00): `Vn EOR Vm EOR Va`; BCAX (`Op0` 01): `Vn EOR (Vm AND NOT(Va))`.
 pub fn eor3_bcax<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::EOR3_VVV16_crypto4::from_word(word);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for h in 0..2 {
         let n = s.v(f.Rn, h);
         let m = s.v(f.Rm, h);
@@ -603,7 +603,7 @@ pub fn eor3_bcax<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 /// RAX1: `Vn EOR (ROL(Vm<127:64>, 1) : ROL(Vm<63:0>, 1))`.
 pub fn rax1<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::RAX1_VVV2_cryptosha512_3::from_word(word);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for h in 0..2 {
         let n = s.v(f.Rn, h);
         let m = s.v(f.Rm, h);
@@ -618,7 +618,7 @@ pub fn rax1<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 /// XAR: `ROR(Vn EOR Vm, imm6)` per doubleword.
 pub fn xar<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::XAR_VVV2_crypto3_imm6::from_word(word);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for h in 0..2 {
         let n = s.v(f.Rn, h);
         let m = s.v(f.Rm, h);

@@ -7,7 +7,7 @@ use armature_core::sem::{BinOp, Sem, SemTable, Stop};
 
 use super::int::sext;
 use super::sat::{sat, Meta, SatOp};
-use super::{elems, lane, set_elems};
+use super::{elems, lane, set_elems, Lanes};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -55,7 +55,7 @@ fn rdm_common<S: Sem>(s: &mut S, d: u32, n: u32, m: &[S::V], datasize: u32, esiz
         sub,
         ..Meta::new(SatOp::DoublingMulAccHigh, esize, true)
     };
-    let out: Vec<S::V> = (0..nv.len())
+    let out: Lanes<S::V> = (0..nv.len())
         .map(|i| sat(s, meta, nv[i], m[i], dv[i]))
         .collect();
     set_elems(s, d, esize, &out);
@@ -92,7 +92,7 @@ pub fn sqrdmlah_element<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let bit = index * esize;
     let half = s.v(rm, bit / 64);
     let e = lane(s, half, bit % 64, esize);
-    let m = vec![e; (datasize / esize) as usize];
+    let m = Lanes::from_elem(e, (datasize / esize) as usize);
     rdm_common(s, f.Rd, f.Rn, &m, datasize, esize, f.S == 1);
     Ok(())
 }
@@ -129,12 +129,12 @@ pub fn dot<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
             _ => return Err(Stop::Undefined),
         }
     };
-    let m: Vec<S::V> = if by_element {
+    let m: Lanes<S::V> = if by_element {
         let fe = fields::SDOT_asimdelem_D::from_word(word);
         let index = (fe.H << 1) | fe.L;
         let rm = (fe.M << 4) | fe.Rm;
         let half = s.v(rm, index / 2);
-        let bytes: Vec<S::V> = (0..4)
+        let bytes: Lanes<S::V> = (0..4)
             .map(|b| lane(s, half, 32 * (index % 2) + 8 * b, 8))
             .collect();
         (0..n.len()).map(|i| bytes[i % 4]).collect()
@@ -142,7 +142,7 @@ pub fn dot<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         elems(s, f.Rm, datasize, 8)
     };
     let d = elems(s, f.Rd, datasize, 32);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for (e, &acc) in d.iter().enumerate() {
         let mut sum = acc;
         for b in 0..4 {
@@ -172,7 +172,7 @@ pub fn mmla<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = elems(s, f.Rn, 128, 8);
     let m = elems(s, f.Rm, 128, 8);
     let d = elems(s, f.Rd, 128, 32);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for i in 0..2 {
         for j in 0..2 {
             let mut sum = d[2 * i + j];

@@ -6,7 +6,7 @@ use armature_core::isa::pseudo::{AdvSIMDExpandImm, VFPExpandImm};
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
 
-use super::{elems, lane, ones, read_halves, set_elems, set_vpart, write_halves};
+use super::{elems, lane, ones, read_halves, set_elems, set_vpart, write_halves, Lanes};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -163,7 +163,7 @@ pub fn dup_general<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let m = s.imm(ones(esize));
     let element = s.bin(BinOp::And, x, m);
     let r = replicate(s, element, esize);
-    let halves = vec![r; 1 + f.Q as usize];
+    let halves = Lanes::from_elem(r, 1 + f.Q as usize);
     write_halves(s, f.Rd, &halves);
     Ok(())
 }
@@ -185,7 +185,7 @@ pub fn dup_element<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let esize = 8 << size;
     let element = element_at(s, f.Rn, f.imm5 >> (size + 1), esize);
     let r = replicate(s, element, esize);
-    let halves = vec![r; 1 + f.Q as usize];
+    let halves = Lanes::from_elem(r, 1 + f.Q as usize);
     write_halves(s, f.Rd, &halves);
     Ok(())
 }
@@ -235,10 +235,10 @@ pub fn modified_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let imm64 = AdvSIMDExpandImm(f.op.into(), f.cmode.into(), imm8.into());
     let halves = 1 + f.Q as usize;
     let logical = f.cmode & 1 == 1 && f.cmode >> 2 != 3;
-    let result: Vec<S::V> = if logical {
+    let result: Lanes<S::V> = if logical {
         let old = read_halves(s, f.Rd, 64 * halves as u32);
-        old.into_iter()
-            .map(|o| {
+        old.iter()
+            .map(|&o| {
                 if f.op == 1 {
                     let i = s.imm(!imm64);
                     s.bin(BinOp::And, o, i)
@@ -251,7 +251,7 @@ pub fn modified_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     } else {
         let mvni = f.op == 1 && f.cmode >> 1 != 0b111;
         let v = s.imm(if mvni { !imm64 } else { imm64 });
-        vec![v; halves]
+        Lanes::from_elem(v, halves)
     };
     write_halves(s, f.Rd, &result);
     Ok(())
@@ -264,7 +264,7 @@ pub fn logical_reg<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = read_halves(s, f.Rn, datasize);
     let m = read_halves(s, f.Rm, datasize);
     let d = read_halves(s, f.Rd, datasize);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for i in 0..n.len() {
         let (n, m, d) = (n[i], m[i], d[i]);
         let r = match (f.U, f.size) {
@@ -403,10 +403,10 @@ pub fn three_same<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     }
     let n = elems(s, f.Rn, datasize, esize);
     let m = elems(s, f.Rm, datasize, esize);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     if pairwise {
         // concat = operand2:operand1; element e is op(concat[2e], concat[2e+1]).
-        let concat: Vec<S::V> = n.into_iter().chain(m).collect();
+        let concat: Lanes<S::V> = n.iter().chain(&m).copied().collect();
         for pair in concat.chunks(2) {
             out.push(elem_op(s, op, pair[0], pair[1], esize));
         }
@@ -428,9 +428,9 @@ pub fn compare_zero<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let esize = 8 << f.size;
     let n = elems(s, f.Rn, 64 << f.Q, esize);
     let z = s.imm(0);
-    let out: Vec<S::V> = n
-        .into_iter()
-        .map(|e| elem_op(s, ElemOp::Cmeq, e, z, esize))
+    let out: Lanes<S::V> = n
+        .iter()
+        .map(|&e| elem_op(s, ElemOp::Cmeq, e, z, esize))
         .collect();
     set_elems(s, f.Rd, esize, &out);
     Ok(())
@@ -461,9 +461,9 @@ pub fn ext<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     }
     let datasize = 64 << f.Q;
     let mut concat = read_halves(s, f.Rn, datasize);
-    concat.extend(read_halves(s, f.Rm, datasize));
+    concat.extend_from_slice(&read_halves(s, f.Rm, datasize));
     let pos = f.imm4 * 8;
-    let out: Vec<S::V> = (0..datasize / 64)
+    let out: Lanes<S::V> = (0..datasize / 64)
         .map(|h| funnel(s, &concat, pos + 64 * h))
         .collect();
     write_halves(s, f.Rd, &out);
@@ -481,7 +481,7 @@ pub fn shrn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let shift = 2 * esize - ((f.immh << 3) | f.immb);
     let n = elems(s, f.Rn, 128, 2 * esize);
     let sh = s.imm(u64::from(shift));
-    let out: Vec<S::V> = n.into_iter().map(|e| s.bin(BinOp::Lsr, e, sh)).collect();
+    let out: Lanes<S::V> = n.iter().map(|&e| s.bin(BinOp::Lsr, e, sh)).collect();
     let packed = super::pack(s, &out, esize);
     set_vpart(s, f.Rd, f.Q, packed[0]);
     Ok(())
@@ -507,9 +507,9 @@ pub fn cnt<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         return Err(Stop::Undefined);
     }
     let halves = read_halves(s, f.Rn, 64 << f.Q);
-    let out: Vec<S::V> = halves
-        .into_iter()
-        .map(|x| crate::base::dp_misc::byte_bit_counts(s, x))
+    let out: Lanes<S::V> = halves
+        .iter()
+        .map(|&x| crate::base::dp_misc::byte_bit_counts(s, x))
         .collect();
     write_halves(s, f.Rd, &out);
     Ok(())
@@ -552,7 +552,7 @@ pub fn uzp<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let datasize = 64 << f.Q;
     let mut concat = elems(s, f.Rn, datasize, esize);
     concat.extend(elems(s, f.Rm, datasize, esize));
-    let out: Vec<S::V> = concat.chunks(2).map(|p| p[f.op as usize]).collect();
+    let out: Lanes<S::V> = concat.chunks(2).map(|p| p[f.op as usize]).collect();
     set_elems(s, f.Rd, esize, &out);
     Ok(())
 }

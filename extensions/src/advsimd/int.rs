@@ -8,7 +8,7 @@ use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
 
 use super::sat::{sat, Meta, SatOp};
-use super::{elems, ones, pack, set_elems, set_vpart, write_halves};
+use super::{elems, ones, pack, set_elems, set_vpart, write_halves, Lanes};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -398,9 +398,9 @@ pub fn same<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = elems(s, f.Rn, datasize, esize);
     let m = elems(s, f.Rm, datasize, esize);
     let d = elems(s, f.Rd, datasize, esize);
-    let mut out = Vec::with_capacity(n.len());
+    let mut out = Lanes::with_capacity(n.len());
     if matches!(op, SameOp::Maxp | SameOp::Minp) {
-        let concat: Vec<S::V> = n.iter().chain(m.iter()).copied().collect();
+        let concat: Lanes<S::V> = n.iter().chain(m.iter()).copied().collect();
         for p in concat.chunks(2) {
             let a = sext(s, p[0], esize);
             let b = sext(s, p[1], esize);
@@ -580,7 +580,7 @@ pub fn shift_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let signed = f.U == 0;
     let n = elems(s, f.Rn, datasize, esize);
     let d = elems(s, f.Rd, datasize, esize);
-    let mut out = Vec::with_capacity(n.len());
+    let mut out = Lanes::with_capacity(n.len());
     for i in 0..n.len() {
         let (x, old) = (n[i], d[i]);
         let r = match opcode {
@@ -677,7 +677,7 @@ pub fn shift_narrow<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = elems(s, f.Rn, count * 2 * esize, 2 * esize);
     let b = s.imm((shift as i8).wrapping_neg() as u8 as u64);
     let z = s.imm(0);
-    let out: Vec<S::V> = n.into_iter().map(|x| sat(s, meta, x, b, z)).collect();
+    let out: Lanes<S::V> = n.iter().map(|&x| sat(s, meta, x, b, z)).collect();
     write_narrow(s, f.Rd, f.Q, scalar, esize, &out);
     Ok(())
 }
@@ -704,7 +704,7 @@ pub fn shift_long<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let shift = ((f.immh << 3) | f.immb) - esize;
     let half = s.v(f.Rn, f.Q);
     let sh = s.imm(u64::from(shift));
-    let out: Vec<S::V> = (0..64 / esize)
+    let out: Lanes<S::V> = (0..64 / esize)
         .map(|i| {
             let e = super::lane(s, half, i * esize, esize);
             let e = ext(s, e, esize, f.U == 0);
@@ -724,7 +724,7 @@ pub fn shll<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let esize = 8 << f.size;
     let half = s.v(f.Rn, f.Q);
     let sh = s.imm(u64::from(esize));
-    let out: Vec<S::V> = (0..64 / esize)
+    let out: Lanes<S::V> = (0..64 / esize)
         .map(|i| {
             let e = super::lane(s, half, i * esize, esize);
             s.bin(BinOp::Shl, e, sh)
@@ -770,9 +770,9 @@ pub fn misc<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
             return Err(Stop::Undefined);
         }
         let halves = super::read_halves(s, f.Rn, datasize);
-        let out: Vec<S::V> = halves
-            .into_iter()
-            .map(|h| {
+        let out: Lanes<S::V> = halves
+            .iter()
+            .map(|&h| {
                 if f.size == 0 {
                     s.un(UnOp::Not, h)
                 } else {
@@ -793,9 +793,9 @@ pub fn misc<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         };
         let n = elems(s, f.Rn, datasize, esize);
         let per = (container / esize) as usize;
-        let out: Vec<S::V> = n
+        let out: Lanes<S::V> = n
             .chunks(per)
-            .flat_map(|c| c.iter().rev().copied().collect::<Vec<_>>())
+            .flat_map(|c| c.iter().rev().copied())
             .collect();
         set_elems(s, f.Rd, esize, &out);
         return Ok(());
@@ -803,7 +803,7 @@ pub fn misc<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = elems(s, f.Rn, datasize, esize);
     let d = elems(s, f.Rd, datasize, esize);
     let z = s.imm(0);
-    let mut out = Vec::with_capacity(n.len());
+    let mut out = Lanes::with_capacity(n.len());
     for i in 0..n.len() {
         let x = n[i];
         let r = match (u, opcode) {
@@ -905,7 +905,7 @@ pub fn sat_extract_narrow<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let count = if scalar { 1 } else { 64 / esize };
     let n = elems(s, f.Rn, count * 2 * esize, 2 * esize);
     let z = s.imm(0);
-    let out: Vec<S::V> = n.into_iter().map(|x| sat(s, meta, x, z, z)).collect();
+    let out: Lanes<S::V> = n.iter().map(|&x| sat(s, meta, x, z, z)).collect();
     write_narrow(s, f.Rd, f.Q, scalar, esize, &out);
     Ok(())
 }
@@ -921,7 +921,7 @@ pub fn add_long_pairwise<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let datasize = 64 << f.Q;
     let n = elems(s, f.Rn, datasize, esize);
     let d = elems(s, f.Rd, datasize, 2 * esize);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for (i, p) in n.chunks(2).enumerate() {
         let a = ext(s, p[0], esize, f.U == 0);
         let b = ext(s, p[1], esize, f.U == 0);
@@ -954,7 +954,7 @@ pub fn different<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     }
     let part = if scalar { 0 } else { q };
     let count = if scalar { 1 } else { 64 / esize };
-    let narrow_src = |s: &mut S, r: u32| -> Vec<S::V> {
+    let narrow_src = |s: &mut S, r: u32| -> Lanes<S::V> {
         let half = s.v(r, part);
         (0..count)
             .map(|i| super::lane(s, half, i * esize, esize))
@@ -966,7 +966,7 @@ pub fn different<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         0b0100 | 0b0110 => {
             let n = elems(s, f.Rn, 128, 2 * esize);
             let m = elems(s, f.Rm, 128, 2 * esize);
-            let mut out = Vec::new();
+            let mut out = Lanes::new();
             for i in 0..n.len() {
                 let r = if f.opcode == 0b0100 {
                     s.bin(BinOp::Add, n[i], m[i])
@@ -990,7 +990,7 @@ pub fn different<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         0b0001 | 0b0011 => {
             let n = elems(s, f.Rn, 128, 2 * esize);
             let m = narrow_src(s, f.Rm);
-            let mut out = Vec::new();
+            let mut out = Lanes::new();
             for i in 0..n.len() {
                 let b = ext(s, m[i], esize, signed);
                 out.push(if f.opcode == 0b0001 {
@@ -1007,7 +1007,7 @@ pub fn different<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let n = narrow_src(s, f.Rn);
     let m = narrow_src(s, f.Rm);
     let d = elems(s, f.Rd, count * 2 * esize, 2 * esize);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for i in 0..n.len() {
         let a = ext(s, n[i], esize, signed);
         let b = ext(s, m[i], esize, signed);
@@ -1088,7 +1088,7 @@ pub fn by_element<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         let half = s.v(f.Rn, part);
         let d = elems(s, f.Rd, count * 2 * esize, 2 * esize);
         let b = ext(s, elem, esize, signed);
-        let mut out = Vec::new();
+        let mut out = Lanes::new();
         for i in 0..count {
             let a = super::lane(s, half, i * esize, esize);
             let a = ext(s, a, esize, signed);
@@ -1123,7 +1123,7 @@ pub fn by_element<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let datasize = if scalar { esize } else { 64 << q };
     let n = elems(s, f.Rn, datasize, esize);
     let d = elems(s, f.Rd, datasize, esize);
-    let mut out = Vec::new();
+    let mut out = Lanes::new();
     for i in 0..n.len() {
         let r = match opcode {
             0b1000 => s.bin(BinOp::Mul, n[i], elem),
@@ -1239,9 +1239,9 @@ pub fn unsigned_estimate<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     }
     let n = elems(s, f.Rn, 64 << f.Q, 32);
     let which = s.imm(u64::from(f.U));
-    let out: Vec<S::V> = n
-        .into_iter()
-        .map(|x| s.call(unsigned_estimate_helper, &[x, which]))
+    let out: Lanes<S::V> = n
+        .iter()
+        .map(|&x| s.call(unsigned_estimate_helper, &[x, which]))
         .collect();
     set_elems(s, f.Rd, 32, &out);
     Ok(())

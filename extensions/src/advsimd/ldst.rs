@@ -4,7 +4,9 @@
 use armature_core::isa::fields;
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop};
+use smallvec::SmallVec;
 
+use super::Lanes;
 use crate::base::{extend_reg, set_x_or_sp, sign_extend, x_or_sp};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
@@ -392,9 +394,10 @@ pub fn ldst_multiple_structures<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop
     let datasize = 64u32 << f.Q;
     let elements = datasize / esize;
     let base = x_or_sp(s, f.Rn);
-    let regs: Vec<u32> = (0..selem).map(|r| (f.Rt + r) % 32).collect();
+    let regs: SmallVec<[u32; 4]> = (0..selem).map(|r| (f.Rt + r) % 32).collect();
     if f.L == 1 {
-        let mut lanes: Vec<Vec<S::V>> = vec![Vec::new(); selem as usize];
+        let mut lanes: SmallVec<[Lanes<S::V>; 4]> =
+            SmallVec::from_elem(Lanes::new(), selem as usize);
         for e in 0..elements {
             for (r, lanes) in lanes.iter_mut().enumerate() {
                 let off = s.imm(u64::from((e * selem + r as u32) * ebytes));
@@ -406,7 +409,7 @@ pub fn ldst_multiple_structures<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop
             super::set_elems(s, regs[r], esize, lanes);
         }
     } else {
-        let values: Vec<Vec<S::V>> = regs
+        let values: SmallVec<[Lanes<S::V>; 4]> = regs
             .iter()
             .map(|&t| super::elems(s, t, datasize, esize))
             .collect();
@@ -447,7 +450,7 @@ pub fn ldst_single_structure<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         let a = s.bin(BinOp::Add, base, off);
         if replicate {
             let e = s.load(a, ebytes as u8)?;
-            let lanes = vec![e; ((64 << f.Q) / esize) as usize];
+            let lanes = Lanes::from_elem(e, ((64 << f.Q) / esize) as usize);
             super::set_elems(s, t, esize, &lanes);
             continue;
         }

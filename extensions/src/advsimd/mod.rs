@@ -16,6 +16,13 @@ pub mod sat;
 mod tests;
 
 use armature_core::sem::{BinOp, Sem, SemTable};
+use smallvec::SmallVec;
+
+/// A per-instruction list of values (lanes, halves, register numbers). It lives on the stack
+/// up to 32 entries, the byte lanes of two registers that a pairwise operation concatenates,
+/// so executing an instruction allocates nothing; longer lists (TBL's four-register table,
+/// LD4's lanes) move to the heap.
+pub(crate) type Lanes<V> = SmallVec<[V; 32]>;
 
 /// Registers every Advanced SIMD and FP encoding armature implements.
 pub fn register<S: Sem>(t: &mut SemTable<S>) {
@@ -37,7 +44,7 @@ pub(crate) fn ones(esize: u32) -> u64 {
 }
 
 /// `V[n]<datasize-1:0>` as its halves (one or two).
-pub(crate) fn read_halves<S: Sem>(s: &mut S, n: u32, datasize: u32) -> Vec<S::V> {
+pub(crate) fn read_halves<S: Sem>(s: &mut S, n: u32, datasize: u32) -> Lanes<S::V> {
     (0..datasize.div_ceil(64)).map(|h| s.v(n, h)).collect()
 }
 
@@ -73,11 +80,11 @@ pub(crate) fn lane<S: Sem>(s: &mut S, half: S::V, lsb: u32, esize: u32) -> S::V 
 }
 
 /// The elements of `V[n]<datasize-1:0>`, each zero-extended, element 0 first.
-pub(crate) fn elems<S: Sem>(s: &mut S, n: u32, datasize: u32, esize: u32) -> Vec<S::V> {
+pub(crate) fn elems<S: Sem>(s: &mut S, n: u32, datasize: u32, esize: u32) -> Lanes<S::V> {
     let halves = read_halves(s, n, datasize);
     let per = (datasize.min(64) / esize).max(1);
-    let mut out = Vec::new();
-    for h in halves {
+    let mut out = Lanes::new();
+    for &h in &halves {
         for i in 0..per {
             out.push(lane(s, h, i * esize, esize));
         }
@@ -87,7 +94,7 @@ pub(crate) fn elems<S: Sem>(s: &mut S, n: u32, datasize: u32, esize: u32) -> Vec
 
 /// Packs `esize`-bit elements (element 0 lowest) into 64-bit halves; each element is cut to
 /// `esize` bits.
-pub(crate) fn pack<S: Sem>(s: &mut S, lanes: &[S::V], esize: u32) -> Vec<S::V> {
+pub(crate) fn pack<S: Sem>(s: &mut S, lanes: &[S::V], esize: u32) -> Lanes<S::V> {
     let per = (64 / esize) as usize;
     let m = s.imm(ones(esize));
     lanes

@@ -6,7 +6,7 @@ use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop};
 
 use super::int::sext;
-use super::{elems, lane, ones, set_elems, write_halves};
+use super::{elems, lane, ones, set_elems, write_halves, Lanes};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -48,7 +48,7 @@ pub fn zip_trn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let m = elems(s, f.Rm, datasize, esize);
     let part = f.op as usize;
     let pairs = n.len() / 2;
-    let mut out = Vec::with_capacity(n.len());
+    let mut out = Lanes::with_capacity(n.len());
     for p in 0..pairs {
         match f.opcode_1_0_ {
             0b11 => {
@@ -72,7 +72,7 @@ pub fn tbl<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::TBL_asimdtbl_L2_2::from_word(word);
     let datasize = 64 << f.Q;
     let regs = f.len + 1;
-    let mut table = Vec::new();
+    let mut table = Lanes::new();
     for r in 0..regs {
         table.push(s.v((f.Rn + r) % 32, 0));
         table.push(s.v((f.Rn + r) % 32, 1));
@@ -81,7 +81,7 @@ pub fn tbl<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let old = elems(s, f.Rd, datasize, 8);
     let seven = s.imm(7);
     let three = s.imm(3);
-    let mut out = Vec::with_capacity(indices.len());
+    let mut out = Lanes::with_capacity(indices.len());
     for (i, &idx) in indices.iter().enumerate() {
         let mut acc = if f.op == 1 { old[i] } else { s.imm(0) };
         // Byte `idx` of the table is byte `idx & 7` of half `idx >> 3`.

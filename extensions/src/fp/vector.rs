@@ -11,7 +11,7 @@ use armature_core::sem::{BinOp, Sem, SemTable, Stop};
 use super::scalar::{frint_mode, frint_n_ctl};
 use super::softfloat::{Fmt, Rounding};
 use super::{h_bf_dot_add, h_binary, h_from_fixed, h_mul_add, h_to_fixed, h_unary, op, unop, Ctl};
-use crate::advsimd::{elems, ones, pack, set_elems, write_halves};
+use crate::advsimd::{elems, ones, pack, set_elems, write_halves, Lanes};
 
 /// How an encoding gives its element size and vector length.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -501,8 +501,8 @@ fn three_same<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Resu
     let fmt = Fmt::from_esize(esize);
     let a = elems(s, f.Rn, datasize, esize);
     let b = elems(s, f.Rm, datasize, esize);
-    let result: Vec<S::V> = if OPC & PAIR != 0 {
-        let concat: Vec<S::V> = a.iter().chain(b.iter()).copied().collect();
+    let result: Lanes<S::V> = if OPC & PAIR != 0 {
+        let concat: Lanes<S::V> = a.iter().chain(b.iter()).copied().collect();
         let zero = s.imm(0);
         concat
             .chunks(2)
@@ -513,7 +513,7 @@ fn three_same<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Resu
             elems(s, f.Rd, datasize, esize)
         } else {
             let zero = s.imm(0);
-            vec![zero; a.len()]
+            Lanes::from_elem(zero, a.len())
         };
         (0..a.len())
             .map(|e| lane_op(s, OPC, fmt, a[e], b[e], acc[e]))
@@ -582,9 +582,9 @@ fn by_element<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Resu
         elems(s, f.Rd, datasize, esize)
     } else {
         let zero = s.imm(0);
-        vec![zero; a.len()]
+        Lanes::from_elem(zero, a.len())
     };
-    let result: Vec<S::V> = (0..a.len())
+    let result: Lanes<S::V> = (0..a.len())
         .map(|e| lane_op(s, OPC, fmt, a[e], b, acc[e]))
         .collect();
     set_elems(s, f.Rd, esize, &result);
@@ -683,7 +683,7 @@ fn misc<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Result<(),
     let (esize, datasize) = shape(k, f.Q, sz)?;
     let fmt = Fmt::from_esize(esize);
     let a = elems(s, f.Rn, datasize, esize);
-    let mut result = Vec::with_capacity(a.len());
+    let mut result = Lanes::with_capacity(a.len());
     for x in a {
         result.push(misc_lane(s, OPC, fmt, x, 0)?);
     }
@@ -716,7 +716,7 @@ fn fixed_shift<S: Sem, const OPC: u64, const K: u8>(s: &mut S, word: u32) -> Res
         OPC
     };
     let a = elems(s, f.Rn, datasize, esize);
-    let mut result = Vec::with_capacity(a.len());
+    let mut result = Lanes::with_capacity(a.len());
     for x in a {
         result.push(misc_lane(s, opc, fmt, x, fbits)?);
     }
@@ -742,7 +742,7 @@ fn fcvtl<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let (from, to) = (Fmt::from_esize(esize), Fmt::from_esize(2 * esize));
     let half = s.v(f.Rn, f.Q);
     let per = 64 / esize;
-    let mut result = Vec::new();
+    let mut result = Lanes::new();
     for i in 0..per {
         let x = crate::advsimd::lane(s, half, i * esize, esize);
         result.push(convert_lane(s, from, to, x, false));
@@ -762,7 +762,7 @@ fn fcvtn<S: Sem, const ODD: bool>(s: &mut S, word: u32) -> Result<(), Stop> {
     let esize = 16 << f.sz;
     let (to, from) = (Fmt::from_esize(esize), Fmt::from_esize(2 * esize));
     let a = elems(s, f.Rn, 128, 2 * esize);
-    let result: Vec<S::V> = a
+    let result: Lanes<S::V> = a
         .iter()
         .map(|&x| convert_lane(s, from, to, x, ODD))
         .collect();
@@ -780,7 +780,7 @@ fn fcvtn<S: Sem, const ODD: bool>(s: &mut S, word: u32) -> Result<(), Stop> {
 fn bfcvtn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::BFCVTN_asimdmisc_4S::from_word(word);
     let a = elems(s, f.Rn, 128, 32);
-    let result: Vec<S::V> = a
+    let result: Lanes<S::V> = a
         .iter()
         .map(|&x| convert_lane(s, Fmt::S, Fmt::BF16, x, false))
         .collect();
@@ -818,7 +818,7 @@ fn fmlal<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let base = part as usize * elements;
     let sign = s.imm(0x8000);
     let c = s.imm(Ctl::new(Fmt::S).flag(true).pack());
-    let mut result = Vec::new();
+    let mut result = Lanes::new();
     for e in 0..elements {
         let x = a[base + e];
         let x = if sub { s.bin(BinOp::Xor, x, sign) } else { x };
@@ -851,7 +851,7 @@ fn fcadd<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let b = elems(s, f.Rm, datasize, esize);
     let sign = s.imm(1 << (esize - 1));
     let c = s.imm(Ctl::new(fmt).op(op::ADD).pack());
-    let mut result = Vec::new();
+    let mut result = Lanes::new();
     for e in 0..a.len() / 2 {
         let (re, im) = (b[2 * e], b[2 * e + 1]);
         let (element1, element3) = if f.rot == 0 {
@@ -892,7 +892,7 @@ fn fcmla<S: Sem, const ELEM: bool>(s: &mut S, word: u32) -> Result<(), Stop> {
     let acc = elems(s, f.Rd, datasize, esize);
     let sign = s.imm(1 << (esize - 1));
     let c = s.imm(Ctl::new(fmt).pack());
-    let mut result = Vec::new();
+    let mut result = Lanes::new();
     for e in 0..a.len() / 2 {
         let p = index.unwrap_or(e);
         let (re, im) = (b[2 * p], b[2 * p + 1]);
@@ -922,11 +922,11 @@ fn bfdot<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let acc = elems(s, f.Rd, datasize, 32);
     let b = if by_element {
         let all = elems(s, f.M << 4 | f.Rm, 128, 32);
-        vec![all[(f.H << 1 | f.L) as usize]; a.len()]
+        Lanes::from_elem(all[(f.H << 1 | f.L) as usize], a.len())
     } else {
         elems(s, f.M << 4 | f.Rm, datasize, 32)
     };
-    let result: Vec<S::V> = (0..a.len())
+    let result: Lanes<S::V> = (0..a.len())
         .map(|e| s.call(h_bf_dot_add, &[acc[e], a[e], b[e]]))
         .collect();
     set_elems(s, f.Rd, 32, &result);
@@ -944,13 +944,13 @@ fn bfmlal<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let acc = elems(s, f.Rd, 128, 32);
     let b = if by_element {
         let all = elems(s, f.Rm, 128, 16);
-        vec![all[(f.H << 2 | f.L << 1 | f.M) as usize]; 8]
+        Lanes::from_elem(all[(f.H << 2 | f.L << 1 | f.M) as usize], 8)
     } else {
         elems(s, f.M << 4 | f.Rm, 128, 16)
     };
     let sh = s.imm(16);
     let c = s.imm(Ctl::new(Fmt::S).pack());
-    let mut result = Vec::new();
+    let mut result = Lanes::new();
     for e in 0..4 {
         let x = s.bin(BinOp::Shl, a[2 * e + sel], sh);
         let y = if by_element { b[0] } else { b[2 * e + sel] };
@@ -969,7 +969,7 @@ fn bfmmla<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let op1 = elems(s, f.Rn, 128, 32);
     let op2 = elems(s, f.Rm, 128, 32);
     let acc = elems(s, f.Rd, 128, 32);
-    let mut result = Vec::new();
+    let mut result = Lanes::new();
     for i in 0..2 {
         for j in 0..2 {
             let mut sum = acc[2 * i + j];
