@@ -76,15 +76,53 @@ pub struct KnownCase {
 }
 
 /// Differences from qemu-aarch64 that only some inputs show, where armature follows Arm.
-pub const KNOWN_CASES: &[KnownCase] = &[KnownCase {
-    encoding: "FJCVTZS_32D_float2int",
-    location: "NZCV",
-    applies: fjcvtzs_flushed_positive_denormal,
-    why: "qemu-aarch64 7.2 sets Z for a positive denormal that FPCR.FZ flushes to zero; Arm's \
+pub const KNOWN_CASES: &[KnownCase] = &[
+    KnownCase {
+        encoding: "MRS_RS_systemmove",
+        location: "signal",
+        applies: sme_system_register,
+        why: "qemu-aarch64 -cpu max has FEAT_SME, so EL0 reads TPIDR2_EL0; armature implements no \
+              SME, and the register is UNDEFINED without it, as on a core without SME",
+    },
+    KnownCase {
+        encoding: "SYS_CR_systeminstrs",
+        location: "signal",
+        applies: mte_cache_operation,
+        why: "qemu-aarch64 -cpu max has FEAT_MTE2, so EL0 may run DC GVA/GZVA/CGVAC/CGDVAC/CGVAP/\
+              CGDVAP/CGVADP/CGDVADP; armature implements no MTE, and they are UNDEFINED without it",
+    },
+    KnownCase {
+        encoding: "FJCVTZS_32D_float2int",
+        location: "NZCV",
+        applies: fjcvtzs_flushed_positive_denormal,
+        why: "qemu-aarch64 7.2 sets Z for a positive denormal that FPCR.FZ flushes to zero; Arm's \
           FPToFixedJS clears it (`elsif sign == '0' && value == 0.0 && !IsZero(op<51:0>) then \
           z = '0'`), as armature does and as qemu does since \"target/arm: Fix FJCVTZS vs \
           flush-to-zero\" (July 2024, qemu issue #2375)",
-}];
+    },
+];
+
+/// The `op1:CRn:CRm:op2` fields of a system instruction or register move, bits 18:5.
+fn system_fields(word: u32) -> (u32, u32, u32, u32) {
+    (
+        word >> 16 & 7,
+        word >> 12 & 15,
+        word >> 8 & 15,
+        word >> 5 & 7,
+    )
+}
+
+/// MRS or MSR of TPIDR2_EL0 (`S3_3_C13_C0_5`, FEAT_SME).
+fn sme_system_register(word: u32, _: &State) -> bool {
+    system_fields(word) == (3, 13, 0, 5)
+}
+
+/// The EL0 data cache operations of FEAT_MTE2: `DC` with op1 = 3, CRn = 7, CRm = 4 (GVA,
+/// GZVA), 10 (CGVAC, CGDVAC), 12 (CGVAP, CGDVAP) or 13 (CGVADP, CGDVADP).
+fn mte_cache_operation(word: u32, _: &State) -> bool {
+    let (op1, crn, crm, op2) = system_fields(word);
+    op1 == 3 && crn == 7 && matches!((crm, op2), (4, 3 | 4) | (10 | 12 | 13, 3 | 5))
+}
 
 /// FJCVTZS with FPCR.FZ set on a positive denormal double in `V[Rn]`.
 fn fjcvtzs_flushed_positive_denormal(word: u32, state: &State) -> bool {
@@ -175,6 +213,20 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feature_cases_name_only_their_operations() {
+        let s = State::default();
+        // mrs x0, TPIDR2_EL0 and msr TPIDR2_EL0, x0; not TPIDR_EL0.
+        assert!(sme_system_register(0xd53b_d0a0, &s));
+        assert!(sme_system_register(0xd51b_d0a0, &s));
+        assert!(!sme_system_register(0xd53b_d040, &s));
+        // dc cgvap, x0 and dc gva, x0; not dc cvap, x0 or dc zva, x0.
+        assert!(mte_cache_operation(0xd50b_7c60, &s));
+        assert!(mte_cache_operation(0xd50b_7460, &s));
+        assert!(!mte_cache_operation(0xd50b_7c20, &s));
+        assert!(!mte_cache_operation(0xd50b_7420, &s));
+    }
 
     #[test]
     fn globs() {
