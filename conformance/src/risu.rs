@@ -598,21 +598,21 @@ impl Image {
             )));
         }
         let entry = if bytes.starts_with(b"\x7fELF") {
-            let ident = bytes.get(..64).ok_or_else(|| {
-                RisuError::Image("an ELF file shorter than its header".to_string())
-            })?;
-            if ident[4] != 2 || ident[5] != 1 {
-                return Err(RisuError::Image(
-                    "an ELF file that is not 64-bit little-endian".to_string(),
-                ));
-            }
-            let machine = u16::from_le_bytes([ident[18], ident[19]]);
-            if machine != 183 {
+            use object::read::elf::FileHeader as _;
+            let header = object::elf::FileHeader64::<object::LittleEndian>::parse(&bytes[..])
+                .map_err(|_| {
+                    RisuError::Image(
+                        "an ELF file shorter than its header, or not 64-bit little-endian"
+                            .to_string(),
+                    )
+                })?;
+            let machine = header.e_machine(object::LittleEndian);
+            if machine != object::elf::EM_AARCH64 {
                 return Err(RisuError::Image(format!(
                     "an ELF file for machine {machine}, not aarch64 (183)"
                 )));
             }
-            u64::from_le_bytes(ident[24..32].try_into().expect("8 bytes"))
+            header.e_entry(object::LittleEndian)
         } else {
             0
         };

@@ -347,6 +347,9 @@ impl Interp {
         if self.blocks.table != key || self.blocks.features != *features {
             self.reset_blocks(key, features);
         }
+        // A stop may have left a branch target behind (a branch, then a fault); blocks take
+        // `next_pc` as this instruction's own.
+        self.next_pc = None;
         loop {
             if self.interrupt.load(Ordering::Relaxed) {
                 return Stop::Interrupt;
@@ -712,19 +715,20 @@ mod tests {
     const MOVZ_X0_7: u32 = 0xd280_00e0;
     const BRK_0: u32 = 0xd420_0000;
 
+    /// movz x0, #3; movz x1, #0; loop: add x1, x1, #2; sub x0, x0, #1; cbnz x0, loop; brk #0
+    const COUNT_LOOP: [u32; 6] = [
+        0xd280_0060,
+        0xd280_0001,
+        0x9100_0821,
+        0xd100_0400,
+        0xb5ff_ffc0,
+        BRK_0,
+    ];
+
     #[test]
     fn blocks_run_loops() {
-        // movz x0, #3; movz x1, #0; loop: add x1, x1, #2; sub x0, x0, #1; cbnz x0, loop; brk #0
-        let code = [
-            0xd280_0060,
-            0xd280_0001,
-            0x9100_0821,
-            0xd100_0400,
-            0xb5ff_ffc0,
-            BRK_0,
-        ];
         let table = loop_table();
-        let mut m = machine(&code, &[]);
+        let mut m = machine(&COUNT_LOOP, &[]);
         check_run(
             &mut m,
             &table,
@@ -779,17 +783,8 @@ mod tests {
     #[test]
     fn an_interrupt_stops_between_blocks_and_resumes_exactly() {
         static FLAG: AtomicBool = AtomicBool::new(true);
-        // The loop of `blocks_run_loops`: movz, movz, then add, sub, cbnz three times, brk.
-        let code = [
-            0xd280_0060,
-            0xd280_0001,
-            0x9100_0821,
-            0xd100_0400,
-            0xb5ff_ffc0,
-            BRK_0,
-        ];
         let table = loop_table();
-        let mut m = machine(&code, &[]);
+        let mut m = machine(&COUNT_LOOP, &[]);
         m.interrupt = &FLAG;
         // Set before the first block: nothing runs and the PC stays.
         check_run(&mut m, &table, Stop::Interrupt, 0x1000, [0, 0], 0);

@@ -678,18 +678,16 @@ impl Process {
                 let times = match a[2] {
                     0 => None,
                     p => {
-                        let b = self.mem().get(p, 32)?;
-                        let word = |i: usize| {
-                            i64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"))
-                        };
+                        let (sec0, nsec0) = self.get_pair(p)?;
+                        let (sec1, nsec1) = self.get_pair(p + 16)?;
                         Some([
                             libc::timespec {
-                                tv_sec: word(0),
-                                tv_nsec: word(1),
+                                tv_sec: sec0,
+                                tv_nsec: nsec0,
                             },
                             libc::timespec {
-                                tv_sec: word(2),
-                                tv_nsec: word(3),
+                                tv_sec: sec1,
+                                tv_nsec: nsec1,
                             },
                         ])
                     }
@@ -963,10 +961,7 @@ impl Process {
 
     /// Writes two 64-bit values (timespec, timeval, rlimit).
     fn put_pair(&mut self, addr: u64, a: i64, b: i64) -> SysResult {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&a.to_le_bytes());
-        bytes[8..].copy_from_slice(&b.to_le_bytes());
-        self.mem().put(addr, &bytes)?;
+        self.put_words(addr, &[a, b])?;
         Ok(0)
     }
 

@@ -26,14 +26,14 @@ const TIMER_ABSTIME: u64 = 1;
 
 impl Process {
     /// Reads a `struct timespec` (or `timeval`: two 64-bit words) of the guest.
-    fn get_pair(&mut self, addr: u64) -> Result<(i64, i64), i64> {
+    pub(super) fn get_pair(&mut self, addr: u64) -> Result<(i64, i64), i64> {
         let mut b = [0u8; 16];
         self.machine.mem.read(addr, &mut b).map_err(|_| EFAULT)?;
         let word = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().expect("8 bytes"));
         Ok((word(0), word(8)))
     }
 
-    fn put_words(&mut self, addr: u64, words: &[i64]) -> Result<(), i64> {
+    pub(super) fn put_words(&mut self, addr: u64, words: &[i64]) -> Result<(), i64> {
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         self.machine.mem.write(addr, &bytes).map_err(|_| EFAULT)
     }
