@@ -35,6 +35,10 @@ pub struct RunArgs {
     /// The CPU model: `max` enables every feature that has semantics.
     #[arg(long, default_value = "max")]
     cpu: String,
+    /// The argv[0] the program sees instead of PROG, like qemu-aarch64 -0 (an `execve` in the
+    /// guest runs a new armature with it).
+    #[arg(long, value_name = "ARGV0")]
+    argv0: Option<String>,
     /// The program and its arguments (after `--`).
     #[arg(
         required = true,
@@ -60,10 +64,30 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let env: Vec<String> = std::env::vars_os()
         .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
         .collect();
+    let mut guest_args = args.program.clone();
+    if let Some(argv0) = &args.argv0 {
+        guest_args[0].clone_from(argv0);
+    }
     let mut process =
-        Process::load_with_root(path, args.root.as_deref(), &args.program, &env, features)
+        Process::load_with_root(path, args.root.as_deref(), &guest_args, &env, features)
             .with_context(|| format!("cannot run {}", path.display()))?;
     process.strace = args.strace;
+    // An `execve` of another aarch64 program runs it in a new armature with these options.
+    let exe = std::env::current_exe().context("cannot find armature's own executable")?;
+    process.exec_prefix = [
+        exe.into_os_string(),
+        "run".into(),
+        "--cpu".into(),
+        args.cpu.clone().into(),
+    ]
+    .into_iter()
+    .chain(
+        args.root
+            .iter()
+            .flat_map(|r| ["-L".into(), r.clone().into_os_string()]),
+    )
+    .chain(args.strace.then(|| "--strace".into()))
+    .collect();
     process
         .forward_host_signals()
         .context("cannot install the host signal handlers")?;

@@ -64,12 +64,16 @@ pub fn load(p: &Program, entry: u64) -> Interp {
     let mut m = Interp::default();
     let page = |n: u64| n.div_ceil(PAGE_SIZE) * PAGE_SIZE;
     let code = crate::program::CODE_BASE;
-    m.mem.map(code, page(p.code.len() as u64), Perms::RX);
+    m.mem
+        .map(code, page(p.code.len() as u64), Perms::RX)
+        .expect("a generated program fits in the guest space");
     m.mem
         .poke(code, &p.code)
         .expect("the code segment is mapped");
     let data = crate::program::DATA_BASE;
-    m.mem.map(data, page(p.data.len() as u64), Perms::RW);
+    m.mem
+        .map(data, page(p.data.len() as u64), Perms::RW)
+        .expect("a generated program fits in the guest space");
     m.mem
         .poke(data, &p.data)
         .expect("the data segment is mapped");

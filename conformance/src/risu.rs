@@ -772,11 +772,15 @@ pub fn replay(
         write: true,
         exec: true,
     };
-    m.mem.map(IMAGE_BASE, len, rwx);
+    m.mem
+        .map(IMAGE_BASE, len, rwx)
+        .expect("an image read from a file fits in the 1 TiB guest space");
     m.mem
         .poke(IMAGE_BASE, &image.bytes)
         .expect("the image is mapped");
-    m.mem.map(STACK.0, STACK.1, Perms::RW);
+    m.mem
+        .map(STACK.0, STACK.1, Perms::RW)
+        .expect("the stack is inside the guest space");
     let start = seed.state(IMAGE_BASE);
     m.cpu.x = start.x;
     m.cpu.nzcv = start.nzcv & 0xf000_0000;

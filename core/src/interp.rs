@@ -1,11 +1,12 @@
 //! The interpreter: [`Sem`] over plain `u64` values, executed as the semantics run.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use crate::cpu::Cpu;
+use crate::cpu::{Cpu, Exclusive};
 use crate::isa::{decode, Decoded, FeatureSet};
 use crate::mem::{tbi, Memory};
-use crate::sem::{BinOp, Helper, Sem, SemFn, SemTable, Stop, SysReg, UnOp};
+use crate::sem::{AtomicOp, BinOp, Helper, Sem, SemFn, SemTable, Stop, SysReg, UnOp};
 
 /// A CPU and its memory, executing instruction semantics directly.
 pub struct Interp {
@@ -14,6 +15,9 @@ pub struct Interp {
     /// Checked before each block of `run`: when set, `run` gives [`Stop::Interrupt`]. Whoever
     /// sets it (a host signal handler) also clears it; `run` only reads it.
     pub interrupt: &'static AtomicBool,
+    /// Read with `interrupt`, with the same effect: set by another guest thread that queued a
+    /// signal for this one or ended the process; whoever handles `Stop::Interrupt` clears it.
+    pub kick: Arc<AtomicBool>,
     /// Where control goes after the current instruction, if its semantics branched.
     next_pc: Option<u64>,
     /// Decoded instructions by address, for `step`.
@@ -34,6 +38,7 @@ impl Default for Interp {
             cpu: Cpu::default(),
             mem: Memory::default(),
             interrupt: &NEVER,
+            kick: Arc::new(AtomicBool::new(false)),
             next_pc: None,
             cache: DecodeCache::default(),
             blocks: BlockCache::default(),
@@ -295,30 +300,136 @@ impl Sem for Interp {
     fn store(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
         let generation = self.mem.code_generation();
         self.mem.write_u64(tbi(addr), usize::from(size), v)?;
-        if self.mem.code_generation() != generation {
-            // The store changed code: the rest of a block may be stale, so `run` leaves it
-            // after this instruction (`branch` of a later write still wins).
-            self.next_pc.get_or_insert(self.cpu.pc.wrapping_add(4));
-        }
+        self.after_write(generation);
         Ok(())
     }
 
     fn load_exclusive(&mut self, addr: u64, size: u8) -> Result<u64, Stop> {
         let v = self.load(addr, size)?;
-        self.cpu.exclusive = Some((tbi(addr), size));
+        self.cpu.exclusive = Some(Exclusive {
+            addr: tbi(addr),
+            size,
+            value: u128::from(v),
+        });
         Ok(v)
     }
 
     fn store_exclusive(&mut self, addr: u64, size: u8, v: u64) -> Result<u64, Stop> {
-        if self.cpu.exclusive.take() != Some((tbi(addr), size)) {
+        let Some(mark) = self.cpu.exclusive.take() else {
+            return Ok(1);
+        };
+        if (mark.addr, mark.size) != (tbi(addr), size) {
             return Ok(1);
         }
-        self.store(addr, size, v)?;
-        Ok(0)
+        let expected = mark.value as u64;
+        let generation = self.mem.code_generation();
+        let old = self.mem.modify(mark.addr, usize::from(size), |old| {
+            if old == expected {
+                v
+            } else {
+                old
+            }
+        })?;
+        self.after_write(generation);
+        Ok(u64::from(old != expected))
+    }
+
+    fn load_exclusive_pair(&mut self, addr: u64) -> Result<(u64, u64), Stop> {
+        let value = self.mem.read_u128(tbi(addr))?;
+        self.cpu.exclusive = Some(Exclusive {
+            addr: tbi(addr),
+            size: 16,
+            value,
+        });
+        Ok((value as u64, (value >> 64) as u64))
+    }
+
+    fn store_exclusive_pair(&mut self, addr: u64, low: u64, high: u64) -> Result<u64, Stop> {
+        let Some(mark) = self.cpu.exclusive.take() else {
+            return Ok(1);
+        };
+        if (mark.addr, mark.size) != (tbi(addr), 16) {
+            return Ok(1);
+        }
+        let generation = self.mem.code_generation();
+        let new = u128::from(low) | (u128::from(high) << 64);
+        let old = self.mem.compare_swap_u128(mark.addr, mark.value, new)?;
+        self.after_write(generation);
+        Ok(u64::from(old != mark.value))
+    }
+
+    fn atomic(&mut self, op: AtomicOp, addr: u64, size: u8, v: u64) -> Result<u64, Stop> {
+        let generation = self.mem.code_generation();
+        let old = self
+            .mem
+            .modify(tbi(addr), usize::from(size), |old| op.apply(old, v, size))?;
+        self.after_write(generation);
+        Ok(old)
+    }
+
+    fn compare_swap(&mut self, addr: u64, size: u8, expected: u64, new: u64) -> Result<u64, Stop> {
+        let mask = if size == 8 {
+            u64::MAX
+        } else {
+            (1 << (8 * size)) - 1
+        };
+        let generation = self.mem.code_generation();
+        let old = self.mem.modify(tbi(addr), usize::from(size), |old| {
+            if old == expected & mask {
+                new
+            } else {
+                old
+            }
+        })?;
+        self.after_write(generation);
+        Ok(old)
+    }
+
+    fn compare_swap_pair(
+        &mut self,
+        addr: u64,
+        expected: (u64, u64),
+        new: (u64, u64),
+    ) -> Result<(u64, u64), Stop> {
+        let pair = |(low, high): (u64, u64)| u128::from(low) | (u128::from(high) << 64);
+        let generation = self.mem.code_generation();
+        let old = self
+            .mem
+            .compare_swap_u128(tbi(addr), pair(expected), pair(new))?;
+        self.after_write(generation);
+        Ok((old as u64, (old >> 64) as u64))
+    }
+
+    fn barrier(&mut self) {
+        Memory::fence();
     }
 
     fn clear_exclusive(&mut self) {
         self.cpu.exclusive = None;
+    }
+}
+
+impl Interp {
+    /// A machine for a new guest thread: a copy of `other`'s registers (without its exclusive
+    /// monitor) on the same memory, with its own caches and kick flag.
+    pub fn sharing(other: &Interp) -> Interp {
+        let mut cpu = other.cpu.clone();
+        cpu.exclusive = None;
+        Interp {
+            cpu,
+            mem: other.mem.share(),
+            interrupt: other.interrupt,
+            ..Interp::default()
+        }
+    }
+
+    /// Ends the running block after this instruction when a write changed code (the code
+    /// generation moved since `generation`); a `branch` of a later write still wins.
+    #[inline]
+    fn after_write(&mut self, generation: u64) {
+        if self.mem.code_generation() != generation {
+            self.next_pc.get_or_insert(self.cpu.pc.wrapping_add(4));
+        }
     }
 }
 
@@ -351,10 +462,11 @@ impl Interp {
         // `next_pc` as this instruction's own.
         self.next_pc = None;
         loop {
-            if self.interrupt.load(Ordering::Relaxed) {
+            if self.interrupt.load(Ordering::Relaxed) || self.kick.load(Ordering::Relaxed) {
                 return Stop::Interrupt;
             }
-            // Only stores and system calls change code, and system calls end `run`.
+            // Stores (of this thread or another) and system calls change code; system calls
+            // end `run`.
             if self.blocks.generation != self.mem.code_generation() {
                 self.reset_blocks(key, features);
             }
@@ -542,7 +654,7 @@ mod tests {
     /// Runs one `word` at 0x1000 with no semantics registered; gives the stop and the next PC.
     fn check(word: u32, features: FeatureSet, expect: Result<(), Stop>, next_pc: u64) {
         let mut m = Interp::default();
-        m.mem.map(0x1000, PAGE_SIZE, Perms::RX);
+        m.mem.map(0x1000, PAGE_SIZE, Perms::RX).expect("map");
         m.mem.poke(0x1000, &word.to_le_bytes()).expect("mapped");
         m.cpu.pc = 0x1000;
         assert_eq!(
@@ -589,7 +701,7 @@ mod tests {
             exec: true,
         };
         let mut m = Interp::default();
-        m.mem.map(0x1000, PAGE_SIZE, rwx);
+        m.mem.map(0x1000, PAGE_SIZE, rwx).expect("map");
         let features = FeatureSet::all();
         for imm in [1u32, 2, 3] {
             // MOVZ X0, #imm, written over the previous one, like a guest JIT patching code.
@@ -683,8 +795,8 @@ mod tests {
             exec: true,
         };
         let mut m = Interp::default();
-        m.mem.map(0x1000, PAGE_SIZE, rwx);
-        m.mem.map(0x8000, PAGE_SIZE, Perms::RW);
+        m.mem.map(0x1000, PAGE_SIZE, rwx).expect("map");
+        m.mem.map(0x8000, PAGE_SIZE, Perms::RW).expect("map");
         let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
         m.mem.poke(0x1000, &bytes).expect("mapped");
         for &(i, v) in x {

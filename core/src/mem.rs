@@ -1,11 +1,26 @@
-//! Guest memory: a sparse little-endian address space with page permissions.
+//! Guest memory: one little-endian address space with page permissions, shared by the guest's
+//! threads.
 //!
-//! A guest access outside a mapping or against its permissions is a [`Fault`], which user mode
-//! turns into SIGSEGV; it never touches host memory outside the mappings.
+//! The guest's addresses `[0, GUEST_SPACE)` are a host reservation made once: guest address
+//! `a` is host address `base + a`, like qemu-user's `guest_base`. Host memory backs a guest
+//! mapping from `map` on and is never returned to the host while the `Memory` lives (an unmap
+//! drops its pages, which read as zeroes again), so a host pointer into the reservation is
+//! always valid. What the guest may do with a page is a byte in a permission table that every
+//! access checks first; an access outside a mapping or against its permissions is a
+//! [`Fault`], which user mode turns into SIGSEGV.
+//!
+//! Guest threads share one [`Memory`] (`Memory::share`). Naturally aligned accesses of 1-8
+//! bytes are host atomics (relaxed; `Memory::fence` orders them), so racing guest threads are
+//! no data race in armature; see [`Memory::read_u64`] for the others.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 pub const PAGE_SIZE: u64 = 4096;
+
+/// The size of the guest address space: guest addresses at or above it are never mapped.
+pub const GUEST_SPACE: u64 = 1 << 40;
 
 /// Access permissions of a mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -31,7 +46,21 @@ impl Perms {
         write: false,
         exec: false,
     };
+
+    /// The permission-table byte of a mapped page with these permissions.
+    fn bits(self) -> u8 {
+        P_MAPPED
+            | if self.read { P_READ } else { 0 }
+            | if self.write { P_WRITE } else { 0 }
+            | if self.exec { P_EXEC } else { 0 }
+    }
 }
+
+/// Permission-table bits. A byte of 0 is an unmapped page.
+const P_READ: u8 = 1;
+const P_WRITE: u8 = 2;
+const P_EXEC: u8 = 4;
+const P_MAPPED: u8 = 8;
 
 /// Why a guest access failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,400 +79,712 @@ pub struct Fault {
     pub write: bool,
 }
 
-struct Region {
-    perms: Perms,
-    data: Vec<u8>,
+/// A mapping that cannot be made: `[addr, addr + len)` is not inside the guest address space,
+/// or the host has no memory mapping left for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot map {addr:#x}+{len:#x} (the guest address space ends at {GUEST_SPACE:#x})")]
+pub struct OutOfSpace {
+    pub addr: u64,
+    pub len: u64,
 }
 
-/// Entries of the software TLB (direct-mapped by page number).
-const TLB_SIZE: usize = 256;
-const TLB_READ: u8 = 1;
-const TLB_WRITE: u8 = 2;
-const TLB_EXEC: u8 = 4;
-
-/// One page of the software TLB: the host address of the page's bytes inside a `Region`.
-#[derive(Clone, Copy)]
-struct TlbEntry {
-    /// The guest page number, or `u64::MAX` when empty.
-    vpn: u64,
-    host: *mut u8,
-    /// `TLB_*` bits. Executable pages never get `TLB_WRITE`, so that every write to code takes
-    /// the slow path, which bumps `code_generation`.
-    perms: u8,
+/// One guest mapping, as `/proc/self/maps` lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub len: u64,
+    pub perms: Perms,
 }
 
-const TLB_EMPTY: TlbEntry = TlbEntry {
-    vpn: u64::MAX,
-    host: std::ptr::null_mut(),
-    perms: 0,
-};
-
-/// The guest address space.
-pub struct Memory {
-    /// Mappings by start address; they never overlap and are page aligned.
-    regions: BTreeMap<u64, Region>,
-    /// A cache of page translations, after QEMU's softmmu TLB. Invariant: every entry points
-    /// into the `data` of a region of `regions` that covers the whole page; any change of the
-    /// mappings (map, unmap, protect) empties it, so no entry outlives or moves with its region.
-    tlb: Box<[TlbEntry; TLB_SIZE]>,
+/// The reservation, the permission table and the mapping list of one guest address space.
+struct Space {
+    /// The host address of guest address 0.
+    base: *mut u8,
+    /// One byte of `P_*` bits per guest page.
+    table: *const AtomicU8,
+    /// Mappings by start address; they never overlap and are page aligned. The lock also
+    /// serializes changes of the permission table.
+    regions: Mutex<BTreeMap<u64, Region>>,
     /// Changes whenever executable memory may have changed (a write to an executable page, or
     /// a mapping change that touches one), so that decoded-instruction caches know when to
     /// drop what they hold.
-    code_generation: u64,
+    code_generation: AtomicU64,
+}
+
+// SAFETY: `base` and `table` point into host mappings that live as long as the `Space`; guest
+// memory is accessed through atomics or the documented plain copies, and the table only
+// through atomics.
+unsafe impl Send for Space {}
+unsafe impl Sync for Space {}
+
+const TABLE_SIZE: usize = (GUEST_SPACE / PAGE_SIZE) as usize;
+
+/// `mmap` of fresh private anonymous memory, not counted against the commit limit.
+fn host_mmap(at: *mut u8, len: usize, prot: i32, fixed: bool) -> std::io::Result<*mut u8> {
+    let flags = libc::MAP_PRIVATE
+        | libc::MAP_ANONYMOUS
+        | libc::MAP_NORESERVE
+        | if fixed { libc::MAP_FIXED } else { 0 };
+    // SAFETY: an anonymous mapping; with MAP_FIXED, `at` is inside the reservation this
+    // `Space` owns.
+    let p = unsafe { libc::mmap(at.cast(), len, prot, flags, -1, 0) };
+    if p == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(p.cast())
+}
+
+/// A reservation armature cannot run without.
+fn reserve(len: usize, prot: i32) -> *mut u8 {
+    host_mmap(std::ptr::null_mut(), len, prot, false).unwrap_or_else(|e| {
+        // The host refused address space (a `ulimit -v` too small for the guest space).
+        panic!("armature: cannot reserve {len:#x} bytes of host address space: {e}")
+    })
+}
+
+impl Space {
+    fn new() -> Space {
+        let base = reserve(GUEST_SPACE as usize, libc::PROT_NONE);
+        let table = reserve(TABLE_SIZE, libc::PROT_READ | libc::PROT_WRITE);
+        Space {
+            base,
+            table: table.cast(),
+            regions: Mutex::new(BTreeMap::new()),
+            code_generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The permission byte of the page holding `addr` (0 outside the guest space).
+    #[inline(always)]
+    fn page(&self, addr: u64) -> u8 {
+        if addr >= GUEST_SPACE {
+            return 0;
+        }
+        // SAFETY: `addr / PAGE_SIZE < TABLE_SIZE`.
+        unsafe { (*self.table.add((addr / PAGE_SIZE) as usize)).load(Ordering::Relaxed) }
+    }
+
+    fn set_pages(&self, addr: u64, len: u64, bits: u8) {
+        for page in (addr / PAGE_SIZE)..((addr + len) / PAGE_SIZE) {
+            // SAFETY: the caller checked `addr + len <= GUEST_SPACE`.
+            unsafe { (*self.table.add(page as usize)).store(bits, Ordering::Relaxed) };
+        }
+    }
+
+    /// The host address of guest address `addr`, which must be below `GUEST_SPACE`.
+    #[inline(always)]
+    fn host(&self, addr: u64) -> *mut u8 {
+        // SAFETY: `addr < GUEST_SPACE`, the reservation's size.
+        unsafe { self.base.add(addr as usize) }
+    }
+
+    fn bump_code(&self) {
+        self.code_generation.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl Drop for Space {
+    fn drop(&mut self) {
+        // SAFETY: both mappings were made by `Space::new` with these sizes and nothing
+        // refers to them once the last `Memory` is gone.
+        unsafe {
+            libc::munmap(self.base.cast(), GUEST_SPACE as usize);
+            libc::munmap(self.table as *mut libc::c_void, TABLE_SIZE);
+        }
+    }
+}
+
+/// A guest address space; [`Memory::share`] gives another handle to the same one (another
+/// guest thread), `Default` a new empty one.
+pub struct Memory {
+    space: Arc<Space>,
 }
 
 impl Default for Memory {
     fn default() -> Self {
         Memory {
-            regions: BTreeMap::new(),
-            tlb: Box::new([TLB_EMPTY; TLB_SIZE]),
-            code_generation: 0,
+            space: Arc::new(Space::new()),
         }
     }
 }
-
-// SAFETY: the TLB's raw pointers point into `Vec`s this `Memory` owns; moving the `Memory` to
-// another thread moves their owner with them, and `Memory` is not `Sync`.
-unsafe impl Send for Memory {}
 
 /// Strips the top byte of a data address (top-byte-ignore, as Linux enables it for EL0).
 pub fn tbi(addr: u64) -> u64 {
     ((addr << 8) as i64 >> 8) as u64
 }
 
+/// What an access needs from each page it touches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Read,
+    Write,
+    Exec,
+    /// A read-modify-write (atomics): readable and writable.
+    Modify,
+    /// Mapped, whatever the permissions (the loader).
+    Mapped,
+}
+
+/// Serializes the atomic operations that are not naturally aligned, which host atomics
+/// cannot do: they are atomic with respect to each other only.
+static MISALIGNED: Mutex<()> = Mutex::new(());
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind, still consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Memory {
-    /// Maps `[addr, addr + len)` (page aligned) with zeroes, replacing what was there.
-    pub fn map(&mut self, addr: u64, len: u64, perms: Perms) {
-        debug_assert!(addr % PAGE_SIZE == 0 && len % PAGE_SIZE == 0);
-        self.unmap(addr, len);
-        if perms.exec {
-            self.code_generation += 1;
+    /// Another handle to the same address space, for another guest thread.
+    pub fn share(&self) -> Memory {
+        Memory {
+            space: Arc::clone(&self.space),
         }
-        self.regions.insert(
-            addr,
-            Region {
-                perms,
-                data: vec![0; len as usize],
-            },
-        );
+    }
+
+    /// The host address of guest address 0, for host calls that take guest memory in place
+    /// (`futex`): guest address `a` is host address `host_base() + a` below [`GUEST_SPACE`].
+    pub fn host_base(&self) -> usize {
+        self.space.base as usize
+    }
+
+    /// Runs `f` with the mapping list locked, so that no other thread holds the lock while
+    /// `f` runs (a host `fork` in `f` gives the child an unlocked copy).
+    pub fn while_locked<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.regions();
+        f()
+    }
+
+    fn regions(&self) -> MutexGuard<'_, BTreeMap<u64, Region>> {
+        lock(&self.space.regions)
+    }
+
+    /// Maps `[addr, addr + len)` (page aligned) with zeroes, replacing what was there.
+    pub fn map(&self, addr: u64, len: u64, perms: Perms) -> Result<(), OutOfSpace> {
+        let mut regions = self.regions();
+        self.map_locked(&mut regions, addr, len, perms)
+    }
+
+    /// Maps `[addr, addr + len)` like [`Memory::map`] only when no byte of it is mapped yet,
+    /// in one step that no other thread's mapping change interleaves with; `Ok(false)` when
+    /// part of it was mapped.
+    pub fn map_if_free(&self, addr: u64, len: u64, perms: Perms) -> Result<bool, OutOfSpace> {
+        let mut regions = self.regions();
+        if overlaps(&regions, addr, len) {
+            return Ok(false);
+        }
+        self.map_locked(&mut regions, addr, len, perms)?;
+        Ok(true)
+    }
+
+    /// Maps `len` bytes at the first gap at or above `hint` that ends below `limit`, in one
+    /// step; gives the address.
+    pub fn map_free(&self, hint: u64, len: u64, limit: u64, perms: Perms) -> Option<u64> {
+        let mut regions = self.regions();
+        let at = find_free(&regions, hint, len, limit)?;
+        self.map_locked(&mut regions, at, len, perms).ok()?;
+        Some(at)
+    }
+
+    fn map_locked(
+        &self,
+        regions: &mut BTreeMap<u64, Region>,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+    ) -> Result<(), OutOfSpace> {
+        debug_assert!(addr % PAGE_SIZE == 0 && len % PAGE_SIZE == 0);
+        if addr.checked_add(len).is_none_or(|end| end > GUEST_SPACE) {
+            return Err(OutOfSpace { addr, len });
+        }
+        self.unmap_locked(regions, addr, len);
+        if len == 0 {
+            return Ok(());
+        }
+        // Fresh zero pages, readable and writable by the host from now on.
+        host_mmap(
+            self.space.host(addr),
+            len as usize,
+            libc::PROT_READ | libc::PROT_WRITE,
+            true,
+        )
+        .map_err(|_| OutOfSpace { addr, len })?;
+        regions.insert(addr, Region { len, perms });
+        self.space.set_pages(addr, len, perms.bits());
+        if perms.exec {
+            self.space.bump_code();
+        }
+        Ok(())
     }
 
     /// Removes every mapping in `[addr, addr + len)`, splitting mappings that straddle it.
-    pub fn unmap(&mut self, addr: u64, len: u64) {
-        self.flush_tlb();
-        let end = addr.saturating_add(len);
-        let starts: Vec<u64> = self.regions.range(..end).map(|(s, _)| *s).collect();
+    pub fn unmap(&self, addr: u64, len: u64) {
+        let mut regions = self.regions();
+        self.unmap_locked(&mut regions, addr, len);
+    }
+
+    fn unmap_locked(&self, regions: &mut BTreeMap<u64, Region>, addr: u64, len: u64) {
+        let end = addr.saturating_add(len).min(GUEST_SPACE);
+        if addr >= end {
+            return;
+        }
+        let starts: Vec<u64> = regions.range(..end).map(|(s, _)| *s).collect();
         for start in starts {
-            let region_end = start + self.regions[&start].data.len() as u64;
+            let region = regions[&start];
+            let region_end = start + region.len;
             if region_end <= addr {
                 continue;
             }
-            if self.regions[&start].perms.exec {
-                self.code_generation += 1;
-            }
-            let Some(region) = self.regions.remove(&start) else {
-                continue;
-            };
+            regions.remove(&start);
             if start < addr {
-                let keep = (addr - start) as usize;
-                self.regions.insert(
+                regions.insert(
                     start,
                     Region {
+                        len: addr - start,
                         perms: region.perms,
-                        data: region.data[..keep].to_vec(),
                     },
                 );
             }
             if region_end > end {
-                let from = (end - start) as usize;
-                self.regions.insert(
+                regions.insert(
                     end,
                     Region {
+                        len: region_end - end,
                         perms: region.perms,
-                        data: region.data[from..].to_vec(),
                     },
                 );
+            }
+            let (from, to) = (start.max(addr), region_end.min(end));
+            self.space.set_pages(from, to - from, 0);
+            // The pages read as zeroes again and their memory goes back to the host, but the
+            // host addresses stay valid for a thread that raced with the unmap.
+            // SAFETY: `[from, to)` is inside the reservation.
+            unsafe {
+                libc::madvise(
+                    self.space.host(from).cast(),
+                    (to - from) as usize,
+                    libc::MADV_DONTNEED,
+                );
+            }
+            if region.perms.exec {
+                self.space.bump_code();
             }
         }
     }
 
     /// Changes the permissions of `[addr, addr + len)`; fails if part of it is unmapped.
-    pub fn protect(&mut self, addr: u64, len: u64, perms: Perms) -> Result<(), Fault> {
-        self.flush_tlb();
-        // Executable pages may gain or lose their permission: decoded code is stale.
-        self.code_generation += 1;
+    pub fn protect(&self, addr: u64, len: u64, perms: Perms) -> Result<(), Fault> {
+        let mut regions = self.regions();
         let end = addr.saturating_add(len);
         let mut at = addr;
         while at < end {
-            let (start, region_len) = self.find(at).ok_or(Fault {
+            let (start, region) = find(&regions, at).ok_or(Fault {
                 addr: at,
                 kind: FaultKind::Unmapped,
                 write: false,
             })?;
-            at = start + region_len;
+            at = start + region.len;
         }
         // Split at both ends, then set the permissions of every piece inside.
         for cut in [addr, end] {
-            if let Some((start, _)) = self.find(cut).filter(|(s, _)| *s < cut) {
-                let mut region = self.regions.remove(&start).expect("found above");
-                let tail = region.data.split_off((cut - start) as usize);
-                let perms = region.perms;
-                self.regions.insert(start, region);
-                self.regions.insert(cut, Region { perms, data: tail });
+            if let Some((start, region)) = find(&regions, cut).filter(|(s, _)| *s < cut) {
+                regions.insert(
+                    start,
+                    Region {
+                        len: cut - start,
+                        perms: region.perms,
+                    },
+                );
+                regions.insert(
+                    cut,
+                    Region {
+                        len: start + region.len - cut,
+                        perms: region.perms,
+                    },
+                );
             }
         }
-        for (_, region) in self.regions.range_mut(addr..end) {
+        for (_, region) in regions.range_mut(addr..end) {
             region.perms = perms;
         }
+        self.space.set_pages(addr, end - addr, perms.bits());
+        // Executable pages may gain or lose their permission: decoded code is stale.
+        self.space.bump_code();
         Ok(())
     }
 
-    /// Empties the software TLB; called before any change of the mappings.
-    fn flush_tlb(&mut self) {
-        self.tlb.fill(TLB_EMPTY);
-    }
-
-    /// Changes whenever executable memory may have changed; see [`Memory`].
+    /// Changes whenever executable memory may have changed; see [`Space`].
+    #[inline]
     pub fn code_generation(&self) -> u64 {
-        self.code_generation
+        self.space.code_generation.load(Ordering::Acquire)
     }
 
-    /// The host address of `len` bytes at `addr` for an access needing `perm`, when the access
-    /// stays in one page that the TLB holds with that permission.
-    #[inline(always)]
-    fn tlb_hit(&self, addr: u64, len: usize, perm: u8) -> Option<*mut u8> {
-        let off = (addr % PAGE_SIZE) as usize;
-        if off + len > PAGE_SIZE as usize {
-            return None;
-        }
-        let vpn = addr / PAGE_SIZE;
-        let e = &self.tlb[(vpn as usize) % TLB_SIZE];
-        // SAFETY: by the TLB invariant, `e.host` is the start of a whole page inside a live
-        // region, and `off + len <= PAGE_SIZE`.
-        (e.vpn == vpn && e.perms & perm != 0).then(|| unsafe { e.host.add(off) })
-    }
-
-    /// Enters the page holding `addr` in the TLB when a region covers the whole page.
-    fn tlb_fill(&mut self, addr: u64) {
-        let page = addr - addr % PAGE_SIZE;
-        let Some((start, len)) = self.find(page) else {
-            return;
-        };
-        if page + PAGE_SIZE > start + len {
-            return;
-        }
-        let region = self.regions.get_mut(&start).expect("found above");
-        let p = region.perms;
-        let perms = if p.read { TLB_READ } else { 0 }
-            | if p.write && !p.exec { TLB_WRITE } else { 0 }
-            | if p.exec { TLB_EXEC } else { 0 };
-        // SAFETY: `page - start + PAGE_SIZE <= len`, checked above.
-        let host = unsafe { region.data.as_mut_ptr().add((page - start) as usize) };
-        self.tlb[((page / PAGE_SIZE) as usize) % TLB_SIZE] = TlbEntry {
-            vpn: page / PAGE_SIZE,
-            host,
-            perms,
-        };
+    /// The mappings, in address order: start, length and permissions.
+    pub fn mappings(&self) -> Vec<(u64, Region)> {
+        self.regions().iter().map(|(s, r)| (*s, *r)).collect()
     }
 
     /// The permissions of `[addr, addr + len)` when it is all mapped with the same ones
     /// (possibly by several adjacent mappings).
     pub fn perms_of(&self, addr: u64, len: u64) -> Option<Perms> {
         let end = addr.checked_add(len)?;
-        let (start, region_len) = self.find(addr)?;
-        let perms = self.regions[&start].perms;
-        let mut at = start + region_len;
+        let regions = self.regions();
+        let (start, region) = find(&regions, addr)?;
+        let perms = region.perms;
+        let mut at = start + region.len;
         while at < end {
-            let (next, next_len) = self.find(at)?;
-            if self.regions[&next].perms != perms {
+            let (next, r) = find(&regions, at)?;
+            if r.perms != perms {
                 return None;
             }
-            at = next + next_len;
+            at = next + r.len;
         }
         Some(perms)
     }
 
     /// Whether any byte of `[addr, addr + len)` is mapped.
     pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
-        let end = addr.saturating_add(len);
-        self.regions
-            .range(..end)
-            .next_back()
-            .is_some_and(|(s, r)| s + r.data.len() as u64 > addr)
+        overlaps(&self.regions(), addr, len)
     }
 
-    /// The start and length of the mapping holding `addr`.
-    fn find(&self, addr: u64) -> Option<(u64, u64)> {
-        let (start, region) = self.regions.range(..=addr).next_back()?;
-        let len = region.data.len() as u64;
-        (addr < start + len).then_some((*start, len))
+    /// The first gap of `len` bytes at or above `hint`, below `limit` (and the guest space's
+    /// end).
+    pub fn find_free(&self, hint: u64, len: u64, limit: u64) -> Option<u64> {
+        find_free(&self.regions(), hint, len, limit)
     }
 
-    fn access(
-        &mut self,
-        addr: u64,
-        len: usize,
-        need: fn(Perms) -> bool,
-        write: bool,
-    ) -> Result<&mut [u8], Fault> {
-        let (start, region_len) = self.find(addr).ok_or(Fault {
-            addr,
-            kind: FaultKind::Unmapped,
-            write,
-        })?;
-        let region = self.regions.get_mut(&start).expect("found above");
-        if !need(region.perms) {
-            return Err(Fault {
-                addr,
-                kind: FaultKind::Permission,
-                write,
-            });
+    /// Checks `[addr, addr + len)` page by page for `need`, giving the first bad address.
+    fn check_range(&self, addr: u64, len: u64, need: Need) -> Result<(), Fault> {
+        let write = matches!(need, Need::Write | Need::Modify);
+        let mut at = addr;
+        let end = addr.wrapping_add(len);
+        while at != end {
+            let p = self.space.page(at);
+            let ok = p & P_MAPPED != 0
+                && match need {
+                    Need::Read => p & P_READ != 0,
+                    Need::Write => p & P_WRITE != 0,
+                    Need::Exec => p & P_EXEC != 0,
+                    Need::Modify => p & (P_READ | P_WRITE) == P_READ | P_WRITE,
+                    Need::Mapped => true,
+                };
+            if !ok {
+                let kind = if p & P_MAPPED == 0 {
+                    FaultKind::Unmapped
+                } else {
+                    FaultKind::Permission
+                };
+                return Err(Fault {
+                    addr: at,
+                    kind,
+                    write,
+                });
+            }
+            let next = (at - at % PAGE_SIZE).wrapping_add(PAGE_SIZE);
+            if end.wrapping_sub(at) <= next.wrapping_sub(at) {
+                break;
+            }
+            at = next;
         }
-        if write && region.perms.exec {
-            self.code_generation += 1;
-        }
-        let off = (addr - start) as usize;
-        if off + len > region_len as usize {
-            return Err(Fault {
-                addr: start + region_len,
-                kind: FaultKind::Unmapped,
-                write,
-            });
-        }
-        Ok(&mut region.data[off..off + len])
+        Ok(())
+    }
+
+    /// Whether `[addr, addr + len)` touches an executable page (a write there is a code
+    /// change). Called after `check_range` succeeded, so every page is mapped.
+    fn touches_code(&self, addr: u64, len: u64) -> bool {
+        let last = addr + len.max(1) - 1;
+        (addr / PAGE_SIZE..=last / PAGE_SIZE).any(|p| self.space.page(p * PAGE_SIZE) & P_EXEC != 0)
+    }
+
+    /// Checks that `[addr, addr + len)` could be written now, without writing.
+    pub fn check_write(&self, addr: u64, len: u64) -> Result<(), Fault> {
+        self.check_range(addr, len, Need::Write)
     }
 
     /// Reads `buf.len()` bytes, crossing mappings as needed.
-    pub fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Fault> {
-        self.copy(addr, buf.len(), false, |slice, done| {
-            buf[done..done + slice.len()].copy_from_slice(slice)
-        })
+    pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Fault> {
+        self.check_range(addr, buf.len() as u64, Need::Read)?;
+        // SAFETY: every byte is in a mapped page of the reservation. A plain copy: guest
+        // threads racing on these bytes get some mix of old and new bytes (see `read_u64`).
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.space.host(addr), buf.as_mut_ptr(), buf.len())
+        };
+        Ok(())
     }
 
     /// Writes `data`, crossing mappings as needed.
-    pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Fault> {
-        self.copy(addr, data.len(), true, |slice, done| {
-            slice.copy_from_slice(&data[done..done + slice.len()])
-        })
+    pub fn write(&self, addr: u64, data: &[u8]) -> Result<(), Fault> {
+        self.check_range(addr, data.len() as u64, Need::Write)?;
+        self.copy_in(addr, data);
+        Ok(())
     }
 
     /// Writes `data` whatever the permissions (the loader fills read-only segments with it).
-    pub fn poke(&mut self, addr: u64, data: &[u8]) -> Result<(), Fault> {
-        let mut done = 0;
-        while done < data.len() {
-            let at = addr + done as u64;
-            let (start, len) = self.find(at).ok_or(Fault {
-                addr: at,
-                kind: FaultKind::Unmapped,
-                write: true,
-            })?;
-            let region = self.regions.get_mut(&start).expect("found above");
-            if region.perms.exec {
-                self.code_generation += 1;
-            }
-            let off = (at - start) as usize;
-            let n = (len as usize - off).min(data.len() - done);
-            region.data[off..off + n].copy_from_slice(&data[done..done + n]);
-            done += n;
-        }
+    pub fn poke(&self, addr: u64, data: &[u8]) -> Result<(), Fault> {
+        self.check_range(addr, data.len() as u64, Need::Mapped)?;
+        self.copy_in(addr, data);
         Ok(())
     }
 
-    fn copy(
-        &mut self,
-        addr: u64,
-        len: usize,
-        write: bool,
-        mut f: impl FnMut(&mut [u8], usize),
-    ) -> Result<(), Fault> {
-        let mut done = 0;
-        while done < len {
-            let at = addr.wrapping_add(done as u64);
-            let (start, region_len) = self.find(at).ok_or(Fault {
-                addr: at,
-                kind: FaultKind::Unmapped,
-                write,
-            })?;
-            let n = ((start + region_len - at) as usize).min(len - done);
-            let need: fn(Perms) -> bool = if write { |p| p.write } else { |p| p.read };
-            let slice = self.access(at, n, need, write)?;
-            f(slice, done);
-            done += n;
+    fn copy_in(&self, addr: u64, data: &[u8]) {
+        // SAFETY: the caller checked that every byte is in a mapped page of the reservation.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.space.host(addr), data.len()) };
+        if self.touches_code(addr, data.len() as u64) {
+            self.space.bump_code();
         }
-        Ok(())
     }
 
-    /// Reads a little-endian value of `size` bytes (1, 2, 4 or 8).
+    /// The host address of `size` bytes at `addr` when they are in one page whose permission
+    /// byte has all of `need` and none of `deny`.
     #[inline(always)]
-    pub fn read_u64(&mut self, addr: u64, size: usize) -> Result<u64, Fault> {
+    fn fast(&self, addr: u64, size: usize, need: u8, deny: u8) -> Option<*mut u8> {
+        let off = (addr % PAGE_SIZE) as usize;
+        if off + size > PAGE_SIZE as usize {
+            return None;
+        }
+        let p = self.space.page(addr);
+        (p & (need | deny) == need).then(|| self.space.host(addr))
+    }
+
+    /// Reads a little-endian value of `size` bytes (at most 8).
+    ///
+    /// A naturally aligned access is one relaxed host atomic load, single-copy atomic as Arm
+    /// requires. A misaligned one is a plain unaligned host load (Arm does not make it
+    /// single-copy atomic either): the one place where a racing guest thread's store is a
+    /// data race in Rust's terms; on x86-64 it is one `mov` either way.
+    #[inline(always)]
+    pub fn read_u64(&self, addr: u64, size: usize) -> Result<u64, Fault> {
         debug_assert!(size <= 8);
-        if let Some(p) = self.tlb_hit(addr, size, TLB_READ) {
-            // SAFETY: `tlb_hit` gives `size` readable bytes inside a region.
-            return Ok(unsafe {
-                match size {
-                    1 => u64::from(p.read()),
-                    2 => u64::from(u16::from_le(p.cast::<u16>().read_unaligned())),
-                    4 => u64::from(u32::from_le(p.cast::<u32>().read_unaligned())),
-                    _ => u64::from_le(p.cast::<u64>().read_unaligned()),
-                }
-            });
+        if !size.is_power_of_two() {
+            let mut b = [0u8; 8];
+            self.read(addr, &mut b[..size])?;
+            return Ok(u64::from_le_bytes(b));
+        }
+        if let Some(p) = self.fast(addr, size, P_READ, 0) {
+            // SAFETY: `fast` gives `size` readable bytes inside the reservation.
+            return Ok(unsafe { load(p, size) });
         }
         let mut b = [0u8; 8];
         self.read(addr, &mut b[..size])?;
-        self.tlb_fill(addr);
         Ok(u64::from_le_bytes(b))
     }
 
-    /// Writes the low `size` bytes of `value`, little-endian.
+    /// Writes the low `size` bytes of `value`, little-endian; atomic like [`Memory::read_u64`].
     #[inline(always)]
-    pub fn write_u64(&mut self, addr: u64, size: usize, value: u64) -> Result<(), Fault> {
+    pub fn write_u64(&self, addr: u64, size: usize, value: u64) -> Result<(), Fault> {
         debug_assert!(size <= 8);
-        if let Some(p) = self.tlb_hit(addr, size, TLB_WRITE) {
-            // SAFETY: `tlb_hit` gives `size` writable bytes inside a region.
-            unsafe {
-                match size {
-                    1 => p.write(value as u8),
-                    2 => p.cast::<u16>().write_unaligned((value as u16).to_le()),
-                    4 => p.cast::<u32>().write_unaligned((value as u32).to_le()),
-                    _ => p.cast::<u64>().write_unaligned(value.to_le()),
-                }
+        if !size.is_power_of_two() {
+            return self.write(addr, &value.to_le_bytes()[..size]);
+        }
+        // Executable pages take the slow path, which changes the code generation.
+        if let Some(p) = self.fast(addr, size, P_WRITE, P_EXEC) {
+            // SAFETY: `fast` gives `size` writable bytes inside the reservation.
+            unsafe { store(p, size, value) };
+            return Ok(());
+        }
+        self.check_range(addr, size as u64, Need::Write)?;
+        if addr % size as u64 == 0 {
+            // SAFETY: checked above; aligned, so in one page.
+            unsafe { store(self.space.host(addr), size, value) };
+            if self.touches_code(addr, size as u64) {
+                self.space.bump_code();
             }
             return Ok(());
         }
-        self.write(addr, &value.to_le_bytes()[..size])?;
-        self.tlb_fill(addr);
-        Ok(())
+        self.write(addr, &value.to_le_bytes()[..size])
     }
 
     /// Fetches an instruction word: the mapping must be executable.
     #[inline]
-    pub fn fetch(&mut self, addr: u64) -> Result<u32, Fault> {
-        if let Some(p) = self.tlb_hit(addr, 4, TLB_EXEC) {
-            let mut b = [0u8; 4];
-            // SAFETY: `tlb_hit` gives 4 executable bytes inside a region.
-            unsafe { std::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), 4) };
-            return Ok(u32::from_le_bytes(b));
-        }
-        let bytes = self.access(addr, 4, |p| p.exec, false)?;
-        let word = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        self.tlb_fill(addr);
-        Ok(word)
+    pub fn fetch(&self, addr: u64) -> Result<u32, Fault> {
+        let p = match self.fast(addr, 4, P_EXEC, 0) {
+            Some(p) => p,
+            None => {
+                self.check_range(addr, 4, Need::Exec)?;
+                self.space.host(addr)
+            }
+        };
+        // SAFETY: 4 executable bytes inside the reservation.
+        Ok(unsafe { load(p, 4) } as u32)
     }
 
-    /// The first gap of `len` bytes at or above `hint`, below `limit`.
-    pub fn find_free(&self, hint: u64, len: u64, limit: u64) -> Option<u64> {
-        let mut at = hint;
-        for (start, region) in self.regions.range(..) {
-            let end = start + region.data.len() as u64;
-            if end <= at {
-                continue;
+    /// Atomically replaces the `size`-byte value at `addr` with `f(old)` and gives `old`
+    /// (a read-modify-write: LSE atomics, store-exclusive). Needs a readable and writable
+    /// mapping. A naturally aligned one is a host compare-and-swap loop; a misaligned one is
+    /// atomic only with respect to other misaligned ones (Arm makes it an alignment fault
+    /// without FEAT_LSE2).
+    pub fn modify(
+        &self,
+        addr: u64,
+        size: usize,
+        mut f: impl FnMut(u64) -> u64,
+    ) -> Result<u64, Fault> {
+        debug_assert!(matches!(size, 1 | 2 | 4 | 8));
+        self.check_range(addr, size as u64, Need::Modify)?;
+        let code = self.touches_code(addr, size as u64);
+        let host = self.space.host(addr);
+        let old = if addr % size as u64 == 0 {
+            macro_rules! cas_loop {
+                ($atomic:ty, $t:ty) => {{
+                    // SAFETY: aligned, inside a readable and writable mapped page.
+                    let a = unsafe { <$atomic>::from_ptr(host.cast::<$t>()) };
+                    let mut old = a.load(Ordering::Relaxed);
+                    loop {
+                        let new = f(u64::from(old)) as $t;
+                        match a.compare_exchange_weak(old, new, Ordering::SeqCst, Ordering::Relaxed)
+                        {
+                            Ok(_) => break u64::from(old),
+                            Err(now) => old = now,
+                        }
+                    }
+                }};
             }
-            if *start >= at + len {
-                break;
+            match size {
+                1 => cas_loop!(AtomicU8, u8),
+                2 => cas_loop!(AtomicU16, u16),
+                4 => cas_loop!(AtomicU32, u32),
+                _ => cas_loop!(AtomicU64, u64),
             }
-            at = end;
+        } else {
+            let _guard = lock(&MISALIGNED);
+            let mut b = [0u8; 8];
+            // SAFETY: checked above; a plain copy under the lock.
+            unsafe { std::ptr::copy_nonoverlapping(host, b.as_mut_ptr(), size) };
+            let old = u64::from_le_bytes(b);
+            let new = f(old).to_le_bytes();
+            // SAFETY: as above.
+            unsafe { std::ptr::copy_nonoverlapping(new.as_ptr(), host, size) };
+            old
+        };
+        if code {
+            self.space.bump_code();
         }
-        (at + len <= limit).then_some(at)
+        Ok(old)
+    }
+
+    /// Reads 16 bytes at `addr` as one value: single-copy atomic when 16-byte aligned.
+    pub fn read_u128(&self, addr: u64) -> Result<u128, Fault> {
+        self.check_range(addr, 16, Need::Read)?;
+        if addr % 16 == 0 {
+            let host = self.space.host(addr);
+            // SAFETY: aligned, inside a readable mapped page.
+            let a = unsafe { portable_atomic::AtomicU128::from_ptr(host.cast::<u128>()) };
+            return Ok(a.load(Ordering::SeqCst));
+        }
+        let mut b = [0u8; 16];
+        self.read(addr, &mut b)?;
+        Ok(u128::from_le_bytes(b))
+    }
+
+    /// Compares the 16 bytes at `addr` with `expected` and writes `new` when they are equal,
+    /// atomically; gives the old value (CASP, STXP of two doublewords). Host-atomic when
+    /// 16-byte aligned, else atomic with respect to other misaligned operations only.
+    pub fn compare_swap_u128(&self, addr: u64, expected: u128, new: u128) -> Result<u128, Fault> {
+        self.check_range(addr, 16, Need::Modify)?;
+        let code = self.touches_code(addr, 16);
+        let host = self.space.host(addr);
+        let old = if addr % 16 == 0 {
+            // SAFETY: aligned, inside a readable and writable mapped page.
+            let a = unsafe { portable_atomic::AtomicU128::from_ptr(host.cast::<u128>()) };
+            match a.compare_exchange(expected, new, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(old) | Err(old) => old,
+            }
+        } else {
+            let _guard = lock(&MISALIGNED);
+            let mut b = [0u8; 16];
+            // SAFETY: checked above; plain copies under the lock.
+            unsafe { std::ptr::copy_nonoverlapping(host, b.as_mut_ptr(), 16) };
+            let old = u128::from_le_bytes(b);
+            if old == expected {
+                // SAFETY: as above.
+                unsafe { std::ptr::copy_nonoverlapping(new.to_le_bytes().as_ptr(), host, 16) };
+            }
+            old
+        };
+        if code && old == expected {
+            self.space.bump_code();
+        }
+        Ok(old)
+    }
+
+    /// A full host memory barrier (DMB, DSB): guest accesses before it are visible to other
+    /// guest threads before the ones after it.
+    pub fn fence() {
+        std::sync::atomic::fence(Ordering::SeqCst);
+    }
+}
+
+/// Whether any byte of `[addr, addr + len)` is in a mapping.
+fn overlaps(regions: &BTreeMap<u64, Region>, addr: u64, len: u64) -> bool {
+    let end = addr.saturating_add(len);
+    regions
+        .range(..end)
+        .next_back()
+        .is_some_and(|(s, r)| s + r.len > addr)
+}
+
+/// The first gap of `len` bytes at or above `hint` that ends below `limit` and the guest
+/// space's end.
+fn find_free(regions: &BTreeMap<u64, Region>, hint: u64, len: u64, limit: u64) -> Option<u64> {
+    let mut at = hint;
+    for (start, region) in regions.iter() {
+        let end = start + region.len;
+        if end <= at {
+            continue;
+        }
+        if *start >= at.checked_add(len)? {
+            break;
+        }
+        at = end;
+    }
+    (at.checked_add(len)? <= limit.min(GUEST_SPACE)).then_some(at)
+}
+
+/// The start and the mapping holding `addr`.
+fn find(regions: &BTreeMap<u64, Region>, addr: u64) -> Option<(u64, Region)> {
+    let (start, region) = regions.range(..=addr).next_back()?;
+    (addr < start + region.len).then_some((*start, *region))
+}
+
+/// Loads `size` little-endian bytes at `p`: a relaxed atomic load when aligned.
+///
+/// # Safety
+/// `p` must point at `size` readable bytes of the reservation.
+#[inline(always)]
+unsafe fn load(p: *mut u8, size: usize) -> u64 {
+    let aligned = (p as usize) % size == 0;
+    // SAFETY: the caller's contract; atomics only when aligned.
+    unsafe {
+        match (size, aligned) {
+            (1, _) => u64::from(AtomicU8::from_ptr(p).load(Ordering::Relaxed)),
+            (2, true) => u64::from(AtomicU16::from_ptr(p.cast()).load(Ordering::Relaxed)),
+            (4, true) => u64::from(AtomicU32::from_ptr(p.cast()).load(Ordering::Relaxed)),
+            (8, true) => AtomicU64::from_ptr(p.cast()).load(Ordering::Relaxed),
+            (2, false) => u64::from(p.cast::<u16>().read_unaligned()),
+            (4, false) => u64::from(p.cast::<u32>().read_unaligned()),
+            _ => p.cast::<u64>().read_unaligned(),
+        }
+    }
+}
+
+/// Stores the low `size` bytes of `v` little-endian at `p`: a relaxed atomic store when
+/// aligned.
+///
+/// # Safety
+/// `p` must point at `size` writable bytes of the reservation.
+#[inline(always)]
+unsafe fn store(p: *mut u8, size: usize, v: u64) {
+    let aligned = (p as usize) % size == 0;
+    // SAFETY: the caller's contract; atomics only when aligned.
+    unsafe {
+        match (size, aligned) {
+            (1, _) => AtomicU8::from_ptr(p).store(v as u8, Ordering::Relaxed),
+            (2, true) => AtomicU16::from_ptr(p.cast()).store(v as u16, Ordering::Relaxed),
+            (4, true) => AtomicU32::from_ptr(p.cast()).store(v as u32, Ordering::Relaxed),
+            (8, true) => AtomicU64::from_ptr(p.cast()).store(v, Ordering::Relaxed),
+            (2, false) => p.cast::<u16>().write_unaligned(v as u16),
+            (4, false) => p.cast::<u32>().write_unaligned(v as u32),
+            _ => p.cast::<u64>().write_unaligned(v),
+        }
     }
 }
 
@@ -453,8 +794,8 @@ mod tests {
 
     #[test]
     fn map_read_write_protect() {
-        let mut m = Memory::default();
-        m.map(0x10000, 3 * PAGE_SIZE, Perms::RW);
+        let m = Memory::default();
+        m.map(0x10000, 3 * PAGE_SIZE, Perms::RW).expect("map");
         m.write_u64(0x10ffc, 8, 0x1122_3344_5566_7788)
             .expect("write across pages");
         assert_eq!(m.read_u64(0x10ffc, 8), Ok(0x1122_3344_5566_7788));
@@ -496,8 +837,8 @@ mod tests {
 
     #[test]
     fn the_tlb_follows_mapping_changes() {
-        let mut m = Memory::default();
-        m.map(0x10000, PAGE_SIZE, Perms::RW);
+        let m = Memory::default();
+        m.map(0x10000, PAGE_SIZE, Perms::RW).expect("map");
         m.write_u64(0x10008, 8, 5).expect("write");
         assert_eq!(
             m.read_u64(0x10008, 8),
@@ -516,24 +857,24 @@ mod tests {
             Err(FaultKind::Unmapped),
             "an unmapped page is no longer readable through the TLB"
         );
-        m.map(0x10000, PAGE_SIZE, Perms::RW);
+        m.map(0x10000, PAGE_SIZE, Perms::RW).expect("map");
         assert_eq!(m.read_u64(0x10008, 8), Ok(0), "a new mapping is zeroed");
         // Accesses that cross a page boundary take the slow path.
-        m.map(0x11000, PAGE_SIZE, Perms::RW);
+        m.map(0x11000, PAGE_SIZE, Perms::RW).expect("map");
         m.write_u64(0x10ffe, 4, 0xaabb_ccdd).expect("write");
         assert_eq!(m.read_u64(0x10ffe, 4), Ok(0xaabb_ccdd));
     }
 
     #[test]
     fn writes_to_code_change_the_code_generation() {
-        let mut m = Memory::default();
+        let m = Memory::default();
         let rwx = Perms {
             read: true,
             write: true,
             exec: true,
         };
-        m.map(0x10000, PAGE_SIZE, rwx);
-        m.map(0x20000, PAGE_SIZE, Perms::RW);
+        m.map(0x10000, PAGE_SIZE, rwx).expect("map");
+        m.map(0x20000, PAGE_SIZE, Perms::RW).expect("map");
         assert_eq!(m.fetch(0x10000), Ok(0));
         let g = m.code_generation();
         m.write_u64(0x20000, 4, 1).expect("data write");

@@ -17,7 +17,7 @@ pub const PIE_BASE: u64 = 0x55_0000_0000;
 pub const INTERP_BASE: u64 = 0x7f_0000_0000;
 
 /// The highest guest address a program segment may reach (a 48-bit user address space).
-pub const ADDR_LIMIT: u64 = 1 << 47;
+pub const ADDR_LIMIT: u64 = crate::mem::GUEST_SPACE;
 
 /// The most memory the segments of one program may span.
 const MAX_SEGMENT_SIZE: u64 = 1 << 32;
@@ -274,7 +274,8 @@ pub fn load_at(data: &[u8], mem: &mut Memory, base: u64) -> Result<LoadInfo, Loa
                 .expect("the shared page was mapped just before");
         }
         if from < end {
-            mem.map(from, end - from, s.perms);
+            mem.map(from, end - from, s.perms)
+                .map_err(|e| LoadError::Malformed(e.to_string()))?;
         }
         // Like Linux, the file's bytes from the start of the first page are mapped too (this is
         // how the program headers become visible when the first segment has offset 0).

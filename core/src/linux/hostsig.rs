@@ -118,20 +118,27 @@ pub fn take() -> Vec<HostSignal> {
         .collect()
 }
 
-/// Runs `f` with the forwarded signals blocked on this thread; `f` gets the mask that unblocks
-/// them again, for a host wait (`ppoll`) that must not miss one arriving after a check.
+/// Forgets the signals received and not taken (a forked child's are its parent's).
+pub fn forget_pending() {
+    PENDING.store(0, Ordering::SeqCst);
+    INTERRUPT.store(false, Ordering::SeqCst);
+}
+
+/// Runs `f` with the forwarded signals and the guest threads' wake-up signal
+/// ([`super::thread::SIG_WAKE`]) blocked on this thread; `f` gets the mask that unblocks them
+/// again, for a host wait (`ppoll`) that must not miss one arriving after a check.
 pub fn with_forwarded_blocked<R>(f: impl FnOnce(&libc::sigset_t) -> R) -> R {
     // SAFETY: the sets are initialised by sigemptyset or pthread_sigmask before use.
     unsafe {
         let mut block: libc::sigset_t = std::mem::zeroed();
         let mut old: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut block);
-        for sig in all_forwarded() {
+        for sig in all_forwarded().chain([super::thread::SIG_WAKE]) {
             libc::sigaddset(&mut block, sig);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
         let mut wait = old;
-        for sig in all_forwarded() {
+        for sig in all_forwarded().chain([super::thread::SIG_WAKE]) {
             libc::sigdelset(&mut wait, sig);
         }
         let r = f(&wait);

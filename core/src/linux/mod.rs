@@ -7,6 +7,7 @@ pub mod signal;
 pub mod stack;
 pub mod syscall;
 pub mod sysregs;
+pub mod thread;
 pub mod timers;
 
 #[cfg(test)]
@@ -52,16 +53,15 @@ pub struct Process {
     pub features: FeatureSet,
     /// Print each system call to stderr, like `qemu-aarch64 -strace`.
     pub strace: bool,
-    /// Where `--trace` writes one JSON line per executed instruction.
-    pub trace: Option<Box<dyn std::io::Write>>,
+    /// Where `--trace` writes one JSON line per executed instruction (of the main thread).
+    pub trace: Option<Box<dyn std::io::Write + Send>>,
     /// The program path as given, and as an absolute path (for `/proc/self/exe`).
     pub exe: PathBuf,
     pub exe_abs: PathBuf,
     /// The guest's root directory for absolute paths (`-L`).
     pub root: Option<PathBuf>,
-    /// The start of the heap and the current program break.
+    /// The start of the heap (the break itself is the thread group's).
     pub brk_start: u64,
-    pub brk: u64,
     /// The actions, mask, pending signals and alternate stack.
     pub signals: signal::Signals,
     pub clear_child_tid: u64,
@@ -70,6 +70,18 @@ pub struct Process {
     /// Encodings without semantics already reported when a SIGILL handler took them.
     warned_encodings: BTreeSet<usize>,
     pid: u32,
+    /// This thread's id: the process id for the main thread, the host thread's id for others.
+    tid: u32,
+    /// What the threads of the process share.
+    threads: std::sync::Arc<thread::Group>,
+    /// Set when this thread ended with `exit` (not the whole process).
+    thread_exited: bool,
+    /// The command that runs another aarch64 program for `execve`: armature's path and its
+    /// options, to which `--argv0 ARGV0 -- PATH ARGS` are added. Empty: `execve` of an
+    /// aarch64 program fails with ENOEXEC.
+    pub exec_prefix: Vec<std::ffi::OsString>,
+    /// The auxiliary vector the program started with (`/proc/self/auxv`).
+    auxv: Vec<(u64, u64)>,
     /// The thread name `prctl(PR_GET_NAME)` gives: Linux's `comm`, the program's file name cut
     /// to 15 bytes, NUL-padded.
     pub comm: [u8; 16],
@@ -161,12 +173,16 @@ impl Process {
             exe_abs,
             root: root.map(Path::to_path_buf),
             brk_start: info.brk,
-            brk: info.brk,
             signals: signal::Signals::default(),
             clear_child_tid: 0,
             warned: BTreeSet::new(),
             warned_encodings: BTreeSet::new(),
             pid: std::process::id(),
+            tid: std::process::id(),
+            threads: std::sync::Arc::new(thread::Group::new(info.brk)),
+            thread_exited: false,
+            exec_prefix: Vec::new(),
+            auxv: st.auxv.clone(),
             comm: comm_of(path),
         })
     }
@@ -197,7 +213,17 @@ impl Process {
                 s.signo,
                 s.code
             );
-            self.queue_signal(info, reason);
+            // A POSIX timer with SIGEV_THREAD_ID signals its thread; others the process.
+            let timer = i32::from_le_bytes(s.fields[..4].try_into().expect("4 bytes"));
+            let to = (s.code == signal::SI_TIMER)
+                .then(|| {
+                    signal::lock(&self.threads.thread_timers)
+                        .iter()
+                        .find(|(id, _)| *id == timer)
+                        .map(|(_, tid)| *tid)
+                })
+                .flatten();
+            self.send(to, info, reason);
         }
     }
 
@@ -205,12 +231,17 @@ impl Process {
     /// blocking call with EINTR (a blocked or ignored signal does not).
     pub(super) fn signal_ready(&mut self) -> bool {
         self.take_host_signals();
-        self.signals.pending_set() & !self.signals.mask != 0
+        self.threads.ended().is_some() || self.signals.pending_set() & !self.signals.mask != 0
     }
 
     /// Runs until the program exits or a signal kills it.
     pub fn run(&mut self, table: &SemTable<Interp>) -> Exit {
+        self.start_group(table);
         let exit = self.run_until_exit(table);
+        if !self.thread_exited {
+            // The other threads stop too.
+            self.threads.end(exit.clone());
+        }
         if let Some(trace) = &mut self.trace {
             let line = match &exit {
                 Exit::Exited(code) => format!("{{\"exit\":{code}}}"),
@@ -310,6 +341,12 @@ impl Process {
             let pc = self.machine.cpu.pc;
             let exit = match stop {
                 Stop::Interrupt => {
+                    self.machine
+                        .kick
+                        .store(false, std::sync::atomic::Ordering::SeqCst);
+                    if let Some(exit) = self.threads.ended() {
+                        return exit;
+                    }
                     self.take_host_signals();
                     self.deliver_pending()
                 }
@@ -319,6 +356,9 @@ impl Process {
                     self.machine.cpu.pc = pc.wrapping_add(4);
                     let number = self.machine.cpu.x[8];
                     if let Some(exit) = self.syscall() {
+                        return exit;
+                    }
+                    if let Some(exit) = self.threads.ended() {
                         return exit;
                     }
                     if let Some(trace) = &mut self.trace {

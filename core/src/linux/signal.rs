@@ -7,6 +7,8 @@
 //! system call that made them deliverable) or from the host, forwarded by [`super::hostsig`]
 //! (delivered when the interpreter stops for them, or after the system call they interrupted).
 
+use std::sync::{Arc, Mutex};
+
 use crate::mem::{Memory, Perms, PAGE_SIZE};
 
 use super::stack::STACK_TOP;
@@ -27,6 +29,7 @@ pub const NSIG: i32 = 64;
 /// `si_code` values.
 pub const SI_USER: i32 = 0;
 pub const SI_TKILL: i32 = -6;
+pub const SI_TIMER: i32 = -2;
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 pub const ILL_ILLOPC: i32 = 1;
@@ -174,20 +177,41 @@ pub const UNBLOCKABLE: u64 = 1 << (SIGKILL - 1) | 1 << (SIGSTOP - 1);
 
 /// A signal waiting to be delivered.
 #[derive(Clone, Debug)]
-struct Pending {
-    info: SigInfo,
+pub(super) struct Pending {
+    pub(super) info: SigInfo,
     /// The explanation logged if it kills the program.
-    reason: String,
+    pub(super) reason: String,
 }
 
-/// The signal state of the process.
-#[derive(Clone, Debug)]
+/// Pending signals by number: real-time signals queue each instance, others merge.
+pub(super) type Queues = Vec<std::collections::VecDeque<Pending>>;
+
+pub(super) fn new_queues() -> Arc<Mutex<Queues>> {
+    Arc::new(Mutex::new(vec![
+        std::collections::VecDeque::new();
+        NSIG as usize + 1
+    ]))
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The data behind these locks stays consistent at every step; a panicking holder is
+    // armature's bug, reported by the panic itself.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The signal state of one guest thread: its own mask, pending signals and alternate stack,
+/// and the handles of what the thread group shares (the actions and the process-directed
+/// pending signals, as Linux's `sighand` and `shared_pending`).
+#[derive(Debug)]
 pub struct Signals {
-    actions: Vec<SigAction>,
+    actions: Arc<Mutex<Vec<SigAction>>>,
     /// The blocked signals.
     pub mask: u64,
-    /// The pending instances of each signal (real-time signals queue, others merge).
-    pending: Vec<std::collections::VecDeque<Pending>>,
+    /// Signals directed at this thread (`tgkill`, faults).
+    pub(super) own: Arc<Mutex<Queues>>,
+    /// Signals directed at the process (`kill`, host signals, timers): any thread that does not
+    /// block one takes it.
+    pub(super) shared: Arc<Mutex<Queues>>,
     /// The alternate signal stack: base, size (0: disabled) and the flags `sigaltstack` got.
     altstack: (u64, u64, u64),
     /// The mask `rt_sigsuspend` or `ppoll` replaced, restored by the handler's frame or after
@@ -198,9 +222,10 @@ pub struct Signals {
 impl Default for Signals {
     fn default() -> Self {
         Signals {
-            actions: vec![SigAction::default(); NSIG as usize + 1],
+            actions: Arc::new(Mutex::new(vec![SigAction::default(); NSIG as usize + 1])),
             mask: 0,
-            pending: vec![std::collections::VecDeque::new(); NSIG as usize + 1],
+            own: new_queues(),
+            shared: new_queues(),
             altstack: (0, 0, SS_DISABLE),
             saved_mask: None,
         }
@@ -208,24 +233,53 @@ impl Default for Signals {
 }
 
 impl Signals {
+    /// The signal state of a new thread of the same group (`copy_process` with
+    /// CLONE_SIGHAND|CLONE_THREAD): the same actions and process queue, the creator's mask,
+    /// nothing pending and no alternate stack.
+    pub(super) fn for_new_thread(&self) -> Signals {
+        Signals {
+            actions: Arc::clone(&self.actions),
+            mask: self.mask,
+            own: new_queues(),
+            shared: Arc::clone(&self.shared),
+            altstack: (0, 0, SS_DISABLE),
+            saved_mask: None,
+        }
+    }
+
     pub fn action(&self, sig: i32) -> SigAction {
-        self.actions[sig as usize]
+        lock(&self.actions)[sig as usize]
+    }
+
+    fn set_action(&self, sig: i32, act: SigAction) {
+        lock(&self.actions)[sig as usize] = act;
     }
 
     /// Whether `sig` would be discarded (`sig_ignored`).
     fn ignored(&self, sig: i32) -> bool {
-        match self.actions[sig as usize].handler {
+        match self.action(sig).handler {
             SIG_IGN => true,
             SIG_DFL => default_action(sig) == DefaultAction::Ignore,
             _ => false,
         }
     }
 
-    /// The blocked signals pending.
+    /// The signals pending for this thread, directed at it or at the process.
     pub fn pending_set(&self) -> u64 {
-        (1..=NSIG)
-            .filter(|&s| !self.pending[s as usize].is_empty())
-            .fold(0, |acc, s| acc | bit(s))
+        let set = |q: &Queues| {
+            (1..=NSIG)
+                .filter(|&s| !q[s as usize].is_empty())
+                .fold(0, |acc, s| acc | bit(s))
+        };
+        set(&lock(&self.own)) | set(&lock(&self.shared))
+    }
+
+    /// Takes the first instance of `sig`, the thread's own before the process's.
+    pub(super) fn take(&self, sig: i32) -> Option<Pending> {
+        if let Some(p) = lock(&self.own)[sig as usize].pop_front() {
+            return Some(p);
+        }
+        lock(&self.shared)[sig as usize].pop_front()
     }
 
     /// Whether `sp` is on the alternate stack (`on_sig_stack`); never with SS_AUTODISARM.
@@ -298,7 +352,8 @@ fn put32(b: &mut [u8], off: u64, v: u32) {
 
 /// Maps the signal return trampoline page.
 pub fn map_trampoline(mem: &mut Memory) {
-    mem.map(SIGTRAMP, PAGE_SIZE, Perms::RX);
+    mem.map(SIGTRAMP, PAGE_SIZE, Perms::RX)
+        .expect("the trampoline page is inside the guest space");
     let code: Vec<u8> = SIGTRAMP_CODE.iter().flat_map(|w| w.to_le_bytes()).collect();
     mem.poke(SIGTRAMP, &code).expect("the page was just mapped");
 }
@@ -394,26 +449,50 @@ impl Process {
     pub(super) fn force_signal(&mut self, info: SigInfo, reason: String) -> Option<Exit> {
         let sig = info.signo;
         let blocked = self.signals.mask & bit(sig) != 0;
-        if blocked || self.signals.actions[sig as usize].handler == SIG_IGN {
-            self.signals.actions[sig as usize].handler = SIG_DFL;
+        let act = self.signals.action(sig);
+        if blocked || act.handler == SIG_IGN {
+            self.signals.set_action(
+                sig,
+                SigAction {
+                    handler: SIG_DFL,
+                    ..act
+                },
+            );
             self.signals.mask &= !bit(sig);
         }
         self.deliver(info, reason)
     }
 
-    /// Makes `sig` pending for the process itself (`kill`, `tgkill` to itself); it is delivered
-    /// once unblocked, after the current system call.
+    /// Makes `sig` pending for this thread (`tgkill` to itself); it is delivered once
+    /// unblocked, after the current system call.
     pub(super) fn queue_signal(&mut self, info: SigInfo, reason: String) {
+        let own = Arc::clone(&self.signals.own);
+        self.queue_on(&own, info, reason);
+    }
+
+    /// Makes `sig` pending for the process (`kill`, host signals, timers): the first thread
+    /// that does not block it takes it, so every thread is told to look.
+    pub(super) fn queue_process_signal(&mut self, info: SigInfo, reason: String) {
+        let shared = Arc::clone(&self.signals.shared);
+        if self.queue_on(&shared, info, reason) {
+            self.threads.kick_all(self.tid);
+        }
+    }
+
+    /// Queues `info` on `queues` unless the signal is ignored; gives whether it was queued.
+    pub(super) fn queue_on(&self, queues: &Mutex<Queues>, info: SigInfo, reason: String) -> bool {
         let sig = info.signo;
         if self.signals.ignored(sig) {
-            return;
+            return false;
         }
         // Standard signals do not queue: a second one while pending is merged. Real-time ones
         // (SIGRTMIN = 32 and up) queue each instance.
-        let queue = &mut self.signals.pending[sig as usize];
+        let mut q = lock(queues);
+        let queue = &mut q[sig as usize];
         if queue.is_empty() || sig >= 32 {
             queue.push_back(Pending { info, reason });
         }
+        true
     }
 
     /// Delivers the pending signals that are not blocked, lowest number first.
@@ -428,9 +507,10 @@ impl Process {
                 return None;
             }
             let sig = ready.trailing_zeros() as i32 + 1;
-            let p = self.signals.pending[sig as usize]
-                .pop_front()
-                .expect("the signal is pending");
+            // Another thread may have taken a process-directed one since.
+            let Some(p) = self.signals.take(sig) else {
+                continue;
+            };
             if let Some(exit) = self.deliver(p.info, p.reason) {
                 return Some(exit);
             }
@@ -440,7 +520,7 @@ impl Process {
     /// Runs the action of a signal: the default action, or a handler frame.
     fn deliver(&mut self, info: SigInfo, reason: String) -> Option<Exit> {
         let sig = info.signo;
-        let act = self.signals.actions[sig as usize];
+        let act = self.signals.action(sig);
         if self.strace && !self.signals.ignored(sig) {
             eprintln!("--- {} ---", info.strace());
         }
@@ -474,7 +554,7 @@ impl Process {
                         }
                     }
                     if act.flags & SA_RESETHAND != 0 {
-                        self.signals.actions[sig as usize] = SigAction::default();
+                        self.signals.set_action(sig, SigAction::default());
                     }
                     None
                 }
@@ -700,9 +780,10 @@ impl Process {
             return Err(11); // EAGAIN
         }
         let sig = (self.signals.pending_set() & set).trailing_zeros() as i32 + 1;
-        let p = self.signals.pending[sig as usize]
-            .pop_front()
-            .expect("the signal is pending");
+        let Some(p) = self.signals.take(sig) else {
+            // Another thread took it in between: as if the wait had been interrupted.
+            return Err(4); // EINTR
+        };
         if a[1] != 0 {
             self.machine
                 .mem
@@ -712,20 +793,30 @@ impl Process {
         Ok(i64::from(sig))
     }
 
-    /// `rt_sigqueueinfo` and `rt_tgsigqueueinfo` to the process itself: the signal carries
-    /// the caller's siginfo. Other targets are refused (no other process is emulated).
+    /// `rt_sigqueueinfo` to the process itself (`thread` false, `target` the pid) and
+    /// `rt_tgsigqueueinfo` to one of its threads (`thread` true, `target` the tid): the signal
+    /// carries the caller's siginfo. Other targets are refused (no other process is emulated).
     pub(super) fn sys_sigqueueinfo(
         &mut self,
         target: i64,
+        thread: bool,
         sig: u64,
         uinfo: u64,
     ) -> Result<i64, i64> {
         if !(1..=NSIG as u64).contains(&sig) {
             return Err(22);
         }
-        if target != i64::from(self.pid) {
+        let tid = u32::try_from(target).ok();
+        let to = if thread {
+            match tid.filter(|&t| t == self.tid || self.threads.contains(t)) {
+                Some(t) => Some(t),
+                None => return Err(3), // ESRCH
+            }
+        } else if target == i64::from(self.pid) {
+            None
+        } else {
             return Err(1); // EPERM
-        }
+        };
         let mut b = [0u8; 128];
         self.machine.mem.read(uinfo, &mut b).map_err(|_| 14i64)?;
         let sig = sig as i32;
@@ -740,7 +831,7 @@ impl Process {
             "{} ({sig}) queued by the program itself at pc {pc:#x}",
             signal_name(sig)
         );
-        self.queue_signal(info, reason);
+        self.send(to, info, reason);
         Ok(0)
     }
 
@@ -770,7 +861,7 @@ impl Process {
         if a[1] != 0 && (sig == SIGKILL || sig == SIGSTOP) {
             return Err(22);
         }
-        let old = self.signals.actions[sig as usize];
+        let old = self.signals.action(sig);
         if a[1] != 0 {
             let mut b = [0u8; 32];
             self.machine.mem.read(a[1], &mut b).map_err(|_| 14i64)?;
@@ -780,10 +871,12 @@ impl Process {
                 restorer: le64(&b, 16),
                 mask: le64(&b, 24) & !UNBLOCKABLE,
             };
-            self.signals.actions[sig as usize] = new;
-            // Setting a signal to be ignored discards it if pending.
+            self.signals.set_action(sig, new);
+            // Setting a signal to be ignored discards it if pending (for the process, and for
+            // this thread; other threads drop theirs when they would deliver them).
             if self.signals.ignored(sig) {
-                self.signals.pending[sig as usize].clear();
+                lock(&self.signals.own)[sig as usize].clear();
+                lock(&self.signals.shared)[sig as usize].clear();
             }
         }
         if a[2] != 0 {
@@ -797,8 +890,9 @@ impl Process {
         Ok(0)
     }
 
-    /// `kill`, `tkill` and `tgkill` aimed at `target` (a pid or tid); `code` is SI_USER or
-    /// SI_TKILL. Signals to the process itself are queued; others go to the host.
+    /// `kill`, `tkill` and `tgkill` aimed at `target` (a pid, or a tid for SI_TKILL); `code`
+    /// is SI_USER or SI_TKILL. Signals to the process or one of its threads are queued there;
+    /// others go to the host.
     pub(super) fn sys_kill(
         &mut self,
         target: i64,
@@ -812,14 +906,18 @@ impl Process {
         let own = i64::from(self.pid);
         // Process group 0 (the caller's) is taken as the process itself: the rest of the group
         // is the shell or test harness that started armature.
-        let to_self = target == own || (code == SI_USER && target == 0);
+        let to_process = code == SI_USER && (target == own || target == 0);
         if code == SI_USER && target == -1 {
             // "Every process the user may signal" would reach the host's processes.
             return Err(1); // EPERM
         }
-        if !to_self {
+        let thread = (code == SI_TKILL)
+            .then(|| u32::try_from(target).ok())
+            .flatten()
+            .filter(|&tid| tid == self.tid || self.threads.contains(tid));
+        if !to_process && thread.is_none() {
             if code == SI_TKILL {
-                return Err(3); // ESRCH: the only thread is the process itself
+                return Err(3); // ESRCH: not one of this process's threads
             }
             // SAFETY: kill only takes integers.
             let r = unsafe { libc::kill(target as libc::pid_t, sig as libc::c_int) };
@@ -847,7 +945,22 @@ impl Process {
             "{} ({sig}) sent by the program itself with {name} at pc {pc:#x}",
             signal_name(sig)
         );
-        self.queue_signal(info, reason);
+        self.send(thread, info, reason);
         Ok(0)
+    }
+
+    /// Queues a signal for thread `tid` of this process, or for the process when `None`.
+    pub(super) fn send(&mut self, tid: Option<u32>, info: SigInfo, reason: String) {
+        match tid {
+            None => self.queue_process_signal(info, reason),
+            Some(t) if t == self.tid => self.queue_signal(info, reason),
+            Some(t) => {
+                self.threads.with_peer(t, |peer| {
+                    if self.queue_on(&peer.pending, info, reason) {
+                        peer.kick();
+                    }
+                });
+            }
+        }
     }
 }

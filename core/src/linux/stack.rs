@@ -163,7 +163,12 @@ pub fn build(
     env: &[String],
     p: &StackParams<'_>,
 ) -> Result<StackInfo, Fault> {
-    mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, Perms::RW);
+    mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, Perms::RW)
+        .map_err(|e| Fault {
+            addr: e.addr,
+            kind: crate::mem::FaultKind::Unmapped,
+            write: true,
+        })?;
     let mut top = STACK_TOP - 16;
     let execfn = push_str(mem, &mut top, p.execfn)?;
     let mut envp = Vec::with_capacity(env.len());

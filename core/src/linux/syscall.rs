@@ -91,33 +91,39 @@ pub mod nr {
     pub const RENAMEAT2: u64 = 276;
     pub const RSEQ: u64 = 293;
     pub const FACCESSAT2: u64 = 439;
+    pub const WAITID: u64 = 95;
+    pub const CLONE: u64 = 220;
+    pub const EXECVE: u64 = 221;
+    pub const WAIT4: u64 = 260;
+    pub const MEMBARRIER: u64 = 283;
+    pub const CLONE3: u64 = 435;
 }
 
-const EPERM: i64 = 1;
-const ENOENT: i64 = 2;
-const ESRCH: i64 = 3;
-const EAGAIN: i64 = 11;
-const ENOMEM: i64 = 12;
-const EINTR: i64 = 4;
-const EFAULT: i64 = 14;
+pub(super) const EPERM: i64 = 1;
+pub(super) const ENOENT: i64 = 2;
+pub(super) const ESRCH: i64 = 3;
+pub(super) const EAGAIN: i64 = 11;
+pub(super) const ENOMEM: i64 = 12;
+pub(super) const EINTR: i64 = 4;
+pub(super) const EFAULT: i64 = 14;
 const EEXIST: i64 = 17;
-const EINVAL: i64 = 22;
+pub(super) const EINVAL: i64 = 22;
 const ENOTTY: i64 = 25;
 const EPIPE: i64 = 32;
 const ERANGE: i64 = 34;
 const ENAMETOOLONG: i64 = 36;
-const ENOSYS: i64 = 38;
-const ETIMEDOUT: i64 = 110;
+pub(super) const ENOSYS: i64 = 38;
+pub(super) const ETIMEDOUT: i64 = 110;
 
 /// A failed call: the positive errno.
-type SysResult = Result<i64, i64>;
+pub(super) type SysResult = Result<i64, i64>;
 
 /// The most bytes one read or write moves (a short count is legal).
 const MAX_IO: u64 = 1 << 24;
 /// The largest mapping `mmap` creates.
 const MAX_MAP: u64 = 1 << 32;
 /// The highest address `mmap` hands out.
-const MMAP_LIMIT: u64 = 1 << 47;
+const MMAP_LIMIT: u64 = crate::mem::GUEST_SPACE;
 
 /// Fills `buf` with random bytes from the host.
 pub fn host_random(buf: &mut [u8]) {
@@ -165,7 +171,7 @@ fn fd(v: u64) -> i32 {
 }
 
 /// Guest memory access that turns faults into EFAULT.
-trait GuestMem {
+pub(super) trait GuestMem {
     fn get(&mut self, addr: u64, len: u64) -> Result<Vec<u8>, i64>;
     fn put(&mut self, addr: u64, data: &[u8]) -> Result<(), i64>;
     fn cstr(&mut self, addr: u64) -> Result<CString, i64>;
@@ -201,8 +207,7 @@ impl GuestMem for Memory {
     }
 
     fn probe_write(&mut self, addr: u64, len: u64) -> Result<(), i64> {
-        let old = self.get(addr, len)?;
-        self.put(addr, &old)
+        self.check_write(addr, len).map_err(|_| EFAULT)
     }
 }
 
@@ -306,6 +311,12 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::EXIT_GROUP => ("exit_group", &[D]),
         nr::SET_TID_ADDRESS => ("set_tid_address", &[P]),
         nr::FUTEX => ("futex", &[P, D, D, P, P, D]),
+        nr::CLONE => ("clone", &[P, P, P, P, P]),
+        nr::CLONE3 => ("clone3", &[P, D]),
+        nr::EXECVE => ("execve", &[S, P, P]),
+        nr::WAIT4 => ("wait4", &[D, P, D, P]),
+        nr::WAITID => ("waitid", &[D, D, P, D, P]),
+        nr::MEMBARRIER => ("membarrier", &[D, D, D]),
         nr::SET_ROBUST_LIST => ("set_robust_list", &[P, D]),
         nr::CLOCK_GETTIME => ("clock_gettime", &[D, P]),
         nr::NANOSLEEP => ("nanosleep", &[P, P]),
@@ -376,7 +387,11 @@ impl Process {
             }
         }
         let result = match n {
-            nr::EXIT | nr::EXIT_GROUP => return Some(Exit::Exited(a[0] as u8)),
+            nr::EXIT => return Some(self.exit_thread(a[0] as u8)),
+            nr::EXIT_GROUP => {
+                self.threads.end(Exit::Exited(a[0] as u8));
+                return self.threads.ended();
+            }
             nr::RT_SIGRETURN => {
                 // Every register, X0 included, comes from the frame.
                 let exit = self.sigreturn();
@@ -836,7 +851,7 @@ impl Process {
             }
             nr::SET_TID_ADDRESS => {
                 self.clear_child_tid = a[0];
-                Ok(pid)
+                Ok(i64::from(self.tid))
             }
             nr::SET_ROBUST_LIST => Ok(0),
             nr::RSEQ => Err(ENOSYS),
@@ -854,13 +869,38 @@ impl Process {
                 }
                 Ok(0)
             }
-            nr::GETPID | nr::GETTID => Ok(pid),
+            nr::GETPID => Ok(pid),
+            nr::GETTID => Ok(i64::from(self.tid)),
             nr::GETPPID => Ok(i64::from(unsafe { libc::getppid() })),
             nr::GETUID => Ok(i64::from(unsafe { libc::getuid() })),
             nr::GETEUID => Ok(i64::from(unsafe { libc::geteuid() })),
             nr::GETGID => Ok(i64::from(unsafe { libc::getgid() })),
             nr::GETEGID => Ok(i64::from(unsafe { libc::getegid() })),
-            nr::SCHED_YIELD => Ok(0),
+            nr::SCHED_YIELD => {
+                // SAFETY: no arguments.
+                unsafe { libc::sched_yield() };
+                Ok(0)
+            }
+            nr::MEMBARRIER => {
+                const MEMBARRIER_CMD_QUERY: u64 = 0;
+                // GLOBAL, PRIVATE_EXPEDITED and its REGISTER: every guest thread's accesses are
+                // ordered by the host barrier below.
+                const SUPPORTED: i64 = 1 | 8 | 16;
+                match a[0] {
+                    MEMBARRIER_CMD_QUERY => Ok(SUPPORTED),
+                    c if c != 0 && SUPPORTED as u64 & c == c && c.is_power_of_two() => {
+                        crate::mem::Memory::fence();
+                        Ok(0)
+                    }
+                    _ => Err(EINVAL),
+                }
+            }
+            nr::CLONE => self.sys_clone(a),
+            nr::EXECVE => self.sys_execve(a),
+            nr::WAIT4 => self.sys_wait4(a),
+            nr::WAITID => self.sys_waitid(a),
+            // glibc falls back to `clone` when `clone3` is missing.
+            nr::CLONE3 => Err(ENOSYS),
             nr::SCHED_GETAFFINITY => {
                 // One CPU: the emulation runs one thread.
                 if a[1] < 8 || a[1] % 8 != 0 {
@@ -912,40 +952,27 @@ impl Process {
             nr::TIMER_GETOVERRUN => self.sys_timer_id(libc::SYS_timer_getoverrun, a[0]),
             nr::TIMER_DELETE => self.sys_timer_id(libc::SYS_timer_delete, a[0]),
             nr::RT_SIGTIMEDWAIT => self.sys_sigtimedwait(a),
-            nr::RT_SIGQUEUEINFO => self.sys_sigqueueinfo(a[0] as i32 as i64, a[1], a[2]),
+            nr::RT_SIGQUEUEINFO => self.sys_sigqueueinfo(a[0] as i32 as i64, false, a[1], a[2]),
             nr::RT_TGSIGQUEUEINFO => {
                 if a[0] as i32 as i64 != pid {
                     return Err(ESRCH);
                 }
-                self.sys_sigqueueinfo(a[1] as i32 as i64, a[2], a[3])
+                self.sys_sigqueueinfo(a[1] as i32 as i64, true, a[2], a[3])
             }
             nr::KILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_USER, "kill"),
             nr::TKILL => self.sys_kill(a[0] as i32 as i64, a[1], SI_TKILL, "tkill"),
             nr::TGKILL => {
                 if a[0] as i32 as i64 != pid {
-                    return Err(ESRCH);
+                    // Another process's thread: the host's.
+                    // SAFETY: tgkill only takes integers.
+                    let r = unsafe {
+                        libc::syscall(libc::SYS_tgkill, a[0] as i32, a[1] as i32, a[2] as i32)
+                    };
+                    return host(r);
                 }
                 self.sys_kill(a[1] as i32 as i64, a[2], SI_TKILL, "tgkill")
             }
-            nr::FUTEX => {
-                const FUTEX_WAIT: u64 = 0;
-                const FUTEX_WAKE: u64 = 1;
-                const FUTEX_WAIT_BITSET: u64 = 9;
-                const FUTEX_WAKE_BITSET: u64 = 10;
-                match a[1] & 0x7f {
-                    FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(0),
-                    FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-                        let v = self.machine.mem.read_u64(a[0], 4).map_err(|_| EFAULT)?;
-                        if v as u32 != a[2] as u32 {
-                            Err(EAGAIN)
-                        } else {
-                            // Nobody else can wake a single-threaded process.
-                            Err(ETIMEDOUT)
-                        }
-                    }
-                    _ => Err(ENOSYS),
-                }
-            }
+            nr::FUTEX => self.sys_futex(a),
             _ => {
                 if self.warned.insert(n) {
                     eprintln!("armature: unsupported syscall {n}");
@@ -976,7 +1003,7 @@ impl Process {
 
     /// A path argument the call only looks up: like [`Process::guest_path`], and an absolute
     /// path is taken under the `-L` root when it exists there.
-    fn lookup_path(&mut self, addr: u64) -> Result<CString, i64> {
+    pub(super) fn lookup_path(&mut self, addr: u64) -> Result<CString, i64> {
         let path = self.guest_path(addr)?;
         if self.root.is_none() || path.as_bytes() == self.exe_abs.as_os_str().as_bytes() {
             return Ok(path);
@@ -1033,21 +1060,27 @@ impl Process {
 
     /// `brk(addr)`: moves the program break when it can; returns the break.
     pub fn do_brk(&mut self, addr: u64) -> u64 {
+        let threads = std::sync::Arc::clone(&self.threads);
+        let mut brk = super::signal::lock(&threads.brk);
         if addr < self.brk_start || addr > MMAP_LIMIT {
-            return self.brk;
+            return *brk;
         }
-        let (Some(old_end), Some(new_end)) = (page_up(self.brk), page_up(addr)) else {
-            return self.brk;
+        let (Some(old_end), Some(new_end)) = (page_up(*brk), page_up(addr)) else {
+            return *brk;
         };
         if new_end > old_end {
-            if self.machine.mem.is_mapped(old_end, new_end - old_end) {
-                return self.brk;
+            if !self
+                .machine
+                .mem
+                .map_if_free(old_end, new_end - old_end, Perms::RW)
+                .unwrap_or(false)
+            {
+                return *brk;
             }
-            self.machine.mem.map(old_end, new_end - old_end, Perms::RW);
         } else if new_end < old_end {
             self.machine.mem.unmap(new_end, old_end - new_end);
         }
-        self.brk = addr;
+        *brk = addr;
         addr
     }
 
@@ -1074,12 +1107,12 @@ impl Process {
             return Ok(old as i64);
         }
         let tail = old + old_len;
-        if tail
-            .checked_add(new_len - old_len)
-            .is_some_and(|e| e <= MMAP_LIMIT)
-            && !self.machine.mem.is_mapped(tail, new_len - old_len)
+        if self
+            .machine
+            .mem
+            .map_if_free(tail, new_len - old_len, perms)
+            .unwrap_or(false)
         {
-            self.machine.mem.map(tail, new_len - old_len, perms);
             return Ok(old as i64);
         }
         if flags & MREMAP_MAYMOVE == 0 {
@@ -1088,7 +1121,7 @@ impl Process {
         let at = self
             .machine
             .mem
-            .find_free(MMAP_BASE, new_len, MMAP_LIMIT)
+            .map_free(MMAP_BASE, new_len, MMAP_LIMIT, perms)
             .ok_or(ENOMEM)?;
         let mut data = vec![0u8; old_len as usize];
         let readable = Perms {
@@ -1100,7 +1133,6 @@ impl Process {
             .protect(old, old_len, readable)
             .map_err(|_| EFAULT)?;
         self.machine.mem.read(old, &mut data).map_err(|_| EFAULT)?;
-        self.machine.mem.map(at, new_len, perms);
         self.machine.mem.poke(at, &data).map_err(|_| EFAULT)?;
         self.machine.mem.unmap(old, old_len);
         Ok(at as i64)
@@ -1120,26 +1152,6 @@ impl Process {
         if len > MAX_MAP {
             return Err(ENOMEM);
         }
-        let at = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
-            if addr % PAGE_SIZE != 0 || addr.checked_add(len).is_none_or(|e| e > MMAP_LIMIT) {
-                return Err(EINVAL);
-            }
-            if flags & MAP_FIXED == 0 && self.machine.mem.is_mapped(addr, len) {
-                return Err(EEXIST);
-            }
-            addr
-        } else if addr != 0
-            && addr % PAGE_SIZE == 0
-            && addr.checked_add(len).is_some_and(|e| e <= MMAP_LIMIT)
-            && !self.machine.mem.is_mapped(addr, len)
-        {
-            addr
-        } else {
-            self.machine
-                .mem
-                .find_free(MMAP_BASE, len, MMAP_LIMIT)
-                .ok_or(ENOMEM)?
-        };
         let data = if flags & MAP_ANONYMOUS == 0 {
             let mut buf = vec![0u8; len as usize];
             let mut done = 0usize;
@@ -1165,7 +1177,27 @@ impl Process {
         } else {
             None
         };
-        self.machine.mem.map(at, len, prot(prot_bits));
+        let perms = prot(prot_bits);
+        let mem = &self.machine.mem;
+        let at = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+            if addr % PAGE_SIZE != 0 || addr.checked_add(len).is_none_or(|e| e > MMAP_LIMIT) {
+                return Err(EINVAL);
+            }
+            if flags & MAP_FIXED != 0 {
+                mem.map(addr, len, perms).map_err(|_| ENOMEM)?;
+            } else if !mem.map_if_free(addr, len, perms).map_err(|_| ENOMEM)? {
+                return Err(EEXIST);
+            }
+            addr
+        } else if addr != 0
+            && addr % PAGE_SIZE == 0
+            && mem.map_if_free(addr, len, perms).unwrap_or(false)
+        {
+            addr
+        } else {
+            mem.map_free(MMAP_BASE, len, MMAP_LIMIT, perms)
+                .ok_or(ENOMEM)?
+        };
         if let Some(data) = data {
             self.machine.mem.poke(at, &data).map_err(|_| EFAULT)?;
         }

@@ -380,7 +380,7 @@ fn initial_stack_holds_argc_argv_envp_auxv() {
     assert_eq!(sp % 16, 0);
     assert_eq!(p.machine.cpu.pc, 0x21_0134);
     let mem = &mut p.machine.mem;
-    let mut word = |i: u64| mem.read_u64(sp + 8 * i, 8).expect("stack word");
+    let word = |i: u64| mem.read_u64(sp + 8 * i, 8).expect("stack word");
     assert_eq!(word(0), 2);
     let (a0, a1, null1, e0, e1, null2) = (word(1), word(2), word(3), word(4), word(5), word(6));
     assert_eq!((null1, null2), (0, 0));
@@ -394,7 +394,7 @@ fn initial_stack_holds_argc_argv_envp_auxv() {
         }
         auxv.push((k, v));
     }
-    let mut cstr = |addr: u64| {
+    let cstr = |addr: u64| {
         let mut s = Vec::new();
         while let Ok(b) = p.machine.mem.read_u64(addr + s.len() as u64, 1) {
             if b == 0 {
@@ -826,6 +826,8 @@ fn exit_and_exit_group_end_the_process() {
     p.machine.cpu.x[8] = nr::EXIT_GROUP;
     p.machine.cpu.x[0] = 0x1_07;
     assert_eq!(p.syscall(), Some(Exit::Exited(7)));
+    // `exit` of the only thread ends the process with its code.
+    let mut p = sys_process();
     p.machine.cpu.x[8] = nr::EXIT;
     p.machine.cpu.x[0] = 3;
     assert_eq!(p.syscall(), Some(Exit::Exited(3)));
@@ -892,7 +894,7 @@ fn a_signal_frame_is_built_and_rt_sigreturn_restores_it() {
         1 << 10 | 1 << 9,
         "the signal and sa_mask are blocked"
     );
-    let mut r = |off: u64, size: usize| p.machine.mem.read_u64(frame + off, size).expect("frame");
+    let r = |off: u64, size: usize| p.machine.mem.read_u64(frame + off, size).expect("frame");
     assert_eq!(
         (r(0, 4), r(8, 4), r(16, 8)),
         (11, 2, 0xdead_0000),

@@ -159,6 +159,102 @@ pub trait Sem {
     fn store_exclusive(&mut self, addr: Self::V, size: u8, v: Self::V) -> Result<Self::V, Stop>;
     /// Clears the local exclusive monitor (`ClearExclusiveLocal`, CLREX).
     fn clear_exclusive(&mut self);
+    /// LDXP/LDAXP of two doublewords: reads 16 bytes (single-copy atomic when aligned) as
+    /// `(low, high)` and marks them in the monitor.
+    fn load_exclusive_pair(&mut self, addr: Self::V) -> Result<(Self::V, Self::V), Stop>;
+    /// STXP/STLXP of two doublewords: writes `high:low` when the monitor holds the 16 bytes
+    /// at `addr`, as one access; the status as [`Sem::store_exclusive`] gives it.
+    fn store_exclusive_pair(
+        &mut self,
+        addr: Self::V,
+        low: Self::V,
+        high: Self::V,
+    ) -> Result<Self::V, Stop>;
+
+    /// `MemAtomic(address, op, value)`: replaces the `size`-byte value at `addr` with
+    /// `op(old, v)` as one single-copy atomic read-modify-write and gives `old`
+    /// (zero-extended). The LSE atomics (LDADD, SWP, ...) and their ST aliases.
+    fn atomic(
+        &mut self,
+        op: AtomicOp,
+        addr: Self::V,
+        size: u8,
+        v: Self::V,
+    ) -> Result<Self::V, Stop>;
+    /// `MemAtomic` with `MemAtomicOp_CAS`: writes `new` when the `size`-byte value at `addr`
+    /// equals `expected` (both taken at that width), atomically; gives the old value.
+    fn compare_swap(
+        &mut self,
+        addr: Self::V,
+        size: u8,
+        expected: Self::V,
+        new: Self::V,
+    ) -> Result<Self::V, Stop>;
+    /// CASP of two doublewords: the 16 bytes at `addr` compared with `expected` and replaced
+    /// by `new` (each `(low, high)`) in one atomic step; gives the old `(low, high)`.
+    fn compare_swap_pair(
+        &mut self,
+        addr: Self::V,
+        expected: (Self::V, Self::V),
+        new: (Self::V, Self::V),
+    ) -> Result<(Self::V, Self::V), Stop>;
+    /// A full memory barrier: every access of this PE before it is observed by other threads
+    /// before every access after it (DMB, DSB, and the store-load order a release such as
+    /// STLR owes a later acquire such as LDAR).
+    fn barrier(&mut self);
+}
+
+/// The operations of `MemAtomic` (Arm's `MemAtomicOp`), applied at the access's width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AtomicOp {
+    /// LDADD: `old + v`.
+    Add,
+    /// LDCLR: `old AND NOT v`.
+    Bic,
+    /// LDEOR: `old EOR v`.
+    Eor,
+    /// LDSET: `old OR v`.
+    Orr,
+    /// LDSMAX, LDSMIN: signed at the access's width.
+    Smax,
+    Smin,
+    /// LDUMAX, LDUMIN.
+    Umax,
+    Umin,
+    /// SWP: `v`.
+    Swp,
+}
+
+impl AtomicOp {
+    /// `op(old, v)` at `size` bytes; the result's bits above the width are garbage.
+    pub fn apply(self, old: u64, v: u64, size: u8) -> u64 {
+        let bits = 8 * u32::from(size);
+        let sext = |x: u64| ((x << (64 - bits)) as i64) >> (64 - bits);
+        let zext = |x: u64| if bits == 64 { x } else { x & ((1 << bits) - 1) };
+        match self {
+            AtomicOp::Add => old.wrapping_add(v),
+            AtomicOp::Bic => old & !v,
+            AtomicOp::Eor => old ^ v,
+            AtomicOp::Orr => old | v,
+            AtomicOp::Smax => {
+                if sext(old) >= sext(v) {
+                    old
+                } else {
+                    v
+                }
+            }
+            AtomicOp::Smin => {
+                if sext(old) <= sext(v) {
+                    old
+                } else {
+                    v
+                }
+            }
+            AtomicOp::Umax => zext(old).max(zext(v)),
+            AtomicOp::Umin => zext(old).min(zext(v)),
+            AtomicOp::Swp => v,
+        }
+    }
 }
 
 /// The semantics function of one encoding for backend `S`: it gets the instruction word.
@@ -167,6 +263,14 @@ pub type SemFn<S> = fn(&mut S, u32) -> Result<(), Stop>;
 /// Semantics functions by encoding id, as the extensions register them.
 pub struct SemTable<S> {
     fns: Vec<Option<SemFn<S>>>,
+}
+
+impl<S> Clone for SemTable<S> {
+    fn clone(&self) -> Self {
+        SemTable {
+            fns: self.fns.clone(),
+        }
+    }
 }
 
 impl<S> Default for SemTable<S> {

@@ -52,10 +52,10 @@ fn run(steps: usize, words: &[u32], setup: &[(Loc, u64)]) -> (Interp, Result<(),
     crate::register_all(&mut table);
     let features = FeatureSet::all();
     let mut s = Interp::default();
-    s.mem.map(CODE, 0x1000, Perms::RX);
+    s.mem.map(CODE, 0x1000, Perms::RX).expect("map");
     let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     s.mem.poke(CODE, &code).expect("the code page is mapped");
-    s.mem.map(DATA, 0x1000, Perms::RW);
+    s.mem.map(DATA, 0x1000, Perms::RW).expect("map");
     s.cpu.pc = CODE;
     for &(loc, v) in setup {
         set(&mut s, loc, v);

@@ -1,14 +1,14 @@
 //! Atomic memory operations (FEAT_LSE: LDADD and friends, SWP, CAS, CASP), exclusive pairs
 //! (LDXP, LDAXP, STXP, STLXP) and LDAPR (FEAT_LRCPC).
 //!
-//! Guest code runs on one host thread, so an atomic read-modify-write is a `Sem::load`
-//! followed by a `Sem::store`. Guest threads (a later issue) will need a host-atomic op in
-//! the `Sem` interface for these instead.
+//! Each is one `Sem` atomic operation (`Sem::atomic`, `Sem::compare_swap`, the exclusive
+//! pairs), which the interpreter performs as a host atomic on guest memory, so guest threads
+//! racing on the same location see single-copy atomic read-modify-writes.
 
 use armature_core::isa::fields;
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::ops::width;
-use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
+use armature_core::sem::{AtomicOp, BinOp, Sem, SemTable, Stop, UnOp};
 
 use super::x_or_sp;
 
@@ -67,16 +67,6 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     }
 }
 
-/// `SInt(x<bits-1:0>)` as a 64-bit value.
-fn sext<S: Sem>(s: &mut S, x: S::V, bits: u32) -> S::V {
-    match bits {
-        8 => s.un(UnOp::Sext8, x),
-        16 => s.un(UnOp::Sext16, x),
-        32 => s.un(UnOp::Sext32, x),
-        _ => x,
-    }
-}
-
 /// `x<bits-1:0>`, zero-extended.
 fn zext<S: Sem>(s: &mut S, x: S::V, bits: u32) -> S::V {
     match bits {
@@ -97,36 +87,21 @@ pub fn mem_atomic<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let value = s.x(f.Rs);
     let value = zext(s, value, datasize);
     let address = x_or_sp(s, f.Rn);
-    let data = s.load(address, bytes)?;
-    let result = if f.o3 == 1 {
-        value
+    let op = if f.o3 == 1 {
+        AtomicOp::Swp
     } else {
-        match f.opc {
-            0 => s.bin(BinOp::Add, data, value),
-            1 => {
-                let nv = s.un(UnOp::Not, value);
-                s.bin(BinOp::And, data, nv)
-            }
-            2 => s.bin(BinOp::Xor, data, value),
-            3 => s.bin(BinOp::Or, data, value),
-            opc => {
-                // SMAX, SMIN compare signed; UMAX, UMIN unsigned.
-                let (a, b) = if opc < 6 {
-                    (sext(s, data, datasize), sext(s, value, datasize))
-                } else {
-                    (data, value)
-                };
-                let op = if opc < 6 { BinOp::Slt } else { BinOp::Ult };
-                let lt = s.bin(op, a, b);
-                if opc & 1 == 0 {
-                    s.select(lt, value, data)
-                } else {
-                    s.select(lt, data, value)
-                }
-            }
-        }
+        [
+            AtomicOp::Add,
+            AtomicOp::Bic,
+            AtomicOp::Eor,
+            AtomicOp::Orr,
+            AtomicOp::Smax,
+            AtomicOp::Smin,
+            AtomicOp::Umax,
+            AtomicOp::Umin,
+        ][(f.opc & 7) as usize]
     };
-    s.store(address, bytes, result)?;
+    let data = s.atomic(op, address, bytes, value)?;
     s.set_x(f.Rt, data);
     Ok(())
 }
@@ -142,10 +117,7 @@ pub fn cas<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let compare = zext(s, compare, datasize);
     let new = s.x(f.Rt);
     let address = x_or_sp(s, f.Rn);
-    let data = s.load(address, bytes)?;
-    let equal = s.bin(BinOp::Eq, data, compare);
-    let stored = s.select(equal, new, data);
-    s.store(address, bytes, stored)?;
+    let data = s.compare_swap(address, bytes, compare, new)?;
     s.set_x(f.Rs, data);
     Ok(())
 }
@@ -164,27 +136,14 @@ pub fn casp<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         // 32-bit elements: one 8-byte access, `s2:s1` little-endian.
         let compare = concat32(s, s2, s1);
         let new = concat32(s, t2, t1);
-        let data = s.load(address, 8)?;
-        let equal = s.bin(BinOp::Eq, data, compare);
-        let stored = s.select(equal, new, data);
-        s.store(address, 8, stored)?;
+        let data = s.compare_swap(address, 8, compare, new)?;
         let lo = s.un(UnOp::Zext32, data);
         let sh = s.imm(32);
         let hi = s.bin(BinOp::Lsr, data, sh);
         s.set_x(f.Rs, lo);
         s.set_x(f.Rs + 1, hi);
     } else {
-        let eight = s.imm(8);
-        let address2 = s.bin(BinOp::Add, address, eight);
-        let d1 = s.load(address, 8)?;
-        let d2 = s.load(address2, 8)?;
-        let e1 = s.bin(BinOp::Eq, d1, s1);
-        let e2 = s.bin(BinOp::Eq, d2, s2);
-        let equal = s.bin(BinOp::And, e1, e2);
-        let n1 = s.select(equal, t1, d1);
-        let n2 = s.select(equal, t2, d2);
-        s.store(address, 8, n1)?;
-        s.store(address2, 8, n2)?;
+        let (d1, d2) = s.compare_swap_pair(address, (s1, s2), (t1, t2))?;
         s.set_x(f.Rs, d1);
         s.set_x(f.Rs + 1, d2);
     }
@@ -200,13 +159,9 @@ fn concat32<S: Sem>(s: &mut S, hi: S::V, lo: S::V) -> S::V {
 }
 
 /// LDXP, LDAXP, STXP, STLXP: exclusive accesses of a register pair (`sz` 0: two W registers
-/// in one 8-byte access, 1: two X registers, 16 bytes).
-///
-/// The 8-byte form is one monitored access. The 16-byte form monitors its first doubleword:
-/// LDXP marks `[address, address + 8)` and reads the second doubleword with a plain load;
-/// STXP reads the second doubleword, stores the first through `store_exclusive` and writes
-/// the second back unchanged when that failed. A monitor set by an 8-byte LDXR at the same
-/// address also lets STXP pass, which Arm leaves IMPLEMENTATION DEFINED (the size differs).
+/// in one 8-byte access, 1: two X registers in one 16-byte access). A monitor set by an
+/// access of the other size does not let the store pass (Arm leaves that IMPLEMENTATION
+/// DEFINED).
 pub fn exclusive_pair<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDXP_LP64_ldstexclp::from_word(word);
     let load = f.L == 1;
@@ -231,28 +186,20 @@ pub fn exclusive_pair<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         }
         return Ok(());
     }
-    let eight = s.imm(8);
-    let address2 = s.bin(BinOp::Add, address, eight);
     if load {
-        let hi = s.load(address2, 8)?;
-        let lo = s.load_exclusive(address, 8)?;
+        let (lo, hi) = s.load_exclusive_pair(address)?;
         s.set_x(f.Rt, lo);
         s.set_x(f.Rt2, hi);
     } else {
         let (el1, el2) = (s.x(f.Rt), s.x(f.Rt2));
-        let old = s.load(address2, 8)?;
-        let status = s.store_exclusive(address, 8, el1)?;
-        let zero = s.imm(0);
-        let passed = s.bin(BinOp::Eq, status, zero);
-        let hi = s.select(passed, el2, old);
-        s.store(address2, 8, hi)?;
+        let status = s.store_exclusive_pair(address, el1, el2)?;
         s.set_x(f.Rs, status);
     }
     Ok(())
 }
 
 /// LDAPR, LDAPRB, LDAPRH: `X[t] = ZeroExtend(Mem[X[n] or SP, size])` with acquire-PC order,
-/// which a single PE needs nothing more for.
+/// which the host's in-order loads give.
 pub fn ldapr<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDAPR_64L_memop::from_word(word);
     let address = x_or_sp(s, f.Rn);
@@ -282,6 +229,8 @@ pub fn ldapr_stlr_writeback<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         let data = s.x(f.Rt);
         s.store(address, bytes, data)?;
         super::set_x_or_sp(s, f.Rn, address);
+        // A release, ordered as STLR is (`ldst_ordered`).
+        s.barrier();
     }
     Ok(())
 }
@@ -326,6 +275,8 @@ pub fn ldiapp_stilp<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         if wback {
             super::set_x_or_sp(s, f.Rn, address);
         }
+        // STILP is a release, ordered as STLR is (`ldst_ordered`).
+        s.barrier();
     }
     Ok(())
 }

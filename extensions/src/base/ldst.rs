@@ -383,19 +383,30 @@ pub fn ldst_pair<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// LDAR, STLR, LDLAR, STLLR and their byte and halfword forms: an access at `X[n] or SP`.
-/// With a single PE, acquire and release order nothing further.
+/// Accesses stay in program order as other threads see them except a store followed by a
+/// load, so a release that is sequentially consistent (STLR, not STLLR: `o0` 1) ends with a
+/// barrier, which keeps it before a later LDAR.
 pub fn ldst_ordered<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDAR_LR64_ldstord::from_word(word);
     let opc = if f.L == 1 { 1 } else { 0 };
     let offset = s.imm(0);
-    load_store(s, f.size, opc, f.Rn, f.Rt, offset, Index::Offset)
+    load_store(s, f.size, opc, f.Rn, f.Rt, offset, Index::Offset)?;
+    if f.L == 0 && (word >> 15) & 1 == 1 {
+        s.barrier();
+    }
+    Ok(())
 }
 
-/// LDAPUR, LDAPURS*, STLUR: `offset = SignExtend(imm9)`, ordered as [`ldst_ordered`] is.
+/// LDAPUR, LDAPURS*, STLUR: `offset = SignExtend(imm9)`, ordered as [`ldst_ordered`] is
+/// (STLUR, `opc` 0, is a release).
 pub fn ldst_ordered_unscaled<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDAPUR_64_ldapstl_unscaled::from_word(word);
     let offset = s.imm(sign_extend(f.imm9.into(), 9));
-    load_store(s, f.size, f.opc, f.Rn, f.Rt, offset, Index::Offset)
+    load_store(s, f.size, f.opc, f.Rn, f.Rt, offset, Index::Offset)?;
+    if f.opc == 0 {
+        s.barrier();
+    }
+    Ok(())
 }
 
 /// PRFM, PRFUM and RPRFM: `Prefetch()` is a hint, which never faults.

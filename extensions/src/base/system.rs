@@ -20,13 +20,13 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::BTI_HB_hints,
         E::CSDB_HI_hints,
         E::DGH_HI_hints,
-        E::DMB_BO_barriers,
-        E::DSB_BO_barriers,
         E::ISB_BI_barriers,
         E::SB_only_barriers,
     ] {
         t.set(id, nop::<S>);
     }
+    t.set(E::DMB_BO_barriers, barrier::<S>);
+    t.set(E::DSB_BO_barriers, barrier::<S>);
     t.set(E::CLREX_BN_barriers, clrex::<S>);
     t.set(E::MRS_RS_systemmove, mrs::<S>);
     t.set(E::MSR_SR_systemmove, msr::<S>);
@@ -49,7 +49,14 @@ pub fn udf<S: Sem>(_: &mut S, _: u32) -> Result<(), Stop> {
     Err(Stop::Undefined)
 }
 
-/// Hints and barriers, which a single-threaded interpreter executes as no-ops.
+/// DMB and DSB: a full barrier whatever the domain and access types (`CRm`) ask for.
+pub fn barrier<S: Sem>(s: &mut S, _: u32) -> Result<(), Stop> {
+    s.barrier();
+    Ok(())
+}
+
+/// Hints, ISB (decoded code is dropped when code changes, see `Interp`) and SB, which order
+/// nothing the interpreter could reorder.
 pub fn nop<S: Sem>(_: &mut S, _: u32) -> Result<(), Stop> {
     Ok(())
 }
@@ -146,7 +153,7 @@ mod tests {
         let mut table = SemTable::<Interp>::default();
         super::register(&mut table);
         let mut m = Interp::default();
-        m.mem.map(0x1000, PAGE_SIZE, Perms::RX);
+        m.mem.map(0x1000, PAGE_SIZE, Perms::RX).expect("map");
         m.mem.poke(0x1000, &word.to_le_bytes()).expect("mapped");
         m.cpu.pc = 0x1000;
         *m.cpu.ext::<IdRegisters>() = IdRegisters::new(&features);

@@ -66,10 +66,10 @@ fn run_with(
     let mut table = SemTable::default();
     super::register(&mut table);
     let mut s = Interp::default();
-    s.mem.map(CODE, 0x1000, Perms::RX);
+    s.mem.map(CODE, 0x1000, Perms::RX).expect("map");
     let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     s.mem.poke(CODE, &code).expect("the code page is mapped");
-    s.mem.map(DATA, 0x1000, Perms::RW);
+    s.mem.map(DATA, 0x1000, Perms::RW).expect("map");
     s.cpu.pc = CODE;
     for &(loc, v) in setup {
         set(&mut s, loc, v);

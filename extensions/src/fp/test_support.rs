@@ -54,7 +54,7 @@ pub fn check(case: &Case) -> Vec<String> {
     let mut table = SemTable::default();
     crate::register_all(&mut table);
     let mut s = Interp::default();
-    s.mem.map(CODE, 0x1000, Perms::RX);
+    s.mem.map(CODE, 0x1000, Perms::RX).expect("map");
     s.mem
         .poke(CODE, &word.to_le_bytes())
         .expect("the code page is mapped");
