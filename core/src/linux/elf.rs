@@ -101,6 +101,8 @@ pub struct LoadInfo {
     pub load_bias: u64,
     /// The first byte after the highest segment, page aligned: the program break starts here.
     pub brk: u64,
+    /// The first page of the lowest segment: the image spans `start..brk`.
+    pub start: u64,
     /// The `PT_INTERP` path of a dynamically linked program.
     pub interp: Option<String>,
 }
@@ -311,6 +313,11 @@ pub fn load_at(data: &[u8], mem: &mut Memory, base: u64) -> Result<LoadInfo, Loa
         phnum: phdrs.len() as u64,
         load_bias,
         brk: high + load_bias,
+        start: segments
+            .iter()
+            .map(|s| page_down(s.vaddr) + load_bias)
+            .min()
+            .unwrap_or(load_bias),
         interp: interp_path,
     })
 }

@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// The standard signals forwarded to the guest.
-pub const FORWARDED: [i32; 10] = [
+pub const FORWARDED: [i32; 11] = [
     libc::SIGHUP,
     libc::SIGINT,
     libc::SIGQUIT,
@@ -26,6 +26,8 @@ pub const FORWARDED: [i32; 10] = [
     libc::SIGVTALRM,
     libc::SIGPROF,
     libc::SIGWINCH,
+    // A forked guest child is a host child: its end reaches the guest's handler.
+    libc::SIGCHLD,
 ];
 
 /// The real-time signals forwarded too: glibc's SIGRTMIN (34) to SIGRTMAX, which POSIX timers

@@ -3,6 +3,7 @@
 
 pub mod elf;
 pub mod hostsig;
+mod procfs;
 pub mod signal;
 pub mod stack;
 pub mod syscall;
@@ -82,6 +83,8 @@ pub struct Process {
     pub exec_prefix: Vec<std::ffi::OsString>,
     /// The auxiliary vector the program started with (`/proc/self/auxv`).
     auxv: Vec<(u64, u64)>,
+    /// The program's image and the dynamic linker's (`/proc/self/maps` names them).
+    images: Vec<(u64, u64, PathBuf)>,
     /// The thread name `prctl(PR_GET_NAME)` gives: Linux's `comm`, the program's file name cut
     /// to 15 bytes, NUL-padded.
     pub comm: [u8; 16],
@@ -164,6 +167,10 @@ impl Process {
         signal::map_trampoline(&mut machine.mem);
         *machine.cpu.ext::<sysregs::IdRegisters>() = sysregs::IdRegisters::new(&features);
         let exe_abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut images = vec![(info.start, info.brk, exe_abs.clone())];
+        if let (Some(i), Some(name)) = (&interp, &info.interp) {
+            images.push((i.start, i.brk, PathBuf::from(name)));
+        }
         Ok(Process {
             machine,
             features,
@@ -183,6 +190,7 @@ impl Process {
             thread_exited: false,
             exec_prefix: Vec::new(),
             auxv: st.auxv.clone(),
+            images,
             comm: comm_of(path),
         })
     }

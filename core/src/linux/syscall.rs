@@ -534,6 +534,15 @@ impl Process {
             }
             nr::OPENAT => {
                 let path = self.lookup_path(a[1])?;
+                if let Some(contents) = self.proc_file(path.as_bytes()) {
+                    // O_CLOEXEC is the only flag that matters for a read-only memfd.
+                    let fd = Self::memfd_with(&contents)?;
+                    if a[2] & 0o2000000 == 0 {
+                        // SAFETY: clearing FD_CLOEXEC of the descriptor just made.
+                        unsafe { libc::fcntl(fd as i32, libc::F_SETFD, 0) };
+                    }
+                    return Ok(fd);
+                }
                 host(i64::from(unsafe {
                     libc::openat(
                         fd(a[0]),

@@ -345,6 +345,7 @@ impl Process {
             comm: self.comm,
             exec_prefix: self.exec_prefix.clone(),
             auxv: self.auxv.clone(),
+            images: self.images.clone(),
         }
     }
 

@@ -6,8 +6,10 @@
 //! POSIX timers (`timer_create` with SIGEV_SIGNAL or SIGEV_NONE, `timer_settime`,
 //! `timer_gettime`, `timer_getoverrun`, `timer_delete`) are the host kernel's: the guest's timer
 //! id is the host's, and the signal, with its SI_TIMER siginfo and the guest's `sigev_value`,
-//! is forwarded like any other. The signal must be one the forwarding catches; SIGEV_THREAD_ID
-//! (glibc's SIGEV_THREAD) waits for guest threads.
+//! is forwarded like any other. The signal must be one the forwarding catches. With
+//! SIGEV_THREAD_ID the host timer aims at the guest thread's host thread (guest thread ids are
+//! host ones) and the group records the timer, so that the forwarded signal is queued for that
+//! thread. glibc's SIGEV_THREAD uses its internal signal 32, which is not forwarded: ENOTSUP.
 //!
 //! A sleep that a forwarded signal interrupts returns EINTR (with the time left, as Linux
 //! writes it) only when that signal is ready for delivery; a blocked or ignored one lets the
@@ -201,6 +203,7 @@ impl Process {
 /// `sigev_notify` values.
 const SIGEV_SIGNAL: i32 = 0;
 const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD_ID: i32 = 4;
 
 /// A host system call's result: -1 means errno.
 fn host(r: libc::c_long) -> Result<i64, i64> {
@@ -216,6 +219,7 @@ impl Process {
     pub(super) fn sys_timer_create(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
         // struct sigevent (64 bytes): sigev_value, sigev_signo, sigev_notify, then the union.
         let mut ev = [0u8; 64];
+        let mut thread = None;
         let evp = if a[1] == 0 {
             // Linux's default: SIGEV_SIGNAL with SIGALRM, which is forwarded.
             std::ptr::null()
@@ -227,6 +231,13 @@ impl Process {
                 SIGEV_NONE => {}
                 SIGEV_SIGNAL if super::hostsig::forwarded(signo) => {}
                 SIGEV_SIGNAL if !(1..=super::signal::NSIG).contains(&signo) => return Err(EINVAL),
+                SIGEV_THREAD_ID if super::hostsig::forwarded(signo) => {
+                    let tid = u32::from_le_bytes(ev[16..20].try_into().expect("4 bytes"));
+                    if tid != self.tid && !self.threads.contains(tid) {
+                        return Err(EINVAL);
+                    }
+                    thread = Some(tid);
+                }
                 // A signal the host would not hand over, or a thread to aim at.
                 _ => return Err(ENOTSUP),
             }
@@ -250,6 +261,9 @@ impl Process {
             .mem
             .write(a[2], &id.to_le_bytes())
             .map_err(|_| EFAULT)?;
+        if let Some(tid) = thread {
+            super::signal::lock(&self.threads.thread_timers).push((id, tid));
+        }
         Ok(0)
     }
 
@@ -288,6 +302,9 @@ impl Process {
 
     /// `timer_getoverrun(timerid)` and `timer_delete(timerid)`, which only take the id.
     pub(super) fn sys_timer_id(&mut self, number: libc::c_long, id: u64) -> Result<i64, i64> {
+        if number == libc::SYS_timer_delete {
+            super::signal::lock(&self.threads.thread_timers).retain(|(t, _)| *t != id as i32);
+        }
         // SAFETY: the call only takes an integer.
         host(unsafe { libc::syscall(number, id as libc::c_int) })
     }

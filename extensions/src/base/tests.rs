@@ -1497,3 +1497,87 @@ fn rcpc3_loads_and_stores_match_the_plain_ones() {
         }
     }
 }
+
+/// Guest threads racing on one location: each case's program adds to the 16 bytes at `X1`,
+/// `X2` times, and stops at BRK. Four machines sharing the memory run it at once on host
+/// threads; the final values must be exact, which they are not when a read-modify-write is a
+/// plain load and store.
+#[test]
+fn atomics_stay_atomic_across_threads() {
+    const THREADS: u64 = 4;
+    const ROUNDS: u64 = 20_000;
+    // (name, program, what one round adds to the low and the high doubleword)
+    let cases: [(&str, &[u32], u64, u64); 4] = [
+        (
+            // a: ldaxr x3, [x1]; add x3, x3, #1; stlxr w4, x3, [x1]; cbnz w4, a;
+            // subs x2, x2, #1; b.ne a; brk #0
+            "LDAXR/STLXR",
+            &[
+                0xc85ffc23, 0x91000463, 0xc804fc23, 0x35ffffa4, 0xf1000442, 0x54ffff61, 0xd4200000,
+            ],
+            1,
+            0,
+        ),
+        (
+            // movz x5, #1; a: ldaddal x5, x6, [x1]; subs x2, x2, #1; b.ne a; brk #0
+            "LDADDAL",
+            &[0xd2800025, 0xf8e50026, 0xf1000442, 0x54ffffc1, 0xd4200000],
+            1,
+            0,
+        ),
+        (
+            // a: ldaxp x3, x4, [x1]; add x3, x3, #1; add x4, x4, #2; stlxp w5, x3, x4, [x1];
+            // cbnz w5, a; subs x2, x2, #1; b.ne a; brk #0
+            "LDAXP/STLXP",
+            &[
+                0xc87f9023, 0x91000463, 0x91000884, 0xc8259023, 0x35ffff85, 0xf1000442, 0x54ffff41,
+                0xd4200000,
+            ],
+            1,
+            2,
+        ),
+        (
+            // a: ldr x3, [x1]; b: add x4, x3, #1; mov x5, x3; casal x5, x4, [x1];
+            // cmp x5, x3; mov x3, x5; b.ne b; subs x2, x2, #1; b.ne a; brk #0
+            "CASAL",
+            &[
+                0xf9400023, 0x91000464, 0xaa0303e5, 0xc8e5fc24, 0xeb0300bf, 0xaa0503e3, 0x54ffff61,
+                0xf1000442, 0x54ffff01, 0xd4200000,
+            ],
+            1,
+            0,
+        ),
+    ];
+    let mut table = SemTable::default();
+    super::register(&mut table);
+    let features = FeatureSet::base().with(Feature::FEAT_LSE);
+    for (name, words, low, high) in cases {
+        let main = Interp::default();
+        main.mem.map(CODE, 0x1000, Perms::RX).expect("map");
+        let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        main.mem.poke(CODE, &code).expect("the code page is mapped");
+        main.mem.map(DATA, 0x1000, Perms::RW).expect("map");
+        std::thread::scope(|scope| {
+            for _ in 0..THREADS {
+                let mut m = Interp::sharing(&main);
+                m.cpu.pc = CODE;
+                m.cpu.x[1] = DATA;
+                m.cpu.x[2] = ROUNDS;
+                let (table, features) = (&table, &features);
+                scope.spawn(move || {
+                    assert_eq!(m.run(table, features), Stop::Breakpoint(0), "{name}");
+                });
+            }
+        });
+        assert_eq!(
+            main.mem.read_u64(DATA, 8),
+            Ok(THREADS * ROUNDS * low),
+            "{name}: low doubleword"
+        );
+        assert_eq!(
+            main.mem.read_u64(DATA + 8, 8),
+            Ok(THREADS * ROUNDS * high),
+            "{name}: high doubleword"
+        );
+    }
+}
