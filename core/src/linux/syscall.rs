@@ -97,6 +97,10 @@ pub mod nr {
     pub const WAIT4: u64 = 260;
     pub const MEMBARRIER: u64 = 283;
     pub const CLONE3: u64 = 435;
+    pub const EPOLL_CREATE1: u64 = 20;
+    pub const EPOLL_CTL: u64 = 21;
+    pub const EPOLL_PWAIT: u64 = 22;
+    pub const PSELECT6: u64 = 72;
 }
 
 pub(super) const EPERM: i64 = 1;
@@ -317,6 +321,10 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::WAIT4 => ("wait4", &[D, P, D, P]),
         nr::WAITID => ("waitid", &[D, D, P, D, P]),
         nr::MEMBARRIER => ("membarrier", &[D, D, D]),
+        nr::EPOLL_CREATE1 => ("epoll_create1", &[X]),
+        nr::EPOLL_CTL => ("epoll_ctl", &[D, D, D, P]),
+        nr::EPOLL_PWAIT => ("epoll_pwait", &[D, P, D, D, P, D]),
+        nr::PSELECT6 => ("pselect6", &[D, P, P, P, P, P]),
         nr::SET_ROBUST_LIST => ("set_robust_list", &[P, D]),
         nr::CLOCK_GETTIME => ("clock_gettime", &[D, P]),
         nr::NANOSLEEP => ("nanosleep", &[P, P]),
@@ -911,12 +919,17 @@ impl Process {
             // glibc falls back to `clone` when `clone3` is missing.
             nr::CLONE3 => Err(ENOSYS),
             nr::SCHED_GETAFFINITY => {
-                // One CPU: the emulation runs one thread.
+                // Guest threads are host threads: the host's CPUs are theirs.
                 if a[1] < 8 || a[1] % 8 != 0 {
                     return Err(EINVAL);
                 }
-                self.mem().put(a[2], &1u64.to_le_bytes())?;
-                Ok(8)
+                let mut set = vec![0u8; (a[1] as usize).min(1 << 12)];
+                // SAFETY: `set` is a buffer of that many bytes; pid 0 is this host thread.
+                let n = host(unsafe {
+                    libc::syscall(libc::SYS_sched_getaffinity, 0, set.len(), set.as_mut_ptr())
+                })?;
+                self.mem().put(a[2], &set[..n as usize])?;
+                Ok(n)
             }
             nr::RT_SIGACTION => self.sys_sigaction(a),
             nr::RT_SIGPROCMASK => {
@@ -952,6 +965,14 @@ impl Process {
             nr::RT_SIGSUSPEND => self.sys_sigsuspend(a[0], a[1]),
             nr::NANOSLEEP => self.sys_nanosleep(a[0], a[1]),
             nr::PPOLL => self.sys_ppoll(a),
+            nr::PSELECT6 => self.sys_pselect6(a),
+            nr::EPOLL_CREATE1 => {
+                // EPOLL_CLOEXEC is O_CLOEXEC on both sides.
+                // SAFETY: plain flags.
+                host(i64::from(unsafe { libc::epoll_create1(a[0] as i32) }))
+            }
+            nr::EPOLL_CTL => self.sys_epoll_ctl(a),
+            nr::EPOLL_PWAIT => self.sys_epoll_pwait(a),
             nr::CLOCK_NANOSLEEP => self.sys_clock_nanosleep(a),
             nr::GETITIMER => self.sys_getitimer(a[0], a[1]),
             nr::SETITIMER => self.sys_setitimer(a[0], a[1], a[2]),

@@ -155,14 +155,50 @@ impl Process {
             // A deadline beyond what the host's clock can hold is no deadline.
             std::time::Instant::now().checked_add(std::time::Duration::new(sec as u64, nsec as u32))
         };
-        let old_mask = self.signals.mask;
-        if a[3] != 0 {
-            if a[4] != 8 {
-                return Err(EINVAL);
+        let mask = self.temporary_mask(a[3], a[4])?;
+        let result = self.wait_host(deadline, mask, |t, wait| {
+            // SAFETY: `fds` holds `nfds` host pollfds; the timeout and mask are host values.
+            i64::from(unsafe { libc::ppoll(fds.as_mut_ptr(), nfds as libc::nfds_t, t, wait) })
+        });
+        if result.is_ok() {
+            for (c, fd) in raw.chunks_exact_mut(8).zip(&fds) {
+                c[6..8].copy_from_slice(&fd.revents.to_le_bytes());
             }
-            let mut b = [0u8; 8];
-            self.machine.mem.read(a[3], &mut b).map_err(|_| EFAULT)?;
-            self.signals.mask = u64::from_le_bytes(b) & !super::signal::UNBLOCKABLE;
+            self.machine.mem.write(a[0], &raw).map_err(|_| EFAULT)?;
+        }
+        result
+    }
+}
+
+impl Process {
+    /// The temporary signal mask of `ppoll`, `pselect6` and `epoll_pwait`: the sigset at
+    /// `addr` (of `size` bytes), or none when `addr` is 0.
+    pub(super) fn temporary_mask(&mut self, addr: u64, size: u64) -> Result<Option<u64>, i64> {
+        if addr == 0 {
+            return Ok(None);
+        }
+        if size != 8 {
+            return Err(EINVAL);
+        }
+        let mut b = [0u8; 8];
+        self.machine.mem.read(addr, &mut b).map_err(|_| EFAULT)?;
+        Ok(Some(u64::from_le_bytes(b) & !super::signal::UNBLOCKABLE))
+    }
+
+    /// A host wait (`call` gets the host timeout, null for none, and the host signal mask to
+    /// wait with) made with the guest's `mask` in place, until it returns, fails with
+    /// something else than EINTR, or a signal is ready for the guest (EINTR). The forwarded
+    /// signals are blocked between the check and the wait, which unblocks them atomically.
+    /// With a temporary mask and EINTR, the handler's frame restores the old mask.
+    pub(super) fn wait_host(
+        &mut self,
+        deadline: Option<std::time::Instant>,
+        mask: Option<u64>,
+        mut call: impl FnMut(*const libc::timespec, &libc::sigset_t) -> i64,
+    ) -> Result<i64, i64> {
+        let old_mask = self.signals.mask;
+        if let Some(m) = mask {
+            self.signals.mask = m;
         }
         let result = super::hostsig::with_forwarded_blocked(|wait| loop {
             if self.signal_ready() {
@@ -174,29 +210,145 @@ impl Process {
             };
             let left = deadline.map(|d| super::hostsig::time_left(d).unwrap_or(zero));
             let t = left.as_ref().map_or(std::ptr::null(), std::ptr::from_ref);
-            // SAFETY: `fds` holds `nfds` host pollfds; the timeout and mask are host values.
-            let n = unsafe { libc::ppoll(fds.as_mut_ptr(), nfds as libc::nfds_t, t, wait) };
+            let n = call(t, wait);
             if n >= 0 {
-                break Ok(i64::from(n));
+                break Ok(n);
             }
             let e = host_errno();
             if e != EINTR {
                 break Err(e);
             }
         });
-        if result == Err(EINTR) && a[3] != 0 {
-            // The handler runs with the temporary mask; its frame restores the old one.
+        if result == Err(EINTR) && mask.is_some() {
             self.signals.saved_mask = Some(old_mask);
         } else {
             self.signals.mask = old_mask;
         }
-        if result.is_ok() {
-            for (c, fd) in raw.chunks_exact_mut(8).zip(&fds) {
-                c[6..8].copy_from_slice(&fd.revents.to_le_bytes());
+        result
+    }
+
+    /// `pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask)`: the fd_set layout is
+    /// the same on both sides; `sigmask` points at `{ sigset pointer, size }`.
+    pub(super) fn sys_pselect6(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
+        let nfds = a[0] as i64;
+        if !(0..=libc::FD_SETSIZE as i64).contains(&nfds) {
+            return Err(EINVAL);
+        }
+        let bytes = (nfds as usize).div_ceil(64) * 8;
+        let mut sets = [[0u8; 128]; 3];
+        for (set, &addr) in sets.iter_mut().zip(&a[1..4]) {
+            if addr != 0 {
+                self.machine
+                    .mem
+                    .read(addr, &mut set[..bytes])
+                    .map_err(|_| EFAULT)?;
             }
-            self.machine.mem.write(a[0], &raw).map_err(|_| EFAULT)?;
+        }
+        let deadline = if a[4] == 0 {
+            None
+        } else {
+            let (sec, nsec) = self.get_pair(a[4])?;
+            if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+                return Err(EINVAL);
+            }
+            std::time::Instant::now().checked_add(std::time::Duration::new(sec as u64, nsec as u32))
+        };
+        let mask = if a[5] == 0 {
+            None
+        } else {
+            let (set, size) = self.get_pair(a[5])?;
+            self.temporary_mask(set as u64, size as u64)?
+        };
+        let mut host_sets = sets;
+        let result = self.wait_host(deadline, mask, |t, wait| {
+            host_sets = sets;
+            let [r, w, e] = std::array::from_fn(|i| {
+                if a[1 + i] != 0 {
+                    host_sets[i].as_mut_ptr().cast::<libc::fd_set>()
+                } else {
+                    std::ptr::null_mut()
+                }
+            });
+            // SAFETY: each set is 128 bytes (a host fd_set) or null; the timeout and mask are
+            // host values.
+            i64::from(unsafe { libc::pselect(nfds as i32, r, w, e, t, wait) })
+        });
+        if result.is_ok() {
+            for (set, &addr) in host_sets.iter().zip(&a[1..4]) {
+                if addr != 0 {
+                    self.machine
+                        .mem
+                        .write(addr, &set[..bytes])
+                        .map_err(|_| EFAULT)?;
+                }
+            }
+        }
+        if let (Some(d), true) = (deadline, a[4] != 0) {
+            // Linux writes back the time that was left.
+            let left = super::hostsig::time_left(d).unwrap_or(libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            });
+            let _ = self.put_words(a[4], &[left.tv_sec, left.tv_nsec]);
         }
         result
+    }
+
+    /// `epoll_ctl(epfd, op, fd, event)`: aarch64's `struct epoll_event` is 16 bytes (events,
+    /// padding, data), x86-64's is packed into 12.
+    pub(super) fn sys_epoll_ctl(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
+        let mut ev = libc::epoll_event { events: 0, u64: 0 };
+        if a[3] != 0 {
+            let mut b = [0u8; 16];
+            if a[1] != libc::EPOLL_CTL_DEL as u64 {
+                self.machine.mem.read(a[3], &mut b).map_err(|_| EFAULT)?;
+            }
+            ev = libc::epoll_event {
+                events: u32::from_le_bytes(b[..4].try_into().expect("4 bytes")),
+                u64: u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
+            };
+        }
+        // SAFETY: `ev` is a host epoll_event.
+        host(libc::c_long::from(unsafe {
+            libc::epoll_ctl(a[0] as i32, a[1] as i32, a[2] as i32, &mut ev)
+        }))
+    }
+
+    /// `epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask, sigsetsize)`, with the events
+    /// converted to aarch64's layout.
+    pub(super) fn sys_epoll_pwait(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
+        let max = a[2] as i32;
+        if !(1..=1 << 16).contains(&max) {
+            return Err(EINVAL);
+        }
+        self.machine
+            .mem
+            .check_write(a[1], 16 * max as u64)
+            .map_err(|_| EFAULT)?;
+        let timeout = a[3] as i32;
+        let deadline = (timeout >= 0)
+            .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
+        let mask = self.temporary_mask(a[4], a[5])?;
+        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; max as usize];
+        let result = self.wait_host(deadline, mask, |t, wait| {
+            // The host timeout in milliseconds, rounded up, or -1 for none.
+            // SAFETY: a null or valid host timespec.
+            let ms = unsafe { t.as_ref() }.map_or(-1, |t| {
+                (t.tv_sec * 1000 + (t.tv_nsec + 999_999) / 1_000_000).min(i64::from(i32::MAX))
+                    as i32
+            });
+            // SAFETY: `events` holds `max` host epoll_events; the mask is a host value.
+            i64::from(unsafe { libc::epoll_pwait(a[0] as i32, events.as_mut_ptr(), max, ms, wait) })
+        })?;
+        let mut out = Vec::with_capacity(16 * result as usize);
+        for ev in &events[..result as usize] {
+            let (flags, data) = (ev.events, ev.u64);
+            out.extend_from_slice(&flags.to_le_bytes());
+            out.extend_from_slice(&[0; 4]);
+            out.extend_from_slice(&data.to_le_bytes());
+        }
+        self.machine.mem.write(a[1], &out).map_err(|_| EFAULT)?;
+        Ok(result)
     }
 }
 
