@@ -894,6 +894,109 @@ mod tests {
     }
 
     #[test]
+    fn mappings_are_made_in_one_step_and_stay_in_the_guest_space() {
+        let m = Memory::default();
+        assert_eq!(m.map_if_free(0x10000, 2 * PAGE_SIZE, Perms::RW), Ok(true));
+        assert_eq!(
+            m.map_if_free(0x11000, PAGE_SIZE, Perms::R),
+            Ok(false),
+            "part of it is mapped"
+        );
+        assert_eq!(m.perms_of(0x11000, 1), Some(Perms::RW), "and left alone");
+        assert_eq!(
+            m.map_free(0x10000, PAGE_SIZE, u64::MAX, Perms::R),
+            Some(0x12000)
+        );
+        assert_eq!(m.map_free(0x10000, PAGE_SIZE, 0x13000, Perms::R), None);
+        assert_eq!(
+            m.map(GUEST_SPACE - PAGE_SIZE, 2 * PAGE_SIZE, Perms::RW),
+            Err(OutOfSpace {
+                addr: GUEST_SPACE - PAGE_SIZE,
+                len: 2 * PAGE_SIZE
+            })
+        );
+        assert_eq!(
+            m.read_u64(GUEST_SPACE + 8, 8).map_err(|f| f.kind),
+            Err(FaultKind::Unmapped)
+        );
+        assert_eq!(
+            m.mappings(),
+            vec![
+                (
+                    0x10000,
+                    Region {
+                        len: 2 * PAGE_SIZE,
+                        perms: Perms::RW
+                    }
+                ),
+                (
+                    0x12000,
+                    Region {
+                        len: PAGE_SIZE,
+                        perms: Perms::R
+                    }
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn shared_handles_see_one_address_space() {
+        let a = Memory::default();
+        let b = a.share();
+        a.map(0x10000, PAGE_SIZE, Perms::RW).expect("map");
+        b.write_u64(0x10008, 8, 42)
+            .expect("the other handle sees the mapping");
+        assert_eq!(a.read_u64(0x10008, 8), Ok(42));
+        assert_eq!(a.host_base(), b.host_base());
+        // SAFETY: the page is mapped and the handles alive; a guest address's host address.
+        let host = unsafe { *((a.host_base() + 0x10008) as *const u64) };
+        assert_eq!(host, 42, "guest address a is host address base + a");
+        b.unmap(0x10000, PAGE_SIZE);
+        assert_eq!(
+            a.read_u64(0x10008, 8).map_err(|f| f.kind),
+            Err(FaultKind::Unmapped)
+        );
+        a.map(0x10000, PAGE_SIZE, Perms::RW).expect("map again");
+        assert_eq!(
+            a.read_u64(0x10008, 8),
+            Ok(0),
+            "an unmapped page comes back zeroed"
+        );
+    }
+
+    #[test]
+    fn read_modify_writes_and_pairs() {
+        let m = Memory::default();
+        m.map(0x10000, PAGE_SIZE, Perms::RW).expect("map");
+        m.map(0x11000, PAGE_SIZE, Perms::R).expect("map");
+        assert_eq!(m.modify(0x10000, 4, |v| v + 5), Ok(0));
+        assert_eq!(m.modify(0x10000, 4, |v| v + 5), Ok(5));
+        // Misaligned, and across the end of a 4-byte word.
+        assert_eq!(m.modify(0x10003, 2, |_| 0xabcd), Ok(0));
+        assert_eq!(m.read_u64(0x10000, 8), Ok(0x0000_00ab_cd00_000a));
+        assert_eq!(
+            m.modify(0x11000, 8, |v| v).map_err(|f| (f.kind, f.write)),
+            Err((FaultKind::Permission, true)),
+            "a read-modify-write needs a writable page"
+        );
+        let pair = 0x1111_2222_3333_4444_5555_6666_7777_8888u128;
+        assert_eq!(m.compare_swap_u128(0x10010, 0, pair), Ok(0));
+        assert_eq!(
+            m.compare_swap_u128(0x10010, 1, 7),
+            Ok(pair),
+            "no match, no write"
+        );
+        assert_eq!(m.read_u128(0x10010), Ok(pair));
+        assert_eq!(
+            m.compare_swap_u128(0x10018, pair, 3),
+            Ok(0x1111_2222_3333_4444),
+            "misaligned: the high half and the zeroes after it, unchanged"
+        );
+        assert_eq!(m.read_u128(0x10010), Ok(pair));
+    }
+
+    #[test]
     fn top_byte_is_ignored() {
         assert_eq!(tbi(0xff00_0000_1234_5678), 0x0000_0000_1234_5678);
         assert_eq!(tbi(0x00ff_8000_0000_0000), 0xffff_8000_0000_0000);

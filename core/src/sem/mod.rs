@@ -299,3 +299,45 @@ impl<S> SemTable<S> {
             .filter(|&id| self.fns[id as usize].is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AtomicOp;
+
+    #[test]
+    fn atomic_ops_work_at_the_access_width() {
+        // (op, old, value, size, result at that width)
+        let cases = [
+            (AtomicOp::Add, 0xff, 1, 1, 0x00),
+            (AtomicOp::Bic, 0b1111, 0b0101, 1, 0b1010),
+            (AtomicOp::Eor, 0xf0, 0xff, 1, 0x0f),
+            (AtomicOp::Orr, 0xf0, 0x0f, 1, 0xff),
+            (AtomicOp::Smax, 0x80, 0x7f, 1, 0x7f),
+            (AtomicOp::Smin, 0x80, 0x7f, 1, 0x80),
+            (AtomicOp::Umax, 0x80, 0x7f, 1, 0x80),
+            (AtomicOp::Umin, 0x80, 0x7f, 1, 0x7f),
+            (AtomicOp::Smax, 0xffff_ffff, 0, 4, 0),
+            (
+                AtomicOp::Smin,
+                0x8000_0000_0000_0000,
+                1,
+                8,
+                0x8000_0000_0000_0000,
+            ),
+            (AtomicOp::Umax, u64::MAX, 1, 8, u64::MAX),
+            (AtomicOp::Swp, 5, 9, 8, 9),
+        ];
+        for (op, old, v, size, want) in cases {
+            let mask = if size == 8 {
+                u64::MAX
+            } else {
+                (1 << (8 * size)) - 1
+            };
+            assert_eq!(
+                op.apply(old, v, size) & mask,
+                want,
+                "{op:?} {old:#x} {v:#x} at {size}"
+            );
+        }
+    }
+}
