@@ -151,9 +151,13 @@ impl Group {
         lock(&self.ended).clone()
     }
 
-    /// After a fork: the child's only thread is the one that forked.
-    pub(super) fn forked(&self, tid: u32) {
-        lock(&self.peers).retain(|p| p.tid == tid);
+    /// After a fork: the child's only thread is the one that forked (`old`), now `new`.
+    fn forked(&self, old: u32, new: u32) {
+        let mut peers = lock(&self.peers);
+        peers.retain(|p| p.tid == old);
+        for p in peers.iter_mut() {
+            p.tid = new;
+        }
         lock(&self.thread_timers).clear();
     }
 }
@@ -370,10 +374,9 @@ impl Process {
         // The child.
         // SAFETY: getpid only returns the id.
         let me = unsafe { libc::getpid() } as u32;
-        self.threads.forked(self.tid);
+        self.threads.forked(self.tid, me);
         self.pid = me;
         self.tid = me;
-        self.threads.forked(me);
         super::hostsig::forget_pending();
         for q in lock(&self.signals.shared).iter_mut() {
             q.clear();
