@@ -436,3 +436,48 @@ fn instruction_checks_match_prefixes() {
     assert!(check_insns(&found, &want(&["ldaxr", "cas", "!ldadd"])).is_empty());
     assert_eq!(check_insns(&found, &want(&["ldadd", "!cas"])).len(), 2);
 }
+
+#[test]
+fn a_hung_run_is_killed_with_its_children() {
+    let dir = std::env::temp_dir().join(format!("armature-threads-hang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create the directory");
+    // The shell starts a child that would outlive it and then waits for it.
+    let mut cmd = Command::new(tool_path("sh"));
+    cmd.args(["-c", "sleep 60 & echo $! > child.pid; wait"])
+        .current_dir(&dir);
+    let start = std::time::Instant::now();
+    let result = run_limited_for(
+        &mut cmd,
+        &dir.join("out"),
+        &dir.join("err"),
+        "sh",
+        Duration::from_millis(500),
+    );
+    assert!(
+        result.as_ref().is_err_and(|e| e.contains("did not finish")),
+        "the run must count as hung"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "killed at the limit"
+    );
+    let pid = std::fs::read_to_string(dir.join("child.pid")).expect("the child's pid");
+    // The killed child is gone or a zombie until its new parent reaps it.
+    let mut gone = false;
+    for _ in 0..200 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+        gone = stat.map_or(true, |s| {
+            s.rsplit(')')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .starts_with('Z')
+        });
+        if gone {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(gone, "the grandchild {} was not killed", pid.trim());
+}
