@@ -39,6 +39,16 @@ fn busybox() -> PathBuf {
         "qemu-aarch64 is the reference for this test: install the Debian package qemu-user \
          (apt-get install qemu-user)"
     );
+    let ok = Command::new("unshare")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "unshare runs the reference of the shell cases: install the Debian package util-linux \
+         (apt-get install util-linux)"
+    );
     path
 }
 

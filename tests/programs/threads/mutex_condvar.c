@@ -24,7 +24,7 @@ static void start(pthread_t *t, void *(*fn)(void *), void *arg)
 }
 
 /* Four threads increment one counter under a mutex. */
-enum { MUTEX_THREADS = 4, MUTEX_ITERS = 20000 };
+enum { MUTEX_THREADS = 4, MUTEX_ITERS = 10000 };
 static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
 static long counter;
 
@@ -54,7 +54,7 @@ static void mutex_part(void)
 }
 
 /* Two producers put the numbers 1..ITEMS into a bounded queue; two consumers take them out. */
-enum { QUEUE_SIZE = 8, PRODUCERS = 2, CONSUMERS = 2, ITEMS = 4000 };
+enum { QUEUE_SIZE = 8, PRODUCERS = 2, CONSUMERS = 2, ITEMS = 2000 };
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t not_empty = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t not_full = PTHREAD_COND_INITIALIZER;
@@ -171,7 +171,7 @@ static void barrier_part(void)
 
 /* Writers move a pair of values together under the write lock; readers check under the read
  * lock that they are always equal. */
-enum { READERS = 3, WRITERS = 2, WRITES = 3000, READS = 3000 };
+enum { READERS = 3, WRITERS = 2, WRITES = 2000, READS = 2000 };
 static pthread_rwlock_t rwlock = PTHREAD_RWLOCK_INITIALIZER;
 static long pair_a, pair_b;
 static long torn[READERS];
