@@ -155,16 +155,18 @@ struct node {
     uint64_t value;
 };
 static struct node pool[POOL];
-static unsigned __int128 head __attribute__((aligned(16)));
+static union {
+    unsigned __int128 whole;
+    uint64_t half[2];
+} head __attribute__((aligned(16)));
 static uint64_t added[THREADS];
 static long empty_pops[THREADS];
 
 static unsigned __int128 read_head(void)
 {
     /* Two single-copy-atomic halves; a torn pair only makes the compare-and-swap fail. */
-    uint64_t *h = (uint64_t *)&head;
-    uint64_t tag = __atomic_load_n(&h[1], __ATOMIC_ACQUIRE);
-    uint64_t low = __atomic_load_n(&h[0], __ATOMIC_ACQUIRE);
+    uint64_t tag = __atomic_load_n(&head.half[1], __ATOMIC_ACQUIRE);
+    uint64_t low = __atomic_load_n(&head.half[0], __ATOMIC_ACQUIRE);
     return (unsigned __int128)tag << 64 | low;
 }
 
@@ -177,7 +179,7 @@ static uint32_t pop(void)
             return NIL;
         uint32_t next = __atomic_load_n(&pool[idx].next, __ATOMIC_ACQUIRE);
         unsigned __int128 tag = old >> 64;
-        if (__sync_bool_compare_and_swap(&head, old, (tag + 1) << 64 | next))
+        if (__sync_bool_compare_and_swap(&head.whole, old, (tag + 1) << 64 | next))
             return idx;
     }
 }
@@ -188,7 +190,7 @@ static void push(uint32_t idx)
         unsigned __int128 old = read_head();
         __atomic_store_n(&pool[idx].next, (uint32_t)old, __ATOMIC_RELEASE);
         unsigned __int128 tag = old >> 64;
-        if (__sync_bool_compare_and_swap(&head, old, (tag + 1) << 64 | idx))
+        if (__sync_bool_compare_and_swap(&head.whole, old, (tag + 1) << 64 | idx))
             return;
     }
 }
@@ -212,14 +214,15 @@ static void *stacker(void *arg)
 
 static void stack_part(void)
 {
-    head = (unsigned __int128)NIL;
+    head.whole = (unsigned __int128)NIL;
     for (uint32_t i = 0; i < POOL; i++)
         push(i);
     run_threads(stacker, THREADS);
     int seen[POOL] = { 0 };
     int count = 0, dups = 0;
     uint64_t sum = 0, want = 0;
-    for (uint32_t idx; (idx = pop()) != NIL; count++) {
+    /* At most POOL + 1 pops, so that a cycle made by a broken swap cannot hang the check. */
+    for (uint32_t idx; count <= POOL && (idx = pop()) != NIL; count++) {
         if (idx >= POOL || seen[idx]++)
             dups++;
         else
@@ -239,7 +242,7 @@ static void stack_part(void)
     check(ops == (uint64_t)THREADS * STACK_OPS, "stack operations", ops, THREADS * STACK_OPS);
     /* Every successful swap of the head incremented the tag once: POOL pushes at the start,
      * a pop and a push per move, POOL pops at the end. */
-    uint64_t tag = (uint64_t)(head >> 64);
+    uint64_t tag = head.half[1];
     check(tag == 2 * POOL + 2 * moves, "stack tag", tag, 2 * POOL + 2 * moves);
     printf("stack: %d nodes, %d duplicates, values consistent %d\n", count, dups, sum == want);
 }
