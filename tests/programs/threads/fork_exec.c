@@ -2,16 +2,19 @@
  * /proc/self/exe and through argv[0]) in its "echo" mode, a pipe from a child to the parent,
  * a two-child pipeline (a writer | this program in its "filter" mode, joined with dup2),
  * vfork with _exit and with execve, children killed by signals (WIFSIGNALED, WTERMSIG through
- * wait4), waitpid with WNOHANG and waiting for any child. Every child's result reaches stdout
+ * wait4), waitpid with WNOHANG and waiting for any child, fork while other threads run (the
+ * child has one thread) and exit called by a second thread of a child. Every child's result reaches stdout
  * in a fixed order; exits 1 when a check fails.
  * execs: yes */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -286,6 +289,59 @@ static void nohang_part(void)
     printf("any: collected mask %d, then ECHILD %d\n", seen, none == -1 && errno == ECHILD);
 }
 
+/* Threads that keep running while the main thread forks. */
+static volatile int stop_spinning;
+static long spins[3];
+
+static void *spinner(void *arg)
+{
+    long id = (long)arg;
+    while (!stop_spinning)
+        spins[id]++;
+    return NULL;
+}
+
+static void *exiter(void *arg)
+{
+    (void)arg;
+    exit(9);
+}
+
+static void threads_part(void)
+{
+    pthread_t t[3];
+    for (long i = 0; i < 3; i++)
+        check(pthread_create(&t[i], NULL, spinner, (void *)i) == 0, "pthread_create");
+    pid_t p = fork_or_die();
+    if (p == 0) {
+        /* Only the forking thread exists in the child: its thread id is the process id, and
+         * the C library still works. */
+        char *m = malloc(1000);
+        int ok = syscall(SYS_gettid) == getpid() && m != NULL;
+        free(m);
+        _exit(ok ? 12 : 13);
+    }
+    int s = wait_for(p);
+    stop_spinning = 1;
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    check(WIFEXITED(s) && WEXITSTATUS(s) == 12, "fork from a threaded process");
+
+    /* In a child, a second thread calls exit while the main thread waits to join it. */
+    p = fork_or_die();
+    if (p == 0) {
+        pthread_t e;
+        if (pthread_create(&e, NULL, exiter, NULL) != 0)
+            _exit(14);
+        pthread_join(e, NULL);
+        _exit(15);
+    }
+    int s2 = wait_for(p);
+    check(WIFEXITED(s2) && WEXITSTATUS(s2) == 9, "exit from a second thread");
+    printf("threads: forked child status %d, exit from a thread status %d\n", WEXITSTATUS(s),
+           WEXITSTATUS(s2));
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "echo") == 0)
@@ -304,6 +360,7 @@ int main(int argc, char **argv)
     vfork_part();
     signal_part();
     nohang_part();
+    threads_part();
     printf(failures ? "FAIL\n" : "ok\n");
     return failures ? 1 : 0;
 }

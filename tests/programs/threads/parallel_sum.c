@@ -1,9 +1,13 @@
 /* Sums an array of pseudo-random numbers split across eight threads; each thread returns its
- * partial sum through pthread_join and the total must equal the sum computed by one thread. */
+ * partial sum through pthread_join and the total must equal the sum computed by one thread.
+ * Then creates and joins 96 short threads in batches (thread ids and stacks are reused), some
+ * with a small stack size and some on stacks the program allocates itself. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 enum { THREADS = 8, N = 1 << 18 };
 static uint64_t data[N];
@@ -28,6 +32,86 @@ static void *sum_slice(void *arg)
     result->sum = sum;
     result->xor_all = x;
     return result;
+}
+
+/* A short thread: returns its argument squared if it runs on the stack it was given. */
+struct short_arg {
+    long n;
+    char *stack_lo, *stack_hi;
+    long tid;
+};
+
+static void *short_thread(void *arg)
+{
+    struct short_arg *a = arg;
+    char here;
+    a->tid = syscall(SYS_gettid);
+    if (a->stack_lo && (&here < a->stack_lo || &here >= a->stack_hi))
+        return (void *)-1L;
+    return (void *)(a->n * a->n);
+}
+
+enum { BATCH = 8, BATCHES = 12, STACK = 256 * 1024 };
+
+/* Returns the number of failures. */
+static int churn(void)
+{
+    static char stacks[BATCH][STACK] __attribute__((aligned(16)));
+    long total = 0, want = 0;
+    int failures = 0, distinct_fail = 0;
+    for (int b = 0; b < BATCHES; b++) {
+        pthread_t t[BATCH];
+        struct short_arg a[BATCH];
+        for (int i = 0; i < BATCH; i++) {
+            pthread_attr_t attr;
+            pthread_attr_init(&attr);
+            a[i] = (struct short_arg){ b * BATCH + i, NULL, NULL, 0 };
+            /* PTHREAD_STACK_MIN is 128 KiB on AArch64; smaller sizes are refused. */
+            int bad = 0;
+            if (i % 4 == 1)
+                bad = pthread_attr_setstacksize(&attr, STACK);
+            if (i % 4 == 2) {
+                bad = pthread_attr_setstack(&attr, stacks[i], sizeof stacks[i]);
+                a[i].stack_lo = stacks[i];
+                a[i].stack_hi = stacks[i] + sizeof stacks[i];
+            }
+            if (bad) {
+                printf("FAIL stack attribute: error %d\n", bad);
+                failures++;
+            }
+            if (pthread_create(&t[i], &attr, short_thread, &a[i]) != 0) {
+                printf("FAIL pthread_create in batch %d\n", b);
+                return failures + 1;
+            }
+            pthread_attr_destroy(&attr);
+        }
+        for (int i = 0; i < BATCH; i++) {
+            void *r;
+            if (pthread_join(t[i], &r) != 0) {
+                printf("FAIL join in batch %d\n", b);
+                failures++;
+                continue;
+            }
+            total += (long)r;
+            want += (long)(b * BATCH + i) * (b * BATCH + i);
+        }
+        /* Threads alive at the same time have distinct ids, none the process's. */
+        for (int i = 0; i < BATCH; i++) {
+            distinct_fail += a[i].tid <= 0 || a[i].tid == getpid();
+            for (int j = 0; j < i; j++)
+                distinct_fail += a[i].tid == a[j].tid;
+        }
+    }
+    if (total != want) {
+        printf("FAIL churn total %ld, want %ld\n", total, want);
+        failures++;
+    }
+    if (distinct_fail) {
+        printf("FAIL %d thread ids repeated within a batch\n", distinct_fail);
+        failures++;
+    }
+    printf("churn: %d threads, total %ld\n", BATCH * BATCHES, total);
+    return failures;
 }
 
 int main(void)
@@ -86,6 +170,7 @@ int main(void)
     }
     printf("sum %llu xor %016llx over %d threads\n", (unsigned long long)sum,
            (unsigned long long)x, THREADS);
+    failures += churn();
     printf(failures ? "FAIL\n" : "ok\n");
     return failures ? 1 : 0;
 }

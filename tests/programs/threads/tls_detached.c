@@ -1,7 +1,8 @@
 /* Thread-local storage (__thread with and without initialisers, thread-specific data with a
  * destructor), detached threads that report completion through a semaphore, pthread_cancel of
  * threads blocked in pthread_cond_wait and in pause with cleanup handlers, and pthread_exit
- * return values. Prints final results only; exits 1 when a check fails. */
+ * return values. main returns while one thread is still blocked in pause: the process must end
+ * anyway. Prints final results only; exits 1 when a check fails. */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -276,6 +277,28 @@ static void exit_part(void)
     printf("exit: values total %ld\n", total);
 }
 
+/* Part 6: a thread that never ends on its own. */
+static sem_t blocker_ready;
+
+static void *blocker(void *arg)
+{
+    (void)arg;
+    sem_post(&blocker_ready);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+static void leave_blocked_thread(void)
+{
+    pthread_t t;
+    sem_init(&blocker_ready, 0, 0);
+    start(&t, NULL, blocker, NULL);
+    while (sem_wait(&blocker_ready) != 0 && errno == EINTR)
+        ;
+    printf("blocker: left in pause while main returns\n");
+}
+
 int main(void)
 {
     tls_part();
@@ -283,6 +306,7 @@ int main(void)
     detached_part();
     cancel_part();
     exit_part();
+    leave_blocked_thread();
     printf(failures ? "FAIL\n" : "ok\n");
     return failures ? 1 : 0;
 }
