@@ -26,7 +26,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 mod common;
 
-use common::{binfmt_problem, qemu_with_binfmt, run_limited_for, text, tool_path, Run};
+use common::{binfmt_problem, qemu_with_binfmt, run_limited_for, text, tool_path, words, Run};
 
 /// How many times each build runs under armature.
 const REPEATS: usize = 20;
@@ -80,36 +80,6 @@ struct Header {
     args: Vec<String>,
     builds: Vec<Build>,
     execs: bool,
-}
-
-/// Splits `s` into words at spaces; double quotes group words and may give an empty word.
-fn words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut started = false;
-    for c in s.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                started = true;
-            }
-            ' ' if !quoted => {
-                if started {
-                    out.push(std::mem::take(&mut cur));
-                }
-                started = false;
-            }
-            c => {
-                cur.push(c);
-                started = true;
-            }
-        }
-    }
-    if started {
-        out.push(cur);
-    }
-    out
 }
 
 fn header(source: &str) -> Result<Header, String> {
