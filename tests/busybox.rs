@@ -2,7 +2,11 @@
 //! reference) on generated inputs; stdout and the exit code must be identical. The binary is
 //! fetched by `scripts/fetch-arm64.sh` into `target/busybox/bin/busybox`; the test fails with
 //! that command when it is missing, and fails when qemu-aarch64 (Debian package qemu-user) is
-//! missing. The cases run in parallel threads.
+//! missing. The cases run in parallel threads. The `sh -c` cases fork and execute busybox
+//! again (by its path in `$BB`, or through /proc/self/exe for a bare applet name), so their
+//! reference runs with a private binfmt_misc registration of qemu-aarch64
+//! (`common::qemu_with_binfmt`); PATH names no directory there, so a failed exec cannot fall
+//! back to the host's tools.
 //!
 //! The inputs are small (hundreds of kilobytes) because the tests run armature's debug build.
 
@@ -12,10 +16,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 mod common;
 
-use common::{run_limited, text, Run};
+use common::{binfmt_problem, qemu_with_binfmt, run_limited, text, tool_path, Run};
+
+fn busybox_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/busybox/bin/busybox")
+}
 
 fn busybox() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/busybox/bin/busybox");
+    let path = busybox_path();
     assert!(
         path.is_file(),
         "{} is missing: fetch Debian's arm64 busybox-static with scripts/fetch-arm64.sh",
@@ -30,6 +38,16 @@ fn busybox() -> PathBuf {
         ok,
         "qemu-aarch64 is the reference for this test: install the Debian package qemu-user \
          (apt-get install qemu-user)"
+    );
+    let ok = Command::new("unshare")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "unshare runs the reference of the shell cases: install the Debian package util-linux \
+         (apt-get install util-linux)"
     );
     path
 }
@@ -107,6 +125,9 @@ struct Case {
     stdin: Option<&'static str>,
     /// The exit code both must give.
     exit: i32,
+    /// The applet executes AArch64 programs (busybox itself), so the reference needs
+    /// `common::qemu_with_binfmt`.
+    execs: bool,
 }
 
 const fn case(args: &'static [&'static str]) -> Case {
@@ -114,6 +135,7 @@ const fn case(args: &'static [&'static str]) -> Case {
         args,
         stdin: None,
         exit: 0,
+        execs: false,
     }
 }
 
@@ -122,6 +144,7 @@ const fn piped(stdin: &'static str, args: &'static [&'static str]) -> Case {
         args,
         stdin: Some(stdin),
         exit: 0,
+        execs: false,
     }
 }
 
@@ -130,6 +153,18 @@ const fn failing(exit: i32, args: &'static [&'static str]) -> Case {
         args,
         stdin: None,
         exit,
+        execs: false,
+    }
+}
+
+/// `busybox sh -c script`: the shell forks and executes busybox (named by `$BB`, or through
+/// /proc/self/exe for a bare applet name).
+const fn shell(script: &'static [&'static str]) -> Case {
+    Case {
+        args: script,
+        stdin: None,
+        exit: 0,
+        execs: true,
     }
 }
 
@@ -200,6 +235,22 @@ const CASES: &[Case] = &[
     failing(1, &["expr", "3", "-", "3"]),
     failing(2, &["expr", "5", "/", "0"]),
     failing(1, &["false"]),
+    shell(&[
+        "sh",
+        "-c",
+        r#"echo hello world | "$BB" tr a-z A-Z | "$BB" wc -c"#,
+    ]),
+    shell(&[
+        "sh",
+        "-c",
+        r#""$BB" seq 1 100 | "$BB" sort -rn | "$BB" head -3"#,
+    ]),
+    shell(&["sh", "-c", "seq 1 100 | sort -rn | head -3 | tr 0-9 a-j"]),
+    shell(&[
+        "sh",
+        "-c",
+        r#"x=$("$BB" expr 6 '*' 7); "$BB" false; echo "got $x, status $?"; "$BB" sh -c 'exit 3'; echo "inner $?""#,
+    ]),
 ];
 
 /// Runs `cmd` in `dir` with stdin from `stdin` (or /dev/null); kills it after `RUN_LIMIT`.
@@ -208,17 +259,25 @@ fn run(mut cmd: Command, dir: &Path, stdin: Option<&Path>, out: &Path) -> Result
         Some(p) => Stdio::from(std::fs::File::open(p).map_err(|e| e.to_string())?),
         None => Stdio::null(),
     };
+    // PATH names no directory, so that a shell whose exec of busybox failed cannot run the
+    // host's tools instead.
     cmd.current_dir(dir)
         .env_clear()
         .env("TZ", "UTC")
         .env("LANG", "C")
+        .env("PATH", "/nonexistent")
+        .env("BB", busybox_path())
         .stdin(input);
     let what = format!("{cmd:?}");
     run_limited(&mut cmd, out, &out.with_extension("err"), &what)
 }
 
-fn qemu(bb: &Path) -> Command {
-    let mut c = Command::new("qemu-aarch64");
+fn qemu(bb: &Path, execs: bool) -> Command {
+    let mut c = if execs {
+        qemu_with_binfmt()
+    } else {
+        Command::new(tool_path("qemu-aarch64"))
+    };
     c.arg(bb);
     c
 }
@@ -235,7 +294,7 @@ fn check(bb: &Path, inputs: &Path, scratch: &Path, tag: usize, c: &Case) -> Resu
     let stdin = c.stdin.map(|f| inputs.join(f));
     let reference = run(
         {
-            let mut q = qemu(bb);
+            let mut q = qemu(bb, c.execs);
             q.args(c.args);
             q
         },
@@ -253,6 +312,9 @@ fn check(bb: &Path, inputs: &Path, scratch: &Path, tag: usize, c: &Case) -> Resu
         stdin.as_deref(),
         &scratch.join(format!("{tag}.armature.out")),
     )?;
+    if let Some(problem) = c.execs.then(|| binfmt_problem(reference.code)).flatten() {
+        return Err(format!("the reference cannot run: {problem}"));
+    }
     let mut problems = Vec::new();
     if reference.code != Some(c.exit) {
         problems.push(format!(

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 mod common;
 
-use common::{run_limited, text, Run};
+use common::{run_limited, text, words, Run};
 
 /// A build configuration: a name for messages, the compiler and its flags.
 struct Build {
@@ -78,36 +78,6 @@ struct Header {
     args: Vec<String>,
     stdin: Vec<u8>,
     exit: i32,
-}
-
-/// Splits `s` into words at spaces; double quotes group words and may give an empty word.
-fn words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut started = false;
-    for c in s.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                started = true;
-            }
-            ' ' if !quoted => {
-                if started {
-                    out.push(std::mem::take(&mut cur));
-                }
-                started = false;
-            }
-            c => {
-                cur.push(c);
-                started = true;
-            }
-        }
-    }
-    if started {
-        out.push(cur);
-    }
-    out
 }
 
 fn header(source: &str) -> Header {
