@@ -122,9 +122,33 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 signal_name(signal),
                 if core { " - core dumped" } else { "" }
             );
-            ExitCode::from((128 + signal) as u8)
+            die_by(signal)
         }
     })
+}
+
+/// Ends armature with the guest's fatal signal, as qemu-user does: a shell shows 128 + signal
+/// and a parent's `wait4` sees WIFSIGNALED. The host's core dump is turned off first (it would
+/// be armature's, not the guest's).
+fn die_by(signal: i32) -> ! {
+    // SAFETY: plain system calls on this process; the action is fully initialised.
+    unsafe {
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &none);
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = libc::SIG_DFL;
+        libc::sigaction(signal, &act, std::ptr::null_mut());
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+    }
+    // A signal whose default action does not end a host process: the shell's view.
+    std::process::exit(128 + signal)
 }
 
 /// For an undefined instruction, the encoding it would be with every feature enabled.

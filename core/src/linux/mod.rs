@@ -85,6 +85,8 @@ pub struct Process {
     auxv: Vec<(u64, u64)>,
     /// The program's image and the dynamic linker's (`/proc/self/maps` names them).
     images: Vec<(u64, u64, PathBuf)>,
+    /// The arguments, each ended by a NUL (`/proc/self/cmdline`).
+    cmdline: Vec<u8>,
     /// The thread name `prctl(PR_GET_NAME)` gives: Linux's `comm`, the program's file name cut
     /// to 15 bytes, NUL-padded.
     pub comm: [u8; 16],
@@ -191,6 +193,7 @@ impl Process {
             exec_prefix: Vec::new(),
             auxv: st.auxv.clone(),
             images,
+            cmdline: args.iter().flat_map(|a| a.bytes().chain([0])).collect(),
             comm: comm_of(path),
         })
     }

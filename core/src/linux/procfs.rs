@@ -1,5 +1,5 @@
-//! The guest's view of `/proc/self`: `maps` lists the guest's mappings and `auxv` its
-//! auxiliary vector, as qemu-user fakes them; opening one gives a memfd with the text made at
+//! The guest's view of `/proc/self`: `maps` lists the guest's mappings, `auxv` its auxiliary
+//! vector and `cmdline` its arguments, as qemu-user fakes them; opening one gives a memfd with the text made at
 //! that moment. `/proc/self/exe` is handled with the other paths (`Process::guest_path`).
 
 use std::io::Write as _;
@@ -21,6 +21,7 @@ impl Process {
         }
         match file {
             b"/maps" => Some(self.maps()),
+            b"/cmdline" => Some(self.cmdline.clone()),
             b"/auxv" => Some(
                 self.auxv
                     .iter()

@@ -350,6 +350,7 @@ impl Process {
             exec_prefix: self.exec_prefix.clone(),
             auxv: self.auxv.clone(),
             images: self.images.clone(),
+            cmdline: self.cmdline.clone(),
         }
     }
 
