@@ -96,11 +96,24 @@ pub struct Region {
 }
 
 /// The reservation, the permission table and the mapping list of one guest address space.
-struct Space {
+/// Where a space's memory and permission table are in the host: copied into every
+/// [`Memory`] handle, so that an access reaches them without going through the `Arc`.
+#[derive(Clone, Copy)]
+struct View {
     /// The host address of guest address 0.
     base: *mut u8,
     /// One byte of `P_*` bits per guest page.
     table: *const AtomicU8,
+}
+
+// SAFETY: a `View` points into the host mappings of a `Space`, which live as long as the
+// `Space`; every `View` is held next to an `Arc` of its `Space`. Guest memory is accessed
+// through atomics or the documented plain copies, the table only through atomics.
+unsafe impl Send for View {}
+unsafe impl Sync for View {}
+
+struct Space {
+    view: View,
     /// Mappings by start address; they never overlap and are page aligned. The lock also
     /// serializes changes of the permission table.
     regions: Mutex<BTreeMap<u64, Region>>,
@@ -110,11 +123,6 @@ struct Space {
     code_generation: AtomicU64,
 }
 
-// SAFETY: `base` and `table` point into host mappings that live as long as the `Space`; guest
-// memory is accessed through atomics or the documented plain copies, and the table only
-// through atomics.
-unsafe impl Send for Space {}
-unsafe impl Sync for Space {}
 
 const TABLE_SIZE: usize = (GUEST_SPACE / PAGE_SIZE) as usize;
 
@@ -146,13 +154,21 @@ impl Space {
         let base = reserve(GUEST_SPACE as usize, libc::PROT_NONE);
         let table = reserve(TABLE_SIZE, libc::PROT_READ | libc::PROT_WRITE);
         Space {
-            base,
-            table: table.cast(),
+            view: View {
+                base,
+                table: table.cast(),
+            },
             regions: Mutex::new(BTreeMap::new()),
             code_generation: AtomicU64::new(0),
         }
     }
 
+    fn bump_code(&self) {
+        self.code_generation.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl View {
     /// The permission byte of the page holding `addr` (0 outside the guest space).
     #[inline(always)]
     fn page(&self, addr: u64) -> u8 {
@@ -176,10 +192,6 @@ impl Space {
         // SAFETY: `addr < GUEST_SPACE`, the reservation's size.
         unsafe { self.base.add(addr as usize) }
     }
-
-    fn bump_code(&self) {
-        self.code_generation.fetch_add(1, Ordering::Release);
-    }
 }
 
 impl Drop for Space {
@@ -187,8 +199,8 @@ impl Drop for Space {
         // SAFETY: both mappings were made by `Space::new` with these sizes and nothing
         // refers to them once the last `Memory` is gone.
         unsafe {
-            libc::munmap(self.base.cast(), GUEST_SPACE as usize);
-            libc::munmap(self.table as *mut libc::c_void, TABLE_SIZE);
+            libc::munmap(self.view.base.cast(), GUEST_SPACE as usize);
+            libc::munmap(self.view.table as *mut libc::c_void, TABLE_SIZE);
         }
     }
 }
@@ -197,12 +209,15 @@ impl Drop for Space {
 /// guest thread), `Default` a new empty one.
 pub struct Memory {
     space: Arc<Space>,
+    view: View,
 }
 
 impl Default for Memory {
     fn default() -> Self {
+        let space = Arc::new(Space::new());
         Memory {
-            space: Arc::new(Space::new()),
+            view: space.view,
+            space,
         }
     }
 }
@@ -238,13 +253,14 @@ impl Memory {
     pub fn share(&self) -> Memory {
         Memory {
             space: Arc::clone(&self.space),
+            view: self.view,
         }
     }
 
     /// The host address of guest address 0, for host calls that take guest memory in place
     /// (`futex`): guest address `a` is host address `host_base() + a` below [`GUEST_SPACE`].
     pub fn host_base(&self) -> usize {
-        self.space.base as usize
+        self.view.base as usize
     }
 
     /// Runs `f` with the mapping list locked, so that no other thread holds the lock while
@@ -302,14 +318,14 @@ impl Memory {
         }
         // Fresh zero pages, readable and writable by the host from now on.
         host_mmap(
-            self.space.host(addr),
+            self.view.host(addr),
             len as usize,
             libc::PROT_READ | libc::PROT_WRITE,
             true,
         )
         .map_err(|_| OutOfSpace { addr, len })?;
         regions.insert(addr, Region { len, perms });
-        self.space.set_pages(addr, len, perms.bits());
+        self.view.set_pages(addr, len, perms.bits());
         if perms.exec {
             self.space.bump_code();
         }
@@ -354,13 +370,13 @@ impl Memory {
                 );
             }
             let (from, to) = (start.max(addr), region_end.min(end));
-            self.space.set_pages(from, to - from, 0);
+            self.view.set_pages(from, to - from, 0);
             // The pages read as zeroes again and their memory goes back to the host, but the
             // host addresses stay valid for a thread that raced with the unmap.
             // SAFETY: `[from, to)` is inside the reservation.
             unsafe {
                 libc::madvise(
-                    self.space.host(from).cast(),
+                    self.view.host(from).cast(),
                     (to - from) as usize,
                     libc::MADV_DONTNEED,
                 );
@@ -406,7 +422,7 @@ impl Memory {
         for (_, region) in regions.range_mut(addr..end) {
             region.perms = perms;
         }
-        self.space.set_pages(addr, end - addr, perms.bits());
+        self.view.set_pages(addr, end - addr, perms.bits());
         // Executable pages may gain or lose their permission: decoded code is stale.
         self.space.bump_code();
         Ok(())
@@ -458,7 +474,7 @@ impl Memory {
         let mut at = addr;
         let end = addr.wrapping_add(len);
         while at != end {
-            let p = self.space.page(at);
+            let p = self.view.page(at);
             let ok = p & P_MAPPED != 0
                 && match need {
                     Need::Read => p & P_READ != 0,
@@ -492,7 +508,7 @@ impl Memory {
     /// change). Called after `check_range` succeeded, so every page is mapped.
     fn touches_code(&self, addr: u64, len: u64) -> bool {
         let last = addr + len.max(1) - 1;
-        (addr / PAGE_SIZE..=last / PAGE_SIZE).any(|p| self.space.page(p * PAGE_SIZE) & P_EXEC != 0)
+        (addr / PAGE_SIZE..=last / PAGE_SIZE).any(|p| self.view.page(p * PAGE_SIZE) & P_EXEC != 0)
     }
 
     /// Checks that `[addr, addr + len)` could be written now, without writing.
@@ -506,7 +522,7 @@ impl Memory {
         // SAFETY: every byte is in a mapped page of the reservation. A plain copy: guest
         // threads racing on these bytes get some mix of old and new bytes (see `read_u64`).
         unsafe {
-            std::ptr::copy_nonoverlapping(self.space.host(addr), buf.as_mut_ptr(), buf.len())
+            std::ptr::copy_nonoverlapping(self.view.host(addr), buf.as_mut_ptr(), buf.len())
         };
         Ok(())
     }
@@ -527,7 +543,7 @@ impl Memory {
 
     fn copy_in(&self, addr: u64, data: &[u8]) {
         // SAFETY: the caller checked that every byte is in a mapped page of the reservation.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.space.host(addr), data.len()) };
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.view.host(addr), data.len()) };
         if self.touches_code(addr, data.len() as u64) {
             self.space.bump_code();
         }
@@ -541,8 +557,8 @@ impl Memory {
         if off + size > PAGE_SIZE as usize {
             return None;
         }
-        let p = self.space.page(addr);
-        (p & (need | deny) == need).then(|| self.space.host(addr))
+        let p = self.view.page(addr);
+        (p & (need | deny) == need).then(|| self.view.host(addr))
     }
 
     /// Reads a little-endian value of `size` bytes (at most 8).
@@ -584,7 +600,7 @@ impl Memory {
         self.check_range(addr, size as u64, Need::Write)?;
         if addr % size as u64 == 0 {
             // SAFETY: checked above; aligned, so in one page.
-            unsafe { store(self.space.host(addr), size, value) };
+            unsafe { store(self.view.host(addr), size, value) };
             if self.touches_code(addr, size as u64) {
                 self.space.bump_code();
             }
@@ -600,7 +616,7 @@ impl Memory {
             Some(p) => p,
             None => {
                 self.check_range(addr, 4, Need::Exec)?;
-                self.space.host(addr)
+                self.view.host(addr)
             }
         };
         // SAFETY: 4 executable bytes inside the reservation.
@@ -621,7 +637,7 @@ impl Memory {
         debug_assert!(matches!(size, 1 | 2 | 4 | 8));
         self.check_range(addr, size as u64, Need::Modify)?;
         let code = self.touches_code(addr, size as u64);
-        let host = self.space.host(addr);
+        let host = self.view.host(addr);
         let old = if addr % size as u64 == 0 {
             macro_rules! cas_loop {
                 ($atomic:ty, $t:ty) => {{
@@ -665,7 +681,7 @@ impl Memory {
     pub fn read_u128(&self, addr: u64) -> Result<u128, Fault> {
         self.check_range(addr, 16, Need::Read)?;
         if addr % 16 == 0 {
-            let host = self.space.host(addr);
+            let host = self.view.host(addr);
             // SAFETY: aligned, inside a readable mapped page.
             let a = unsafe { portable_atomic::AtomicU128::from_ptr(host.cast::<u128>()) };
             return Ok(a.load(Ordering::SeqCst));
@@ -681,7 +697,7 @@ impl Memory {
     pub fn compare_swap_u128(&self, addr: u64, expected: u128, new: u128) -> Result<u128, Fault> {
         self.check_range(addr, 16, Need::Modify)?;
         let code = self.touches_code(addr, 16);
-        let host = self.space.host(addr);
+        let host = self.view.host(addr);
         let old = if addr % 16 == 0 {
             // SAFETY: aligned, inside a readable and writable mapped page.
             let a = unsafe { portable_atomic::AtomicU128::from_ptr(host.cast::<u128>()) };
