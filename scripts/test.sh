@@ -12,6 +12,10 @@ command -v clang-19 >/dev/null 2>&1 || need+=(clang-19)
 command -v ld.lld-19 >/dev/null 2>&1 || need+=(lld-19)
 command -v qemu-aarch64 >/dev/null 2>&1 || need+=(qemu-user)
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu)
+# tests/threads.rs checks the atomics builds with objdump and gives qemu a private
+# binfmt_misc (unshare) so that guest execve works under the reference too.
+command -v aarch64-linux-gnu-objdump >/dev/null 2>&1 || need+=(binutils-aarch64-linux-gnu)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 # The cross C library's headers and static archives: only a Recommends of the cross gcc, so
 # `--no-install-recommends` (and a machine that had gcc alone) leaves them out.
 [ -e /usr/aarch64-linux-gnu/include/stdio.h ] || need+=(libc6-dev-arm64-cross)
