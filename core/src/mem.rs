@@ -123,7 +123,6 @@ struct Space {
     code_generation: AtomicU64,
 }
 
-
 const TABLE_SIZE: usize = (GUEST_SPACE / PAGE_SIZE) as usize;
 
 /// `mmap` of fresh private anonymous memory, not counted against the commit limit.
@@ -521,9 +520,7 @@ impl Memory {
         self.check_range(addr, buf.len() as u64, Need::Read)?;
         // SAFETY: every byte is in a mapped page of the reservation. A plain copy: guest
         // threads racing on these bytes get some mix of old and new bytes (see `read_u64`).
-        unsafe {
-            std::ptr::copy_nonoverlapping(self.view.host(addr), buf.as_mut_ptr(), buf.len())
-        };
+        unsafe { std::ptr::copy_nonoverlapping(self.view.host(addr), buf.as_mut_ptr(), buf.len()) };
         Ok(())
     }
 
