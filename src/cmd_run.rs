@@ -9,12 +9,15 @@ use armature_core::isa::{decode, Decoded, FeatureSet};
 use armature_core::linux::signal::{default_action, DefaultAction};
 use armature_core::linux::{implemented_features, signal_name, Exit, Process};
 use armature_core::sem::SemTable;
+use armature_jit::ir::Recorder;
+use armature_jit::Jit;
 
 /// Options of `armature run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The execution engine.
-    #[arg(long, default_value = "interp", value_parser = ["interp"])]
+    /// The execution engine: `interp` (the reference interpreter) or `jit` (Cranelift; the
+    /// instructions it leaves, such as system calls, run on the interpreter).
+    #[arg(long, default_value = "interp", value_parser = ["interp", "jit"])]
     engine: String,
     /// Print each system call to standard error, like qemu-aarch64 -strace.
     #[arg(long)]
@@ -72,11 +75,19 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Process::load_with_root(path, args.root.as_deref(), &guest_args, &env, features)
             .with_context(|| format!("cannot run {}", path.display()))?;
     process.strace = args.strace;
+    if args.engine == "jit" {
+        let mut recorded = SemTable::<Recorder>::default();
+        armature_extensions::register_all(&mut recorded);
+        let jit = Jit::new(std::sync::Arc::new(recorded)).context("cannot start the JIT")?;
+        process.machine.accel = Some(Box::new(jit));
+    }
     // An `execve` of another aarch64 program runs it in a new armature with these options.
     let exe = std::env::current_exe().context("cannot find armature's own executable")?;
     process.exec_prefix = [
         exe.into_os_string(),
         "run".into(),
+        "--engine".into(),
+        args.engine.clone().into(),
         "--cpu".into(),
         args.cpu.clone().into(),
     ]
@@ -105,6 +116,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             "armature: {n} instructions in {secs:.3} s ({:.1} MIPS)",
             n as f64 / secs.max(1e-9) / 1e6
         );
+        if let Some(accel) = &process.machine.accel {
+            eprintln!("armature: {}", accel.stats());
+        }
     }
     Ok(match exit {
         Exit::Exited(code) => ExitCode::from(code),

@@ -1,5 +1,6 @@
 //! Builds every C and assembly program in `tests/programs` with the cross compilers and runs it
-//! under armature and under qemu-aarch64 (the reference), with the same arguments, standard
+//! under armature (with each engine, the interpreter and the JIT) and under qemu-aarch64 (the
+//! reference), with the same arguments, standard
 //! input, environment and a fresh temporary working directory each; stdout and the exit code
 //! must be identical. A program's header comment may hold ` * args: ...` (words, double quotes
 //! group), ` * stdin: ...` (with `\n` escapes) and ` * exit: N` (the exit code both must give;
@@ -153,9 +154,6 @@ fn check(source: &Path, build: &Build, scratch: &Path) -> Result<(), String> {
     let mut qemu = Command::new("qemu-aarch64");
     qemu.arg(&exe).args(&h.args);
     let reference = run_in(qemu, &work.join("qemu"), &h.stdin, "qemu")?;
-    let mut arm = Command::new(env!("CARGO_BIN_EXE_armature"));
-    arm.args(["run", "--"]).arg(&exe).args(&h.args);
-    let got = run_in(arm, &work.join("armature"), &h.stdin, "armature")?;
     let mut problems = Vec::new();
     if reference.code != Some(h.exit) {
         problems.push(format!(
@@ -163,26 +161,35 @@ fn check(source: &Path, build: &Build, scratch: &Path) -> Result<(), String> {
             reference.code, h.exit
         ));
     }
-    if got.code != reference.code {
-        problems.push(format!(
-            "exit code: qemu {:?}, armature {:?}",
-            reference.code, got.code
-        ));
-    }
-    if got.stdout != reference.stdout {
-        problems.push(format!(
-            "stdout differs at {}",
-            first_difference(&reference.stdout, &got.stdout)
-        ));
+    let mut stderr = String::new();
+    // Both engines: the interpreter, and the JIT with the instructions it leaves to it.
+    for engine in ["interp", "jit"] {
+        let mut arm = Command::new(env!("CARGO_BIN_EXE_armature"));
+        arm.args(["run", "--engine", engine, "--"])
+            .arg(&exe)
+            .args(&h.args);
+        let got = run_in(arm, &work.join(engine), &h.stdin, engine)?;
+        if got.code != reference.code {
+            problems.push(format!(
+                "exit code: qemu {:?}, armature --engine {engine} {:?}",
+                reference.code, got.code
+            ));
+        }
+        if got.stdout != reference.stdout {
+            problems.push(format!(
+                "stdout of --engine {engine} differs at {}",
+                first_difference(&reference.stdout, &got.stdout)
+            ));
+        }
+        stderr.push_str(&format!("--engine {engine}:\n{}", text(&got.stderr)));
     }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(format!(
-            "{}\nqemu stderr:\n{}\narmature stderr:\n{}",
+            "{}\nqemu stderr:\n{}\narmature stderr:\n{stderr}",
             problems.join("\n"),
             text(&reference.stderr),
-            text(&got.stderr)
         ))
     }
 }

@@ -329,7 +329,7 @@ pub fn prepare(case: &mut Case, region: usize) {
         let info = id.info();
         if let (Some(Branch::Offset(_)), Some(rt)) = (branch(id), info.field("Rt")) {
             let rt = rt.extract(w) as usize;
-            if rt < 31 && s.x[rt] % 3 == 0 {
+            if rt < 31 && s.x[rt].is_multiple_of(3) {
                 s.x[rt] = match (info.field("b5"), info.field("b40"), info.field("sf")) {
                     (Some(b5), Some(b40), _) => {
                         s.x[rt] ^ 1 << (b5.extract(w) << 5 | b40.extract(w))

@@ -258,7 +258,7 @@ impl RegInfo {
             return Ok(SIMD_REGS_SIZE);
         }
         let vl = self.sve_vl as usize;
-        if vl % 16 != 0 || vl > 256 {
+        if !vl.is_multiple_of(16) || vl > 256 {
             return Err(format!(
                 "SVE vector length {vl} is not a multiple of 16 bytes up to 256"
             ));

@@ -115,7 +115,7 @@ fn build(tests: &[(u32, Option<u32>)], state: &State) -> TestImage {
         op(&mut w, &mut sites, Op::Compare);
     }
     op(&mut w, &mut sites, Op::TestEnd);
-    while w.len() % 4 != 0 {
+    while !w.len().is_multiple_of(4) {
         w.push(0);
     }
     let regs = w.len();
@@ -129,7 +129,7 @@ fn build(tests: &[(u32, Option<u32>)], state: &State) -> TestImage {
     for x in &state.x {
         w.extend([*x as u32, (*x >> 32) as u32]);
     }
-    while w.len() % 16 != 0 {
+    while !w.len().is_multiple_of(16) {
         w.push(0);
     }
     let memblock = w.len();

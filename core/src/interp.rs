@@ -27,6 +27,33 @@ pub struct Interp {
     /// Instructions executed so far, counting each one whose semantics ran (an SVC or a
     /// faulting load counts once, even though it stops).
     pub instructions: u64,
+    /// A faster engine for the same semantics (the JIT), which `run` lets execute what it
+    /// translated; it hands single instructions back to the interpreter.
+    pub accel: Option<Box<dyn Accelerator>>,
+}
+
+/// What an [`Accelerator`] did with the code at the PC.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Accelerated {
+    /// It ran some instructions; the machine's state and PC are where they left it.
+    Ran,
+    /// It ran instructions until this stop, with the state as [`Interp::step`] leaves it.
+    Stopped(Stop),
+    /// It does not run the code at the PC (not hot yet, or an instruction it leaves to the
+    /// interpreter): the interpreter runs a block from there.
+    Interpret,
+}
+
+/// An engine that runs the same semantics faster than the interpreter (a JIT), plugged into
+/// [`Interp::run`] by a crate core does not depend on. It must leave the machine exactly as
+/// the interpreter would after the same instructions.
+pub trait Accelerator: Send {
+    /// Runs code from `m.cpu.pc`.
+    fn execute(&mut self, m: &mut Interp, features: &FeatureSet) -> Accelerated;
+    /// The engine of a new guest thread of the same process.
+    fn for_new_thread(&self) -> Box<dyn Accelerator>;
+    /// A line on what it did so far, for `--stats`.
+    fn stats(&self) -> String;
 }
 
 /// The interrupt flag of a machine nothing interrupts.
@@ -43,6 +70,7 @@ impl Default for Interp {
             cache: DecodeCache::default(),
             blocks: BlockCache::default(),
             instructions: 0,
+            accel: None,
         }
     }
 }
@@ -419,8 +447,15 @@ impl Interp {
             cpu,
             mem: other.mem.share(),
             interrupt: other.interrupt,
+            accel: other.accel.as_ref().map(|a| a.for_new_thread()),
             ..Interp::default()
         }
+    }
+
+    /// Where the current instruction branched or, after a store that changed code, where it
+    /// ends the block; cleared. For an [`Accelerator`] that runs semantics through `Interp`.
+    pub fn take_next_pc(&mut self) -> Option<u64> {
+        self.next_pc.take()
     }
 
     /// Ends the running block after this instruction when a write changed code (the code
@@ -464,6 +499,16 @@ impl Interp {
         loop {
             if self.interrupt.load(Ordering::Relaxed) || self.kick.load(Ordering::Relaxed) {
                 return Stop::Interrupt;
+            }
+            if let Some(mut accel) = self.accel.take() {
+                let done = accel.execute(self, features);
+                self.accel = Some(accel);
+                match done {
+                    Accelerated::Ran => continue,
+                    Accelerated::Stopped(stop) => return stop,
+                    // The interpreter runs the block at the PC.
+                    Accelerated::Interpret => {}
+                }
             }
             // Stores (of this thread or another) and system calls change code; system calls
             // end `run`.

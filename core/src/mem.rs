@@ -307,7 +307,7 @@ impl Memory {
         len: u64,
         perms: Perms,
     ) -> Result<(), OutOfSpace> {
-        debug_assert!(addr % PAGE_SIZE == 0 && len % PAGE_SIZE == 0);
+        debug_assert!(addr.is_multiple_of(PAGE_SIZE) && len.is_multiple_of(PAGE_SIZE));
         if addr.checked_add(len).is_none_or(|end| end > GUEST_SPACE) {
             return Err(OutOfSpace { addr, len });
         }
@@ -595,7 +595,7 @@ impl Memory {
             return Ok(());
         }
         self.check_range(addr, size as u64, Need::Write)?;
-        if addr % size as u64 == 0 {
+        if addr.is_multiple_of(size as u64) {
             // SAFETY: checked above; aligned, so in one page.
             unsafe { store(self.view.host(addr), size, value) };
             if self.touches_code(addr, size as u64) {
@@ -635,7 +635,7 @@ impl Memory {
         self.check_range(addr, size as u64, Need::Modify)?;
         let code = self.touches_code(addr, size as u64);
         let host = self.view.host(addr);
-        let old = if addr % size as u64 == 0 {
+        let old = if addr.is_multiple_of(size as u64) {
             macro_rules! cas_loop {
                 ($atomic:ty, $t:ty) => {{
                     // SAFETY: aligned, inside a readable and writable mapped page.
@@ -677,7 +677,7 @@ impl Memory {
     /// Reads 16 bytes at `addr` as one value: single-copy atomic when 16-byte aligned.
     pub fn read_u128(&self, addr: u64) -> Result<u128, Fault> {
         self.check_range(addr, 16, Need::Read)?;
-        if addr % 16 == 0 {
+        if addr.is_multiple_of(16) {
             let host = self.view.host(addr);
             // SAFETY: aligned, inside a readable mapped page.
             let a = unsafe { portable_atomic::AtomicU128::from_ptr(host.cast::<u128>()) };
@@ -695,7 +695,7 @@ impl Memory {
         self.check_range(addr, 16, Need::Modify)?;
         let code = self.touches_code(addr, 16);
         let host = self.view.host(addr);
-        let old = if addr % 16 == 0 {
+        let old = if addr.is_multiple_of(16) {
             // SAFETY: aligned, inside a readable and writable mapped page.
             let a = unsafe { portable_atomic::AtomicU128::from_ptr(host.cast::<u128>()) };
             match a.compare_exchange(expected, new, Ordering::SeqCst, Ordering::SeqCst) {
@@ -764,7 +764,7 @@ fn find(regions: &BTreeMap<u64, Region>, addr: u64) -> Option<(u64, Region)> {
 /// `p` must point at `size` readable bytes of the reservation.
 #[inline(always)]
 unsafe fn load(p: *mut u8, size: usize) -> u64 {
-    let aligned = (p as usize) % size == 0;
+    let aligned = (p as usize).is_multiple_of(size);
     // SAFETY: the caller's contract; atomics only when aligned.
     unsafe {
         match (size, aligned) {
@@ -786,7 +786,7 @@ unsafe fn load(p: *mut u8, size: usize) -> u64 {
 /// `p` must point at `size` writable bytes of the reservation.
 #[inline(always)]
 unsafe fn store(p: *mut u8, size: usize, v: u64) {
-    let aligned = (p as usize) % size == 0;
+    let aligned = (p as usize).is_multiple_of(size);
     // SAFETY: the caller's contract; atomics only when aligned.
     unsafe {
         match (size, aligned) {

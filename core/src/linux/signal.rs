@@ -663,7 +663,7 @@ impl Process {
                 ),
             })
         };
-        if sp % 16 != 0 {
+        if !sp.is_multiple_of(16) {
             return bad("misaligned stack pointer");
         }
         let mut f = vec![0u8; FRAME_SIZE as usize];

@@ -755,7 +755,7 @@ impl Process {
             nr::BRK => Ok(self.do_brk(a[0]) as i64),
             nr::MMAP => self.mmap(a),
             nr::MUNMAP => {
-                if a[0] % PAGE_SIZE != 0 || a[1] == 0 {
+                if !a[0].is_multiple_of(PAGE_SIZE) || a[1] == 0 {
                     return Err(EINVAL);
                 }
                 let len = page_up(a[1]).ok_or(EINVAL)?;
@@ -764,7 +764,7 @@ impl Process {
             }
             nr::MREMAP => self.mremap(a[0], a[1], a[2], a[3]),
             nr::MPROTECT => {
-                if a[0] % PAGE_SIZE != 0 {
+                if !a[0].is_multiple_of(PAGE_SIZE) {
                     return Err(EINVAL);
                 }
                 let len = page_up(a[1]).ok_or(ENOMEM)?;
@@ -920,7 +920,7 @@ impl Process {
             nr::CLONE3 => Err(ENOSYS),
             nr::SCHED_GETAFFINITY => {
                 // Guest threads are host threads: the host's CPUs are theirs.
-                if a[1] < 8 || a[1] % 8 != 0 {
+                if a[1] < 8 || !a[1].is_multiple_of(8) {
                     return Err(EINVAL);
                 }
                 let mut set = vec![0u8; (a[1] as usize).min(1 << 12)];
@@ -1119,7 +1119,7 @@ impl Process {
     /// and MREMAP_DONTUNMAP are refused with EINVAL.
     fn mremap(&mut self, old: u64, old_len: u64, new_len: u64, flags: u64) -> SysResult {
         const MREMAP_MAYMOVE: u64 = 1;
-        if old % PAGE_SIZE != 0 || new_len == 0 || flags & !MREMAP_MAYMOVE != 0 {
+        if !old.is_multiple_of(PAGE_SIZE) || new_len == 0 || flags & !MREMAP_MAYMOVE != 0 {
             return Err(EINVAL);
         }
         let old_len = page_up(old_len).ok_or(EINVAL)?;

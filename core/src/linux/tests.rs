@@ -595,7 +595,7 @@ fn brk_grows_and_shrinks() {
 fn mmap_munmap_mprotect() {
     let mut p = sys_process();
     let a = call(&mut p, nr::MMAP, &[0, 0x3000, 3, 0x22, u64::MAX, 0]) as u64;
-    assert!(a >= MMAP_BASE && a % 4096 == 0);
+    assert!(a >= MMAP_BASE && a.is_multiple_of(4096));
     p.machine.mem.write_u64(a + 0x2ff8, 8, 1).expect("RW");
     assert_eq!(call(&mut p, nr::MPROTECT, &[a, 0x1000, 1]), 0);
     assert!(p.machine.mem.write_u64(a, 8, 1).is_err());

@@ -452,7 +452,7 @@ impl Process {
     /// aligned and readable (and writable for the operations that change it).
     fn futex_word(&self, addr: u64, write: bool) -> Result<usize, i64> {
         let addr = crate::mem::tbi(addr);
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(EINVAL);
         }
         let mem = &self.machine.mem;

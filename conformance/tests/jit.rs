@@ -1,0 +1,143 @@
+//! The JIT against the interpreter on the conformance generator's cases: for each implemented
+//! encoding that the campaign generates, a program of its cases runs on the interpreter alone
+//! (the reference, one `step` at a time) and on the JIT, which compiles every block at once
+//! (`hot` 0). After every block the JIT ran, the machine must equal the reference after the
+//! same number of instructions (registers, NZCV, FPCR/FPSR, V, PC); the stop that ends the
+//! program (the exit's system call, or a fault) and the scratch memory must match too. One pass
+//! single-steps the JIT (blocks of one instruction), the other uses full blocks.
+//!
+//! CI runs every `JIT_STRIDE`-th encoding (default 7, and all of them with
+//! `JIT_STRIDE=1 cargo test --release -p armature-conformance --test jit`).
+
+use std::sync::Arc;
+
+use armature_conformance::armature::{load, snapshot};
+use armature_conformance::campaign::{generate, Settings};
+use armature_conformance::gen;
+use armature_conformance::program::{Program, State};
+use armature_core::interp::{Accelerated, Accelerator, Interp};
+use armature_core::isa::FeatureSet;
+use armature_core::linux::implemented_features;
+use armature_core::sem::{SemTable, Stop};
+use armature_jit::ir::Recorder;
+use armature_jit::Jit;
+
+/// How a run ended: the stop, and the machine state and scratch memory then.
+#[derive(Debug, PartialEq)]
+struct End {
+    stop: Stop,
+    state: State,
+    scratch: Vec<u8>,
+}
+
+fn end(m: &Interp, p: &Program, stop: Stop) -> End {
+    let mut scratch = vec![0u8; p.scratch.1 as usize];
+    m.mem
+        .read(p.scratch.0, &mut scratch)
+        .expect("the scratch memory stays mapped");
+    End {
+        stop,
+        state: snapshot(m),
+        scratch,
+    }
+}
+
+/// The reference: the state before each instruction, by instruction count, and the end.
+fn interpret(p: &Program, table: &SemTable<Interp>, features: &FeatureSet) -> (Vec<State>, End) {
+    let mut m = load(p, p.entry);
+    let mut states = vec![snapshot(&m)];
+    let limit = p.code.len() / 4 + 16;
+    for _ in 0..limit {
+        match m.step(table, features) {
+            Ok(()) => states.push(snapshot(&m)),
+            Err(stop) => return (states, end(&m, p, stop)),
+        }
+    }
+    panic!("the program runs straight through: {limit} steps");
+}
+
+/// The JIT's run, checked against `states` after every block; gives its end.
+fn jit(
+    p: &Program,
+    jit: &mut Jit,
+    table: &SemTable<Interp>,
+    features: &FeatureSet,
+    states: &[State],
+    what: &str,
+) -> End {
+    let mut m = load(p, p.entry);
+    loop {
+        let before = m.instructions;
+        let stop = match jit.execute(&mut m, features) {
+            Accelerated::Ran => None,
+            Accelerated::Stopped(stop) => Some(stop),
+            Accelerated::Interpret => m.step(table, features).err(),
+        };
+        if let Some(stop) = stop {
+            return end(&m, p, stop);
+        }
+        let n = m.instructions as usize;
+        assert!(
+            n > before as usize,
+            "{what}: no progress at {:#x}",
+            m.cpu.pc
+        );
+        let want = states
+            .get(n)
+            .unwrap_or_else(|| panic!("{what}: ran past the reference ({n} instructions)"));
+        let got = snapshot(&m);
+        assert!(
+            got == *want,
+            "{what}: after {n} instructions (block ending at {:#x}): {}",
+            m.cpu.pc,
+            want.diff(&got).join(", ")
+        );
+    }
+}
+
+#[test]
+fn jit_matches_the_interpreter_on_generated_cases() {
+    let mut table = SemTable::<Interp>::default();
+    armature_extensions::register_all(&mut table);
+    let mut recorded = SemTable::<Recorder>::default();
+    armature_extensions::register_all(&mut recorded);
+    let recorded = Arc::new(recorded);
+    let features = implemented_features(&table);
+    let stride: usize = std::env::var("JIT_STRIDE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let settings = Settings {
+        cases: 6,
+        ..Settings::default()
+    };
+    let mut checked = 0;
+    for id in table.implemented().step_by(stride.max(1)) {
+        if gen::skip_reason(id, &table, &features).is_some() {
+            continue;
+        }
+        let mut cases = generate(id, &settings, &features).expect("cases");
+        gen::prepare_all(&mut cases);
+        let p = Program::build(&cases);
+        let (states, reference) = interpret(&p, &table, &features);
+        for block_max in [1, 64] {
+            let mut j = Jit::new(Arc::clone(&recorded)).expect("the host runs Cranelift");
+            j.hot = 0;
+            j.block_max = block_max;
+            let what = format!("{} (blocks of up to {block_max})", id.name());
+            let got = jit(&p, &mut j, &table, &features, &states, &what);
+            assert_eq!(got.stop, reference.stop, "{what}: the stop");
+            assert!(
+                got.state == reference.state,
+                "{what}: at the stop: {}",
+                reference.state.diff(&got.state).join(", ")
+            );
+            assert!(got.scratch == reference.scratch, "{what}: scratch memory");
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 100 / stride.max(1),
+        "only {checked} encodings checked"
+    );
+}

@@ -1,0 +1,553 @@
+//! Lowers a recorded block to a Cranelift function `fn(ctx, cpu) -> exit`.
+//!
+//! Guest registers live in Cranelift variables within the block: each is loaded from the CPU
+//! state at its first use and written back at every exit (and before a helper call, which sees
+//! the CPU state; the variables are reloaded after it). Memory operations call the runtime
+//! ([`crate::runtime`]), which performs them through the interpreter; a stop they report
+//! leaves the block at once with the state as the interpreter would leave it (the registers
+//! written so far, the PC at the instruction, the instruction counted). A write that changed
+//! code ends the block after its instruction.
+
+use std::collections::BTreeMap;
+use std::mem::offset_of;
+
+use armature_core::cpu::Cpu;
+use armature_core::sem::{BinOp, SysReg, UnOp};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind,
+    Value,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, Variable};
+
+use crate::ir::{Op, Recorder};
+use crate::runtime::{self, ATOMIC_OPS, OFFSET_COUNT, OFFSET_SECOND, OFFSET_STATUS};
+
+const I64: types::Type = types::I64;
+
+/// A piece of the CPU state the block keeps in a variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Reg {
+    X(u32),
+    Sp,
+    Nzcv,
+    V(u32, u32),
+    Fpcr,
+    Fpsr,
+    Tpidr,
+}
+
+impl Reg {
+    /// Its offset in [`Cpu`].
+    fn offset(self) -> i32 {
+        let at = match self {
+            Reg::X(n) => offset_of!(Cpu, x) + 8 * n as usize,
+            Reg::Sp => offset_of!(Cpu, sp),
+            Reg::Nzcv => offset_of!(Cpu, nzcv),
+            Reg::V(n, half) => offset_of!(Cpu, v) + 16 * n as usize + 8 * half as usize,
+            Reg::Fpcr => offset_of!(Cpu, fpcr),
+            Reg::Fpsr => offset_of!(Cpu, fpsr),
+            Reg::Tpidr => offset_of!(Cpu, tpidr_el0),
+        };
+        at as i32
+    }
+
+    fn of_sysreg(r: SysReg) -> Option<Reg> {
+        match r {
+            SysReg::TpidrEl0 => Some(Reg::Tpidr),
+            SysReg::Fpcr => Some(Reg::Fpcr),
+            SysReg::Fpsr => Some(Reg::Fpsr),
+            SysReg::IdReg(_) | SysReg::CntvctEl0 | SysReg::CntfrqEl0 => None,
+        }
+    }
+}
+
+/// The code `rt_sysreg` decodes.
+fn sysreg_code(r: SysReg) -> u64 {
+    match r {
+        SysReg::IdReg(e) => u64::from(e),
+        SysReg::CntvctEl0 => 1 << 32,
+        _ => 2 << 32,
+    }
+}
+
+/// The state of the lowering of one block.
+struct Lower<'a> {
+    b: FunctionBuilder<'a>,
+    conv: CallConv,
+    ctx: Value,
+    cpu: Value,
+    /// The value of each recorded operation.
+    vals: Vec<Value>,
+    /// The variable of each register used so far, and whether it was written since it was
+    /// last stored.
+    vars: BTreeMap<Reg, (Variable, bool)>,
+    /// Where the current instruction goes next.
+    next: Variable,
+    /// Signatures of runtime calls by argument count (all arguments and results are i64).
+    sigs: BTreeMap<(usize, bool), SigRef>,
+    flags: MemFlagsData,
+}
+
+impl Lower<'_> {
+    fn iconst(&mut self, v: u64) -> Value {
+        self.b.ins().iconst(I64, v as i64)
+    }
+
+    fn get(&mut self, r: Reg) -> Value {
+        if let Some(&(var, _)) = self.vars.get(&r) {
+            return self.b.use_var(var);
+        }
+        let var = self.b.declare_var(I64);
+        let v = self.b.ins().load(I64, self.flags, self.cpu, r.offset());
+        self.b.def_var(var, v);
+        self.vars.insert(r, (var, false));
+        v
+    }
+
+    fn set(&mut self, r: Reg, v: Value) {
+        let var = match self.vars.get(&r) {
+            Some(&(var, _)) => var,
+            None => self.b.declare_var(I64),
+        };
+        self.b.def_var(var, v);
+        self.vars.insert(r, (var, true));
+    }
+
+    /// Stores the written registers into the CPU state; with `clean`, they count as stored.
+    fn flush(&mut self, clean: bool) {
+        let dirty: Vec<(Reg, Variable)> = self
+            .vars
+            .iter()
+            .filter(|(_, (_, d))| *d)
+            .map(|(r, (v, _))| (*r, *v))
+            .collect();
+        for (r, var) in dirty {
+            let v = self.b.use_var(var);
+            self.b.ins().store(self.flags, v, self.cpu, r.offset());
+            if clean {
+                self.vars.insert(r, (var, false));
+            }
+        }
+    }
+
+    /// Loads every register variable again (after a helper saw the CPU state).
+    fn reload(&mut self) {
+        let regs: Vec<(Reg, Variable)> = self.vars.iter().map(|(r, (v, _))| (*r, *v)).collect();
+        for (r, var) in regs {
+            let v = self.b.ins().load(I64, self.flags, self.cpu, r.offset());
+            self.b.def_var(var, v);
+        }
+    }
+
+    fn sig(&mut self, params: usize, ret: bool) -> SigRef {
+        if let Some(s) = self.sigs.get(&(params, ret)) {
+            return *s;
+        }
+        let mut sig = Signature::new(self.conv);
+        sig.params.extend((0..params).map(|_| AbiParam::new(I64)));
+        if ret {
+            sig.returns.push(AbiParam::new(I64));
+        }
+        let s = self.b.import_signature(sig);
+        self.sigs.insert((params, ret), s);
+        s
+    }
+
+    /// Calls the runtime function at `f` with `args`; gives its result (or 0).
+    fn call(&mut self, f: usize, args: &[Value], ret: bool) -> Value {
+        let sig = self.sig(args.len(), ret);
+        let callee = self.iconst(f as u64);
+        let call = self.b.ins().call_indirect(sig, callee, args);
+        if ret {
+            self.b.inst_results(call)[0]
+        } else {
+            self.iconst(0)
+        }
+    }
+
+    /// Leaves the block: the registers go back to the CPU state, `count` instructions are
+    /// counted, and the function returns `code`. With `pc`, it is the PC to continue at.
+    fn exit(&mut self, pc: Option<Value>, count: u64, code: u64) {
+        self.flush(false);
+        if let Some(pc) = pc {
+            self.b
+                .ins()
+                .store(self.flags, pc, self.cpu, offset_of!(Cpu, pc) as i32);
+        }
+        let n = self.iconst(count);
+        self.b.ins().store(self.flags, n, self.ctx, OFFSET_COUNT);
+        let code = self.iconst(code);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// After a runtime call that can stop: leaves the block when it did.
+    fn check_stop(&mut self, count: u64) {
+        let status = self.b.ins().load(I64, self.flags, self.ctx, OFFSET_STATUS);
+        let stopped = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_STOP as i64);
+        let exit = self.b.create_block();
+        let go_on = self.b.create_block();
+        self.b.ins().brif(stopped, exit, &[], go_on, &[]);
+        self.b.seal_block(exit);
+        self.b.seal_block(go_on);
+        self.b.switch_to_block(exit);
+        // The runtime left the PC at the instruction; the registers written so far go back.
+        self.exit(None, count, 1);
+        self.b.switch_to_block(go_on);
+    }
+
+    fn bool_to_i64(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(I64, c)
+    }
+
+    fn bin(&mut self, op: BinOp, a: Value, b: Value) -> Value {
+        match op {
+            BinOp::Add => self.b.ins().iadd(a, b),
+            BinOp::Sub => self.b.ins().isub(a, b),
+            BinOp::And => self.b.ins().band(a, b),
+            BinOp::Or => self.b.ins().bor(a, b),
+            BinOp::Xor => self.b.ins().bxor(a, b),
+            // Cranelift takes shift amounts modulo the width, as the op table does.
+            BinOp::Shl => self.b.ins().ishl(a, b),
+            BinOp::Lsr => self.b.ins().ushr(a, b),
+            BinOp::Asr => self.b.ins().sshr(a, b),
+            BinOp::Ror => self.b.ins().rotr(a, b),
+            BinOp::Mul => self.b.ins().imul(a, b),
+            BinOp::UMulH => self.b.ins().umulhi(a, b),
+            BinOp::SMulH => self.b.ins().smulhi(a, b),
+            BinOp::UDiv | BinOp::SDiv => {
+                // Division by zero gives 0 and `MIN / -1` gives MIN, where Cranelift traps.
+                let zero = self.iconst(0);
+                let one = self.iconst(1);
+                let by_zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                let mut d = self.b.ins().select(by_zero, one, b);
+                let q = if op == BinOp::UDiv {
+                    self.b.ins().udiv(a, d)
+                } else {
+                    let min = self.b.ins().icmp_imm_s(IntCC::Equal, a, i64::MIN);
+                    let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+                    let overflow = self.b.ins().band(min, minus_one);
+                    d = self.b.ins().select(overflow, one, d);
+                    self.b.ins().sdiv(a, d)
+                };
+                self.b.ins().select(by_zero, zero, q)
+            }
+            BinOp::Eq | BinOp::Ne | BinOp::Ult | BinOp::Ule | BinOp::Slt | BinOp::Sle => {
+                let cc = match op {
+                    BinOp::Eq => IntCC::Equal,
+                    BinOp::Ne => IntCC::NotEqual,
+                    BinOp::Ult => IntCC::UnsignedLessThan,
+                    BinOp::Ule => IntCC::UnsignedLessThanOrEqual,
+                    BinOp::Slt => IntCC::SignedLessThan,
+                    _ => IntCC::SignedLessThanOrEqual,
+                };
+                let c = self.b.ins().icmp(cc, a, b);
+                self.bool_to_i64(c)
+            }
+        }
+    }
+
+    fn un(&mut self, op: UnOp, a: Value) -> Value {
+        let ext = |l: &mut Self, ty: types::Type, signed: bool| {
+            let narrow = l.b.ins().ireduce(ty, a);
+            if signed {
+                l.b.ins().sextend(I64, narrow)
+            } else {
+                l.b.ins().uextend(I64, narrow)
+            }
+        };
+        match op {
+            UnOp::Not => self.b.ins().bnot(a),
+            UnOp::Neg => self.b.ins().ineg(a),
+            UnOp::Clz => self.b.ins().clz(a),
+            UnOp::Rbit => self.b.ins().bitrev(a),
+            UnOp::Rev => self.b.ins().bswap(a),
+            UnOp::Sext8 => ext(self, types::I8, true),
+            UnOp::Sext16 => ext(self, types::I16, true),
+            UnOp::Sext32 => ext(self, types::I32, true),
+            UnOp::Zext8 => ext(self, types::I8, false),
+            UnOp::Zext16 => ext(self, types::I16, false),
+            UnOp::Zext32 => ext(self, types::I32, false),
+        }
+    }
+}
+
+/// Builds the function of `rec` into `b` (an empty function with the block signature).
+pub fn lower(
+    b: FunctionBuilder<'_>,
+    conv: CallConv,
+    config: cranelift_codegen::isa::TargetFrontendConfig,
+    rec: &Recorder,
+) {
+    let mut b = b;
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (ctx, cpu) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let next = b.declare_var(I64);
+    let mut l = Lower {
+        b,
+        conv,
+        ctx,
+        cpu,
+        vals: Vec::with_capacity(rec.ops.len()),
+        vars: BTreeMap::new(),
+        next,
+        sigs: BTreeMap::new(),
+        flags: MemFlagsData::trusted(),
+    };
+    let n = rec.insns.len();
+    for (i, insn) in rec.insns.iter().enumerate() {
+        let end = rec
+            .insns
+            .get(i + 1)
+            .map_or(rec.ops.len(), |next| next.start);
+        let pc = insn.pc;
+        let fall = l.iconst(pc.wrapping_add(4));
+        l.b.def_var(l.next, fall);
+        let done = i as u64 + 1;
+        let mut writes = false;
+        let pc_v = l.iconst(pc);
+        for op in &rec.ops[insn.start..end] {
+            macro_rules! v {
+                ($i:expr) => {
+                    l.vals[$i as usize]
+                };
+            }
+            let value = match *op {
+                Op::Imm(x) => l.iconst(x),
+                Op::X(n) if n < 31 => l.get(Reg::X(n)),
+                Op::X(_) => l.iconst(0),
+                Op::SetX(n, x) => {
+                    if n < 31 {
+                        let x = v!(x);
+                        l.set(Reg::X(n), x);
+                    }
+                    l.iconst(0)
+                }
+                Op::V(n, h) => l.get(Reg::V(n, h)),
+                Op::SetV(n, h, x) => {
+                    let x = v!(x);
+                    l.set(Reg::V(n, h), x);
+                    l.iconst(0)
+                }
+                Op::Sp => l.get(Reg::Sp),
+                Op::SetSp(x) => {
+                    let x = v!(x);
+                    l.set(Reg::Sp, x);
+                    l.iconst(0)
+                }
+                Op::Nzcv => l.get(Reg::Nzcv),
+                Op::SetNzcv(x) => {
+                    let x = l.b.ins().band_imm_u(v!(x), 0xf000_0000);
+                    l.set(Reg::Nzcv, x);
+                    l.iconst(0)
+                }
+                Op::Sys(r) => match Reg::of_sysreg(r) {
+                    Some(reg) => l.get(reg),
+                    None => {
+                        let code = l.iconst(sysreg_code(r));
+                        l.call(
+                            runtime::rt_sysreg as *const () as usize,
+                            &[ctx, pc_v, code],
+                            true,
+                        )
+                    }
+                },
+                Op::SetSys(r, x) => {
+                    if let Some(reg) = Reg::of_sysreg(r) {
+                        let x = v!(x);
+                        l.set(reg, x);
+                    }
+                    l.iconst(0)
+                }
+                Op::Bin(op, a, b2) => {
+                    let (a, b2) = (v!(a), v!(b2));
+                    l.bin(op, a, b2)
+                }
+                Op::Un(op, a) => {
+                    let a = v!(a);
+                    l.un(op, a)
+                }
+                Op::Select(c, a, b2) => {
+                    let (c, a, b2) = (v!(c), v!(a), v!(b2));
+                    let c = l.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0);
+                    l.b.ins().select(c, a, b2)
+                }
+                Op::Call(f, args, count) => {
+                    let slot = l.b.create_sized_stack_slot(StackSlotData::new(
+                        StackSlotKind::ExplicitSlot,
+                        32,
+                        3,
+                    ));
+                    for (k, a) in args[..usize::from(count)].iter().enumerate() {
+                        let a = v!(*a);
+                        l.b.ins().stack_store(I64, a, slot, 8 * k as i32);
+                    }
+                    let at = l.b.ins().stack_addr(I64, slot, 0);
+                    let f = l.iconst(f as *const () as usize as u64);
+                    let count = l.iconst(u64::from(count));
+                    l.flush(true);
+                    let r = l.call(
+                        runtime::rt_call as *const () as usize,
+                        &[cpu, f, at, count],
+                        true,
+                    );
+                    l.reload();
+                    r
+                }
+                Op::Branch(t) => {
+                    let t = v!(t);
+                    l.b.def_var(l.next, t);
+                    l.iconst(0)
+                }
+                Op::BranchIf(c, t) => {
+                    let (c, t) = (v!(c), v!(t));
+                    let cur = l.b.use_var(l.next);
+                    let c = l.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0);
+                    let target = l.b.ins().select(c, t, cur);
+                    l.b.def_var(l.next, target);
+                    l.iconst(0)
+                }
+                Op::Load(a, size) => {
+                    let (a, size) = (v!(a), l.iconst(u64::from(size)));
+                    let r = l.call(
+                        runtime::rt_load as *const () as usize,
+                        &[ctx, pc_v, a, size],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::Store(a, size, x) => {
+                    let (a, x, size) = (v!(a), v!(x), l.iconst(u64::from(size)));
+                    let r = l.call(
+                        runtime::rt_store as *const () as usize,
+                        &[ctx, pc_v, a, size, x],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::LoadExclusive(a, size) => {
+                    let (a, size) = (v!(a), l.iconst(u64::from(size)));
+                    let r = l.call(
+                        runtime::rt_load_exclusive as *const () as usize,
+                        &[ctx, pc_v, a, size],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::StoreExclusive(a, size, x) => {
+                    let (a, x, size) = (v!(a), v!(x), l.iconst(u64::from(size)));
+                    let r = l.call(
+                        runtime::rt_store_exclusive as *const () as usize,
+                        &[ctx, pc_v, a, size, x],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::ClearExclusive => l.call(
+                    runtime::rt_clear_exclusive as *const () as usize,
+                    &[ctx, pc_v],
+                    false,
+                ),
+                Op::LoadExclusivePair(a) => {
+                    let a = v!(a);
+                    let r = l.call(
+                        runtime::rt_load_exclusive_pair as *const () as usize,
+                        &[ctx, pc_v, a],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::StoreExclusivePair(a, lo, hi) => {
+                    let (a, lo, hi) = (v!(a), v!(lo), v!(hi));
+                    let r = l.call(
+                        runtime::rt_store_exclusive_pair as *const () as usize,
+                        &[ctx, pc_v, a, lo, hi],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::Atomic(op, a, size, x) => {
+                    let code = ATOMIC_OPS.iter().position(|o| *o == op).unwrap_or(0);
+                    let (a, x) = (v!(a), v!(x));
+                    let (code, size) = (l.iconst(code as u64), l.iconst(u64::from(size)));
+                    let r = l.call(
+                        runtime::rt_atomic as *const () as usize,
+                        &[ctx, pc_v, code, a, size, x],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::CompareSwap(a, size, e, x) => {
+                    let (a, e, x) = (v!(a), v!(e), v!(x));
+                    let size = l.iconst(u64::from(size));
+                    let r = l.call(
+                        runtime::rt_compare_swap as *const () as usize,
+                        &[ctx, pc_v, a, size, e, x],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::CompareSwapPair(a, elo, ehi, nlo, nhi) => {
+                    let slot = l.b.create_sized_stack_slot(StackSlotData::new(
+                        StackSlotKind::ExplicitSlot,
+                        40,
+                        3,
+                    ));
+                    for (k, x) in [a, elo, ehi, nlo, nhi].into_iter().enumerate() {
+                        let x = v!(x);
+                        l.b.ins().stack_store(I64, x, slot, 8 * k as i32);
+                    }
+                    let at = l.b.ins().stack_addr(I64, slot, 0);
+                    let r = l.call(
+                        runtime::rt_compare_swap_pair as *const () as usize,
+                        &[ctx, pc_v, at],
+                        true,
+                    );
+                    l.check_stop(done);
+                    r
+                }
+                Op::Second(_) => l.b.ins().load(I64, l.flags, ctx, OFFSET_SECOND),
+                Op::Barrier => {
+                    l.b.ins().fence();
+                    l.iconst(0)
+                }
+            };
+            writes |= op.writes_memory();
+            l.vals.push(value);
+        }
+        if writes && i + 1 < n {
+            // A write that changed code ends the block after this instruction.
+            let status = l.b.ins().load(I64, l.flags, ctx, OFFSET_STATUS);
+            let changed =
+                l.b.ins()
+                    .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_CODE as i64);
+            let exit = l.b.create_block();
+            let go_on = l.b.create_block();
+            l.b.ins().brif(changed, exit, &[], go_on, &[]);
+            l.b.seal_block(exit);
+            l.b.seal_block(go_on);
+            l.b.switch_to_block(exit);
+            let next = l.b.use_var(l.next);
+            l.exit(Some(next), done, 0);
+            l.b.switch_to_block(go_on);
+        }
+    }
+    let next = l.b.use_var(l.next);
+    l.exit(Some(next), n as u64, 0);
+    l.b.finalize(config);
+}

@@ -1,0 +1,205 @@
+//! What compiled blocks call: guest memory, the exclusive monitor, helpers and system
+//! registers, each through the interpreter's own `Sem` implementation, so the JIT's memory
+//! semantics (permissions, faults, top-byte-ignore, host atomics, code changes) are the
+//! interpreter's by construction.
+//!
+//! Every function takes the block's [`Ctx`]; the ones that can stop record the stop in it and
+//! set `status`, which the block tests after the call.
+
+use armature_core::cpu::Cpu;
+use armature_core::interp::Interp;
+use armature_core::sem::{AtomicOp, Helper, Sem, Stop, SysReg};
+
+/// The state a running block shares with its runtime calls; `#[repr(C)]` because compiled
+/// code reads `status` and `second` at fixed offsets.
+#[repr(C)]
+pub struct Ctx {
+    /// The machine the block runs on.
+    pub interp: *mut Interp,
+    /// 0, or [`STATUS_STOP`] (a stop is in `stop`), or [`STATUS_CODE`] (a write changed code:
+    /// the block ends after the instruction).
+    pub status: u64,
+    /// The second result of a pair operation.
+    pub second: u64,
+    /// How many instructions the block completed (written by the block at its exits).
+    pub count: u64,
+    pub stop: Option<Stop>,
+}
+
+pub const STATUS_STOP: u64 = 1;
+pub const STATUS_CODE: u64 = 2;
+pub const OFFSET_STATUS: i32 = 8;
+pub const OFFSET_SECOND: i32 = 16;
+pub const OFFSET_COUNT: i32 = 24;
+
+/// `MemAtomicOp`s by the code blocks pass.
+pub const ATOMIC_OPS: [AtomicOp; 9] = [
+    AtomicOp::Add,
+    AtomicOp::Bic,
+    AtomicOp::Eor,
+    AtomicOp::Orr,
+    AtomicOp::Smax,
+    AtomicOp::Smin,
+    AtomicOp::Umax,
+    AtomicOp::Umin,
+    AtomicOp::Swp,
+];
+
+/// The interpreter of `ctx` with its PC at the instruction `pc`, as its memory operations
+/// expect (a store that changes code ends the block after `pc`).
+///
+/// # Safety
+/// `ctx` is the live context of the running block, whose `interp` is not otherwise borrowed.
+unsafe fn machine<'a>(ctx: *mut Ctx, pc: u64) -> &'a mut Interp {
+    // SAFETY: the caller's contract.
+    let m = unsafe { &mut *(*ctx).interp };
+    m.cpu.pc = pc;
+    m
+}
+
+/// Turns a result into the block's value, recording a stop or a code change.
+///
+/// # Safety
+/// As [`machine`].
+unsafe fn finish(ctx: *mut Ctx, r: Result<u64, Stop>) -> u64 {
+    // SAFETY: the caller's contract.
+    let c = unsafe { &mut *ctx };
+    // SAFETY: as above.
+    let m = unsafe { &mut *c.interp };
+    match r {
+        Ok(v) => {
+            if m.take_next_pc().is_some() {
+                c.status = STATUS_CODE;
+            }
+            v
+        }
+        Err(stop) => {
+            c.stop = Some(stop);
+            c.status = STATUS_STOP;
+            0
+        }
+    }
+}
+
+pub extern "C" fn rt_load(ctx: *mut Ctx, pc: u64, addr: u64, size: u64) -> u64 {
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).load(addr, size as u8);
+        finish(ctx, r)
+    }
+}
+
+pub extern "C" fn rt_store(ctx: *mut Ctx, pc: u64, addr: u64, size: u64, v: u64) -> u64 {
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).store(addr, size as u8, v).map(|()| 0);
+        finish(ctx, r)
+    }
+}
+
+pub extern "C" fn rt_load_exclusive(ctx: *mut Ctx, pc: u64, addr: u64, size: u64) -> u64 {
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).load_exclusive(addr, size as u8);
+        finish(ctx, r)
+    }
+}
+
+pub extern "C" fn rt_store_exclusive(ctx: *mut Ctx, pc: u64, addr: u64, size: u64, v: u64) -> u64 {
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).store_exclusive(addr, size as u8, v);
+        finish(ctx, r)
+    }
+}
+
+pub extern "C" fn rt_clear_exclusive(ctx: *mut Ctx, pc: u64) {
+    // SAFETY: called by a block with its context.
+    unsafe { machine(ctx, pc).clear_exclusive() }
+}
+
+pub extern "C" fn rt_load_exclusive_pair(ctx: *mut Ctx, pc: u64, addr: u64) -> u64 {
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).load_exclusive_pair(addr).map(|(lo, hi)| {
+            (*ctx).second = hi;
+            lo
+        });
+        finish(ctx, r)
+    }
+}
+
+pub extern "C" fn rt_store_exclusive_pair(
+    ctx: *mut Ctx,
+    pc: u64,
+    addr: u64,
+    low: u64,
+    high: u64,
+) -> u64 {
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).store_exclusive_pair(addr, low, high);
+        finish(ctx, r)
+    }
+}
+
+pub extern "C" fn rt_atomic(ctx: *mut Ctx, pc: u64, op: u64, addr: u64, size: u64, v: u64) -> u64 {
+    let op = ATOMIC_OPS[op as usize % ATOMIC_OPS.len()];
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).atomic(op, addr, size as u8, v);
+        finish(ctx, r)
+    }
+}
+
+pub extern "C" fn rt_compare_swap(
+    ctx: *mut Ctx,
+    pc: u64,
+    addr: u64,
+    size: u64,
+    expected: u64,
+    new: u64,
+) -> u64 {
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).compare_swap(addr, size as u8, expected, new);
+        finish(ctx, r)
+    }
+}
+
+/// The pair's values come through memory (`args`: address, expected low and high, new low
+/// and high), which keeps the call within six arguments.
+pub extern "C" fn rt_compare_swap_pair(ctx: *mut Ctx, pc: u64, args: *const u64) -> u64 {
+    // SAFETY: the block passes five values on its stack.
+    let a = unsafe { std::slice::from_raw_parts(args, 5) };
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc)
+            .compare_swap_pair(a[0], (a[1], a[2]), (a[3], a[4]))
+            .map(|(lo, hi)| {
+                (*ctx).second = hi;
+                lo
+            });
+        finish(ctx, r)
+    }
+}
+
+/// `Sem::call`: the helper gets the CPU state, which the block wrote back before the call
+/// and reloads after it.
+pub extern "C" fn rt_call(cpu: *mut Cpu, helper: usize, args: *const u64, n: u64) -> u64 {
+    // SAFETY: `helper` is a `Helper` the recorder stored as an address.
+    let f: Helper = unsafe { std::mem::transmute::<usize, Helper>(helper) };
+    // SAFETY: the block passes `n` (at most four) values on its stack and its CPU state.
+    unsafe { f(&mut *cpu, std::slice::from_raw_parts(args, n as usize)) }
+}
+
+/// A system register the block does not keep in a variable (ID registers, the timer).
+pub extern "C" fn rt_sysreg(ctx: *mut Ctx, pc: u64, code: u64) -> u64 {
+    let r = match code >> 32 {
+        0 => SysReg::IdReg(code as u16),
+        1 => SysReg::CntvctEl0,
+        _ => SysReg::CntfrqEl0,
+    };
+    // SAFETY: called by a block with its context.
+    unsafe { machine(ctx, pc).sysreg(r) }
+}
