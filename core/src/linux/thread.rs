@@ -357,12 +357,14 @@ impl Process {
     /// A forked child: the host forks, so the child continues in a copy of armature with a copy
     /// of guest memory; the thread that forked is its only thread.
     fn fork(&mut self, flags: u64, newsp: u64, ptid: u64, ctid: u64) -> SysResult {
-        // No other thread may hold the memory map's lock in the child.
+        // No other thread may hold the thread list's or the memory map's lock in the child.
+        let peers = lock(&self.threads.peers);
         let pid = self.machine.mem.while_locked(|| {
-            // SAFETY: the child only continues this thread, and takes no lock another thread
-            // could have held at the fork except the ones taken here.
+            // SAFETY: the child only continues this thread; the locks other threads take most
+            // are held here, so the child's copies are released with the guards.
             unsafe { libc::fork() }
         });
+        drop(peers);
         if pid < 0 {
             return Err(errno());
         }
