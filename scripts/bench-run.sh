@@ -1,9 +1,10 @@
 #!/bin/sh
-# Interpreter throughput beside qemu-aarch64: builds the C workloads of benches/programs with
+# armature's engines beside qemu-aarch64: builds the C workloads of benches/programs with
 # aarch64-linux-gnu-gcc -O2 -static (and natively with cc -O2), runs each under qemu-aarch64
-# and `armature run --engine interp --stats` in the same run, checks that both print the same
-# output, and prints one table: wall times (median of REPS runs), the interpreter's speed as a
-# fraction of qemu-aarch64's (qemu time / armature time), and guest MIPS.
+# and `armature run --engine interp` and `--engine jit` in the same run, checks that they print
+# the same output, and prints one table: wall times (median of REPS runs), each engine's speed
+# as a fraction of qemu-aarch64's (qemu time / armature time), the interpreter's guest MIPS,
+# and the JIT's compile time per compiled guest instruction.
 #
 # Usage: scripts/bench-run.sh [PROGRAM...]   (REPS=3 by default; set REPS=1 for a quick look)
 set -eu
@@ -40,7 +41,7 @@ median() {
     done | sort -n | awk '{ t[NR] = $1 } END { printf "%.3f", t[int((NR + 1) / 2)] }'
 }
 
-printf '%-10s %10s %10s %10s %12s %12s\n' program native_s qemu_s interp_s interp/qemu interp_MIPS
+printf '%-10s %9s %9s %9s %9s %12s %10s %12s %14s\n' program native_s qemu_s interp_s jit_s interp/qemu jit/qemu interp_MIPS jit_us/insn
 for w in $workloads; do
     name=${w%%:*}
     arg=${w#*:}
@@ -48,17 +49,25 @@ for w in $workloads; do
     aarch64-linux-gnu-gcc -O2 -static -o "$OUT/$name" "$src"
     cc -O2 -o "$OUT/$name.native" "$src"
     want=$(qemu-aarch64 "$OUT/$name" "$arg")
-    got=$("$ARMATURE" run --engine interp -- "$OUT/$name" "$arg") || true
-    if [ "$want" != "$got" ]; then
-        echo "bench-run: $name: armature printed \"$got\", qemu-aarch64 \"$want\"" >&2
-        exit 1
-    fi
+    for engine in interp jit; do
+        got=$("$ARMATURE" run --engine $engine -- "$OUT/$name" "$arg") || true
+        if [ "$want" != "$got" ]; then
+            echo "bench-run: $name: armature --engine $engine printed \"$got\", qemu-aarch64 \"$want\"" >&2
+            exit 1
+        fi
+    done
     native=$(median "./$OUT/$name.native" "$arg")
     qemu=$(median qemu-aarch64 "$OUT/$name" "$arg")
     interp=$(median "$ARMATURE" run --engine interp -- "$OUT/$name" "$arg")
+    jit=$(median "$ARMATURE" run --engine jit -- "$OUT/$name" "$arg")
+    # "JIT: B blocks of I instructions compiled in S s"
+    compile=$("$ARMATURE" run --engine jit --stats -- "$OUT/$name" "$arg" 2>&1 >/dev/null |
+        sed -n 's/^armature: JIT: [0-9]* blocks of \([0-9]*\) instructions compiled in \([0-9.]*\) s/\1 \2/p')
+    per_insn=$(echo "$compile" | awk '{ if ($1 > 0) printf "%.1f", $2 / $1 * 1000000; else print "-" }')
     n=$("$ARMATURE" run --engine interp --stats -- "$OUT/$name" "$arg" 2>&1 >/dev/null |
         sed -n 's/^armature: \([0-9]*\) instructions.*/\1/p')
     ratio=$(awk "BEGIN { print $qemu / $interp }")
+    jratio=$(awk "BEGIN { print $qemu / $jit }")
     mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
-    printf '%-10s %10s %10s %10s %12.3f %12.1f\n' "$name" "$native" "$qemu" "$interp" "$ratio" "$mips"
+    printf '%-10s %9s %9s %9s %9s %12.3f %10.3f %12.1f %14s\n' "$name" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$mips" "$per_insn"
 done
