@@ -58,6 +58,22 @@ fn strace_prints_the_calls() {
 
 #[test]
 fn load_errors_and_bad_options_exit_2() {
+    // A host that refuses the guest's address space (a `ulimit -v` of 4 GB) is a clear error.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -v 4000000 && exec \"$0\" run -- examples/hello.elf",
+        ])
+        .arg(env!("CARGO_BIN_EXE_armature"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot reserve host address space for the 1 TiB guest address space"),
+        "{err}"
+    );
     let out = armature(&["run", "--", "Cargo.toml"]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");

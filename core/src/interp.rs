@@ -61,9 +61,16 @@ static NEVER: AtomicBool = AtomicBool::new(false);
 
 impl Default for Interp {
     fn default() -> Self {
+        Interp::with_memory(Memory::default())
+    }
+}
+
+impl Interp {
+    /// A machine with a fresh CPU state on `mem`.
+    pub fn with_memory(mem: Memory) -> Interp {
         Interp {
             cpu: Cpu::default(),
-            mem: Memory::default(),
+            mem,
             interrupt: &NEVER,
             kick: Arc::new(AtomicBool::new(false)),
             next_pc: None,

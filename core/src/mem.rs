@@ -140,26 +140,30 @@ fn host_mmap(at: *mut u8, len: usize, prot: i32, fixed: bool) -> std::io::Result
     Ok(p.cast())
 }
 
-/// A reservation armature cannot run without.
-fn reserve(len: usize, prot: i32) -> *mut u8 {
-    host_mmap(std::ptr::null_mut(), len, prot, false).unwrap_or_else(|e| {
-        // The host refused address space (a `ulimit -v` too small for the guest space).
-        panic!("armature: cannot reserve {len:#x} bytes of host address space: {e}")
-    })
+/// A reservation of host address space.
+fn reserve(len: usize, prot: i32) -> std::io::Result<*mut u8> {
+    host_mmap(std::ptr::null_mut(), len, prot, false)
 }
 
 impl Space {
-    fn new() -> Space {
-        let base = reserve(GUEST_SPACE as usize, libc::PROT_NONE);
-        let table = reserve(TABLE_SIZE, libc::PROT_READ | libc::PROT_WRITE);
-        Space {
+    fn new() -> std::io::Result<Space> {
+        let base = reserve(GUEST_SPACE as usize, libc::PROT_NONE)?;
+        let table = match reserve(TABLE_SIZE, libc::PROT_READ | libc::PROT_WRITE) {
+            Ok(t) => t,
+            Err(e) => {
+                // SAFETY: the reservation just made, which nothing refers to.
+                unsafe { libc::munmap(base.cast(), GUEST_SPACE as usize) };
+                return Err(e);
+            }
+        };
+        Ok(Space {
             view: View {
                 base,
                 table: table.cast(),
             },
             regions: Mutex::new(BTreeMap::new()),
             code_generation: AtomicU64::new(0),
-        }
+        })
     }
 
     fn bump_code(&self) {
@@ -212,12 +216,12 @@ pub struct Memory {
 }
 
 impl Default for Memory {
+    /// A new address space; panics when the host refuses the reservation (see
+    /// [`Memory::new`] for the fallible form).
     fn default() -> Self {
-        let space = Arc::new(Space::new());
-        Memory {
-            view: space.view,
-            space,
-        }
+        Memory::new().unwrap_or_else(|e| {
+            panic!("armature: cannot reserve the {GUEST_SPACE:#x}-byte guest address space: {e}")
+        })
     }
 }
 
@@ -248,6 +252,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Memory {
+    /// A new, empty address space: a host reservation of [`GUEST_SPACE`] bytes (and its
+    /// permission table), which fails when the host refuses it (a `ulimit -v` below it).
+    pub fn new() -> std::io::Result<Memory> {
+        let space = Arc::new(Space::new()?);
+        Ok(Memory {
+            view: space.view,
+            space,
+        })
+    }
+
     /// Another handle to the same address space, for another guest thread.
     pub fn share(&self) -> Memory {
         Memory {

@@ -54,6 +54,10 @@ pub enum LoadError {
     #[error("no loadable segment (PT_LOAD)")]
     NoSegments,
     #[error(
+        "cannot reserve host address space for the 1 TiB guest address space (is `ulimit -v` set?)"
+    )]
+    AddressSpace(#[source] std::io::Error),
+    #[error(
         "segment {index} at {vaddr:#x} with size {memsz:#x} is outside the user address space"
     )]
     BadSegment {

@@ -118,7 +118,8 @@ impl Process {
             path: path.display().to_string(),
             source,
         })?;
-        let mut machine = Interp::default();
+        let mem = crate::mem::Memory::new().map_err(LoadError::AddressSpace)?;
+        let mut machine = Interp::with_memory(mem);
         let info = elf::load(&data, &mut machine.mem)?;
         let interp = match &info.interp {
             None => None,
