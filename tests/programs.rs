@@ -10,7 +10,7 @@
 //! tool fails the test with the package to install. Builds and runs go in parallel threads.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 mod common;
@@ -55,23 +55,6 @@ const TOOLS: &[(&str, &str)] = &[
     ("clang-19", "clang-19"),
     ("ld.lld-19", "lld-19"),
 ];
-
-/// Fails the test unless every tool answers `--version`.
-fn require_tools() {
-    for (tool, package) in TOOLS {
-        let ok = Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok,
-            "{tool} is needed to build or check tests/programs: install the Debian package \
-             {package} (apt-get install {package})"
-        );
-    }
-}
 
 /// What a program's header comment asks for.
 #[derive(Default)]
@@ -207,7 +190,7 @@ fn sources() -> Vec<PathBuf> {
 
 #[test]
 fn programs_run_like_qemu() {
-    require_tools();
+    common::require_tools(TOOLS, "tests/programs");
     let sources = sources();
     assert!(sources.len() >= 10, "tests/programs holds the programs");
     let cases: Vec<(&PathBuf, &Build)> = sources

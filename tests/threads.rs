@@ -48,23 +48,6 @@ const TOOLS: &[(&str, &str)] = &[
     ("unshare", "util-linux"),
 ];
 
-/// Fails the test unless every tool answers `--version`.
-fn require_tools() {
-    for (tool, package) in TOOLS {
-        let ok = Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            ok,
-            "{tool} is needed to build or check tests/programs/threads: install the Debian \
-             package {package} (apt-get install {package})"
-        );
-    }
-}
-
 /// One build of a program: a name for messages and file names, the extra compiler flags and
 /// the instruction checks of its object file.
 #[derive(Debug, PartialEq)]
@@ -313,7 +296,7 @@ fn sources() -> Vec<PathBuf> {
 
 #[test]
 fn thread_programs_run_like_qemu_every_time() {
-    require_tools();
+    common::require_tools(TOOLS, "tests/programs/threads");
     let programs: Vec<(PathBuf, Header)> = sources()
         .into_iter()
         .map(|s| {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::mem::offset_of;
 
 use armature_core::cpu::Cpu;
-use armature_core::sem::{BinOp, SysReg, UnOp};
+use armature_core::sem::{AtomicOp, BinOp, SysReg, UnOp};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind,
@@ -22,7 +22,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 
 use crate::ir::{Op, Recorder};
-use crate::runtime::{self, ATOMIC_OPS, OFFSET_COUNT, OFFSET_SECOND, OFFSET_STATUS};
+use crate::runtime::{self, OFFSET_COUNT, OFFSET_SECOND, OFFSET_STATUS};
 
 const I64: types::Type = types::I64;
 
@@ -480,7 +480,7 @@ pub fn lower(
                     r
                 }
                 Op::Atomic(op, a, size, x) => {
-                    let code = ATOMIC_OPS.iter().position(|o| *o == op).unwrap_or(0);
+                    let code = AtomicOp::ALL.iter().position(|o| *o == op).unwrap_or(0);
                     let (a, x) = (v!(a), v!(x));
                     let (code, size) = (l.iconst(code as u64), l.iconst(u64::from(size)));
                     let r = l.call(

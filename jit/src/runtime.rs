@@ -32,19 +32,6 @@ pub const OFFSET_STATUS: i32 = 8;
 pub const OFFSET_SECOND: i32 = 16;
 pub const OFFSET_COUNT: i32 = 24;
 
-/// `MemAtomicOp`s by the code blocks pass.
-pub const ATOMIC_OPS: [AtomicOp; 9] = [
-    AtomicOp::Add,
-    AtomicOp::Bic,
-    AtomicOp::Eor,
-    AtomicOp::Orr,
-    AtomicOp::Smax,
-    AtomicOp::Smin,
-    AtomicOp::Umax,
-    AtomicOp::Umin,
-    AtomicOp::Swp,
-];
-
 /// The interpreter of `ctx` with its PC at the instruction `pc`, as its memory operations
 /// expect (a store that changes code ends the block after `pc`).
 ///
@@ -144,7 +131,7 @@ pub extern "C" fn rt_store_exclusive_pair(
 }
 
 pub extern "C" fn rt_atomic(ctx: *mut Ctx, pc: u64, op: u64, addr: u64, size: u64, v: u64) -> u64 {
-    let op = ATOMIC_OPS[op as usize % ATOMIC_OPS.len()];
+    let op = AtomicOp::ALL[op as usize % AtomicOp::ALL.len()];
     // SAFETY: called by a block with its context.
     unsafe {
         let r = machine(ctx, pc).atomic(op, addr, size as u8, v);

@@ -161,3 +161,21 @@ pub fn binfmt_problem(code: Option<i32>) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// Fails the test unless every tool of `tools` (tool, Debian package) answers `--version`;
+/// `what` says what needs them.
+pub fn require_tools(tools: &[(&str, &str)], what: &str) {
+    for (tool, package) in tools {
+        let ok = Command::new(tool)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "{tool} is needed to build or check {what}: install the Debian package {package} \
+             (apt-get install {package})"
+        );
+    }
+}

@@ -768,14 +768,7 @@ impl Process {
                     .map_err(|_| EFAULT)?;
             }
             if a[3] != 0 {
-                // SAFETY: `usage` is a plain struct of `size_of` bytes.
-                let bytes = unsafe {
-                    std::slice::from_raw_parts(
-                        std::ptr::from_ref(&usage).cast::<u8>(),
-                        std::mem::size_of::<libc::rusage>(),
-                    )
-                };
-                self.machine.mem.write(a[3], bytes).map_err(|_| EFAULT)?;
+                self.put_rusage(a[3], &usage)?;
             }
         }
         Ok(r)
@@ -804,15 +797,20 @@ impl Process {
             self.machine.mem.write(a[2], &info).map_err(|_| EFAULT)?;
         }
         if a[4] != 0 {
-            // SAFETY: as in `sys_wait4`.
-            let bytes = unsafe {
-                std::slice::from_raw_parts(
-                    std::ptr::from_ref(&usage).cast::<u8>(),
-                    std::mem::size_of::<libc::rusage>(),
-                )
-            };
-            self.machine.mem.write(a[4], bytes).map_err(|_| EFAULT)?;
+            self.put_rusage(a[4], &usage)?;
         }
         Ok(r)
+    }
+
+    /// Writes a host `struct rusage` to the guest (the layout is the same on aarch64).
+    fn put_rusage(&mut self, addr: u64, usage: &libc::rusage) -> Result<(), i64> {
+        // SAFETY: `usage` is a plain struct of `size_of` bytes.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(
+                std::ptr::from_ref(usage).cast::<u8>(),
+                std::mem::size_of::<libc::rusage>(),
+            )
+        };
+        self.machine.mem.write(addr, bytes).map_err(|_| EFAULT)
     }
 }

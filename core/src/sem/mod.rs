@@ -226,6 +226,19 @@ pub enum AtomicOp {
 }
 
 impl AtomicOp {
+    /// Every operation, the LD<op> ones in the order of their `opc` field, then SWP.
+    pub const ALL: [AtomicOp; 9] = [
+        AtomicOp::Add,
+        AtomicOp::Bic,
+        AtomicOp::Eor,
+        AtomicOp::Orr,
+        AtomicOp::Smax,
+        AtomicOp::Smin,
+        AtomicOp::Umax,
+        AtomicOp::Umin,
+        AtomicOp::Swp,
+    ];
+
     /// `op(old, v)` at `size` bytes; the result's bits above the width are garbage.
     pub fn apply(self, old: u64, v: u64, size: u8) -> u64 {
         let bits = 8 * u32::from(size);

@@ -90,16 +90,7 @@ pub fn mem_atomic<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let op = if f.o3 == 1 {
         AtomicOp::Swp
     } else {
-        [
-            AtomicOp::Add,
-            AtomicOp::Bic,
-            AtomicOp::Eor,
-            AtomicOp::Orr,
-            AtomicOp::Smax,
-            AtomicOp::Smin,
-            AtomicOp::Umax,
-            AtomicOp::Umin,
-        ][(f.opc & 7) as usize]
+        AtomicOp::ALL[(f.opc & 7) as usize]
     };
     let data = s.atomic(op, address, bytes, value)?;
     s.set_x(f.Rt, data);
