@@ -33,15 +33,24 @@ impl Verdict {
     }
 }
 
+/// The instruction whose result diverged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum At {
+    /// The state already differed after the set-up code.
+    SetUp,
+    /// The instruction of the case's words at this index.
+    Insn(usize),
+    /// A landing instruction of a branch case (a NOP after the words or a backward pad).
+    Landing,
+}
+
 /// The first divergence of one case.
 #[derive(Clone, Debug)]
 pub struct Mismatch {
     /// The case's index in its batch.
     pub case: usize,
-    /// The instruction that diverged, as an index into the case's words (an index past them is
-    /// one of the landing NOPs of a branch case); `None` when the state already differed after
-    /// the set-up code.
-    pub insn: Option<usize>,
+    /// Where the divergence is.
+    pub at: At,
     pub word: u32,
     /// The state before the instruction (the reference's).
     pub before: State,
@@ -54,14 +63,20 @@ pub struct Mismatch {
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (id, text) = describe(self.word, self.before.pc);
-        match self.insn {
-            Some(i) => writeln!(
+        match self.at {
+            At::Insn(i) => writeln!(
                 f,
                 "{id} {:#010x} `{text}` (instruction {i} of the case) diverges \
                  (qemu-aarch64 != armature):",
                 self.word
             )?,
-            None => writeln!(f, "the state after the set-up code diverges:")?,
+            At::Landing => writeln!(
+                f,
+                "the landing instruction {:#010x} `{text}` of a branch diverges \
+                 (qemu-aarch64 != armature):",
+                self.word
+            )?,
+            At::SetUp => writeln!(f, "the state after the set-up code diverges:")?,
         }
         for w in &self.what {
             writeln!(f, "  {w}")?;
@@ -169,7 +184,7 @@ pub fn check_batch(
                 g,
                 &r,
                 &a,
-                p.test_pc[i],
+                &p,
                 stopped_at == Some(i),
             ));
         }
@@ -197,33 +212,33 @@ fn case_verdict(
     g: &[State],
     r: &Trace,
     a: &armature::Run,
-    test_pc: u64,
+    p: &Program,
     stopped: bool,
 ) -> Verdict {
-    let mismatch =
-        |k: usize, what: Vec<String>, expected: Option<&State>, actual: Option<&State>| {
-            let (insn, word, before) = match k.checked_sub(1).and_then(|j| e.get(j)) {
-                None => (None, 0, e.first().cloned().unwrap_or_default()),
-                Some(b) => {
-                    let at = (b.pc.wrapping_sub(test_pc) / 4) as usize;
-                    let word = case
-                        .words
-                        .get(at)
-                        .copied()
-                        .unwrap_or(crate::program::enc::NOP);
-                    (Some(at), word, b.clone())
+    let mismatch = |k: usize,
+                    what: Vec<String>,
+                    expected: Option<&State>,
+                    actual: Option<&State>| {
+        let (at, word, before) = match k.checked_sub(1).and_then(|j| e.get(j)) {
+            None => (At::SetUp, 0, e.first().cloned().unwrap_or_default()),
+            Some(b) => {
+                let index = b.pc.wrapping_sub(p.test_pc[i]) / 4;
+                match case.words.get(index as usize) {
+                    Some(&w) if b.pc >= p.test_pc[i] => (At::Insn(index as usize), w, b.clone()),
+                    _ => (At::Landing, p.word_at(b.pc).unwrap_or(0), b.clone()),
                 }
-            };
-            Box::new(Mismatch {
-                case: i,
-                insn,
-                word,
-                before,
-                expected: expected.cloned(),
-                actual: actual.cloned(),
-                what,
-            })
+            }
         };
+        Box::new(Mismatch {
+            case: i,
+            at,
+            word,
+            before,
+            expected: expected.cloned(),
+            actual: actual.cloned(),
+            what,
+        })
+    };
     for k in 0..e.len().max(g.len()) {
         match (e.get(k), g.get(k)) {
             (Some(x), Some(y)) => {
@@ -318,7 +333,7 @@ fn memory_mismatch(i: usize, case: &Case, what: String, p: &Program) -> Verdict 
     before.pc = p.test_pc[i];
     Verdict::Mismatch(Box::new(Mismatch {
         case: i,
-        insn: Some(0),
+        at: At::Insn(0),
         word: case.words[0],
         before,
         expected: None,

@@ -17,7 +17,7 @@
 //! `V0`-`V31`) whose value after the instruction differs from the state before it, as the
 //! reference logged it; `memory` lists the runs of scratch bytes that differ from the initial
 //! pattern at the end of the program. A branch case also has `path`: the PCs of the landing
-//! NOPs it ran through after its instruction (`"path": ["0x4000b8", "0x4000bc"]`), whose
+//! instructions (NOPs after it, or a backward pad before it) it ran through after its instruction (`"path": ["0x4000b8", "0x4000bc"]`), whose
 //! registers are those of `after`; the case ends at the address after its landing NOPs. The program is rebuilt from the cases with
 //! [`Program::build`], so a change of the program layout needs a re-recording
 //! (`armature conform --record conformance/fixtures`).
@@ -51,7 +51,7 @@ pub struct StoredCase {
     #[serde(flatten)]
     pub case: Case,
     pub after: BTreeMap<String, String>,
-    /// The landing NOPs a branch case ran through after its instruction.
+    /// The landing instructions a branch case ran through after its instruction.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub path: Vec<String>,
 }

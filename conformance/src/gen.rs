@@ -15,8 +15,10 @@ use crate::program::{region_mid, test_pcs, Case, State};
 /// more specific encodings are respected). Should-be bits take their required values, and
 /// CONSTRAINED UNPREDICTABLE register overlaps ([`crate::known::CONSTRAINED_OVERLAPS`]) are
 /// left out. The offset field of an immediate branch is chosen so that the target is a
-/// landing instruction of the case (see [`branch_offset`]). Shrinks towards the pattern with
-/// zero fields.
+/// landing instruction of the case (see [`branch_offset`]), after it or, for a word at the
+/// start of the case, before it (a backward landing pad; [`words`] moves the offset of a
+/// later word with [`place_backward`]). Shrinks towards the pattern with zero fields and a
+/// forward branch.
 pub fn word(id: EncodingId, features: FeatureSet) -> BoxedStrategy<u32> {
     let info = id.info();
     let fixed = info.mask | info.should_mask;
@@ -25,10 +27,10 @@ pub fn word(id: EncodingId, features: FeatureSet) -> BoxedStrategy<u32> {
         Some(Branch::Offset(f)) => Some(f),
         _ => None,
     };
-    (any::<u32>(), 0..LANDING)
+    (any::<u32>(), 0..LANDING + BACK)
         .prop_map(move |(r, landing)| {
             let w = (r & !fixed) | value;
-            offset.map_or(w, |f| insert(f, w, branch_offset(landing)))
+            offset.map_or(w, |f| insert(f, w, branch_offset(landing) as u32))
         })
         .prop_filter("the word must decode to the encoding", move |&w| {
             decode(w, &features) == Decoded::Insn(id)
@@ -41,11 +43,61 @@ pub fn word(id: EncodingId, features: FeatureSet) -> BoxedStrategy<u32> {
 /// so that every branch target lies inside the case.
 pub const LANDING: u32 = 4;
 
-/// The offset, in instructions, of a branch to landing choice `landing` (below [`LANDING`]):
-/// 2 to `LANDING + 1`, so that the taken path skips at least the next instruction. From any
-/// instruction of a case this is at most the instruction after the last landing one.
-pub fn branch_offset(landing: u32) -> u32 {
-    2 + landing % LANDING
+/// The backward landing pads laid out before the instructions of a case with a backward
+/// immediate branch. Each pad is a `B` to the end of the case, so a backward branch runs one
+/// pad and leaves the case, and never loops (see [`crate::program`]).
+pub const BACK: u32 = 4;
+
+/// The offset, in instructions, of a branch to landing choice `landing` (below
+/// [`LANDING`]` + `[`BACK`]) from the first instruction of a case. Choices below [`LANDING`]
+/// go forward 2 to `LANDING + 1` instructions, so that the taken path skips at least the next
+/// instruction; from any instruction of a case this is at most the instruction after the last
+/// landing one. The other choices go backward 1 to [`BACK`] instructions: to a backward landing
+/// pad from the first instruction (see [`place_backward`] for the others).
+pub fn branch_offset(landing: u32) -> i32 {
+    let landing = landing % (LANDING + BACK);
+    if landing < LANDING {
+        2 + landing as i32
+    } else {
+        -1 - (landing - LANDING) as i32
+    }
+}
+
+/// The offset field and its value (in instructions) of `word` if it is an immediate branch.
+pub fn branch_field(word: u32) -> Option<(&'static FieldInfo, i64)> {
+    let id = decode(word, &FeatureSet::all()).encoding()?;
+    match branch(id)? {
+        Branch::Offset(f) => Some((f, signed_field(f, word))),
+        Branch::Register(_) => None,
+    }
+}
+
+/// Moves the targets of the backward immediate branches of a case from the position the
+/// generator assumed (the first instruction) to their own: the branch at index `k` with offset
+/// `-(1 + b)` gets `-(1 + b + k)`, so that it still reaches backward landing pad `b` counted
+/// back from the first instruction. Generated words are position-free, so a sequence shrinks
+/// like any other; this runs on each sequence proptest gives.
+pub fn place_backward(words: &mut [u32]) {
+    for (k, w) in words.iter_mut().enumerate() {
+        if let Some((f, off)) = branch_field(*w) {
+            if off < 0 && k > 0 {
+                *w = insert(f, *w, (off - k as i64) as u32);
+            }
+        }
+    }
+}
+
+/// The number of backward landing pads a case of `words` needs: [`BACK`] when one of them is
+/// an immediate branch with a negative offset, none otherwise.
+pub fn back_len(words: &[u32]) -> u32 {
+    if words
+        .iter()
+        .any(|&w| branch_field(w).is_some_and(|(_, off)| off < 0))
+    {
+        BACK
+    } else {
+        0
+    }
 }
 
 /// How a branch encoding names its target.
@@ -265,9 +317,10 @@ pub fn state() -> BoxedStrategy<State> {
 }
 
 /// Sequences of 1 to `max_len` instructions drawn from `ids` (the first id is what shrinking
-/// prefers). Sequences where a register branch reads a register an earlier instruction may
-/// write are left out: [`prepare_all`] aims the register at the case's landing instructions
-/// in the initial state only, and another value (e.g. the link BL wrote) could loop.
+/// prefers), with backward branch targets placed by [`place_backward`]. Sequences where a
+/// register branch reads a register an earlier instruction may write are left out:
+/// [`prepare_all`] aims the register at the case's landing instructions in the initial state
+/// only, and another value (e.g. the link BL wrote) could loop.
 pub fn words(ids: &[EncodingId], max_len: usize, features: FeatureSet) -> BoxedStrategy<Vec<u32>> {
     let words = Union::new(ids.iter().map(|&id| word(id, features)));
     proptest::collection::vec(words, 1..=max_len)
@@ -275,6 +328,10 @@ pub fn words(ids: &[EncodingId], max_len: usize, features: FeatureSet) -> BoxedS
             "a register branch's target must not be written before it",
             |w| register_targets_kept(w),
         )
+        .prop_map(|mut w| {
+            place_backward(&mut w);
+            w
+        })
         .boxed()
 }
 
@@ -372,7 +429,7 @@ pub fn prepare_all(cases: &mut [Case]) {
             let rn = f.extract(w) as usize;
             if rn < 31 {
                 let choice = (c.state.x[rn] % u64::from(LANDING)) as u32;
-                c.state.x[rn] = pc + 4 * (k as u64 + u64::from(branch_offset(choice)));
+                c.state.x[rn] = pc + 4 * (k as u64 + branch_offset(choice) as u64);
             }
         }
     }
@@ -498,6 +555,8 @@ mod tests {
             let states = state();
             // Whether the branch went each way, for the conditional ones.
             let mut taken = [false; 2];
+            // Whether the target was forward and backward.
+            let mut directions = [false; 2];
             for _ in 0..20 {
                 let mut cases: Vec<Case> = (0..10)
                     .map(|_| Case {
@@ -519,12 +578,24 @@ mod tests {
                         let Some(t) = target(id, w, pc, &c.state) else {
                             continue;
                         };
+                        let forward = t >= pc + 8 && t <= p.test_end[i];
+                        // A backward target is a pad that jumps to the end of the case.
+                        let pad = (p.case_pc[i]..p.test_pc[i]).contains(&t)
+                            && p.word_at(t).and_then(|b| {
+                                let f = branch(EncodingId::from_name("B_only_branch_imm")?)?;
+                                let Branch::Offset(f) = f else { return None };
+                                Some(t.wrapping_add_signed(4 * signed_field(f, b)))
+                            }) == Some(p.test_end[i]);
                         assert!(
-                            t >= pc + 8 && t <= p.test_end[i] && t % 4 == 0,
-                            "{name} {w:#010x} at {pc:#x} goes to {t:#x}, outside {:#x}..={:#x}",
+                            t % 4 == 0 && (forward || pad),
+                            "{name} {w:#010x} at {pc:#x} goes to {t:#x}, outside {:#x}..={:#x} \
+                             and no backward pad of {:#x}..{:#x}",
                             p.test_pc[i],
-                            p.test_end[i]
+                            p.test_end[i],
+                            p.case_pc[i],
+                            p.test_pc[i],
                         );
+                        directions[pad as usize] = true;
                         let info = id.info();
                         if let (Some(rt), 0) = (info.field("Rt"), k) {
                             let x = c.state.x.get(rt.extract(w) as usize).copied().unwrap_or(0);
@@ -546,6 +617,13 @@ mod tests {
                     taken,
                     [true, true],
                     "{name}: the tested value is always or never zero"
+                );
+            }
+            if let Some(Branch::Offset(_)) = branch(id) {
+                assert_eq!(
+                    directions,
+                    [true, true],
+                    "{name}: forward and backward targets"
                 );
             }
         }

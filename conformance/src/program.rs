@@ -3,9 +3,17 @@
 //! One program holds many independent cases. Each case is a set-up block that loads the whole
 //! initial state (X0-X30, SP, NZCV, FPCR, FPSR, V0-V31) from the case's state block, followed by
 //! the instructions under test, and, when one of them is a branch, the landing NOPs its target
-//! lies on ([`crate::gen::landing_len`]). After the last case the program writes the scratch
-//! memory to standard output and exits, so that the reference and armature see the same memory
-//! at the end.
+//! lies on ([`crate::gen::landing_len`]). When one of them is a backward immediate branch, the
+//! set-up block ends with a `B` over [`crate::gen::BACK`] backward landing pads placed just
+//! before the instructions ([`crate::gen::back_len`]); each pad is a `B` to the end of the case,
+//! so a backward branch runs one pad and leaves the case instead of looping:
+//!
+//! ```text
+//! set-up (40)  B test_pc  pad: B end  pad: B end ...  test_pc: words...  NOP x4  end: next case
+//! ```
+//!
+//! After the last case the program writes the scratch memory to standard output and exits, so
+//! that the reference and armature see the same memory at the end.
 //!
 //! Layout (all fixed, the ELF is static):
 //!
@@ -115,6 +123,9 @@ pub struct Program {
     pub setup_pc: Vec<u64>,
     /// Per case: the address of its first instruction under test.
     pub test_pc: Vec<u64>,
+    /// Per case: the address of the first instruction the comparison logs: its first backward
+    /// landing pad, or its first instruction under test when it has none.
+    pub case_pc: Vec<u64>,
     /// Per case: the address after its instructions and landing NOPs (the instruction every
     /// path of the case ends at).
     pub test_end: Vec<u64>,
@@ -243,7 +254,8 @@ pub fn test_pcs(cases: &[Case]) -> Vec<u64> {
     cases
         .iter()
         .map(|c| {
-            let test = pc + 4 * SETUP_LEN;
+            let back = crate::gen::back_len(&c.words);
+            let test = pc + 4 * (SETUP_LEN + if back > 0 { 1 + u64::from(back) } else { 0 });
             pc = test + 4 * (c.words.len() as u64 + u64::from(crate::gen::landing_len(&c.words)));
             test
         })
@@ -260,13 +272,23 @@ impl Program {
         let mut test_pc = Vec::with_capacity(cases.len());
         let mut test_end = Vec::with_capacity(cases.len());
         let mut setup_pc = Vec::with_capacity(cases.len());
+        let mut case_pc = Vec::with_capacity(cases.len());
         for (i, case) in cases.iter().enumerate() {
             data.extend_from_slice(&case.state.to_block());
             setup_pc.push(CODE_BASE + 4 * code.len() as u64);
             code.extend(setup_code(blocks + i as u64 * STATE_BLOCK));
+            let back = crate::gen::back_len(&case.words) as i32;
+            let landing = crate::gen::landing_len(&case.words) as i32;
+            let words = case.words.len() as i32;
+            if back > 0 {
+                code.push(enc::b(4 * (1 + back)));
+                // Pad j jumps over the pads after it, the words and the landing NOPs.
+                code.extend((0..back).map(|j| enc::b(4 * (back - j + words + landing))));
+            }
+            case_pc.push(CODE_BASE + 4 * (code.len() as u64 - back as u64));
             test_pc.push(CODE_BASE + 4 * code.len() as u64);
             code.extend_from_slice(&case.words);
-            code.extend((0..crate::gen::landing_len(&case.words)).map(|_| enc::NOP));
+            code.extend((0..landing).map(|_| enc::NOP));
             test_end.push(CODE_BASE + 4 * code.len() as u64);
         }
         debug_assert_eq!(test_pc, test_pcs(cases));
@@ -286,10 +308,18 @@ impl Program {
             entry: CODE_BASE,
             setup_pc,
             test_pc,
+            case_pc,
             test_end,
             end_pc,
             scratch: (DATA_BASE, scratch_len),
         }
+    }
+
+    /// The code word at `pc`, if `pc` is in the code.
+    pub fn word_at(&self, pc: u64) -> Option<u32> {
+        let off = usize::try_from(pc.checked_sub(CODE_BASE)?).ok()?;
+        let b = self.code.get(off..off + 4)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?))
     }
 
     /// The program as a static little-endian aarch64 ELF executable with two segments: the

@@ -33,10 +33,10 @@ impl std::fmt::Display for QemuError {
 
 impl std::error::Error for QemuError {}
 
-/// The address ranges logged: each case's instructions under test, its landing NOPs, and the
-/// instruction after them.
+/// The address ranges logged: each case's backward landing pads, instructions under test,
+/// landing NOPs, and the instruction after them.
 pub fn log_ranges(p: &Program) -> Vec<(u64, u64)> {
-    p.test_pc
+    p.case_pc
         .iter()
         .zip(&p.test_end)
         .map(|(&pc, &end)| (pc, end + 4 - pc))

@@ -10,7 +10,7 @@ use armature_conformance::program::{Case, State};
 use armature_core::interp::Interp;
 use armature_core::isa::{decode, fields, Decoded, EncodingId, FeatureSet};
 use armature_core::linux::implemented_features;
-use armature_core::sem::{SemTable, Stop};
+use armature_core::sem::{Sem, SemTable, Stop};
 
 fn table() -> SemTable<Interp> {
     let mut t = SemTable::default();
@@ -176,13 +176,22 @@ fn bl_wrong_link(m: &mut Interp, w: u32) -> Result<(), Stop> {
     Ok(())
 }
 
+/// B without the sign extension of its offset: a backward branch goes far forward.
+fn b_unsigned_offset(m: &mut Interp, w: u32) -> Result<(), Stop> {
+    let f = fields::B_only_branch_imm::from_word(w);
+    let target = m.cpu.pc.wrapping_add(u64::from(f.imm26) << 2);
+    m.branch(target);
+    Ok(())
+}
+
 /// A campaign over `ids` with `broken` as the semantics of `ids[0]` fails, shrinks to one
 /// instruction of `ids[0]` whose report names `register`, and passes with the real semantics.
+/// Gives the shrunk word.
 fn check_caught_and_shrunk(
     ids: &[EncodingId],
     broken: fn(&mut Interp, u32) -> Result<(), Stop>,
     register: &str,
-) {
+) -> u32 {
     let mut t = table();
     t.set(ids[0], broken);
     let f = implemented_features(&t);
@@ -209,6 +218,7 @@ fn check_caught_and_shrunk(
     let out = campaign::run(name, ids, &settings, &mut Qemu(&dir), &good, &f).unwrap();
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(out.status, "pass", "{:?}", out.failure.map(|f| f.render()));
+    failure.case.words[0]
 }
 
 #[test]
@@ -221,4 +231,9 @@ fn a_broken_branch_is_caught_and_shrunk_to_one_instruction() {
     check_caught_and_shrunk(&b_cond, inverted_b_cond, "PC");
     let bl = [id("BL_only_branch_imm"), id("ADD_64_addsub_imm")];
     check_caught_and_shrunk(&bl, bl_wrong_link, "X30");
+    // Only backward branches show this one.
+    let b = [id("B_only_branch_imm"), id("ADD_64_addsub_imm")];
+    let w = check_caught_and_shrunk(&b, b_unsigned_offset, "armature stopped");
+    let (_, offset) = gen::branch_field(w).expect("an immediate branch");
+    assert!(offset < 0, "{w:#010x} branches forward");
 }
