@@ -1,10 +1,14 @@
 //! The system under test: runs a [`Program`] in armature's interpreter, taking the state before
-//! each instruction in the logged ranges, as qemu-aarch64 logs it.
+//! each instruction in the logged ranges, as qemu-aarch64 logs it. A program whose cases make
+//! system calls (SVC) runs as an armature Linux process ([`Process`]), so that the calls are
+//! armature's own, as qemu-aarch64's are qemu's.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use armature_core::interp::Interp;
-use armature_core::isa::FeatureSet;
+use armature_core::isa::{decode, EncodingId, FeatureSet};
+use armature_core::linux::Process;
 use armature_core::mem::{Perms, PAGE_SIZE};
 use armature_core::sem::{SemTable, Stop};
 
@@ -24,7 +28,7 @@ pub struct Run {
 #[derive(Clone, Debug)]
 pub struct Trap {
     pub pc: u64,
-    /// The signal a Linux process gets for it (0 for a system call, which tests never make).
+    /// The signal a Linux process gets for it (0 for a stop without one).
     pub signal: i32,
     pub reason: String,
 }
@@ -81,7 +85,51 @@ pub fn load(p: &Program, entry: u64) -> Interp {
     m
 }
 
-/// Runs `p` from its entry until the exit sequence's first system call or a stop.
+/// Whether a case of `p` makes a system call: an SVC among its instructions under test.
+pub fn makes_system_calls(p: &Program) -> bool {
+    let all = FeatureSet::all();
+    p.test_pc.iter().zip(&p.test_end).any(|(&a, &end)| {
+        (a..end)
+            .step_by(4)
+            .filter_map(|pc| p.word_at(pc))
+            .any(|w| decode(w, &all).encoding() == Some(EncodingId::SVC_EX_exception))
+    })
+}
+
+/// Loads `p` as an armature Linux process (the ELF goes through a temporary file, as
+/// `armature run` reads it) with the PC at `entry`.
+pub fn load_process(p: &Program, entry: u64, features: &FeatureSet) -> Result<Process, String> {
+    static FILES: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "armature-conform-{}-{}.elf",
+        std::process::id(),
+        FILES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, p.to_elf()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let loaded = Process::load(&path, &["case".to_string()], &[], *features);
+    let _ = std::fs::remove_file(&path);
+    let mut process = loaded.map_err(|e| format!("cannot load the test program: {e}"))?;
+    process.machine.cpu.pc = entry;
+    Ok(process)
+}
+
+/// The machine a run steps: a bare interpreter, or a Linux process for system calls.
+enum Machine {
+    Bare(Box<Interp>),
+    Linux(Box<Process>),
+}
+
+impl Machine {
+    fn interp(&mut self) -> &mut Interp {
+        match self {
+            Machine::Bare(m) => m,
+            Machine::Linux(p) => &mut p.machine,
+        }
+    }
+}
+
+/// Runs `p` from its entry until the exit sequence's first system call or a stop. A system
+/// call of a case is made by armature's Linux layer and the run goes on after it.
 pub fn run(
     p: &Program,
     ranges: &[(u64, u64)],
@@ -92,14 +140,32 @@ pub fn run(
         .iter()
         .flat_map(|&(a, n)| (a..a + n).step_by(4))
         .collect();
-    let mut m = load(p, p.entry);
+    let mut machine = if makes_system_calls(p) {
+        match load_process(p, p.entry, features) {
+            Ok(process) => Machine::Linux(Box::new(process)),
+            Err(reason) => {
+                return Run {
+                    states: Vec::new(),
+                    stop: Some(Trap {
+                        pc: p.entry,
+                        signal: 0,
+                        reason,
+                    }),
+                    scratch: Vec::new(),
+                }
+            }
+        }
+    } else {
+        Machine::Bare(Box::new(load(p, p.entry)))
+    };
     let mut states = Vec::new();
     // Every case runs straight through: no more steps than instructions, plus the exit.
     let limit = p.code.len() / 4 + 16;
     for _ in 0..limit {
+        let m = machine.interp();
         let pc = m.cpu.pc;
         if logged.contains(&pc) {
-            states.push(snapshot(&m));
+            states.push(snapshot(m));
         }
         match m.step(table, features) {
             Ok(()) => {}
@@ -114,6 +180,23 @@ pub fn run(
                     scratch,
                 };
             }
+            Err(Stop::Syscall(imm)) if matches!(machine, Machine::Linux(_)) => {
+                let Machine::Linux(process) = &mut machine else {
+                    unreachable!("matched above")
+                };
+                process.machine.cpu.pc = pc.wrapping_add(4);
+                if let Some(exit) = process.syscall() {
+                    return Run {
+                        states,
+                        stop: Some(Trap {
+                            pc,
+                            signal: 0,
+                            reason: format!("svc #{imm:#x} ended the process: {exit:?}"),
+                        }),
+                        scratch: Vec::new(),
+                    };
+                }
+            }
             Err(stop) => {
                 return Run {
                     states,
@@ -126,7 +209,7 @@ pub fn run(
     Run {
         states,
         stop: Some(Trap {
-            pc: m.cpu.pc,
+            pc: machine.interp().cpu.pc,
             signal: 0,
             reason: format!("still running after {limit} instructions"),
         }),

@@ -318,14 +318,15 @@ pub fn state() -> BoxedStrategy<State> {
 
 /// Sequences of 1 to `max_len` instructions drawn from `ids` (the first id is what shrinking
 /// prefers), with backward branch targets placed by [`place_backward`]. Sequences where a
-/// register branch reads a register an earlier instruction may write are left out:
-/// [`prepare_all`] aims the register at the case's landing instructions in the initial state
-/// only, and another value (e.g. the link BL wrote) could loop.
+/// register branch or an SVC reads a register an earlier instruction may write are left out:
+/// [`prepare_all`] sets the branch target (to the case's landing instructions) and the system
+/// call number in the initial state only, and another value (e.g. the link BL wrote) could loop
+/// or make another system call.
 pub fn words(ids: &[EncodingId], max_len: usize, features: FeatureSet) -> BoxedStrategy<Vec<u32>> {
     let words = Union::new(ids.iter().map(|&id| word(id, features)));
     proptest::collection::vec(words, 1..=max_len)
         .prop_filter(
-            "a register branch's target must not be written before it",
+            "a register branch's target and an SVC's number must not be written before it",
             |w| register_targets_kept(w),
         )
         .prop_map(|mut w| {
@@ -336,10 +337,14 @@ pub fn words(ids: &[EncodingId], max_len: usize, features: FeatureSet) -> BoxedS
 }
 
 /// Whether no register branch of `words` reads a register that an earlier instruction names
-/// in a register field (or the register after it, for pairs), or X30 after a branch with link.
+/// in a register field (or the register after it, for pairs), or X30 after a branch with link;
+/// and whether no SVC follows an instruction that may write X8 that way, and no register
+/// branch goes through X8 in a case with an SVC.
 pub fn register_targets_kept(words: &[u32]) -> bool {
     let all = FeatureSet::all();
     let mut written = 0u64;
+    let mut targets = 0u64;
+    let mut svc = false;
     for &w in words {
         let Some(id) = decode(w, &all).encoding() else {
             continue;
@@ -349,6 +354,13 @@ pub fn register_targets_kept(words: &[u32]) -> bool {
             if written >> f.extract(w) & 1 != 0 {
                 return false;
             }
+            targets |= 1 << f.extract(w);
+        }
+        if id == EncodingId::SVC_EX_exception {
+            if written >> 8 & 1 != 0 {
+                return false;
+            }
+            svc = true;
         }
         for f in info.fields.iter().filter(|f| f.name.starts_with('R')) {
             written |= 3 << f.extract(w);
@@ -357,7 +369,7 @@ pub fn register_targets_kept(words: &[u32]) -> bool {
             written |= 1 << 30;
         }
     }
-    true
+    !(svc && targets >> 8 & 1 != 0)
 }
 
 /// Whether `id` accesses memory through a base register `Rn` (loads, stores, atomics).
@@ -370,11 +382,26 @@ pub fn is_memory(id: EncodingId) -> bool {
             .any(|p| file.starts_with(p))
 }
 
+/// The system calls an SVC of a case makes (the number in X8): ones whose result is the same
+/// under qemu-aarch64 and armature on one machine, without side effects, by name and number.
+/// `rseq` is one neither implements, so it fails with ENOSYS in both. The ids depend on the
+/// user running the check, so stored traces ([`crate::fixtures`]) should not hold them.
+pub const SYSCALLS: &[(&str, u64)] = &[
+    ("sched_yield", 124),
+    ("getuid", 174),
+    ("geteuid", 175),
+    ("getgid", 176),
+    ("getegid", 177),
+    ("rseq", 293),
+];
+
 /// Points the case's addresses into the scratch region of case `region`: SP always, and for
 /// memory instructions the base register `Rn` (a multiple of 16 near the middle) and the offset
 /// register `Rm` (small). The register `Rt` a compare-and-branch or test-and-branch tests is
 /// made zero, or its tested bit flipped, in a third of the cases, so that both directions are
-/// taken. The generated values choose the offsets, so they still shrink.
+/// taken. An SVC gets one of the [`SYSCALLS`] in X8 (chosen by X8's value, which is kept when
+/// it is one of them already). The generated values choose the offsets and
+/// calls, so they still shrink.
 pub fn prepare(case: &mut Case, region: usize) {
     let mid = region_mid(region);
     let s = &mut case.state;
@@ -408,6 +435,16 @@ pub fn prepare(case: &mut Case, region: usize) {
         if rn < 31 {
             s.x[rn] = mid - 256 + (s.x[rn] % 32) * 16;
         }
+    }
+    // Last, so that no other register choice changes the system call number.
+    let all = FeatureSet::all();
+    if case
+        .words
+        .iter()
+        .any(|&w| decode(w, &all).encoding() == Some(EncodingId::SVC_EX_exception))
+        && !SYSCALLS.iter().any(|&(_, nr)| nr == s.x[8])
+    {
+        s.x[8] = SYSCALLS[(s.x[8] % SYSCALLS.len() as u64) as usize].1;
     }
 }
 
@@ -639,6 +676,11 @@ mod tests {
         check(&[0x9100_0442, 0xd61f_0020], true); // add x2, x2, #1; br x1
         check(&[0x9400_0002, 0xd65f_03c0], false); // bl #8; ret
         check(&[0xd65f_03c0, 0x9400_0002], true); // ret; bl #8
+        check(&[0xd400_0001], true); // svc #0
+        check(&[0x9100_0508, 0xd400_0001], false); // add x8, x8, #1; svc #0
+        check(&[0xd400_0001, 0x9100_0508], true); // svc #0; add x8, x8, #1
+        check(&[0xd400_0001, 0xd61f_0100], false); // svc #0; br x8
+        check(&[0xd61f_0100, 0xd400_0001], false); // br x8; svc #0
     }
 
     #[test]

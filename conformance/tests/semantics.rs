@@ -237,3 +237,112 @@ fn a_broken_branch_is_caught_and_shrunk_to_one_instruction() {
     let (_, offset) = gen::branch_field(w).expect("an immediate branch");
     assert!(offset < 0, "{w:#010x} branches forward");
 }
+
+/// SVC that does not call but for `svc #0` (which the program's exit sequence uses): a NOP.
+fn svc_as_nop(m: &mut Interp, w: u32) -> Result<(), Stop> {
+    match w >> 5 & 0xffff {
+        0 => armature_extensions::base::system::svc(m, w),
+        _ => Ok(()),
+    }
+}
+
+#[test]
+fn system_calls_agree_with_qemu() {
+    let t = table();
+    let f = implemented_features(&t);
+    let cases: Vec<Case> = gen::SYSCALLS
+        .iter()
+        .map(|&(_, nr)| {
+            let mut c = Case {
+                words: vec![0xd400_0021], // svc #1
+                state: State::default(),
+            };
+            c.state.x[0] = 0x5555;
+            c.state.x[8] = nr;
+            c
+        })
+        .collect();
+    let mut prepared = cases.clone();
+    gen::prepare_all(&mut prepared);
+    // The number survives the preparation.
+    for (c, &(name, nr)) in prepared.iter().zip(gen::SYSCALLS) {
+        assert_eq!(c.state.x[8], nr, "{name}");
+    }
+    let dir = scratch("svc");
+    let mut broken = table();
+    broken.set(id("SVC_EX_exception"), svc_as_nop);
+    for (t, want_pass) in [(&t, true), (&broken, false)] {
+        let v = check_batch(&prepared, &mut Qemu(&dir), t, &f).unwrap_or_else(|e| panic!("{e}"));
+        for (v, (name, _)) in v.iter().zip(gen::SYSCALLS) {
+            match v {
+                Verdict::Pass => assert!(want_pass, "{name}: an SVC that does nothing passed"),
+                Verdict::Mismatch(m) => {
+                    assert!(!want_pass, "{name}: {m}");
+                    assert!(m.to_string().contains("X0: "), "{name}: {m}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn exception_campaigns_agree_with_qemu() {
+    let t = table();
+    let f = implemented_features(&t);
+    let dir = scratch("exceptions");
+    let settings = Settings {
+        cases: 40,
+        seed: 11,
+        ..Settings::default()
+    };
+    let mut bad = Vec::new();
+    // Whether the cases pass (SVC) or trap in both (SIGTRAP for BRK, SIGILL for the rest).
+    for (name, passes) in [
+        ("SVC_EX_exception", true),
+        ("BRK_EX_exception", false),
+        ("UDF_only_perm_undef", false),
+        ("HVC_EX_exception", false),
+        ("SMC_EX_exception", false),
+        ("HLT_EX_exception", false),
+        ("ERET_64E_branch_reg", false),
+        ("DRPS_64E_branch_reg", false),
+        ("DCPS1_DC_exception", false),
+    ] {
+        let i = id(name);
+        assert_eq!(gen::skip_reason(i, &t, &f), None, "{name}");
+        let out = campaign::run(name, &[i], &settings, &mut Qemu(&dir), &t, &f)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (want, got) = if passes {
+            (settings.cases, out.passed)
+        } else {
+            (settings.cases, out.trapped)
+        };
+        if out.status != "pass" || got != want {
+            bad.push(format!(
+                "{name}: {} ({} passed, {} trapped, {} undefined in qemu)\n{}",
+                out.status,
+                out.passed,
+                out.trapped,
+                out.reference_undefined,
+                out.failure.map(|f| f.render()).unwrap_or_default()
+            ));
+        }
+    }
+    // Sequences of SVCs and other instructions.
+    let mixed = Settings {
+        cases: 40,
+        max_len: 4,
+        seed: 13,
+        ..Settings::default()
+    };
+    let ids = [id("SVC_EX_exception"), id("ADD_64_addsub_imm")];
+    let out = campaign::run("svc-mix", &ids, &mixed, &mut Qemu(&dir), &t, &f)
+        .unwrap_or_else(|e| panic!("{e}"));
+    if out.status != "pass" || out.passed != mixed.cases {
+        bad.push(format!("svc-mix: {out:?}"));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
