@@ -110,7 +110,7 @@ fn rng(seed: u64, salt: &str) -> TestRng {
 }
 
 /// The raw (not yet prepared) single-instruction cases of `id` that a campaign with
-/// `settings` would start with.
+/// `settings` would start with (a memory copy or set as its triple, see [`gen::arrange`]).
 pub fn generate(
     id: EncodingId,
     settings: &Settings,
@@ -123,7 +123,7 @@ pub fn generate(
     (0..settings.cases)
         .map(|_| {
             Ok(Case {
-                words: vec![words.new_tree(&mut runner).map_err(err)?.current()],
+                words: gen::arrange(&[words.new_tree(&mut runner).map_err(err)?.current()]),
                 state: state.new_tree(&mut runner).map_err(err)?.current(),
             })
         })

@@ -87,6 +87,63 @@ pub fn place_backward(words: &mut [u32]) {
     }
 }
 
+/// A memory copy or set of FEAT_MOPS (CPY*, SET*): one stage of a prologue, main, epilogue
+/// triple that Arm requires to run in that order with the same registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mops {
+    /// Whether it copies (CPY*, with a source register `Rs`) or sets (SET*, `Rs` the data).
+    pub copy: bool,
+    /// The lowest bit of the two-bit stage field (0 prologue, 1 main, 2 epilogue): `op1` of a
+    /// copy, `op2<3:2>` of a set.
+    pub stage_lo: u32,
+}
+
+/// Whether `id` is a FEAT_MOPS memory copy or set stage, read from its decode pseudocode
+/// (`case op1 of` or `case op2<3:2> of` choosing the `MOPSStage`).
+pub fn mops(id: EncodingId) -> Option<Mops> {
+    let decode = id.info().decode;
+    if !decode.contains("MOPSStage_Prologue") {
+        return None;
+    }
+    if decode.contains("case op1 of") {
+        Some(Mops {
+            copy: true,
+            stage_lo: 22,
+        })
+    } else if decode.contains("case op2<3:2> of") {
+        Some(Mops {
+            copy: false,
+            stage_lo: 14,
+        })
+    } else {
+        None
+    }
+}
+
+/// `words` with each memory copy or set (of any stage) replaced by its prologue, main and
+/// epilogue, with the same registers and options, in that order.
+pub fn expand_mops(words: &[u32]) -> Vec<u32> {
+    let all = FeatureSet::all();
+    let mut out = Vec::with_capacity(words.len());
+    for &w in words {
+        match decode(w, &all).encoding().and_then(mops) {
+            Some(m) => {
+                out.extend((0..3).map(|stage| (w & !(3 << m.stage_lo)) | stage << m.stage_lo))
+            }
+            None => out.push(w),
+        }
+    }
+    out
+}
+
+/// A generated sequence as a case runs it: memory copies and sets expanded to their triples
+/// ([`expand_mops`]), then backward branch targets placed ([`place_backward`]).
+pub fn arrange(words: &[u32]) -> Vec<u32> {
+    let mut w = expand_mops(words);
+    place_backward(&mut w);
+    w
+}
+
 /// The number of backward landing pads a case of `words` needs: [`BACK`] when one of them is
 /// an immediate branch with a negative offset, none otherwise.
 pub fn back_len(words: &[u32]) -> u32 {
@@ -317,7 +374,8 @@ pub fn state() -> BoxedStrategy<State> {
 }
 
 /// Sequences of 1 to `max_len` instructions drawn from `ids` (the first id is what shrinking
-/// prefers), with backward branch targets placed by [`place_backward`]. Sequences where a
+/// prefers), arranged by [`arrange`]: a memory copy or set becomes its triple, and backward
+/// branch targets are placed. Sequences where a
 /// register branch or an SVC reads a register an earlier instruction may write are left out:
 /// [`prepare_all`] sets the branch target (to the case's landing instructions) and the system
 /// call number in the initial state only, and another value (e.g. the link BL wrote) could loop
@@ -329,10 +387,7 @@ pub fn words(ids: &[EncodingId], max_len: usize, features: FeatureSet) -> BoxedS
             "a register branch's target and an SVC's number must not be written before it",
             |w| register_targets_kept(w),
         )
-        .prop_map(|mut w| {
-            place_backward(&mut w);
-            w
-        })
+        .prop_map(|w| arrange(&w))
         .boxed()
 }
 
@@ -399,7 +454,8 @@ pub const SYSCALLS: &[(&str, u64)] = &[
 /// memory instructions the base register `Rn` (a multiple of 16 near the middle) and the offset
 /// register `Rm` (small). The register `Rt` a compare-and-branch or test-and-branch tests is
 /// made zero, or its tested bit flipped, in a third of the cases, so that both directions are
-/// taken. An SVC gets one of the [`SYSCALLS`] in X8 (chosen by X8's value, which is kept when
+/// taken. The destination and source registers of a memory copy or set point into the region,
+/// and its size register is at most 96. An SVC gets one of the [`SYSCALLS`] in X8 (chosen by X8's value, which is kept when
 /// it is one of them already). The generated values choose the offsets and
 /// calls, so they still shrink.
 pub fn prepare(case: &mut Case, region: usize) {
@@ -422,6 +478,25 @@ pub fn prepare(case: &mut Case, region: usize) {
                     _ => 0,
                 };
             }
+        }
+        if let Some(m) = mops(id) {
+            if w >> m.stage_lo & 3 != 0 {
+                // The main and epilogue stages use the prologue's registers.
+                continue;
+            }
+            // Destination (and source) anywhere in the middle 512 bytes, a size up to 96.
+            let r = |name| info.field(name).map_or(31, |f| f.extract(w) as usize);
+            let (d, rs, n) = (r("Rd"), r("Rs"), r("Rn"));
+            if d < 31 {
+                s.x[d] = mid - 256 + s.x[d] % 512;
+            }
+            if m.copy && rs < 31 {
+                s.x[rs] = mid - 256 + s.x[rs] % 512;
+            }
+            if n < 31 {
+                s.x[n] %= 97;
+            }
+            continue;
         }
         if !is_memory(id) {
             continue;
@@ -501,6 +576,13 @@ pub fn skip_reason(
     features: &FeatureSet,
 ) -> Option<String> {
     if table.get(id).is_none() {
+        if mops(id).is_some() {
+            return Some(
+                "not implemented: armature has no FEAT_MOPS semantics (the generator makes the \
+                 prologue, main, epilogue triples ready for them)"
+                    .to_string(),
+            );
+        }
         return Some("not implemented".to_string());
     }
     if let Some(why) = crate::known::not_generated(id) {
@@ -681,6 +763,70 @@ mod tests {
         check(&[0xd400_0001, 0x9100_0508], true); // svc #0; add x8, x8, #1
         check(&[0xd400_0001, 0xd61f_0100], false); // svc #0; br x8
         check(&[0xd61f_0100, 0xd400_0001], false); // br x8; svc #0
+    }
+
+    #[test]
+    fn memory_copies_and_sets_are_generated_as_triples() {
+        let features = FeatureSet::all();
+        let mut runner = TestRunner::deterministic();
+        let ids: Vec<EncodingId> = ENCODINGS
+            .iter()
+            .map(|e| e.id)
+            .filter(|&id| mops(id).is_some() && crate::known::not_generated(id).is_none())
+            .collect();
+        // CPY{F}{P,M,E} with 16 option variants each, SET{P,M,E} with 4.
+        assert_eq!(ids.len(), 2 * 3 * 16 + 3 * 4, "{ids:?}");
+        let stage = |id: EncodingId, w: u32| w >> mops(id).unwrap().stage_lo & 3;
+        for &id in &ids {
+            let m = mops(id).unwrap();
+            let seqs = words(&[id], 2, features);
+            for _ in 0..10 {
+                let mut cases = vec![Case {
+                    words: seqs.new_tree(&mut runner).unwrap().current(),
+                    state: state().new_tree(&mut runner).unwrap().current(),
+                }];
+                prepare_all(&mut cases);
+                let c = &cases[0];
+                assert!(matches!(c.words.len(), 3 | 6), "{:08x?}", c.words);
+                let last = c.words.len() / 3 - 1;
+                for (j, t) in c.words.chunks(3).enumerate() {
+                    let decoded: Vec<EncodingId> = t
+                        .iter()
+                        .map(|&w| decode(w, &features).encoding().expect("decodes"))
+                        .collect();
+                    let name = id.name();
+                    for (k, (&w, &d)) in t.iter().zip(&decoded).enumerate() {
+                        assert_eq!(mops(d), Some(m), "{name}: {w:#010x} is {}", d.name());
+                        assert_eq!(stage(d, w), k as u32, "{name}: {w:#010x} out of order");
+                        assert_eq!(d.info().section().file, id.info().section().file, "{name}");
+                        // The same registers and options: only the stage bits differ.
+                        assert_eq!(w & !(3 << m.stage_lo), t[0] & !(3 << m.stage_lo), "{name}");
+                        assert!(!crate::known::constrained_unpredictable(d, w), "{w:#010x}");
+                    }
+                    if j != last {
+                        // A later triple may reuse these registers.
+                        continue;
+                    }
+                    let r = |name| id.info().field(name).unwrap().extract(t[0]) as usize;
+                    let mid = region_mid(0);
+                    let inside = |a: u64| a.abs_diff(mid) <= 256;
+                    assert!(inside(c.state.x[r("Rd")]), "{name}: Rd");
+                    if m.copy {
+                        assert!(inside(c.state.x[r("Rs")]), "{name}: Rs");
+                    }
+                    assert!(c.state.x[r("Rn")] <= 96, "{name}: size");
+                }
+            }
+        }
+        // Nothing runs them yet: the skip reason says so.
+        let mut table = SemTable::<Interp>::default();
+        armature_extensions::register_all(&mut table);
+        for &id in &ids {
+            if table.get(id).is_none() {
+                let why = skip_reason(id, &table, &features).unwrap();
+                assert!(why.contains("no FEAT_MOPS semantics"), "{why}");
+            }
+        }
     }
 
     #[test]

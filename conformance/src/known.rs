@@ -13,16 +13,9 @@ use crate::program::{Case, State};
 /// (SIGILL, SIGTRAP) is compared with the reference's.
 pub const NOT_GENERATED: &[(&str, &str)] = &[
     (
-        "cpy*",
-        "memory copies (FEAT_MOPS) need size and address register set-up",
-    ),
-    (
-        "setp*",
-        "memory sets (FEAT_MOPS) need size and address register set-up",
-    ),
-    (
         "setgp*",
-        "memory sets (FEAT_MOPS) need size and address register set-up",
+        "memory sets with tag setting (FEAT_MOPS with FEAT_MTE) need tagged memory, which the \
+         test program does not map",
     ),
     (
         "gcs*",
@@ -155,10 +148,19 @@ pub const CONSTRAINED_OVERLAPS: &[(&str, &str, &str)] = &[
     ("s == t2", "Rs", "Rt2"),
 ];
 
-/// Whether `word` (of encoding `id`) is CONSTRAINED UNPREDICTABLE by [`CONSTRAINED_OVERLAPS`].
+/// Whether `word` (of encoding `id`) is CONSTRAINED UNPREDICTABLE by [`CONSTRAINED_OVERLAPS`],
+/// or a memory copy or set (FEAT_MOPS) whose registers overlap or name register 31
+/// (`Unpredictable_MOPSOVERLAP31`: `s == n || s == d || n == d || d == 31 || n == 31`, and
+/// `s == 31` for a copy).
 pub fn constrained_unpredictable(id: EncodingId, word: u32) -> bool {
     let info = id.info();
     let code = [info.decode, info.section().execute];
+    if info.decode.contains("Unpredictable_MOPSOVERLAP31") {
+        let r = |name| info.field(name).map_or(31, |f| f.extract(word));
+        let (d, s, n) = (r("Rd"), r("Rs"), r("Rn"));
+        let s31 = s == 31 && info.decode.contains("s == 31");
+        return s == n || s == d || n == d || d == 31 || n == 31 || s31;
+    }
     CONSTRAINED_OVERLAPS.iter().any(|&(cond, a, b)| {
         let (Some(fa), Some(fb)) = (info.field(a), info.field(b)) else {
             return false;
@@ -274,6 +276,9 @@ mod tests {
             ("BRK_EX_exception", true),
             ("ERET_64E_branch_reg", true),
             ("GCSSTR_64_ldst_gcs", false),
+            ("CPYP_CPY_memcms", true),
+            ("SETE_SET_memcms", true),
+            ("SETGP_SET_memcms", false),
             ("TSTART_BR_systemresult", false),
         ] {
             let id = EncodingId::from_name(name).expect(name);
