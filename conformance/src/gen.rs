@@ -27,16 +27,53 @@ pub fn word(id: EncodingId, features: FeatureSet) -> BoxedStrategy<u32> {
         Some(Branch::Offset(f)) => Some(f),
         _ => None,
     };
-    (any::<u32>(), 0..LANDING + BACK)
-        .prop_map(move |(r, landing)| {
+    let literal = literal(id);
+    (any::<u32>(), 0..LANDING + BACK, 0..2 * LITERAL_REACH)
+        .prop_map(move |(r, landing, near)| {
             let w = (r & !fixed) | value;
-            offset.map_or(w, |f| insert(f, w, branch_offset(landing) as u32))
+            let w = offset.map_or(w, |f| insert(f, w, branch_offset(landing) as u32));
+            // 0, -1, 1, -2, ...: shrinks to the load reading its own word.
+            let near = if near % 2 == 0 {
+                near as i32 / 2
+            } else {
+                -(near as i32 + 1) / 2
+            };
+            literal.map_or(w, |f| insert(f, w, near as u32))
         })
         .prop_filter("the word must decode to the encoding", move |&w| {
-            decode(w, &features) == Decoded::Insn(id)
-                && !crate::known::constrained_unpredictable(id, w)
+            decode(w, &features) == Decoded::Insn(id) && generable(id, w)
         })
         .boxed()
+}
+
+/// How far, in words, a literal load reads from itself: into the code of its case and its
+/// neighbours (set-up code, landing instructions, the exit sequence), which is mapped and the
+/// same bytes in the reference and armature.
+pub const LITERAL_REACH: u32 = 8;
+
+/// The offset field (`imm19`) of a PC-relative literal load (LDR, LDRSW, PRFM literal): an
+/// encoding with it and no base register whose pseudocode reads memory or prefetches.
+pub fn literal(id: EncodingId) -> Option<&'static FieldInfo> {
+    let info = id.info();
+    let execute = info.section().execute;
+    let reads = execute.contains("Mem[") || execute.contains("Prefetch(");
+    let f = info.field("imm19")?;
+    (info.field("Rn").is_none() && reads && branch(id).is_none()).then_some(f)
+}
+
+/// Whether `word` of `id` may be generated: not CONSTRAINED UNPREDICTABLE
+/// ([`crate::known::constrained_unpredictable`]), and not a register-offset load or store whose
+/// offset register is its base (`[Xn, Xn, LSL #s]` addresses `Xn + (Xn << s)`, which cannot lie
+/// in the scratch memory with `Xn` in it, so it could only fault).
+pub fn generable(id: EncodingId, word: u32) -> bool {
+    let info = id.info();
+    let same_base_and_offset =
+        info.section().file.contains("regoff") || info.name.ends_with("_ldst_regoff");
+    let overlap = match (info.field("Rn"), info.field("Rm")) {
+        (Some(n), Some(m)) => same_base_and_offset && n.extract(word) == m.extract(word),
+        _ => false,
+    };
+    !overlap && !crate::known::constrained_unpredictable(id, word)
 }
 
 /// The landing instructions (NOPs) laid out after the instructions of a case with a branch,
@@ -231,7 +268,7 @@ pub fn has_words(id: EncodingId, features: &FeatureSet) -> bool {
     let value = info.value | (info.should_value & info.should_mask & !info.mask);
     (0..4096).any(|_| {
         let w = (r.next_u32() & !fixed) | value;
-        decode(w, features) == Decoded::Insn(id) && !crate::known::constrained_unpredictable(id, w)
+        decode(w, features) == Decoded::Insn(id) && generable(id, w)
     })
 }
 
@@ -455,7 +492,9 @@ pub const SYSCALLS: &[(&str, u64)] = &[
 /// register `Rm` (small). The register `Rt` a compare-and-branch or test-and-branch tests is
 /// made zero, or its tested bit flipped, in a third of the cases, so that both directions are
 /// taken. The destination and source registers of a memory copy or set point into the region,
-/// and its size register is at most 96. An SVC gets one of the [`SYSCALLS`] in X8 (chosen by X8's value, which is kept when
+/// and its size register is at most 96. The compare value `Rs` of a compare-and-swap (and `Rs+1`
+/// for a pair) is the memory's initial value in two thirds of the cases, so that the swap happens. An
+/// SVC gets one of the [`SYSCALLS`] in X8 (chosen by X8's value, which is kept when
 /// it is one of them already). The generated values choose the offsets and
 /// calls, so they still shrink.
 pub fn prepare(case: &mut Case, region: usize) {
@@ -509,6 +548,24 @@ pub fn prepare(case: &mut Case, region: usize) {
         let rn = info.field("Rn").map_or(31, |f| f.extract(w) as usize);
         if rn < 31 {
             s.x[rn] = mid - 256 + (s.x[rn] % 32) * 16;
+        }
+        if let (Some(rs), true) = (info.field("Rs"), info.section().file.starts_with("cas")) {
+            // In two thirds of the cases the compare value is the memory's, so that the swap happens.
+            let rs = rs.extract(w) as usize;
+            let addr = if rn == 31 { s.sp } else { s.x[rn] };
+            let pair = info.section().file.starts_with("casp");
+            // CASP's register pairs: 32 or 64 bits each (`sz`, bit 30).
+            let half = if w >> 30 & 1 == 1 { 8 } else { 4 };
+            let regs: &[(usize, u64)] = if pair {
+                &[(rs, 0), (rs + 1, half)]
+            } else {
+                &[(rs, 0)]
+            };
+            if rs < 31 && !s.x[rs].is_multiple_of(3) && regs.iter().all(|&(r, _)| r != rn) {
+                for &(r, off) in regs.iter().filter(|&&(r, _)| r < 31) {
+                    s.x[r] = crate::program::scratch_u64(addr + off);
+                }
+            }
         }
     }
     // Last, so that no other register choice changes the system call number.
@@ -827,6 +884,58 @@ mod tests {
                 assert!(why.contains("no FEAT_MOPS semantics"), "{why}");
             }
         }
+    }
+
+    /// Whether `id`'s pseudocode reads or writes memory.
+    fn accesses_memory(id: EncodingId) -> bool {
+        let execute = id.info().section().execute;
+        ["Mem[", "MemAtomic", "MemLoad", "MemStore", "MemSingle"]
+            .iter()
+            .any(|m| execute.contains(m))
+    }
+
+    #[test]
+    fn memory_operands_point_into_scratch_memory() {
+        use crate::program::{scratch_pattern, Program};
+        let mut table = SemTable::<Interp>::default();
+        armature_extensions::register_all(&mut table);
+        let features = armature_core::linux::implemented_features(&table);
+        let settings = crate::campaign::Settings {
+            cases: 8,
+            ..crate::campaign::Settings::default()
+        };
+        let mut checked = 0;
+        let mut bad = Vec::new();
+        for id in table.implemented() {
+            if !accesses_memory(id) || skip_reason(id, &table, &features).is_some() {
+                continue;
+            }
+            checked += 1;
+            let cases = crate::campaign::generate(id, &settings, &features).unwrap();
+            let mut swapped = false;
+            for c in cases {
+                let mut c = [c];
+                prepare_all(&mut c);
+                let p = Program::build(&c);
+                let run = crate::armature::run(&p, &crate::qemu::log_ranges(&p), &table, &features);
+                match run.stop {
+                    Some(t) if matches!(t.reason.as_str(), r if r.starts_with("Fault")) => bad
+                        .push(format!(
+                            "{} {:#010x}: {}",
+                            id.name(),
+                            c[0].words[0],
+                            t.reason
+                        )),
+                    _ => {}
+                }
+                swapped |= !run.scratch.is_empty() && run.scratch != scratch_pattern(p.scratch.1);
+            }
+            if id.info().section().file.starts_with("cas") && !swapped {
+                bad.push(format!("{}: no case swapped", id.name()));
+            }
+        }
+        assert!(checked > 400, "{checked} encodings");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 
     #[test]

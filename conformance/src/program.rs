@@ -156,6 +156,24 @@ pub fn scratch_pattern(len: u64) -> Vec<u8> {
     v
 }
 
+/// The initial scratch bytes at `addr` (a scratch address), as a little-endian `u64`: what
+/// [`scratch_pattern`] put there.
+pub fn scratch_u64(addr: u64) -> u64 {
+    let off = addr.wrapping_sub(DATA_BASE);
+    let word = |i: u64| {
+        // The generator's (i + 1)-th output: splitmix64 steps its state by a constant.
+        let mut r = crate::SplitMix64(
+            0x5eed_5c7a_7c40_0001u64.wrapping_add(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        );
+        r.next_u64()
+    };
+    let (i, shift) = (off / 8, off % 8 * 8);
+    match shift {
+        0 => word(i),
+        _ => word(i) >> shift | word(i + 1) << (64 - shift),
+    }
+}
+
 /// Encoders of the few instructions the set-up and exit code use.
 pub mod enc {
     /// `MOVZ Xd, #imm, LSL #(hw*16)`.
@@ -517,6 +535,16 @@ mod tests {
         ];
         for (w, want) in cases {
             assert_eq!(text(w), want, "{w:#010x}");
+        }
+    }
+
+    #[test]
+    fn scratch_words_are_the_pattern() {
+        let pattern = scratch_pattern(4096);
+        for off in [0u64, 8, 13, 800, 4088] {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&pattern[off as usize..off as usize + 8]);
+            assert_eq!(scratch_u64(DATA_BASE + off), u64::from_le_bytes(b), "{off}");
         }
     }
 
