@@ -60,6 +60,7 @@ pub fn snapshot(m: &Interp) -> State {
         fpcr: m.cpu.fpcr,
         fpsr: m.cpu.fpsr,
         v: m.cpu.v,
+        sve: None,
     }
 }
 

@@ -406,6 +406,7 @@ pub fn state() -> BoxedStrategy<State> {
             fpcr,
             fpsr: 0,
             v,
+            sve: None,
         })
         .boxed()
 }

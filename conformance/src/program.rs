@@ -56,6 +56,59 @@ pub struct State {
     pub fpsr: u64,
     #[serde(with = "hex_v")]
     pub v: [u128; 32],
+    /// The SVE registers, when the state was logged by a reference with SVE (qemu-aarch64
+    /// `-cpu max`). armature's own states leave it out for now, and [`State::diff`] compares it
+    /// only when both states have it, so cases compare as before until armature has SVE state.
+    #[serde(skip)]
+    pub sve: Option<Box<Sve>>,
+}
+
+/// The SVE registers: Z0-Z31, P0-P15 and FFR, each as 64-bit limbs, least significant first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sve {
+    /// The vector length in bytes (8 times the limbs of a Z register).
+    pub vl: usize,
+    /// 32 registers of `vl / 8` limbs.
+    pub z: Vec<Vec<u64>>,
+    /// 16 registers of `vl / 64` limbs (at least one: a predicate has a bit per byte).
+    pub p: Vec<Vec<u64>>,
+    pub ffr: Vec<u64>,
+}
+
+impl Sve {
+    /// The registers that differ from `other`, as `name: self != other` lines (limbs most
+    /// significant first, as qemu prints them).
+    pub fn diff(&self, other: &Sve) -> Vec<String> {
+        let text = |limbs: &[u64]| {
+            let l: Vec<String> = limbs.iter().rev().map(|x| format!("{x:016x}")).collect();
+            l.join(":")
+        };
+        let mut d = Vec::new();
+        if self.vl != other.vl {
+            d.push(format!("VL: {} != {} bytes", self.vl, other.vl));
+            return d;
+        }
+        let named = self
+            .z
+            .iter()
+            .zip(&other.z)
+            .enumerate()
+            .map(|(i, (a, b))| (format!("Z{i}"), a, b))
+            .chain(
+                self.p
+                    .iter()
+                    .zip(&other.p)
+                    .enumerate()
+                    .map(|(i, (a, b))| (format!("P{i}"), a, b)),
+            )
+            .chain([("FFR".to_string(), &self.ffr, &other.ffr)]);
+        for (name, a, b) in named {
+            if a != b {
+                d.push(format!("{name}: {} != {}", text(a), text(b)));
+            }
+        }
+        d
+    }
 }
 
 impl State {
@@ -100,6 +153,9 @@ impl State {
             if self.v[i] != other.v[i] {
                 d.push(format!("V{i}: {:#034x} != {:#034x}", self.v[i], other.v[i]));
             }
+        }
+        if let (Some(a), Some(b)) = (&self.sve, &other.sve) {
+            d.extend(a.diff(b));
         }
         d
     }

@@ -5,7 +5,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
 
-use crate::program::{Program, State};
+use crate::program::{Program, State, Sve};
 
 /// The reference emulator.
 pub const QEMU: &str = "qemu-aarch64";
@@ -51,6 +51,17 @@ pub fn run(p: &Program, ranges: &[(u64, u64)], dir: &Path) -> Result<Trace, Qemu
 
 /// Runs the static ELF executable `elf` under qemu-aarch64 as [`run`] does.
 pub fn run_elf(elf_bytes: &[u8], ranges: &[(u64, u64)], dir: &Path) -> Result<Trace, QemuError> {
+    run_elf_cpu(elf_bytes, ranges, dir, "max")
+}
+
+/// Runs `elf` as [`run_elf`] does with `-cpu CPU`, e.g. `max,sve-default-vector-length=32` for
+/// SVE registers of 32 bytes.
+pub fn run_elf_cpu(
+    elf_bytes: &[u8],
+    ranges: &[(u64, u64)],
+    dir: &Path,
+    cpu: &str,
+) -> Result<Trace, QemuError> {
     std::fs::create_dir_all(dir).map_err(|e| QemuError(format!("{}: {e}", dir.display())))?;
     let elf = dir.join("case.elf");
     let log = dir.join("qemu.log");
@@ -69,7 +80,7 @@ pub fn run_elf(elf_bytes: &[u8], ranges: &[(u64, u64)], dir: &Path) -> Result<Tr
         .collect();
     let _ = std::fs::remove_file(&log);
     let out = Command::new(QEMU)
-        .args(["-cpu", "max", "-singlestep", "-d", "cpu,fpu,nochain"])
+        .args(["-cpu", cpu, "-singlestep", "-d", "cpu,fpu,nochain"])
         .arg("-dfilter")
         .arg(filter.join(","))
         .arg("-D")
@@ -109,72 +120,170 @@ fn hex(s: &str) -> Result<u64, QemuError> {
     u64::from_str_radix(s, 16).map_err(|_| QemuError(format!("bad hex {s:?} in the qemu log")))
 }
 
+/// The SVE registers of one logged state while its lines are read: limbs by index, as they come.
+#[derive(Default)]
+struct SveLines {
+    z: Vec<Vec<u64>>,
+    p: Vec<Vec<u64>>,
+    ffr: Vec<u64>,
+    /// The Z register whose `[h-l]=` continuation lines follow.
+    current: Option<usize>,
+    seen: bool,
+}
+
+impl SveLines {
+    fn new() -> SveLines {
+        SveLines {
+            z: vec![Vec::new(); 32],
+            p: vec![Vec::new(); 16],
+            ..SveLines::default()
+        }
+    }
+
+    /// Limbs `lo` and up of Z register `n`, from `vals` (least significant first).
+    fn put_z(&mut self, n: usize, lo: usize, vals: &[u64]) -> Result<(), QemuError> {
+        let z = self
+            .z
+            .get_mut(n)
+            .ok_or_else(|| QemuError(format!("no Z register {n}")))?;
+        if z.len() < lo + vals.len() {
+            z.resize(lo + vals.len(), 0);
+        }
+        z[lo..lo + vals.len()].copy_from_slice(vals);
+        self.current = Some(n);
+        self.seen = true;
+        Ok(())
+    }
+
+    /// Puts the registers in `s.sve` and their low 128 bits in the V registers, when the state
+    /// had SVE lines.
+    fn finish(self, s: &mut State) -> Result<(), QemuError> {
+        if !self.seen {
+            return Ok(());
+        }
+        let limbs = self.z[0].len();
+        if limbs < 2 || self.z.iter().any(|z| z.len() != limbs) {
+            return Err(QemuError(format!(
+                "the Z registers of the state at {:#x} have different lengths",
+                s.pc
+            )));
+        }
+        for (v, z) in s.v.iter_mut().zip(&self.z) {
+            *v = (z[1] as u128) << 64 | z[0] as u128;
+        }
+        let p_limbs = limbs.div_ceil(8);
+        if self.p.iter().chain([&self.ffr]).any(|p| p.len() != p_limbs) {
+            return Err(QemuError(format!(
+                "the P registers or FFR of the state at {:#x} do not have {p_limbs} limbs",
+                s.pc
+            )));
+        }
+        s.sve = Some(Box::new(Sve {
+            vl: limbs * 8,
+            z: self.z,
+            p: self.p,
+            ffr: self.ffr,
+        }));
+        Ok(())
+    }
+}
+
+/// `a:b:c` (most significant first) as limbs, least significant first.
+fn limbs(val: &str) -> Result<Vec<u64>, QemuError> {
+    val.split(':').rev().map(hex).collect()
+}
+
+/// `[h-l]` (hex quadword indices) at the end of a register name: the name, `h` and `l`.
+fn limb_range(name: &str) -> Option<(&str, usize, usize)> {
+    let (reg, range) = name.strip_suffix(']')?.split_once('[')?;
+    let (h, l) = range.split_once('-')?;
+    let h = usize::from_str_radix(h, 16).ok()?;
+    let l = usize::from_str_radix(l, 16).ok()?;
+    (h >= l).then_some((reg, h, l))
+}
+
 /// Parses the states of a `-d cpu,fpu` log. Each starts at a line ` PC=...`; X registers,
 /// `SP=`, `PSTATE=` (NZCV in bits 31..28), `FPCR=`, `FPSR=` follow as `NAME=hex` tokens. V
-/// registers appear as `Qnn=hi:lo` without SVE, or as `Znn[..]` lines whose last line
-/// (`[1-0]=...`) ends with the low 128 bits `hi:lo` when SVE is enabled.
+/// registers appear as `Qnn=hi:lo` without SVE. With SVE (qemu's `-cpu max`) the state has
+/// `Pnn=` and `FFR=` (hex, `:` between 64-bit limbs when longer) and the Z registers, either
+/// as `Znn=` tokens with all limbs (vector lengths up to 32 bytes) or as a `Znn[h-l]=` line
+/// followed by `[h-l]=` lines (128-bit quadwords `h` down to `l`, in hex, two limbs each);
+/// each line lists limbs most significant first. They go to [`State::sve`], and their low 128 bits to the V registers.
 pub fn parse_log(text: &str) -> Result<Vec<State>, QemuError> {
     let mut states = Vec::new();
-    let mut cur: Option<State> = None;
-    let mut zreg: Option<usize> = None;
+    let mut cur: Option<(State, SveLines)> = None;
     for line in text.lines() {
         let trimmed = line.trim_start();
         if trimmed.starts_with("PC=") {
-            if let Some(s) = cur.take() {
+            if let Some((mut s, sve)) = cur.take() {
+                sve.finish(&mut s)?;
                 states.push(s);
             }
-            cur = Some(State::default());
+            cur = Some((State::default(), SveLines::new()));
         }
-        let Some(s) = cur.as_mut() else { continue };
-        if let Some(rest) = trimmed.strip_prefix('Z') {
-            // `Z05[3-2]=...`: remember the register; the `[1-0]` line carries the low 128 bits.
-            if let Some(n) = rest.get(..2).and_then(|n| n.parse::<usize>().ok()) {
-                zreg = Some(n);
-            }
-        }
-        if let Some((_, vals)) = trimmed.split_once("[1-0]=") {
-            let vals: Vec<&str> = vals.trim().split(':').collect();
-            match (zreg, vals.len()) {
-                (Some(n), len) if n < 32 && len >= 2 => {
-                    let hi = hex(vals[len - 2])?;
-                    let lo = hex(vals[len - 1])?;
-                    s.v[n] = (hi as u128) << 64 | lo as u128;
-                }
-                _ => return Err(QemuError(format!("cannot read the line {line:?}"))),
-            }
+        let Some((s, sve)) = cur.as_mut() else {
             continue;
-        }
+        };
         for tok in trimmed.split_whitespace() {
             let Some((name, val)) = tok.split_once('=') else {
                 continue;
             };
+            let reg = |prefix: &str, count: usize| {
+                name.strip_prefix(prefix)
+                    .filter(|n| n.len() == 2)
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|&n| n < count)
+            };
+            if let Some((zname, hi, lo)) = limb_range(name) {
+                // `Znn[h-l]=` starts a register; `[h-l]=` continues the last one.
+                let n = match zname {
+                    "" => sve.current,
+                    z => z
+                        .strip_prefix('Z')
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .filter(|&n| n < 32),
+                };
+                let Some(n) = n else {
+                    return Err(QemuError(format!("cannot read the line {line:?}")));
+                };
+                // The indices count 128-bit quadwords, each written as two limbs.
+                let vals = limbs(val)?;
+                if vals.len() != 2 * (hi + 1 - lo) {
+                    return Err(QemuError(format!("cannot read the line {line:?}")));
+                }
+                sve.put_z(n, 2 * lo, &vals)?;
+                continue;
+            }
             match name {
                 "PC" => s.pc = hex(val)?,
                 "SP" => s.sp = hex(val)?,
                 "PSTATE" => s.nzcv = hex(val)? & 0xf000_0000,
                 "FPCR" => s.fpcr = hex(val)?,
                 "FPSR" => s.fpsr = hex(val)?,
-                _ if name.len() == 3 && name.starts_with('X') => {
-                    if let Ok(n) = name[1..].parse::<usize>() {
-                        if n < 31 {
-                            s.x[n] = hex(val)?;
-                        }
+                "FFR" => {
+                    sve.ffr = limbs(val)?;
+                    sve.seen = true;
+                }
+                _ => {
+                    if let Some(n) = reg("X", 31) {
+                        s.x[n] = hex(val)?;
+                    } else if let Some(n) = reg("Q", 32) {
+                        let (hi, lo) = val
+                            .split_once(':')
+                            .ok_or_else(|| QemuError(format!("cannot read {tok:?}")))?;
+                        s.v[n] = (hex(hi)? as u128) << 64 | hex(lo)? as u128;
+                    } else if let Some(n) = reg("P", 16) {
+                        sve.p[n] = limbs(val)?;
+                        sve.seen = true;
+                    } else if let Some(n) = reg("Z", 32) {
+                        sve.put_z(n, 0, &limbs(val)?)?;
                     }
                 }
-                _ if name.len() == 3 && name.starts_with('Q') => {
-                    if let (Ok(n), Some((hi, lo))) =
-                        (name[1..].parse::<usize>(), val.split_once(':'))
-                    {
-                        if n < 32 {
-                            s.v[n] = (hex(hi)? as u128) << 64 | hex(lo)? as u128;
-                        }
-                    }
-                }
-                _ => {}
             }
         }
     }
-    if let Some(s) = cur {
+    if let Some((mut s, sve)) = cur {
+        sve.finish(&mut s)?;
         states.push(s);
     }
     Ok(states)
@@ -185,7 +294,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_both_vector_formats() {
+    fn parses_states_without_sve() {
         let mut log =
             String::from(" PC=0000000000400010 X00=0000000000000005 X01=ffffffffffffffff\n");
         log.push_str("X29=0000000000000001 X30=0000000000000002  SP=0000005500800860\n");
@@ -194,19 +303,7 @@ mod tests {
             "Q00=0000000000000001:0000000000000002 Q31=ffffffffffffffff:0000000000000000\n",
         );
         log.push_str(" PC=0000000000400014 X00=0000000000000006 X01=0000000000000000\n");
-        log.push_str("PSTATE=80000000 N--- EL0t  SVCR=00000000 --  BTYPE=0     FPCR=00000000 FPSR=00000000\n");
-        log.push_str(
-            "Z00[3-2]=0000000000000000:0000000000000000:0000000000000000:0000000000000000\n",
-        );
-        log.push_str(
-            "   [1-0]=0000000000000000:0000000000000000:0000000000000003:3ff8000000000000\n",
-        );
-        log.push_str(
-            "Z31[3-2]=0000000000000000:0000000000000000:0000000000000000:0000000000000000\n",
-        );
-        log.push_str(
-            "   [1-0]=0000000000000000:0000000000000000:0000000000000000:0000000000000007\n",
-        );
+        log.push_str("PSTATE=80000000 N--- EL0t  BTYPE=0     FPCR=00000000 FPSR=00000000\n");
         let s = parse_log(&log).unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].pc, 0x400010);
@@ -217,9 +314,30 @@ mod tests {
         assert_eq!((s[0].fpcr, s[0].fpsr), (0xc0_0000, 0x10));
         assert_eq!(s[0].v[0], 1 << 64 | 2);
         assert_eq!(s[0].v[31], (u64::MAX as u128) << 64);
+        assert!(s[0].sve.is_none());
         assert_eq!(s[1].x[0], 6);
         assert_eq!(s[1].nzcv, 0x8000_0000);
-        assert_eq!(s[1].v[0], 3 << 64 | 0x3ff8_0000_0000_0000);
-        assert_eq!(s[1].v[31], 7);
+    }
+
+    #[test]
+    fn incomplete_sve_states_are_errors() {
+        let head = " PC=0000000000400010 X00=0000000000000005\n";
+        let z = |n: usize| format!("Z{n:02}=0000000000000000:0000000000000001\n");
+        let all_z: String = (0..32).map(z).collect();
+        let all_p: String = (0..16).map(|n| format!("P{n:02}=0000 ")).collect();
+        // Complete: 16-byte vectors.
+        let good = format!("{head}{all_p}FFR=ffff\n{all_z}");
+        let s = parse_log(&good).unwrap();
+        let sve = s[0].sve.as_ref().unwrap();
+        assert_eq!((sve.vl, sve.ffr.as_slice()), (16, &[0xffff][..]));
+        assert_eq!(s[0].v[7], 1);
+        for bad in [
+            format!("{head}{all_p}FFR=ffff\n{}", z(0)),
+            format!("{head}FFR=ffff\n{all_z}"),
+            format!("{head}{all_p}FFR=ffff\n{all_z}   [1-0]=0000000000000000\n"),
+            format!("{head}{all_p}FFR=ffff\n[1-0]=0000000000000000:0000000000000000\n"),
+        ] {
+            assert!(parse_log(&bad).is_err(), "{bad}");
+        }
     }
 }

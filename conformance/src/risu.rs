@@ -245,6 +245,7 @@ impl RegInfo {
             fpcr: self.fpcr as u64,
             fpsr: self.fpsr as u64,
             v: self.v,
+            sve: None,
         }
     }
 
