@@ -441,3 +441,118 @@ fn a_live_campaign_passes_against_qemu() {
         }
     }
 }
+
+/// Checks that qemu-aarch64 runs, for the live tests.
+fn require_qemu() {
+    let qemu = Command::new(armature_conformance::qemu::QEMU)
+        .arg("--version")
+        .output();
+    assert!(
+        qemu.is_ok_and(|o| o.status.success()),
+        "{} is not installed; this test needs it",
+        armature_conformance::qemu::QEMU
+    );
+}
+
+/// The one entry of `results` for `name`.
+fn entry<'a>(results: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    let found: Vec<&serde_json::Value> = results.iter().filter(|r| r["encoding"] == name).collect();
+    assert_eq!(found.len(), 1, "{name} in {results:?}");
+    found[0]
+}
+
+#[test]
+fn a_live_campaign_reports_each_encoding_as_json() {
+    require_qemu();
+    // (encoding, status, the count that holds all 20 cases); MOPS has no semantics.
+    let want = [
+        ("ADD_64_addsub_imm", "pass", Some("passed")),
+        ("B_only_branch_imm", "pass", Some("passed")),
+        ("SVC_EX_exception", "pass", Some("passed")),
+        ("BRK_EX_exception", "pass", Some("trapped")),
+        ("CPYP_CPY_memcms", "skip", None),
+    ];
+    let filter: Vec<&str> = want.iter().map(|w| w.0).collect();
+    let json = scratch("one.json");
+    let (code, out, err) = conform(&[
+        "--filter",
+        &filter.join(","),
+        "--cases",
+        "20",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = results(&json);
+    assert_eq!(r.len(), want.len(), "{r:?}");
+    for (name, status, count) in want {
+        let e = entry(&r, name);
+        assert_eq!(e["status"], status, "{e}");
+        match count {
+            Some(count) => {
+                assert_eq!(e[count], 20, "{e}");
+                assert!(out.contains(&format!("pass {name}: ")), "{out}");
+            }
+            None => {
+                let why = e["reason"].as_str().unwrap_or_default();
+                assert!(why.contains("no FEAT_MOPS semantics"), "{e}");
+                assert!(
+                    out.contains(&format!("skip {name}: not implemented")),
+                    "{out}"
+                );
+            }
+        }
+    }
+    assert!(out.contains("5 encodings: 4 pass, 1 skip"), "{out}");
+    // A case as a failure prints it: a backward branch to the first pad before it.
+    let case = serde_json::json!({
+        "words": ["0x17ffffff"],
+        "state": armature_conformance::program::State::default(),
+    });
+    let (code, out, err) = conform(&["--case", &case.to_string()]);
+    assert_eq!((code, out.trim()), (0, "pass"), "{err}");
+}
+
+#[test]
+fn a_stored_trace_that_disagrees_fails_the_run() {
+    // A copy of the stored traces with one register of one case changed.
+    let dir = scratch("changed-fixtures");
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = "ADDS_64_addsub_shift";
+    let text = std::fs::read_to_string(fixtures().join(format!("{name}.json"))).unwrap();
+    let mut f: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let after = f["cases"][0]["after"].as_object_mut().unwrap();
+    let (reg, val) = after
+        .iter_mut()
+        .find(|(k, _)| k.starts_with('X'))
+        .expect("the first case writes an X register");
+    let reg = reg.clone();
+    let v = u64::from_str_radix(val.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    *val = serde_json::Value::String(format!("{:#x}", v ^ 1));
+    std::fs::write(dir.join(format!("{name}.json")), f.to_string()).unwrap();
+    let other = "UDIV_64_dp_2src.json";
+    std::fs::copy(fixtures().join(other), dir.join(other)).unwrap();
+    let json = scratch("changed.json");
+    let (code, out, err) = conform(&[
+        "--against",
+        "fixtures",
+        "--fixtures",
+        dir.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    let r = results(&json);
+    let e = entry(&r, name);
+    assert_eq!(e["status"], "fail", "{e}");
+    assert_eq!(e["failed"], 1, "{e}");
+    assert_eq!(entry(&r, "UDIV_64_dp_2src")["status"], "pass");
+    for want in [
+        format!("fail {name}: "),
+        format!("{reg}: "),
+        "diverges".to_string(),
+        "2 encodings: 1 fail, 1 pass".to_string(),
+    ] {
+        assert!(out.contains(&want), "{want:?} not in {out}");
+    }
+}

@@ -8,7 +8,7 @@ use armature_conformance::fixtures::check_dir;
 use armature_core::interp::Interp;
 use armature_core::isa::{fields, EncodingId};
 use armature_core::linux::implemented_features;
-use armature_core::sem::{SemTable, Stop};
+use armature_core::sem::{Sem, SemTable, Stop};
 
 fn table() -> SemTable<Interp> {
     let mut t = SemTable::default();
@@ -97,4 +97,17 @@ fn the_stored_traces_catch_a_broken_adcs() {
 #[test]
 fn the_stored_traces_catch_an_inverted_b_cond() {
     check_caught("B_only_condbranch", inverted_b_cond);
+}
+
+/// B without the sign extension of its offset: a backward branch goes far forward.
+fn b_unsigned_offset(m: &mut Interp, w: u32) -> Result<(), Stop> {
+    let f = fields::B_only_branch_imm::from_word(w);
+    let target = m.cpu.pc.wrapping_add(u64::from(f.imm26) << 2);
+    m.branch(target);
+    Ok(())
+}
+
+#[test]
+fn the_stored_traces_catch_a_b_without_sign_extension() {
+    check_caught("B_only_branch_imm", b_unsigned_offset);
 }
