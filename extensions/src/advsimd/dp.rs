@@ -6,7 +6,10 @@ use armature_core::isa::pseudo::{AdvSIMDExpandImm, VFPExpandImm};
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
 
-use super::{elems, lane, ones, read_halves, set_elems, set_vpart, write_halves, Lanes};
+use super::lanes::{call_lanewise, call_pairwise, call_shift_narrow, LaneOp};
+use smallvec::SmallVec;
+
+use super::{elems, lane, ones, read_halves, set_elems, set_vpart, write_halves, Halves, Lanes};
 
 pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     for id in [
@@ -299,80 +302,6 @@ pub fn logical_reg<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     Ok(())
 }
 
-/// `SInt` of a zero-extended `esize`-bit element, as a 64-bit value.
-fn sext<S: Sem>(s: &mut S, x: S::V, esize: u32) -> S::V {
-    match esize {
-        8 => s.un(UnOp::Sext8, x),
-        16 => s.un(UnOp::Sext16, x),
-        32 => s.un(UnOp::Sext32, x),
-        _ => x,
-    }
-}
-
-/// `test ? Ones(esize) : Zeros(esize)` from a 0/1 value (cut to `esize` when packed).
-fn mask_of<S: Sem>(s: &mut S, test: S::V) -> S::V {
-    s.un(UnOp::Neg, test)
-}
-
-/// The element operations of [`three_same`], by name.
-#[derive(Clone, Copy)]
-enum ElemOp {
-    Add,
-    Sub,
-    Cmeq,
-    Cmtst,
-    Cmhs,
-    Cmhi,
-    Cmge,
-    Cmgt,
-    Umax,
-    Umin,
-}
-
-fn elem_op<S: Sem>(s: &mut S, op: ElemOp, a: S::V, b: S::V, esize: u32) -> S::V {
-    match op {
-        ElemOp::Add => s.bin(BinOp::Add, a, b),
-        ElemOp::Sub => s.bin(BinOp::Sub, a, b),
-        ElemOp::Cmeq => {
-            let t = s.bin(BinOp::Eq, a, b);
-            mask_of(s, t)
-        }
-        ElemOp::Cmtst => {
-            let x = s.bin(BinOp::And, a, b);
-            let z = s.imm(0);
-            let t = s.bin(BinOp::Ne, x, z);
-            mask_of(s, t)
-        }
-        ElemOp::Cmhs => {
-            let t = s.bin(BinOp::Ule, b, a);
-            mask_of(s, t)
-        }
-        ElemOp::Cmhi => {
-            let t = s.bin(BinOp::Ult, b, a);
-            mask_of(s, t)
-        }
-        ElemOp::Cmge | ElemOp::Cmgt => {
-            let a = sext(s, a, esize);
-            let b = sext(s, b, esize);
-            let op = if matches!(op, ElemOp::Cmge) {
-                BinOp::Sle
-            } else {
-                BinOp::Slt
-            };
-            let t = s.bin(op, b, a);
-            mask_of(s, t)
-        }
-        ElemOp::Umax | ElemOp::Umin => {
-            let lt = s.bin(BinOp::Ult, a, b);
-            if matches!(op, ElemOp::Umax) {
-                s.select(lt, b, a)
-            } else {
-                s.select(lt, a, b)
-            }
-        }
-    }
-}
-
 /// Three-same integer operations (ADD, SUB, CMEQ, CMTST, CMHS, CMHI, CMGE, CMGT, UMAX, UMIN)
 /// element by element, and their pairwise forms (ADDP, UMAXP, UMINP) over `Vm:Vn`.
 pub fn three_same<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
@@ -383,39 +312,40 @@ pub fn three_same<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let esize = 8 << f.size;
     let datasize = 64 << f.Q;
     let (op, pairwise) = match (f.U, f.opcode) {
-        (0, 0b10000) => (ElemOp::Add, false),
-        (1, 0b10000) => (ElemOp::Sub, false),
-        (1, 0b10001) => (ElemOp::Cmeq, false),
-        (0, 0b10001) => (ElemOp::Cmtst, false),
-        (1, 0b00111) => (ElemOp::Cmhs, false),
-        (1, 0b00110) => (ElemOp::Cmhi, false),
-        (0, 0b00111) => (ElemOp::Cmge, false),
-        (0, 0b00110) => (ElemOp::Cmgt, false),
-        (1, 0b01100) => (ElemOp::Umax, false),
-        (1, 0b01101) => (ElemOp::Umin, false),
-        (0, 0b10111) => (ElemOp::Add, true),
-        (1, 0b10100) => (ElemOp::Umax, true),
-        (1, 0b10101) => (ElemOp::Umin, true),
+        (0, 0b10000) => (LaneOp::Add, false),
+        (1, 0b10000) => (LaneOp::Sub, false),
+        (1, 0b10001) => (LaneOp::Cmeq, false),
+        (0, 0b10001) => (LaneOp::Cmtst, false),
+        (1, 0b00111) => (LaneOp::Cmhs, false),
+        (1, 0b00110) => (LaneOp::Cmhi, false),
+        (0, 0b00111) => (LaneOp::Cmge, false),
+        (0, 0b00110) => (LaneOp::Cmgt, false),
+        (1, 0b01100) => (LaneOp::Umax, false),
+        (1, 0b01101) => (LaneOp::Umin, false),
+        (0, 0b10111) => (LaneOp::Add, true),
+        (1, 0b10100) => (LaneOp::Umax, true),
+        (1, 0b10101) => (LaneOp::Umin, true),
         _ => return Err(Stop::NotImplemented(E::ADD_asimdsame_only)),
     };
-    if pairwise && esize == 64 && !matches!(op, ElemOp::Add) {
+    if pairwise && esize == 64 && !matches!(op, LaneOp::Add) {
         return Err(Stop::Undefined);
     }
-    let n = elems(s, f.Rn, datasize, esize);
-    let m = elems(s, f.Rm, datasize, esize);
-    let mut out = Lanes::new();
-    if pairwise {
-        // concat = operand2:operand1; element e is op(concat[2e], concat[2e+1]).
-        let concat: Lanes<S::V> = n.iter().chain(&m).copied().collect();
-        for pair in concat.chunks(2) {
-            out.push(elem_op(s, op, pair[0], pair[1], esize));
-        }
+    let n = read_halves(s, f.Rn, datasize);
+    let m = read_halves(s, f.Rm, datasize);
+    let out: Halves<S::V> = if pairwise {
+        // concat = operand2:operand1, so the pairs of Vn fill the low elements of the result.
+        let concat: SmallVec<[S::V; 4]> = n.iter().chain(&m).copied().collect();
+        concat
+            .chunks(2)
+            .map(|c| call_pairwise(s, op, esize, c[0], c[1]))
+            .collect()
     } else {
-        for i in 0..n.len() {
-            out.push(elem_op(s, op, n[i], m[i], esize));
-        }
-    }
-    set_elems(s, f.Rd, esize, &out);
+        n.iter()
+            .zip(&m)
+            .map(|(&a, &b)| call_lanewise(s, op, esize, a, b))
+            .collect()
+    };
+    write_halves(s, f.Rd, &out);
     Ok(())
 }
 
@@ -426,13 +356,13 @@ pub fn compare_zero<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         return Err(Stop::Undefined);
     }
     let esize = 8 << f.size;
-    let n = elems(s, f.Rn, 64 << f.Q, esize);
+    let n = read_halves(s, f.Rn, 64 << f.Q);
     let z = s.imm(0);
-    let out: Lanes<S::V> = n
+    let out: Halves<S::V> = n
         .iter()
-        .map(|&e| elem_op(s, ElemOp::Cmeq, e, z, esize))
+        .map(|&h| call_lanewise(s, LaneOp::Cmeq, esize, h, z))
         .collect();
-    set_elems(s, f.Rd, esize, &out);
+    write_halves(s, f.Rd, &out);
     Ok(())
 }
 
@@ -479,11 +409,10 @@ pub fn shrn<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     }
     let esize = 8 << (31 - f.immh.leading_zeros());
     let shift = 2 * esize - ((f.immh << 3) | f.immb);
-    let n = elems(s, f.Rn, 128, 2 * esize);
-    let sh = s.imm(u64::from(shift));
-    let out: Lanes<S::V> = n.iter().map(|&e| s.bin(BinOp::Lsr, e, sh)).collect();
-    let packed = super::pack(s, &out, esize);
-    set_vpart(s, f.Rd, f.Q, packed[0]);
+    let lo = s.v(f.Rn, 0);
+    let hi = s.v(f.Rn, 1);
+    let packed = call_shift_narrow(s, esize, shift, lo, hi);
+    set_vpart(s, f.Rd, f.Q, packed);
     Ok(())
 }
 
@@ -525,16 +454,26 @@ pub fn across<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         return Err(Stop::Undefined);
     }
     let (op, outsize) = match (f.U, f.opcode) {
-        (1, 0b01010) => (ElemOp::Umax, esize),
-        (1, 0b11010) => (ElemOp::Umin, esize),
-        (0, 0b11011) => (ElemOp::Add, esize),
-        (1, 0b00011) => (ElemOp::Add, 2 * esize),
+        (1, 0b01010) => (LaneOp::Umax, esize),
+        (1, 0b11010) => (LaneOp::Umin, esize),
+        (0, 0b11011) => (LaneOp::Add, esize),
+        (1, 0b00011) => (LaneOp::Add, 2 * esize),
         _ => return Err(Stop::NotImplemented(E::ADDV_asimdall_only)),
     };
     let n = elems(s, f.Rn, 64 << f.Q, esize);
     let mut acc = n[0];
     for &e in &n[1..] {
-        acc = elem_op(s, op, acc, e, esize);
+        acc = match op {
+            LaneOp::Add => s.bin(BinOp::Add, acc, e),
+            LaneOp::Umax => {
+                let lt = s.bin(BinOp::Ult, acc, e);
+                s.select(lt, e, acc)
+            }
+            _ => {
+                let lt = s.bin(BinOp::Ult, acc, e);
+                s.select(lt, acc, e)
+            }
+        };
     }
     let m = s.imm(ones(outsize));
     let r = s.bin(BinOp::And, acc, m);

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod dot;
 pub mod dp;
 pub mod int;
+mod lanes;
 pub mod ldst;
 pub mod perm;
 pub mod sat;
@@ -23,6 +24,9 @@ use smallvec::SmallVec;
 /// so executing an instruction allocates nothing; longer lists (TBL's four-register table,
 /// LD4's lanes) move to the heap.
 pub(crate) type Lanes<V> = SmallVec<[V; 32]>;
+
+/// The one or two 64-bit halves of a register operand: small enough to move in registers.
+pub(crate) type Halves<V> = SmallVec<[V; 2]>;
 
 /// Registers every Advanced SIMD and FP encoding armature implements.
 pub fn register<S: Sem>(t: &mut SemTable<S>) {
@@ -44,7 +48,7 @@ pub(crate) fn ones(esize: u32) -> u64 {
 }
 
 /// `V[n]<datasize-1:0>` as its halves (one or two).
-pub(crate) fn read_halves<S: Sem>(s: &mut S, n: u32, datasize: u32) -> Lanes<S::V> {
+pub(crate) fn read_halves<S: Sem>(s: &mut S, n: u32, datasize: u32) -> Halves<S::V> {
     (0..datasize.div_ceil(64)).map(|h| s.v(n, h)).collect()
 }
 
