@@ -1,6 +1,7 @@
 //! Builds every C program in `tests/programs/threads` (guest threads, atomics, signals between
 //! threads, fork/exec, /proc/self) with `aarch64-linux-gnu-gcc -static -O2 -pthread`, runs it
-//! once under qemu-aarch64 (the reference) and then [`REPEATS`] times under armature, each run
+//! once under qemu-aarch64 (the reference) and then [`REPEATS`] times under armature, the runs
+//! alternating between the interpreter and the JIT, each run
 //! in a fresh temporary working directory with the same arguments and environment; every run
 //! must give the reference's stdout and exit code. Thread scheduling differs from run to run,
 //! so the programs print only final results, and repeating the runs catches races.
@@ -30,6 +31,9 @@ use common::{binfmt_problem, qemu_with_binfmt, run_limited_for, text, tool_path,
 
 /// How many times each build runs under armature.
 const REPEATS: usize = 20;
+
+/// The engines the runs alternate between.
+const ENGINES: [&str; 2] = ["interp", "jit"];
 /// How long one run may take before it counts as hung. Each program takes well under 0.3 s
 /// under qemu-aarch64; the debug build of armature that tests run computes about 25 times more
 /// slowly, and two cases share the machine.
@@ -255,9 +259,14 @@ fn check(source: &Path, h: &Header, build: &Build, scratch: &Path) -> Result<(),
         ));
     }
     for run in 1..=REPEATS {
+        // The runs alternate between the engines: the JIT's chained and looping blocks must
+        // meet the other threads' signals, exits and futex wake-ups as the interpreter does.
+        let engine = ENGINES[run % ENGINES.len()];
         let mut arm = Command::new(env!("CARGO_BIN_EXE_armature"));
-        arm.args(["run", "--"]).arg(&exe).args(&h.args);
-        let what = format!("armature run {run} of {REPEATS}");
+        arm.args(["run", "--engine", engine, "--"])
+            .arg(&exe)
+            .args(&h.args);
+        let what = format!("armature --engine {engine} run {run} of {REPEATS}");
         let got = run_in(arm, &work.join(format!("armature-{run}")), &what)?;
         let mut problems = Vec::new();
         if got.code != reference.code {
@@ -274,7 +283,7 @@ fn check(source: &Path, h: &Header, build: &Build, scratch: &Path) -> Result<(),
         }
         if !problems.is_empty() {
             return Err(format!(
-                "run {run} of {REPEATS}: {}\narmature stderr:\n{}",
+                "--engine {engine} run {run} of {REPEATS}: {}\narmature stderr:\n{}",
                 problems.join("\n"),
                 text(&got.stderr)
             ));
