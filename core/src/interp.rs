@@ -333,6 +333,10 @@ impl Sem for Interp {
 
     #[inline]
     fn store(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
+        // A write to a page without code leaves the code generation alone.
+        if self.mem.write_u64_fast(tbi(addr), usize::from(size), v) {
+            return Ok(());
+        }
         let generation = self.mem.code_generation();
         self.mem.write_u64(tbi(addr), usize::from(size), v)?;
         self.after_write(generation);
@@ -562,8 +566,9 @@ impl Interp {
                 result = Err(stop);
                 break;
             }
-            if let Some(target) = self.next_pc.take() {
-                pc = target;
+            // Read before taken: most instructions do not branch, and then nothing is written.
+            if self.next_pc.is_some() {
+                pc = self.next_pc.take().unwrap_or(pc);
                 break;
             }
             pc = pc.wrapping_add(4);

@@ -620,6 +620,22 @@ impl Memory {
         self.write(addr, &value.to_le_bytes()[..size])
     }
 
+    /// [`Memory::write_u64`]'s fast path alone: writes and gives `true` when the `size` bytes
+    /// (1, 2, 4 or 8) are in one writable page that holds no code, so the write cannot have
+    /// changed the code generation; gives `false`, writing nothing, otherwise.
+    #[inline(always)]
+    pub fn write_u64_fast(&self, addr: u64, size: usize, value: u64) -> bool {
+        debug_assert!(size.is_power_of_two() && size <= 8);
+        match self.fast(addr, size, P_WRITE, P_EXEC) {
+            Some(p) => {
+                // SAFETY: `fast` gives `size` writable bytes inside the reservation.
+                unsafe { store(p, size, value) };
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Fetches an instruction word: the mapping must be executable.
     #[inline]
     pub fn fetch(&self, addr: u64) -> Result<u32, Fault> {
