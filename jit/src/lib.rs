@@ -27,6 +27,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Module};
 
 use ir::Recorder;
+use lower::Guest;
 use runtime::Ctx;
 
 /// The most instructions one block holds.
@@ -58,6 +59,7 @@ pub struct Jit {
     /// What the cached blocks were translated under.
     generation: u64,
     features: Option<FeatureSet>,
+    guest: Guest,
     fctx: FunctionBuilderContext,
     /// Blocks compiled so far and the guest instructions in them (for `--stats`).
     pub compiled: (u64, u64),
@@ -100,6 +102,7 @@ impl Jit {
             heat: HashMap::new(),
             generation: u64::MAX,
             features: None,
+            guest: Guest { base: 0, table: 0 },
             fctx: FunctionBuilderContext::new(),
             compiled: (0, 0),
             compile_time: std::time::Duration::ZERO,
@@ -159,6 +162,7 @@ impl Jit {
             FunctionBuilder::new(&mut ctx.func, &mut self.fctx),
             conv,
             config,
+            self.guest,
             rec,
         );
         let id = module.declare_anonymous_function(&sig).ok()?;
@@ -176,10 +180,20 @@ impl Jit {
 impl Accelerator for Jit {
     fn execute(&mut self, m: &mut Interp, features: &FeatureSet) -> Accelerated {
         let generation = m.mem.code_generation();
-        if generation != self.generation || self.features.as_ref() != Some(features) {
+        // Blocks have the memory's host addresses built in: another address space (which
+        // only a test gives the same JIT) needs new ones.
+        let guest = Guest {
+            base: m.mem.host_base() as u64,
+            table: m.mem.page_table() as u64,
+        };
+        if generation != self.generation
+            || self.features.as_ref() != Some(features)
+            || guest != self.guest
+        {
             self.flush();
             self.generation = generation;
             self.features = Some(*features);
+            self.guest = guest;
         }
         let pc = m.cpu.pc;
         let (f, _) = match self.blocks.get(&pc) {

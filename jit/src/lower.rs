@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 use std::mem::offset_of;
 
 use armature_core::cpu::Cpu;
+use armature_core::mem::{GUEST_SPACE, PAGE_SIZE, P_EXEC, P_READ, P_WRITE};
 use armature_core::sem::{AtomicOp, BinOp, SysReg, UnOp};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind,
-    Value,
+    types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
+    StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -72,6 +73,20 @@ fn sysreg_code(r: SysReg) -> u64 {
     }
 }
 
+/// Where the guest's memory is in the host, baked into the code: guest address `a` is host
+/// address `base + a` below `GUEST_SPACE`, and its page's permission byte is at
+/// `table + a / PAGE_SIZE` (`Memory::host_base`, `Memory::page_table`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Guest {
+    pub base: u64,
+    pub table: u64,
+}
+
+/// The bits of a data address that must be clear for the inline path: bits 55..40 (the address
+/// is in the guest space once its top byte is ignored; bit 55 set sign-extends under
+/// top-byte-ignore, which is outside it too).
+const OUTSIDE: u64 = 0x00ff_ffff_ffff_ffff & !(GUEST_SPACE - 1);
+
 /// The state of the lowering of one block.
 struct Lower<'a> {
     b: FunctionBuilder<'a>,
@@ -88,6 +103,9 @@ struct Lower<'a> {
     /// Signatures of runtime calls by argument count (all arguments and results are i64).
     sigs: BTreeMap<(usize, bool), SigRef>,
     flags: MemFlagsData,
+    guest: Guest,
+    /// Whether a write of the current instruction changed code (`STATUS_CODE`, or 0).
+    changed: Variable,
 }
 
 impl Lower<'_> {
@@ -200,6 +218,114 @@ impl Lower<'_> {
         self.b.switch_to_block(go_on);
     }
 
+    /// Branches to a new block when `c` is non-zero, else to `slow`; continues in the new block.
+    fn guard(&mut self, c: Value, slow: Block) {
+        let go_on = self.b.create_block();
+        self.b.ins().brif(c, go_on, &[], slow, &[]);
+        self.b.seal_block(go_on);
+        self.b.switch_to_block(go_on);
+    }
+
+    /// The host address of the `size` bytes at guest address `a` when the access can be done
+    /// inline: naturally aligned (so in one page), inside the guest space once the top byte is
+    /// ignored, and on a page whose permission byte has `need` and not `deny`, as
+    /// `Memory::read_u64` and `write_u64` check. Else it branches to `slow`, which then has two
+    /// predecessors to seal.
+    fn fast_address(&mut self, a: Value, size: u8, need: u8, deny: u8, slow: Block) -> Value {
+        let bad = self
+            .b
+            .ins()
+            .band_imm_u(a, (OUTSIDE | (u64::from(size) - 1)) as i64);
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0);
+        self.guard(ok, slow);
+        let at = self.b.ins().band_imm_u(a, (GUEST_SPACE - 1) as i64);
+        let page = self
+            .b
+            .ins()
+            .ushr_imm_u(at, PAGE_SIZE.trailing_zeros() as i64);
+        let entry = self.b.ins().iadd_imm_u(page, self.guest.table as i64);
+        let perms = self.b.ins().uload8(I64, self.flags, entry, 0);
+        let mask = self.b.ins().band_imm_u(perms, i64::from(need | deny));
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, mask, i64::from(need));
+        self.guard(ok, slow);
+        self.b.ins().iadd_imm_u(at, self.guest.base as i64)
+    }
+
+    /// A guest load: inline on the fast path, else through the runtime (which may stop).
+    fn load(&mut self, a: Value, size: u8, pc: Value, done: u64) -> Value {
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let value = self.b.append_block_param(join, I64);
+        if size.is_power_of_two() && size <= 8 {
+            let host = self.fast_address(a, size, P_READ, 0, slow);
+            // A relaxed atomic load, which is a plain load on x86-64.
+            let f = self.flags;
+            let v = match size {
+                1 => self.b.ins().uload8(I64, f, host, 0),
+                2 => self.b.ins().uload16(I64, f, host, 0),
+                4 => self.b.ins().uload32(f, host, 0),
+                _ => self.b.ins().load(I64, f, host, 0),
+            };
+            self.b.ins().jump(join, &[v.into()]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let size = self.iconst(u64::from(size));
+        let r = self.call(
+            runtime::rt_load as *const () as usize,
+            &[self.ctx, pc, a, size],
+            true,
+        );
+        self.check_stop(done);
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        value
+    }
+
+    /// A guest store: inline on the fast path (never to an executable page: a write there
+    /// changes code, which the runtime records), else through the runtime.
+    fn store(&mut self, a: Value, size: u8, x: Value, pc: Value, done: u64) {
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        if size.is_power_of_two() && size <= 8 {
+            let host = self.fast_address(a, size, P_WRITE, P_EXEC, slow);
+            let f = self.flags;
+            match size {
+                1 => self.b.ins().istore8(f, x, host, 0),
+                2 => self.b.ins().istore16(f, x, host, 0),
+                4 => self.b.ins().istore32(f, x, host, 0),
+                _ => self.b.ins().store(f, x, host, 0),
+            };
+            self.b.ins().jump(join, &[]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let size = self.iconst(u64::from(size));
+        self.call(
+            runtime::rt_store as *const () as usize,
+            &[self.ctx, pc, a, size, x],
+            true,
+        );
+        self.check_stop(done);
+        self.note_code_change();
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+    }
+
+    /// After a runtime write that did not stop: notes whether it changed code.
+    fn note_code_change(&mut self) {
+        let status = self.b.ins().load(I64, self.flags, self.ctx, OFFSET_STATUS);
+        let before = self.b.use_var(self.changed);
+        let now = self.b.ins().bor(before, status);
+        self.b.def_var(self.changed, now);
+    }
+
     fn bool_to_i64(&mut self, c: Value) -> Value {
         self.b.ins().uextend(I64, c)
     }
@@ -281,6 +407,7 @@ pub fn lower(
     b: FunctionBuilder<'_>,
     conv: CallConv,
     config: cranelift_codegen::isa::TargetFrontendConfig,
+    guest: Guest,
     rec: &Recorder,
 ) {
     let mut b = b;
@@ -290,6 +417,7 @@ pub fn lower(
     b.seal_block(entry);
     let (ctx, cpu) = (b.block_params(entry)[0], b.block_params(entry)[1]);
     let next = b.declare_var(I64);
+    let changed = b.declare_var(I64);
     let mut l = Lower {
         b,
         conv,
@@ -300,6 +428,8 @@ pub fn lower(
         next,
         sigs: BTreeMap::new(),
         flags: MemFlagsData::trusted(),
+        guest,
+        changed,
     };
     let n = rec.insns.len();
     for (i, insn) in rec.insns.iter().enumerate() {
@@ -311,7 +441,11 @@ pub fn lower(
         let fall = l.iconst(pc.wrapping_add(4));
         l.b.def_var(l.next, fall);
         let done = i as u64 + 1;
-        let mut writes = false;
+        let writes = rec.ops[insn.start..end].iter().any(Op::writes_memory);
+        if writes {
+            let zero = l.iconst(0);
+            l.b.def_var(l.changed, zero);
+        }
         let pc_v = l.iconst(pc);
         for op in &rec.ops[insn.start..end] {
             macro_rules! v {
@@ -415,24 +549,13 @@ pub fn lower(
                     l.iconst(0)
                 }
                 Op::Load(a, size) => {
-                    let (a, size) = (v!(a), l.iconst(u64::from(size)));
-                    let r = l.call(
-                        runtime::rt_load as *const () as usize,
-                        &[ctx, pc_v, a, size],
-                        true,
-                    );
-                    l.check_stop(done);
-                    r
+                    let a = v!(a);
+                    l.load(a, size, pc_v, done)
                 }
                 Op::Store(a, size, x) => {
-                    let (a, x, size) = (v!(a), v!(x), l.iconst(u64::from(size)));
-                    let r = l.call(
-                        runtime::rt_store as *const () as usize,
-                        &[ctx, pc_v, a, size, x],
-                        true,
-                    );
-                    l.check_stop(done);
-                    r
+                    let (a, x) = (v!(a), v!(x));
+                    l.store(a, size, x, pc_v, done);
+                    l.iconst(0)
                 }
                 Op::LoadExclusive(a, size) => {
                     let (a, size) = (v!(a), l.iconst(u64::from(size)));
@@ -452,6 +575,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::ClearExclusive => l.call(
@@ -477,6 +601,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::Atomic(op, a, size, x) => {
@@ -489,6 +614,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::CompareSwap(a, size, e, x) => {
@@ -500,6 +626,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::CompareSwapPair(a, elo, ehi, nlo, nhi) => {
@@ -519,6 +646,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::Second(_) => l.b.ins().load(I64, l.flags, ctx, OFFSET_SECOND),
@@ -527,15 +655,11 @@ pub fn lower(
                     l.iconst(0)
                 }
             };
-            writes |= op.writes_memory();
             l.vals.push(value);
         }
         if writes && i + 1 < n {
             // A write that changed code ends the block after this instruction.
-            let status = l.b.ins().load(I64, l.flags, ctx, OFFSET_STATUS);
-            let changed =
-                l.b.ins()
-                    .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_CODE as i64);
+            let changed = l.b.use_var(l.changed);
             let exit = l.b.create_block();
             let go_on = l.b.create_block();
             l.b.ins().brif(changed, exit, &[], go_on, &[]);
