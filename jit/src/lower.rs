@@ -8,6 +8,7 @@
 //! written so far, the PC at the instruction, the instruction counted). A write that changed
 //! code ends the block after its instruction.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::mem::offset_of;
 
@@ -22,8 +23,8 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 
-use crate::ir::{Op, Recorder};
-use crate::runtime::{self, OFFSET_COUNT, OFFSET_SECOND, OFFSET_STATUS};
+use crate::ir::{Op, Recorder, Val};
+use crate::runtime::{self, OFFSET_COUNT, OFFSET_LINK, OFFSET_SECOND, OFFSET_STATUS};
 
 const I64: types::Type = types::I64;
 
@@ -87,6 +88,117 @@ pub struct Guest {
 /// top-byte-ignore, which is outside it too).
 const OUTSIDE: u64 = 0x00ff_ffff_ffff_ffff & !(GUEST_SPACE - 1);
 
+/// The most instructions a chain of blocks runs (blocks that continue into the next one
+/// without returning to the dispatcher, and turns of a block that loops to itself): then it
+/// returns, and the dispatcher reads the interrupt and kick flags and the code generation.
+pub const CHAIN_LIMIT: u64 = 1 << 16;
+
+/// Slots of one chunk of [`Slots`].
+const SLOT_CHUNK: usize = 512;
+
+/// The exit slots of compiled blocks: every exit to an address known when the block was
+/// compiled reads one, which holds the code of the block there once the dispatcher filled it
+/// (0 before). A slot's address is built into its block's code, so chunks never move; they
+/// are dropped with the code.
+#[derive(Default)]
+pub struct Slots {
+    chunks: Vec<Box<[Cell<u64>]>>,
+    used: usize,
+}
+
+impl Slots {
+    /// A new empty slot's host address.
+    fn alloc(&mut self) -> u64 {
+        if self.used == self.chunks.len() * SLOT_CHUNK {
+            self.chunks
+                .push((0..SLOT_CHUNK).map(|_| Cell::new(0)).collect());
+        }
+        let slot = &self.chunks[self.used / SLOT_CHUNK][self.used % SLOT_CHUNK];
+        self.used += 1;
+        slot.as_ptr() as u64
+    }
+
+    /// Forgets every slot (their blocks are gone).
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.used = 0;
+    }
+}
+
+/// Where a block goes after its last instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exits {
+    /// Always to this address.
+    To(u64),
+    /// To the first address when the value is non-zero, else to the second.
+    If(Val, u64, u64),
+    /// To an address computed at run time (BR, BLR, RET).
+    Computed,
+}
+
+/// The values of `rec`'s operations that are constants when the block is compiled: immediates
+/// and their sums, which is how the semantics compute a PC-relative branch target.
+fn constants(rec: &Recorder) -> Vec<Option<u64>> {
+    let mut k: Vec<Option<u64>> = Vec::with_capacity(rec.ops.len());
+    for op in &rec.ops {
+        let c = match *op {
+            Op::Imm(x) => Some(x),
+            Op::Bin(BinOp::Add, a, b) => match (k[a as usize], k[b as usize]) {
+                (Some(a), Some(b)) => Some(a.wrapping_add(b)),
+                _ => None,
+            },
+            _ => None,
+        };
+        k.push(c);
+    }
+    k
+}
+
+/// Where the block of `rec` goes after its last instruction.
+fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
+    let Some(last) = rec.insns.last() else {
+        return Exits::Computed;
+    };
+    let fall = last.pc.wrapping_add(4);
+    let branches: Vec<&Op> = rec.ops[last.start..]
+        .iter()
+        .filter(|op| matches!(op, Op::Branch(_) | Op::BranchIf(..)))
+        .collect();
+    match branches[..] {
+        [] => Exits::To(fall),
+        [Op::Branch(t)] => k[*t as usize].map_or(Exits::Computed, Exits::To),
+        [Op::BranchIf(c, t)] => k[*t as usize].map_or(Exits::Computed, |t| Exits::If(*c, t, fall)),
+        _ => Exits::Computed,
+    }
+}
+
+/// The registers the operations of `rec` read and write.
+fn registers(rec: &Recorder) -> (Vec<Reg>, Vec<Reg>) {
+    let (mut read, mut written) = (Vec::new(), Vec::new());
+    for op in &rec.ops {
+        let (r, w) = match *op {
+            Op::X(n) if n < 31 => (Some(Reg::X(n)), None),
+            Op::SetX(n, _) if n < 31 => (None, Some(Reg::X(n))),
+            Op::V(n, h) => (Some(Reg::V(n, h)), None),
+            Op::SetV(n, h, _) => (None, Some(Reg::V(n, h))),
+            Op::Sp => (Some(Reg::Sp), None),
+            Op::SetSp(_) => (None, Some(Reg::Sp)),
+            Op::Nzcv => (Some(Reg::Nzcv), None),
+            Op::SetNzcv(_) => (None, Some(Reg::Nzcv)),
+            Op::Sys(r) => (Reg::of_sysreg(r), None),
+            Op::SetSys(r, _) => (None, Reg::of_sysreg(r)),
+            _ => (None, None),
+        };
+        read.extend(r);
+        written.extend(w);
+    }
+    for v in [&mut read, &mut written] {
+        v.sort();
+        v.dedup();
+    }
+    (read, written)
+}
+
 /// The state of the lowering of one block.
 struct Lower<'a> {
     b: FunctionBuilder<'a>,
@@ -106,6 +218,17 @@ struct Lower<'a> {
     guest: Guest,
     /// Whether a write of the current instruction changed code (`STATUS_CODE`, or 0).
     changed: Variable,
+    /// The instructions the chain ran before this pass through the block.
+    count: Variable,
+    /// The signature of blocks, for tail calls to the next one.
+    block_sig: SigRef,
+    slots: &'a mut Slots,
+    /// Whether exits may continue into the next block or loop.
+    chain: bool,
+    /// The block's first address and, when it loops to itself, the Cranelift block that
+    /// starts a pass.
+    start: u64,
+    header: Option<Block>,
 }
 
 impl Lower<'_> {
@@ -188,16 +311,84 @@ impl Lower<'_> {
     /// Leaves the block: the registers go back to the CPU state, `count` instructions are
     /// counted, and the function returns `code`. With `pc`, it is the PC to continue at.
     fn exit(&mut self, pc: Option<Value>, count: u64, code: u64) {
+        let n = self.counted(count);
+        self.leave(pc, n, None, code);
+    }
+
+    /// The instructions of the chain so far: `done` of this pass and those before it.
+    fn counted(&mut self, done: u64) -> Value {
+        let before = self.b.use_var(self.count);
+        self.b.ins().iadd_imm_u(before, done as i64)
+    }
+
+    /// Returns to the dispatcher: the registers go back to the CPU state, the PC (when given)
+    /// and the count `n` are stored, and `link`, the exit slot taken, for the dispatcher to
+    /// fill.
+    fn leave(&mut self, pc: Option<Value>, n: Value, link: Option<u64>, code: u64) {
         self.flush(false);
         if let Some(pc) = pc {
             self.b
                 .ins()
                 .store(self.flags, pc, self.cpu, offset_of!(Cpu, pc) as i32);
         }
-        let n = self.iconst(count);
         self.b.ins().store(self.flags, n, self.ctx, OFFSET_COUNT);
+        if let Some(slot) = link {
+            let slot = self.iconst(slot);
+            self.b.ins().store(self.flags, slot, self.ctx, OFFSET_LINK);
+        }
         let code = self.iconst(code);
         self.b.ins().return_(&[code]);
+    }
+
+    /// Leaves the block for `target`, known at compile time, after `done` instructions of
+    /// this pass: back to the block's start when it loops, else on to the next block through
+    /// an exit slot, unless the chain is long enough or the slot is empty.
+    fn exit_to(&mut self, target: u64, done: u64) {
+        let n = self.counted(done);
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
+        let out = self.b.create_block();
+        if let Some(header) = self.header.filter(|_| target == self.start) {
+            let back = self.b.create_block();
+            self.b.ins().brif(more, back, &[], out, &[]);
+            self.b.seal_block(back);
+            self.b.switch_to_block(back);
+            self.b.def_var(self.count, n);
+            self.b.ins().jump(header, &[]);
+            self.b.seal_block(out);
+            self.b.switch_to_block(out);
+            let pc = self.iconst(target);
+            self.leave(Some(pc), n, None, 0);
+            return;
+        }
+        if !self.chain {
+            self.b.ins().jump(out, &[]);
+            self.b.seal_block(out);
+            self.b.switch_to_block(out);
+            let pc = self.iconst(target);
+            self.leave(Some(pc), n, None, 0);
+            return;
+        }
+        let slot = self.slots.alloc();
+        let at = self.iconst(slot);
+        let code = self.b.ins().load(I64, self.flags, at, 0);
+        let linked = self.b.ins().icmp_imm_u(IntCC::NotEqual, code, 0);
+        let go = self.b.ins().band(more, linked);
+        let tail = self.b.create_block();
+        self.b.ins().brif(go, tail, &[], out, &[]);
+        self.b.seal_block(tail);
+        self.b.seal_block(out);
+        self.b.switch_to_block(tail);
+        self.flush(false);
+        let (ctx, cpu) = (self.ctx, self.cpu);
+        self.b
+            .ins()
+            .return_call_indirect(self.block_sig, code, &[ctx, cpu, n]);
+        self.b.switch_to_block(out);
+        let pc = self.iconst(target);
+        self.leave(Some(pc), n, Some(slot), 0);
     }
 
     /// After a runtime call that can stop: leaves the block when it did.
@@ -402,25 +593,54 @@ impl Lower<'_> {
     }
 }
 
-/// Builds the function of `rec` into `b` (an empty function with the block signature).
-pub fn lower(
-    b: FunctionBuilder<'_>,
-    conv: CallConv,
-    config: cranelift_codegen::isa::TargetFrontendConfig,
-    guest: Guest,
-    rec: &Recorder,
-) {
+/// What [`lower`] builds into: the function, the calling conventions of the host (runtime
+/// calls) and of blocks (tail calls), and where exit slots come from.
+pub struct Target<'a> {
+    pub conv: CallConv,
+    pub block_conv: CallConv,
+    pub config: cranelift_codegen::isa::TargetFrontendConfig,
+    pub guest: Guest,
+    pub slots: &'a mut Slots,
+    /// Whether exits may continue into the next block without the dispatcher, and a block
+    /// that branches to its own start may loop (off when single-stepping).
+    pub chain: bool,
+}
+
+/// The signature of a compiled block: `fn(ctx, cpu, count) -> code` in `conv` (the tail-call
+/// convention), where `count` is the instructions the chain ran before it.
+pub fn block_signature(conv: CallConv) -> Signature {
+    let mut sig = Signature::new(conv);
+    sig.params.extend([AbiParam::new(I64); 3]);
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// Builds the function of `rec` into `b` (an empty function with [`block_signature`]).
+pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let mut b = b;
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let (ctx, cpu) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let params = b.block_params(entry);
+    let (ctx, cpu, count0) = (params[0], params[1], params[2]);
     let next = b.declare_var(I64);
     let changed = b.declare_var(I64);
+    let count = b.declare_var(I64);
+    b.def_var(count, count0);
+    let block_sig = b.import_signature(block_signature(t.block_conv));
+    let k = constants(rec);
+    let exits = exits(rec, &k);
+    let start = rec.insns.first().map_or(0, |i| i.pc);
+    let loops = t.chain
+        && match exits {
+            Exits::To(a) => a == start,
+            Exits::If(_, a, b) => a == start || b == start,
+            Exits::Computed => false,
+        };
     let mut l = Lower {
         b,
-        conv,
+        conv: t.conv,
         ctx,
         cpu,
         vals: Vec::with_capacity(rec.ops.len()),
@@ -428,9 +648,33 @@ pub fn lower(
         next,
         sigs: BTreeMap::new(),
         flags: MemFlagsData::trusted(),
-        guest,
+        guest: t.guest,
         changed,
+        count,
+        block_sig,
+        slots: t.slots,
+        chain: t.chain,
+        start,
+        header: None,
     };
+    if loops {
+        // Every register lives in its variable across passes: all are loaded before the
+        // first, and the written ones count as written at the start of each (an exit stores
+        // what a previous pass wrote).
+        let (read, written) = registers(rec);
+        for r in read.iter().chain(&written) {
+            l.get(*r);
+        }
+        for r in written {
+            if let Some(e) = l.vars.get_mut(&r) {
+                e.1 = true;
+            }
+        }
+        let header = l.b.create_block();
+        l.b.ins().jump(header, &[]);
+        l.b.switch_to_block(header);
+        l.header = Some(header);
+    }
     let n = rec.insns.len();
     for (i, insn) in rec.insns.iter().enumerate() {
         let end = rec
@@ -657,8 +901,9 @@ pub fn lower(
             };
             l.vals.push(value);
         }
-        if writes && i + 1 < n {
-            // A write that changed code ends the block after this instruction.
+        if writes {
+            // A write that changed code ends the block after this instruction, through the
+            // dispatcher (which drops the blocks).
             let changed = l.b.use_var(l.changed);
             let exit = l.b.create_block();
             let go_on = l.b.create_block();
@@ -671,7 +916,25 @@ pub fn lower(
             l.b.switch_to_block(go_on);
         }
     }
-    let next = l.b.use_var(l.next);
-    l.exit(Some(next), n as u64, 0);
-    l.b.finalize(config);
+    let n = n as u64;
+    match exits {
+        Exits::To(target) => l.exit_to(target, n),
+        Exits::If(c, taken, fall) => {
+            let c = l.vals[c as usize];
+            let (yes, no) = (l.b.create_block(), l.b.create_block());
+            l.b.ins().brif(c, yes, &[], no, &[]);
+            l.b.seal_block(yes);
+            l.b.seal_block(no);
+            l.b.switch_to_block(yes);
+            l.exit_to(taken, n);
+            l.b.switch_to_block(no);
+            l.exit_to(fall, n);
+        }
+        Exits::Computed => {
+            let next = l.b.use_var(l.next);
+            l.exit(Some(next), n, 0);
+        }
+    }
+    l.b.seal_all_blocks();
+    l.b.finalize(t.config);
 }
