@@ -29,7 +29,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Module};
 
 use ir::Recorder;
-use lower::{Guest, Slots, Target, CHAIN_LIMIT};
+use lower::{Guest, Slots, Target, CHAIN_LIMIT, LOOKUP_SIZE};
 use runtime::Ctx;
 
 /// The most instructions one block holds.
@@ -44,10 +44,6 @@ pub const HOT: u32 = 32;
 /// returns: 0 when it ran (the PC is where it left), 1 when it stopped (`Ctx::stop`).
 type Enter = unsafe extern "C" fn(*mut Ctx, *mut Cpu, usize) -> u64;
 
-/// Entries of the lookup table from guest addresses to compiled blocks (direct-mapped by
-/// `pc / 4`).
-const LOOKUP_SIZE: usize = 4096;
-
 /// An entry of the lookup table: a block's address and its code; `pc` is `u64::MAX` when
 /// empty. `#[repr(C)]` because compiled code reads it.
 #[derive(Clone, Copy)]
@@ -56,6 +52,9 @@ struct Entry {
     pc: u64,
     code: usize,
 }
+
+// Compiled code finds entry `i` at `16 * i`, its code at offset 8.
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
 const EMPTY: Entry = Entry {
     pc: u64::MAX,
@@ -237,6 +236,7 @@ impl Jit {
             guest: self.guest,
             slots: &mut self.slots,
             chain: self.chain,
+            lookup: self.lookup.as_ptr() as u64,
         };
         let sig = ctx.func.signature.clone();
         lower::lower(

@@ -229,6 +229,7 @@ struct Lower<'a> {
     /// starts a pass.
     start: u64,
     header: Option<Block>,
+    lookup: u64,
 }
 
 impl Lower<'_> {
@@ -338,6 +339,44 @@ impl Lower<'_> {
         }
         let code = self.iconst(code);
         self.b.ins().return_(&[code]);
+    }
+
+    /// Leaves the block for `next`, computed at run time (BR, BLR, RET), after `done`
+    /// instructions of this pass: on to the block there when the lookup table has it and the
+    /// chain is not long enough yet, else to the dispatcher.
+    fn exit_computed(&mut self, next: Value, done: u64) {
+        let n = self.counted(done);
+        if !self.chain {
+            self.leave(Some(next), n, None, 0);
+            return;
+        }
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
+        // The entry of `(next / 4) % LOOKUP_SIZE`, 16 bytes each.
+        let offset = self.b.ins().ishl_imm_u(next, 2);
+        let offset = self
+            .b
+            .ins()
+            .band_imm_u(offset, ((LOOKUP_SIZE - 1) << 4) as i64);
+        let entry = self.b.ins().iadd_imm_u(offset, self.lookup as i64);
+        let pc = self.b.ins().load(I64, self.flags, entry, 0);
+        let hit = self.b.ins().icmp(IntCC::Equal, pc, next);
+        let go = self.b.ins().band(more, hit);
+        let (tail, out) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(go, tail, &[], out, &[]);
+        self.b.seal_block(tail);
+        self.b.seal_block(out);
+        self.b.switch_to_block(tail);
+        let code = self.b.ins().load(I64, self.flags, entry, 8);
+        self.flush(false);
+        let (ctx, cpu) = (self.ctx, self.cpu);
+        self.b
+            .ins()
+            .return_call_indirect(self.block_sig, code, &[ctx, cpu, n]);
+        self.b.switch_to_block(out);
+        self.leave(Some(next), n, None, 0);
     }
 
     /// Leaves the block for `target`, known at compile time, after `done` instructions of
@@ -604,7 +643,15 @@ pub struct Target<'a> {
     /// Whether exits may continue into the next block without the dispatcher, and a block
     /// that branches to its own start may loop (off when single-stepping).
     pub chain: bool,
+    /// The host address of the dispatcher's lookup table ([`LOOKUP_SIZE`] entries of a guest
+    /// address and the code of its block, `pc` `u64::MAX` when empty), which computed exits
+    /// look into.
+    pub lookup: u64,
 }
+
+/// Entries of the lookup table from guest addresses to compiled blocks (direct-mapped by
+/// `pc / 4`).
+pub const LOOKUP_SIZE: usize = 4096;
 
 /// The signature of a compiled block: `fn(ctx, cpu, count) -> code` in `conv` (the tail-call
 /// convention), where `count` is the instructions the chain ran before it.
@@ -656,6 +703,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         chain: t.chain,
         start,
         header: None,
+        lookup: t.lookup,
     };
     if loops {
         // Every register lives in its variable across passes: all are loaded before the
@@ -932,7 +980,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         }
         Exits::Computed => {
             let next = l.b.use_var(l.next);
-            l.exit(Some(next), n, 0);
+            l.exit_computed(next, n);
         }
     }
     l.b.seal_all_blocks();
