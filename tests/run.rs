@@ -492,19 +492,31 @@ fn trace_shows_signal_delivery() {
 }
 
 /// Runs `timers MODE` under qemu-aarch64 and armature; gives both outputs.
-fn timers_both(exe: &std::path::Path, mode: &str) -> (Output, Output) {
+fn timers_both(exe: &std::path::Path, mode: &str, engine: &str) -> (Output, Output) {
     let path = exe.to_str().expect("utf-8 path");
     let reference = Command::new("qemu-aarch64")
         .args([path, mode])
         .current_dir(exe.parent().expect("a directory"))
         .output()
         .unwrap_or_else(|e| panic!("qemu-aarch64 is needed (apt-get install qemu-user): {e}"));
-    (reference, armature(&["run", "--", path, mode]))
+    (
+        reference,
+        armature(&["run", "--engine", engine, "--", path, mode]),
+    )
 }
 
 #[test]
 fn timers_and_sleeps_run_like_qemu() {
     let exe = compile_program("timers");
+    // On both engines (the JIT's compiled loops return to the dispatcher regularly, which
+    // reads the interrupt flag).
+    for engine in ["interp", "jit"] {
+        timers_run_like_qemu(&exe, engine);
+    }
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+}
+
+fn timers_run_like_qemu(exe: &std::path::Path, engine: &str) {
     // busy: the alarm interrupts a loop without system calls; periodic: ticks of a periodic
     // timer; sleep: EINTR from nanosleep, blocked alarms, TIMER_ABSTIME; restart: SA_RESTART;
     // posix: timer_create with a real-time signal and its SI_TIMER siginfo; sigwait: a timer's
@@ -521,27 +533,30 @@ fn timers_and_sleeps_run_like_qemu() {
             "restart: without SA_RESTART read -1 EINTR, ticks 1",
         ),
     ] {
-        let (reference, out) = timers_both(&exe, mode);
+        let (reference, out) = timers_both(exe, mode, engine);
         let err = text(&out.stderr);
         let stdout = text(&out.stdout);
-        assert_eq!(stdout.lines().next(), Some(first), "{mode}: {err}");
-        assert_eq!(stdout, text(&reference.stdout), "{mode}: {err}");
-        assert_eq!(out.status.code(), Some(0), "{mode}: {err}");
+        assert_eq!(stdout.lines().next(), Some(first), "{engine} {mode}: {err}");
+        assert_eq!(stdout, text(&reference.stdout), "{engine} {mode}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{engine} {mode}: {err}");
         assert_eq!(reference.status.code(), Some(0), "{mode}");
     }
     // alarm: a SIGALRM without a handler kills; qemu and armature kill themselves with it.
     use std::os::unix::process::ExitStatusExt;
-    let (reference, out) = timers_both(&exe, "alarm");
+    let (reference, out) = timers_both(exe, "alarm", engine);
     let err = text(&out.stderr);
     assert_eq!(reference.status.signal(), Some(14));
-    assert_eq!(out.status.signal(), Some(14), "{err}");
-    assert_eq!(text(&out.stdout), text(&reference.stdout), "{err}");
+    assert_eq!(out.status.signal(), Some(14), "{engine}: {err}");
+    assert_eq!(
+        text(&out.stdout),
+        text(&reference.stdout),
+        "{engine}: {err}"
+    );
     assert!(
         err.contains("armature: uncaught target signal 14 (Alarm clock)\n"),
         "{err}"
     );
     assert!(!err.contains("core dumped"), "{err}");
-    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
 }
 
 /// Starts `command` (which runs `timers wait`), waits for its "ready" line, sends it `signal`
@@ -576,18 +591,25 @@ fn signal_after_ready(mut command: Command, signal: i32) -> (String, std::proces
 fn host_signals_reach_the_guest_handler_like_qemu() {
     let exe = compile_program_as("timers", "timers-wait");
     let path = exe.to_str().expect("utf-8 path");
-    for signal in [libc::SIGTERM, libc::SIGINT] {
+    // The guest loops without system calls: on the JIT, in compiled code.
+    for (signal, engine) in [
+        (libc::SIGTERM, "interp"),
+        (libc::SIGINT, "interp"),
+        (libc::SIGTERM, "jit"),
+        (libc::SIGINT, "jit"),
+    ] {
         let mut reference = Command::new("qemu-aarch64");
         reference.args([path, "wait"]);
         let (ref_out, ref_status) = signal_after_ready(reference, signal);
         let mut ours = Command::new(env!("CARGO_BIN_EXE_armature"));
-        ours.args(["run", "--", path, "wait"]);
+        ours.args(["run", "--engine", engine, "--", path, "wait"]);
         let (out, status) = signal_after_ready(ours, signal);
         // The handler prints its signal and exits with 40 + it.
-        assert_eq!(out, format!("ready\nhandler {signal}\n"), "signal {signal}");
-        assert_eq!(out, ref_out, "signal {signal}");
-        assert_eq!(status.code(), Some(40 + signal), "signal {signal}");
-        assert_eq!(status.code(), ref_status.code(), "signal {signal}");
+        let what = format!("signal {signal}, {engine}");
+        assert_eq!(out, format!("ready\nhandler {signal}\n"), "{what}");
+        assert_eq!(out, ref_out, "{what}");
+        assert_eq!(status.code(), Some(40 + signal), "{what}");
+        assert_eq!(status.code(), ref_status.code(), "{what}");
     }
     std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
 }

@@ -4,7 +4,9 @@
 //! (`hot` 0). After every block the JIT ran, the machine must equal the reference after the
 //! same number of instructions (registers, NZCV, FPCR/FPSR, V, PC); the stop that ends the
 //! program (the exit's system call, or a fault) and the scratch memory must match too. One pass
-//! single-steps the JIT (blocks of one instruction), the other uses full blocks.
+//! single-steps the JIT (blocks of one instruction), one uses full blocks that each return, and
+//! one lets blocks continue into each other (chained: the state is compared when the chain
+//! returns).
 //!
 //! CI runs every `JIT_STRIDE`-th encoding (default 7, and all of them with
 //! `JIT_STRIDE=1 cargo test --release -p armature-conformance --test jit`).
@@ -120,11 +122,15 @@ fn jit_matches_the_interpreter_on_generated_cases() {
         gen::prepare_all(&mut cases);
         let p = Program::build(&cases);
         let (states, reference) = interpret(&p, &table, &features);
-        for block_max in [1, 64] {
+        for (block_max, chain) in [(1, false), (64, false), (64, true)] {
             let mut j = Jit::new(Arc::clone(&recorded)).expect("the host runs Cranelift");
             j.hot = 0;
             j.block_max = block_max;
-            let what = format!("{} (blocks of up to {block_max})", id.name());
+            j.chain = chain;
+            let what = format!(
+                "{} (blocks of up to {block_max}, chained {chain})",
+                id.name()
+            );
             let got = jit(&p, &mut j, &table, &features, &states, &what);
             assert_eq!(got.stop, reference.stop, "{what}: the stop");
             assert!(

@@ -56,11 +56,11 @@ impl Perms {
     }
 }
 
-/// Permission-table bits. A byte of 0 is an unmapped page.
-const P_READ: u8 = 1;
-const P_WRITE: u8 = 2;
-const P_EXEC: u8 = 4;
-const P_MAPPED: u8 = 8;
+/// Permission-table bits ([`Memory::page_table`]). A byte of 0 is an unmapped page.
+pub const P_READ: u8 = 1;
+pub const P_WRITE: u8 = 2;
+pub const P_EXEC: u8 = 4;
+pub const P_MAPPED: u8 = 8;
 
 /// Why a guest access failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,6 +274,14 @@ impl Memory {
     /// (`futex`): guest address `a` is host address `host_base() + a` below [`GUEST_SPACE`].
     pub fn host_base(&self) -> usize {
         self.view.base as usize
+    }
+
+    /// The host address of the permission table: one byte of `P_*` bits per guest page, the
+    /// byte of guest address `a` (below [`GUEST_SPACE`]) at `page_table() + a / PAGE_SIZE`,
+    /// read with relaxed atomic loads. For a JIT that checks accesses inline as
+    /// [`Memory::read_u64`] does: the table and the reservation live as long as the space.
+    pub fn page_table(&self) -> usize {
+        self.view.table as usize
     }
 
     /// Runs `f` with the mapping list locked, so that no other thread holds the lock while

@@ -14,19 +14,22 @@ pub mod lower;
 mod runtime;
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use armature_core::cpu::Cpu;
 use armature_core::interp::{Accelerated, Accelerator, Interp};
 use armature_core::isa::{decode, Decoded, FeatureSet};
 use armature_core::sem::SemTable;
-use cranelift_codegen::ir::{types, AbiParam, UserFuncName};
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, UserFuncName};
+use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Module};
 
 use ir::Recorder;
+use lower::{Guest, Slots, Target, CHAIN_LIMIT, LOOKUP_SIZE};
 use runtime::Ctx;
 
 /// The most instructions one block holds.
@@ -36,8 +39,27 @@ pub const BLOCK_MAX: usize = 64;
 /// error paths) is not worth Cranelift's time.
 pub const HOT: u32 = 32;
 
-/// A compiled block: `fn(ctx, cpu) -> 0 (ran) or 1 (stopped)`.
-type BlockFn = unsafe extern "C" fn(*mut Ctx, *mut Cpu) -> u64;
+/// Compiled code enters blocks through a trampoline: `enter(ctx, cpu, block)` calls the block
+/// (in the tail-call convention, with no instructions counted yet) and gives what it
+/// returns: 0 when it ran (the PC is where it left), 1 when it stopped (`Ctx::stop`).
+type Enter = unsafe extern "C" fn(*mut Ctx, *mut Cpu, usize) -> u64;
+
+/// An entry of the lookup table: a block's address and its code; `pc` is `u64::MAX` when
+/// empty. `#[repr(C)]` because compiled code reads it.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Entry {
+    pc: u64,
+    code: usize,
+}
+
+// Compiled code finds entry `i` at `16 * i`, its code at offset 8.
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
+
+const EMPTY: Entry = Entry {
+    pc: u64::MAX,
+    code: 0,
+};
 
 /// Why the JIT could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -51,13 +73,21 @@ pub struct Jit {
     /// The semantics, registered for the recorder.
     table: Arc<SemTable<Recorder>>,
     module: Module_,
-    blocks: HashMap<u64, (BlockFn, usize)>,
+    /// The code of every compiled block by address.
+    blocks: HashMap<u64, usize>,
+    /// The recently run blocks by address, the dispatcher's first look.
+    lookup: Box<[Entry]>,
+    /// The exit slots of the compiled blocks.
+    slots: Slots,
+    /// The trampoline of this module, compiled with its first block.
+    enter: Option<Enter>,
     /// How often the interpreter ran the code at each address not compiled yet; `u32::MAX`
     /// marks an address whose block cannot be compiled.
     heat: HashMap<u64, u32>,
     /// What the cached blocks were translated under.
     generation: u64,
     features: Option<FeatureSet>,
+    guest: Guest,
     fctx: FunctionBuilderContext,
     /// Blocks compiled so far and the guest instructions in them (for `--stats`).
     pub compiled: (u64, u64),
@@ -67,6 +97,10 @@ pub struct Jit {
     pub hot: u32,
     /// The most instructions a block holds ([`BLOCK_MAX`]; 1 single-steps).
     pub block_max: usize,
+    /// Whether blocks continue into each other (and loop) without returning from
+    /// [`Accelerator::execute`]; off, every block returns, so that a test sees the state
+    /// after each.
+    pub chain: bool,
 }
 
 /// The Cranelift module, which holds raw pointers to its code memory.
@@ -80,6 +114,10 @@ fn new_module() -> Result<JITModule, JitError> {
     let mut flags = settings::builder();
     let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
     flags.set("opt_level", "speed").map_err(|e| host(&e))?;
+    // Cranelift's tail calls (block to block) need frame pointers.
+    flags
+        .set("preserve_frame_pointers", "true")
+        .map_err(|e| host(&e))?;
     let isa = cranelift_native::builder()
         .map_err(|e| host(&e))?
         .finish(settings::Flags::new(flags))
@@ -97,20 +135,28 @@ impl Jit {
             table,
             module: Module_(new_module()?),
             blocks: HashMap::new(),
+            lookup: vec![EMPTY; LOOKUP_SIZE].into_boxed_slice(),
+            slots: Slots::default(),
+            enter: None,
             heat: HashMap::new(),
             generation: u64::MAX,
             features: None,
+            guest: Guest { base: 0, table: 0 },
             fctx: FunctionBuilderContext::new(),
             compiled: (0, 0),
             compile_time: std::time::Duration::ZERO,
             hot: HOT,
             block_max: BLOCK_MAX,
+            chain: true,
         })
     }
 
-    /// Drops every block (their code too).
+    /// Drops every block (their code and exit slots too).
     fn flush(&mut self) {
         self.blocks.clear();
+        self.lookup.fill(EMPTY);
+        self.slots.clear();
+        self.enter = None;
         self.heat.clear();
         if let Ok(fresh) = new_module() {
             let old = std::mem::replace(&mut self.module.0, fresh);
@@ -144,21 +190,58 @@ impl Jit {
         (!rec.insns.is_empty()).then_some(rec)
     }
 
-    fn compile(&mut self, rec: &Recorder) -> Option<BlockFn> {
+    /// Compiles the trampoline of this module.
+    fn compile_enter(&mut self) -> Option<Enter> {
         let module = &mut self.module.0;
+        let config = module.isa().frontend_config();
         let mut ctx = module.make_context();
         let ptr = types::I64;
-        ctx.func.signature.params.push(AbiParam::new(ptr));
-        ctx.func.signature.params.push(AbiParam::new(ptr));
+        ctx.func.signature.params.extend([AbiParam::new(ptr); 3]);
         ctx.func.signature.returns.push(AbiParam::new(ptr));
+        let sig = ctx.func.signature.clone();
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut self.fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let block_sig = b.import_signature(lower::block_signature(CallConv::Tail));
+        let zero = b.ins().iconst(ptr, 0);
+        let call = b.ins().call_indirect(block_sig, p[2], &[p[0], p[1], zero]);
+        let r = b.inst_results(call)[0];
+        b.ins().return_(&[r]);
+        b.finalize(config);
+        let id = module.declare_anonymous_function(&sig).ok()?;
+        module.define_function(id, &mut ctx).ok()?;
+        module.clear_context(&mut ctx);
+        module.finalize_definitions().ok()?;
+        let code = module.get_finalized_function(id);
+        // SAFETY: the function was compiled with the `Enter` signature.
+        Some(unsafe { std::mem::transmute::<*const u8, Enter>(code) })
+    }
+
+    /// Compiles the block of `rec`; gives its code.
+    fn compile(&mut self, rec: &Recorder) -> Option<usize> {
+        if self.enter.is_none() {
+            self.enter = Some(self.compile_enter()?);
+        }
+        let module = &mut self.module.0;
+        let mut ctx = module.make_context();
+        ctx.func.signature = lower::block_signature(CallConv::Tail);
         ctx.func.name = UserFuncName::user(0, self.compiled.0 as u32);
-        let conv = module.isa().default_call_conv();
-        let config = module.isa().frontend_config();
+        let target = Target {
+            conv: module.isa().default_call_conv(),
+            block_conv: CallConv::Tail,
+            config: module.isa().frontend_config(),
+            guest: self.guest,
+            slots: &mut self.slots,
+            chain: self.chain,
+            lookup: self.lookup.as_ptr() as u64,
+        };
         let sig = ctx.func.signature.clone();
         lower::lower(
             FunctionBuilder::new(&mut ctx.func, &mut self.fctx),
-            conv,
-            config,
+            target,
             rec,
         );
         let id = module.declare_anonymous_function(&sig).ok()?;
@@ -168,59 +251,105 @@ impl Jit {
         let code = module.get_finalized_function(id);
         self.compiled.0 += 1;
         self.compiled.1 += rec.insns.len() as u64;
-        // SAFETY: the function was compiled with the block signature.
-        Some(unsafe { std::mem::transmute::<*const u8, BlockFn>(code) })
+        Some(code as usize)
+    }
+
+    /// The code of the block at the PC: from the lookup table, the cache, or compiled now
+    /// when it is hot; `None` leaves it to the interpreter.
+    fn block_at(&mut self, m: &Interp, features: &FeatureSet) -> Option<usize> {
+        let pc = m.cpu.pc;
+        let slot = ((pc / 4) as usize) % LOOKUP_SIZE;
+        if self.lookup[slot].pc == pc {
+            return Some(self.lookup[slot].code);
+        }
+        let code = match self.blocks.get(&pc) {
+            Some(&code) => code,
+            None => {
+                let heat = self.heat.entry(pc).or_insert(0);
+                if *heat < self.hot {
+                    *heat += 1;
+                    return None;
+                }
+                if *heat == u32::MAX {
+                    return None;
+                }
+                let start = std::time::Instant::now();
+                let rec = self.record(m, features);
+                let compiled = rec.as_ref().and_then(|r| self.compile(r));
+                self.compile_time += start.elapsed();
+                let Some(code) = compiled else {
+                    self.heat.insert(pc, u32::MAX);
+                    return None;
+                };
+                self.heat.remove(&pc);
+                self.blocks.insert(pc, code);
+                code
+            }
+        };
+        self.lookup[slot] = Entry { pc, code };
+        Some(code)
     }
 }
 
 impl Accelerator for Jit {
     fn execute(&mut self, m: &mut Interp, features: &FeatureSet) -> Accelerated {
         let generation = m.mem.code_generation();
-        if generation != self.generation || self.features.as_ref() != Some(features) {
+        // Blocks have the memory's host addresses built in: another address space (which
+        // only a test gives the same JIT) needs new ones.
+        let guest = Guest {
+            base: m.mem.host_base() as u64,
+            table: m.mem.page_table() as u64,
+        };
+        if generation != self.generation
+            || self.features.as_ref() != Some(features)
+            || guest != self.guest
+        {
             self.flush();
             self.generation = generation;
             self.features = Some(*features);
+            self.guest = guest;
         }
-        let pc = m.cpu.pc;
-        let (f, _) = match self.blocks.get(&pc) {
-            Some(b) => *b,
-            None => {
-                let heat = self.heat.entry(pc).or_insert(0);
-                if *heat < self.hot {
-                    *heat += 1;
-                    return Accelerated::Interpret;
-                }
-                if *heat == u32::MAX {
-                    return Accelerated::Interpret;
-                }
-                let start = std::time::Instant::now();
-                let rec = self.record(m, features);
-                let compiled = rec.as_ref().and_then(|r| self.compile(r));
-                self.compile_time += start.elapsed();
-                let (Some(rec), Some(f)) = (rec, compiled) else {
-                    self.heat.insert(pc, u32::MAX);
-                    return Accelerated::Interpret;
-                };
-                self.heat.remove(&pc);
-                self.blocks.insert(pc, (f, rec.insns.len()));
-                (f, rec.insns.len())
+        // The exit slot through which the last chain left, to be filled with the next block.
+        let mut link = 0u64;
+        let mut total = 0;
+        loop {
+            let Some(code) = self.block_at(m, features) else {
+                return Accelerated::Interpret;
+            };
+            let Some(enter) = self.enter else {
+                return Accelerated::Interpret;
+            };
+            if link != 0 {
+                // SAFETY: `link` is an exit slot of this module's blocks (the chain that
+                // set it ran since the last flush), which compiled code only reads.
+                unsafe { *(link as *mut u64) = code as u64 };
             }
-        };
-        let mut ctx = Ctx {
-            interp: std::ptr::from_mut(m),
-            status: 0,
-            second: 0,
-            count: 0,
-            stop: None,
-        };
-        let cpu = std::ptr::from_mut(&mut m.cpu);
-        // SAFETY: a block of this module, translated for this code generation and features;
-        // it reaches the machine only through `ctx` and `cpu` while it runs.
-        let code = unsafe { f(&mut ctx, cpu) };
-        m.instructions += ctx.count;
-        match (code, ctx.stop) {
-            (1, Some(stop)) => Accelerated::Stopped(stop),
-            _ => Accelerated::Ran,
+            let mut ctx = Ctx {
+                interp: std::ptr::from_mut(m),
+                status: 0,
+                second: 0,
+                count: 0,
+                link: 0,
+                stop: None,
+            };
+            let cpu = std::ptr::from_mut(&mut m.cpu);
+            // SAFETY: a block of this module, translated for this code generation, features
+            // and memory; it reaches the machine only through `ctx` and `cpu` while it runs.
+            let done = unsafe { enter(&mut ctx, cpu, code) };
+            m.instructions += ctx.count;
+            if let (1, Some(stop)) = (done, ctx.stop) {
+                return Accelerated::Stopped(stop);
+            }
+            total += ctx.count;
+            if !self.chain
+                || total >= CHAIN_LIMIT
+                || m.interrupt.load(Ordering::Relaxed)
+                || m.kick.load(Ordering::Relaxed)
+                || m.mem.code_generation() != self.generation
+            {
+                return Accelerated::Ran;
+            }
+            link = ctx.link;
         }
     }
 
@@ -238,6 +367,7 @@ impl Accelerator for Jit {
             Ok(mut j) => {
                 j.hot = self.hot;
                 j.block_max = self.block_max;
+                j.chain = self.chain;
                 Box::new(j)
             }
             // The host ran this one: a second cannot fail to set up.

@@ -8,21 +8,23 @@
 //! written so far, the PC at the instruction, the instruction counted). A write that changed
 //! code ends the block after its instruction.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::mem::offset_of;
 
 use armature_core::cpu::Cpu;
+use armature_core::mem::{GUEST_SPACE, PAGE_SIZE, P_EXEC, P_READ, P_WRITE};
 use armature_core::sem::{AtomicOp, BinOp, SysReg, UnOp};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind,
-    Value,
+    types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
+    StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 
-use crate::ir::{Op, Recorder};
-use crate::runtime::{self, OFFSET_COUNT, OFFSET_SECOND, OFFSET_STATUS};
+use crate::ir::{Op, Recorder, Val};
+use crate::runtime::{self, OFFSET_COUNT, OFFSET_LINK, OFFSET_SECOND, OFFSET_STATUS};
 
 const I64: types::Type = types::I64;
 
@@ -72,6 +74,131 @@ fn sysreg_code(r: SysReg) -> u64 {
     }
 }
 
+/// Where the guest's memory is in the host, baked into the code: guest address `a` is host
+/// address `base + a` below `GUEST_SPACE`, and its page's permission byte is at
+/// `table + a / PAGE_SIZE` (`Memory::host_base`, `Memory::page_table`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Guest {
+    pub base: u64,
+    pub table: u64,
+}
+
+/// The bits of a data address that must be clear for the inline path: bits 55..40 (the address
+/// is in the guest space once its top byte is ignored; bit 55 set sign-extends under
+/// top-byte-ignore, which is outside it too).
+const OUTSIDE: u64 = 0x00ff_ffff_ffff_ffff & !(GUEST_SPACE - 1);
+
+/// The most instructions a chain of blocks runs (blocks that continue into the next one
+/// without returning to the dispatcher, and turns of a block that loops to itself): then it
+/// returns, and the dispatcher reads the interrupt and kick flags and the code generation.
+pub const CHAIN_LIMIT: u64 = 1 << 16;
+
+/// Slots of one chunk of [`Slots`].
+const SLOT_CHUNK: usize = 512;
+
+/// The exit slots of compiled blocks: every exit to an address known when the block was
+/// compiled reads one, which holds the code of the block there once the dispatcher filled it
+/// (0 before). A slot's address is built into its block's code, so chunks never move; they
+/// are dropped with the code.
+#[derive(Default)]
+pub struct Slots {
+    chunks: Vec<Box<[Cell<u64>]>>,
+    used: usize,
+}
+
+impl Slots {
+    /// A new empty slot's host address.
+    fn alloc(&mut self) -> u64 {
+        if self.used == self.chunks.len() * SLOT_CHUNK {
+            self.chunks
+                .push((0..SLOT_CHUNK).map(|_| Cell::new(0)).collect());
+        }
+        let slot = &self.chunks[self.used / SLOT_CHUNK][self.used % SLOT_CHUNK];
+        self.used += 1;
+        slot.as_ptr() as u64
+    }
+
+    /// Forgets every slot (their blocks are gone).
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.used = 0;
+    }
+}
+
+/// Where a block goes after its last instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exits {
+    /// Always to this address.
+    To(u64),
+    /// To the first address when the value is non-zero, else to the second.
+    If(Val, u64, u64),
+    /// To an address computed at run time (BR, BLR, RET).
+    Computed,
+}
+
+/// The values of `rec`'s operations that are constants when the block is compiled: immediates
+/// and their sums, which is how the semantics compute a PC-relative branch target.
+fn constants(rec: &Recorder) -> Vec<Option<u64>> {
+    let mut k: Vec<Option<u64>> = Vec::with_capacity(rec.ops.len());
+    for op in &rec.ops {
+        let c = match *op {
+            Op::Imm(x) => Some(x),
+            Op::Bin(BinOp::Add, a, b) => match (k[a as usize], k[b as usize]) {
+                (Some(a), Some(b)) => Some(a.wrapping_add(b)),
+                _ => None,
+            },
+            _ => None,
+        };
+        k.push(c);
+    }
+    k
+}
+
+/// Where the block of `rec` goes after its last instruction.
+fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
+    let Some(last) = rec.insns.last() else {
+        return Exits::Computed;
+    };
+    let fall = last.pc.wrapping_add(4);
+    let branches: Vec<&Op> = rec.ops[last.start..]
+        .iter()
+        .filter(|op| matches!(op, Op::Branch(_) | Op::BranchIf(..)))
+        .collect();
+    match branches[..] {
+        [] => Exits::To(fall),
+        [Op::Branch(t)] => k[*t as usize].map_or(Exits::Computed, Exits::To),
+        [Op::BranchIf(c, t)] => k[*t as usize].map_or(Exits::Computed, |t| Exits::If(*c, t, fall)),
+        _ => Exits::Computed,
+    }
+}
+
+/// The registers the operations of `rec` read and write.
+fn registers(rec: &Recorder) -> (Vec<Reg>, Vec<Reg>) {
+    let (mut read, mut written) = (Vec::new(), Vec::new());
+    for op in &rec.ops {
+        let (r, w) = match *op {
+            Op::X(n) if n < 31 => (Some(Reg::X(n)), None),
+            Op::SetX(n, _) if n < 31 => (None, Some(Reg::X(n))),
+            Op::V(n, h) => (Some(Reg::V(n, h)), None),
+            Op::SetV(n, h, _) => (None, Some(Reg::V(n, h))),
+            Op::Sp => (Some(Reg::Sp), None),
+            Op::SetSp(_) => (None, Some(Reg::Sp)),
+            Op::Nzcv => (Some(Reg::Nzcv), None),
+            Op::SetNzcv(_) => (None, Some(Reg::Nzcv)),
+            Op::Sys(r) => (Reg::of_sysreg(r), None),
+            Op::SetSys(r, _) => (None, Reg::of_sysreg(r)),
+            _ => (None, None),
+        };
+        read.extend(r);
+        written.extend(w);
+    }
+    for v in [&mut read, &mut written] {
+        v.sort();
+        v.dedup();
+    }
+    (read, written)
+}
+
 /// The state of the lowering of one block.
 struct Lower<'a> {
     b: FunctionBuilder<'a>,
@@ -88,6 +215,21 @@ struct Lower<'a> {
     /// Signatures of runtime calls by argument count (all arguments and results are i64).
     sigs: BTreeMap<(usize, bool), SigRef>,
     flags: MemFlagsData,
+    guest: Guest,
+    /// Whether a write of the current instruction changed code (`STATUS_CODE`, or 0).
+    changed: Variable,
+    /// The instructions the chain ran before this pass through the block.
+    count: Variable,
+    /// The signature of blocks, for tail calls to the next one.
+    block_sig: SigRef,
+    slots: &'a mut Slots,
+    /// Whether exits may continue into the next block or loop.
+    chain: bool,
+    /// The block's first address and, when it loops to itself, the Cranelift block that
+    /// starts a pass.
+    start: u64,
+    header: Option<Block>,
+    lookup: u64,
 }
 
 impl Lower<'_> {
@@ -170,16 +312,122 @@ impl Lower<'_> {
     /// Leaves the block: the registers go back to the CPU state, `count` instructions are
     /// counted, and the function returns `code`. With `pc`, it is the PC to continue at.
     fn exit(&mut self, pc: Option<Value>, count: u64, code: u64) {
+        let n = self.counted(count);
+        self.leave(pc, n, None, code);
+    }
+
+    /// The instructions of the chain so far: `done` of this pass and those before it.
+    fn counted(&mut self, done: u64) -> Value {
+        let before = self.b.use_var(self.count);
+        self.b.ins().iadd_imm_u(before, done as i64)
+    }
+
+    /// Returns to the dispatcher: the registers go back to the CPU state, the PC (when given)
+    /// and the count `n` are stored, and `link`, the exit slot taken, for the dispatcher to
+    /// fill.
+    fn leave(&mut self, pc: Option<Value>, n: Value, link: Option<u64>, code: u64) {
         self.flush(false);
         if let Some(pc) = pc {
             self.b
                 .ins()
                 .store(self.flags, pc, self.cpu, offset_of!(Cpu, pc) as i32);
         }
-        let n = self.iconst(count);
         self.b.ins().store(self.flags, n, self.ctx, OFFSET_COUNT);
+        if let Some(slot) = link {
+            let slot = self.iconst(slot);
+            self.b.ins().store(self.flags, slot, self.ctx, OFFSET_LINK);
+        }
         let code = self.iconst(code);
         self.b.ins().return_(&[code]);
+    }
+
+    /// Leaves the block for `next`, computed at run time (BR, BLR, RET), after `done`
+    /// instructions of this pass: on to the block there when the lookup table has it and the
+    /// chain is not long enough yet, else to the dispatcher.
+    fn exit_computed(&mut self, next: Value, done: u64) {
+        let n = self.counted(done);
+        if !self.chain {
+            self.leave(Some(next), n, None, 0);
+            return;
+        }
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
+        // The entry of `(next / 4) % LOOKUP_SIZE`, 16 bytes each.
+        let offset = self.b.ins().ishl_imm_u(next, 2);
+        let offset = self
+            .b
+            .ins()
+            .band_imm_u(offset, ((LOOKUP_SIZE - 1) << 4) as i64);
+        let entry = self.b.ins().iadd_imm_u(offset, self.lookup as i64);
+        let pc = self.b.ins().load(I64, self.flags, entry, 0);
+        let hit = self.b.ins().icmp(IntCC::Equal, pc, next);
+        let go = self.b.ins().band(more, hit);
+        let (tail, out) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(go, tail, &[], out, &[]);
+        self.b.seal_block(tail);
+        self.b.seal_block(out);
+        self.b.switch_to_block(tail);
+        let code = self.b.ins().load(I64, self.flags, entry, 8);
+        self.flush(false);
+        let (ctx, cpu) = (self.ctx, self.cpu);
+        self.b
+            .ins()
+            .return_call_indirect(self.block_sig, code, &[ctx, cpu, n]);
+        self.b.switch_to_block(out);
+        self.leave(Some(next), n, None, 0);
+    }
+
+    /// Leaves the block for `target`, known at compile time, after `done` instructions of
+    /// this pass: back to the block's start when it loops, else on to the next block through
+    /// an exit slot, unless the chain is long enough or the slot is empty.
+    fn exit_to(&mut self, target: u64, done: u64) {
+        let n = self.counted(done);
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
+        let out = self.b.create_block();
+        if let Some(header) = self.header.filter(|_| target == self.start) {
+            let back = self.b.create_block();
+            self.b.ins().brif(more, back, &[], out, &[]);
+            self.b.seal_block(back);
+            self.b.switch_to_block(back);
+            self.b.def_var(self.count, n);
+            self.b.ins().jump(header, &[]);
+            self.b.seal_block(out);
+            self.b.switch_to_block(out);
+            let pc = self.iconst(target);
+            self.leave(Some(pc), n, None, 0);
+            return;
+        }
+        if !self.chain {
+            self.b.ins().jump(out, &[]);
+            self.b.seal_block(out);
+            self.b.switch_to_block(out);
+            let pc = self.iconst(target);
+            self.leave(Some(pc), n, None, 0);
+            return;
+        }
+        let slot = self.slots.alloc();
+        let at = self.iconst(slot);
+        let code = self.b.ins().load(I64, self.flags, at, 0);
+        let linked = self.b.ins().icmp_imm_u(IntCC::NotEqual, code, 0);
+        let go = self.b.ins().band(more, linked);
+        let tail = self.b.create_block();
+        self.b.ins().brif(go, tail, &[], out, &[]);
+        self.b.seal_block(tail);
+        self.b.seal_block(out);
+        self.b.switch_to_block(tail);
+        self.flush(false);
+        let (ctx, cpu) = (self.ctx, self.cpu);
+        self.b
+            .ins()
+            .return_call_indirect(self.block_sig, code, &[ctx, cpu, n]);
+        self.b.switch_to_block(out);
+        let pc = self.iconst(target);
+        self.leave(Some(pc), n, Some(slot), 0);
     }
 
     /// After a runtime call that can stop: leaves the block when it did.
@@ -198,6 +446,114 @@ impl Lower<'_> {
         // The runtime left the PC at the instruction; the registers written so far go back.
         self.exit(None, count, 1);
         self.b.switch_to_block(go_on);
+    }
+
+    /// Branches to a new block when `c` is non-zero, else to `slow`; continues in the new block.
+    fn guard(&mut self, c: Value, slow: Block) {
+        let go_on = self.b.create_block();
+        self.b.ins().brif(c, go_on, &[], slow, &[]);
+        self.b.seal_block(go_on);
+        self.b.switch_to_block(go_on);
+    }
+
+    /// The host address of the `size` bytes at guest address `a` when the access can be done
+    /// inline: naturally aligned (so in one page), inside the guest space once the top byte is
+    /// ignored, and on a page whose permission byte has `need` and not `deny`, as
+    /// `Memory::read_u64` and `write_u64` check. Else it branches to `slow`, which then has two
+    /// predecessors to seal.
+    fn fast_address(&mut self, a: Value, size: u8, need: u8, deny: u8, slow: Block) -> Value {
+        let bad = self
+            .b
+            .ins()
+            .band_imm_u(a, (OUTSIDE | (u64::from(size) - 1)) as i64);
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0);
+        self.guard(ok, slow);
+        let at = self.b.ins().band_imm_u(a, (GUEST_SPACE - 1) as i64);
+        let page = self
+            .b
+            .ins()
+            .ushr_imm_u(at, PAGE_SIZE.trailing_zeros() as i64);
+        let entry = self.b.ins().iadd_imm_u(page, self.guest.table as i64);
+        let perms = self.b.ins().uload8(I64, self.flags, entry, 0);
+        let mask = self.b.ins().band_imm_u(perms, i64::from(need | deny));
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, mask, i64::from(need));
+        self.guard(ok, slow);
+        self.b.ins().iadd_imm_u(at, self.guest.base as i64)
+    }
+
+    /// A guest load: inline on the fast path, else through the runtime (which may stop).
+    fn load(&mut self, a: Value, size: u8, pc: Value, done: u64) -> Value {
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        let value = self.b.append_block_param(join, I64);
+        if size.is_power_of_two() && size <= 8 {
+            let host = self.fast_address(a, size, P_READ, 0, slow);
+            // A relaxed atomic load, which is a plain load on x86-64.
+            let f = self.flags;
+            let v = match size {
+                1 => self.b.ins().uload8(I64, f, host, 0),
+                2 => self.b.ins().uload16(I64, f, host, 0),
+                4 => self.b.ins().uload32(f, host, 0),
+                _ => self.b.ins().load(I64, f, host, 0),
+            };
+            self.b.ins().jump(join, &[v.into()]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let size = self.iconst(u64::from(size));
+        let r = self.call(
+            runtime::rt_load as *const () as usize,
+            &[self.ctx, pc, a, size],
+            true,
+        );
+        self.check_stop(done);
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        value
+    }
+
+    /// A guest store: inline on the fast path (never to an executable page: a write there
+    /// changes code, which the runtime records), else through the runtime.
+    fn store(&mut self, a: Value, size: u8, x: Value, pc: Value, done: u64) {
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        if size.is_power_of_two() && size <= 8 {
+            let host = self.fast_address(a, size, P_WRITE, P_EXEC, slow);
+            let f = self.flags;
+            match size {
+                1 => self.b.ins().istore8(f, x, host, 0),
+                2 => self.b.ins().istore16(f, x, host, 0),
+                4 => self.b.ins().istore32(f, x, host, 0),
+                _ => self.b.ins().store(f, x, host, 0),
+            };
+            self.b.ins().jump(join, &[]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let size = self.iconst(u64::from(size));
+        self.call(
+            runtime::rt_store as *const () as usize,
+            &[self.ctx, pc, a, size, x],
+            true,
+        );
+        self.check_stop(done);
+        self.note_code_change();
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+    }
+
+    /// After a runtime write that did not stop: notes whether it changed code.
+    fn note_code_change(&mut self) {
+        let status = self.b.ins().load(I64, self.flags, self.ctx, OFFSET_STATUS);
+        let before = self.b.use_var(self.changed);
+        let now = self.b.ins().bor(before, status);
+        self.b.def_var(self.changed, now);
     }
 
     fn bool_to_i64(&mut self, c: Value) -> Value {
@@ -276,23 +632,62 @@ impl Lower<'_> {
     }
 }
 
-/// Builds the function of `rec` into `b` (an empty function with the block signature).
-pub fn lower(
-    b: FunctionBuilder<'_>,
-    conv: CallConv,
-    config: cranelift_codegen::isa::TargetFrontendConfig,
-    rec: &Recorder,
-) {
+/// What [`lower`] builds into: the function, the calling conventions of the host (runtime
+/// calls) and of blocks (tail calls), and where exit slots come from.
+pub struct Target<'a> {
+    pub conv: CallConv,
+    pub block_conv: CallConv,
+    pub config: cranelift_codegen::isa::TargetFrontendConfig,
+    pub guest: Guest,
+    pub slots: &'a mut Slots,
+    /// Whether exits may continue into the next block without the dispatcher, and a block
+    /// that branches to its own start may loop (off when single-stepping).
+    pub chain: bool,
+    /// The host address of the dispatcher's lookup table ([`LOOKUP_SIZE`] entries of a guest
+    /// address and the code of its block, `pc` `u64::MAX` when empty), which computed exits
+    /// look into.
+    pub lookup: u64,
+}
+
+/// Entries of the lookup table from guest addresses to compiled blocks (direct-mapped by
+/// `pc / 4`).
+pub const LOOKUP_SIZE: usize = 4096;
+
+/// The signature of a compiled block: `fn(ctx, cpu, count) -> code` in `conv` (the tail-call
+/// convention), where `count` is the instructions the chain ran before it.
+pub fn block_signature(conv: CallConv) -> Signature {
+    let mut sig = Signature::new(conv);
+    sig.params.extend([AbiParam::new(I64); 3]);
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// Builds the function of `rec` into `b` (an empty function with [`block_signature`]).
+pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let mut b = b;
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let (ctx, cpu) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let params = b.block_params(entry);
+    let (ctx, cpu, count0) = (params[0], params[1], params[2]);
     let next = b.declare_var(I64);
+    let changed = b.declare_var(I64);
+    let count = b.declare_var(I64);
+    b.def_var(count, count0);
+    let block_sig = b.import_signature(block_signature(t.block_conv));
+    let k = constants(rec);
+    let exits = exits(rec, &k);
+    let start = rec.insns.first().map_or(0, |i| i.pc);
+    let loops = t.chain
+        && match exits {
+            Exits::To(a) => a == start,
+            Exits::If(_, a, b) => a == start || b == start,
+            Exits::Computed => false,
+        };
     let mut l = Lower {
         b,
-        conv,
+        conv: t.conv,
         ctx,
         cpu,
         vals: Vec::with_capacity(rec.ops.len()),
@@ -300,7 +695,34 @@ pub fn lower(
         next,
         sigs: BTreeMap::new(),
         flags: MemFlagsData::trusted(),
+        guest: t.guest,
+        changed,
+        count,
+        block_sig,
+        slots: t.slots,
+        chain: t.chain,
+        start,
+        header: None,
+        lookup: t.lookup,
     };
+    if loops {
+        // Every register lives in its variable across passes: all are loaded before the
+        // first, and the written ones count as written at the start of each (an exit stores
+        // what a previous pass wrote).
+        let (read, written) = registers(rec);
+        for r in read.iter().chain(&written) {
+            l.get(*r);
+        }
+        for r in written {
+            if let Some(e) = l.vars.get_mut(&r) {
+                e.1 = true;
+            }
+        }
+        let header = l.b.create_block();
+        l.b.ins().jump(header, &[]);
+        l.b.switch_to_block(header);
+        l.header = Some(header);
+    }
     let n = rec.insns.len();
     for (i, insn) in rec.insns.iter().enumerate() {
         let end = rec
@@ -311,7 +733,11 @@ pub fn lower(
         let fall = l.iconst(pc.wrapping_add(4));
         l.b.def_var(l.next, fall);
         let done = i as u64 + 1;
-        let mut writes = false;
+        let writes = rec.ops[insn.start..end].iter().any(Op::writes_memory);
+        if writes {
+            let zero = l.iconst(0);
+            l.b.def_var(l.changed, zero);
+        }
         let pc_v = l.iconst(pc);
         for op in &rec.ops[insn.start..end] {
             macro_rules! v {
@@ -415,24 +841,13 @@ pub fn lower(
                     l.iconst(0)
                 }
                 Op::Load(a, size) => {
-                    let (a, size) = (v!(a), l.iconst(u64::from(size)));
-                    let r = l.call(
-                        runtime::rt_load as *const () as usize,
-                        &[ctx, pc_v, a, size],
-                        true,
-                    );
-                    l.check_stop(done);
-                    r
+                    let a = v!(a);
+                    l.load(a, size, pc_v, done)
                 }
                 Op::Store(a, size, x) => {
-                    let (a, x, size) = (v!(a), v!(x), l.iconst(u64::from(size)));
-                    let r = l.call(
-                        runtime::rt_store as *const () as usize,
-                        &[ctx, pc_v, a, size, x],
-                        true,
-                    );
-                    l.check_stop(done);
-                    r
+                    let (a, x) = (v!(a), v!(x));
+                    l.store(a, size, x, pc_v, done);
+                    l.iconst(0)
                 }
                 Op::LoadExclusive(a, size) => {
                     let (a, size) = (v!(a), l.iconst(u64::from(size)));
@@ -452,6 +867,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::ClearExclusive => l.call(
@@ -477,6 +893,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::Atomic(op, a, size, x) => {
@@ -489,6 +906,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::CompareSwap(a, size, e, x) => {
@@ -500,6 +918,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::CompareSwapPair(a, elo, ehi, nlo, nhi) => {
@@ -519,6 +938,7 @@ pub fn lower(
                         true,
                     );
                     l.check_stop(done);
+                    l.note_code_change();
                     r
                 }
                 Op::Second(_) => l.b.ins().load(I64, l.flags, ctx, OFFSET_SECOND),
@@ -527,15 +947,12 @@ pub fn lower(
                     l.iconst(0)
                 }
             };
-            writes |= op.writes_memory();
             l.vals.push(value);
         }
-        if writes && i + 1 < n {
-            // A write that changed code ends the block after this instruction.
-            let status = l.b.ins().load(I64, l.flags, ctx, OFFSET_STATUS);
-            let changed =
-                l.b.ins()
-                    .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_CODE as i64);
+        if writes {
+            // A write that changed code ends the block after this instruction, through the
+            // dispatcher (which drops the blocks).
+            let changed = l.b.use_var(l.changed);
             let exit = l.b.create_block();
             let go_on = l.b.create_block();
             l.b.ins().brif(changed, exit, &[], go_on, &[]);
@@ -547,7 +964,25 @@ pub fn lower(
             l.b.switch_to_block(go_on);
         }
     }
-    let next = l.b.use_var(l.next);
-    l.exit(Some(next), n as u64, 0);
-    l.b.finalize(config);
+    let n = n as u64;
+    match exits {
+        Exits::To(target) => l.exit_to(target, n),
+        Exits::If(c, taken, fall) => {
+            let c = l.vals[c as usize];
+            let (yes, no) = (l.b.create_block(), l.b.create_block());
+            l.b.ins().brif(c, yes, &[], no, &[]);
+            l.b.seal_block(yes);
+            l.b.seal_block(no);
+            l.b.switch_to_block(yes);
+            l.exit_to(taken, n);
+            l.b.switch_to_block(no);
+            l.exit_to(fall, n);
+        }
+        Exits::Computed => {
+            let next = l.b.use_var(l.next);
+            l.exit_computed(next, n);
+        }
+    }
+    l.b.seal_all_blocks();
+    l.b.finalize(t.config);
 }

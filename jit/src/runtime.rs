@@ -21,8 +21,11 @@ pub struct Ctx {
     pub status: u64,
     /// The second result of a pair operation.
     pub second: u64,
-    /// How many instructions the block completed (written by the block at its exits).
+    /// How many instructions the chain of blocks completed (written at its exit).
     pub count: u64,
+    /// The host address of the exit slot through which the chain left for a block it had
+    /// no code for yet, for the dispatcher to fill; 0 when it left otherwise.
+    pub link: u64,
     pub stop: Option<Stop>,
 }
 
@@ -31,6 +34,14 @@ pub const STATUS_CODE: u64 = 2;
 pub const OFFSET_STATUS: i32 = 8;
 pub const OFFSET_SECOND: i32 = 16;
 pub const OFFSET_COUNT: i32 = 24;
+pub const OFFSET_LINK: i32 = 32;
+
+const _: () = {
+    assert!(std::mem::offset_of!(Ctx, status) == OFFSET_STATUS as usize);
+    assert!(std::mem::offset_of!(Ctx, second) == OFFSET_SECOND as usize);
+    assert!(std::mem::offset_of!(Ctx, count) == OFFSET_COUNT as usize);
+    assert!(std::mem::offset_of!(Ctx, link) == OFFSET_LINK as usize);
+};
 
 /// The interpreter of `ctx` with its PC at the instruction `pc`, as its memory operations
 /// expect (a store that changes code ends the block after `pc`).
