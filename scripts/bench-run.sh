@@ -2,11 +2,14 @@
 # armature's engines beside qemu-aarch64: builds the C workloads of benches/programs with
 # aarch64-linux-gnu-gcc -O2 -static (and natively with cc -O2), runs each under qemu-aarch64
 # and `armature run --engine interp` and `--engine jit` in the same run, checks that they print
-# the same output, and prints one table: wall times (median of REPS runs), each engine's speed
+# the same output, then does the same for applets of Debian's arm64 busybox-static
+# (scripts/fetch-arm64.sh; sha256sum of a large file, gzip -9, sort, where "native" is the
+# host's own sha256sum, gzip and sort), and prints one table: wall times (median of REPS runs), each engine's speed
 # as a fraction of qemu-aarch64's (qemu time / armature time), the interpreter's guest MIPS,
 # and the JIT's compile time per compiled guest instruction.
 #
 # Usage: scripts/bench-run.sh [PROGRAM...]   (REPS=3 by default; set REPS=1 for a quick look)
+# PROGRAM names a C workload (hash, sort, ...) or an applet (bb-sha256sum, bb-gzip, bb-sort).
 set -eu
 cd "$(dirname "$0")/.."
 REPS=${REPS:-3}
@@ -23,12 +26,18 @@ ARMATURE=target/release/armature
 
 # The workload and its argument, sized so that qemu-aarch64 takes about a second.
 workloads="hash:3000 sort:1000000 matrix:500 bytecode:10000000 strings:400 malloc:100"
+applets="bb-sha256sum bb-gzip bb-sort"
 if [ $# -gt 0 ]; then
     sel=""
     for w in $workloads; do
         for p in "$@"; do [ "${w%%:*}" = "$p" ] && sel="$sel $w"; done
     done
     workloads=$sel
+    sel=""
+    for a in $applets; do
+        for p in "$@"; do [ "$a" = "$p" ] && sel="$sel $a"; done
+    done
+    applets=$sel
 fi
 
 # Prints the median wall time in seconds of REPS runs of the command.
@@ -70,4 +79,42 @@ for w in $workloads; do
     jratio=$(awk "BEGIN { print $qemu / $jit }")
     mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
     printf '%-10s %9s %9s %9s %9s %12.3f %10.3f %12.1f %14s\n' "$name" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$mips" "$per_insn"
+done
+
+# Busybox applets: the same columns, on inputs generated here (deterministic).
+[ -z "$applets" ] && exit 0
+[ -x target/busybox/bin/busybox ] || scripts/fetch-arm64.sh
+BB=target/busybox/bin/busybox
+if [ ! -e "$OUT/random.bin" ]; then
+    head -c 16777216 /dev/zero | openssl enc -aes-128-ctr -nosalt -pass pass:armature 2>/dev/null >"$OUT/random.bin" ||
+        awk 'BEGIN { srand(1); for (i = 0; i < 2000000; i++) printf "%08x", int(rand() * 4294967296) }' >"$OUT/random.bin"
+    awk 'BEGIN { srand(2); for (i = 0; i < 300000; i++) printf "%d %s\n", int(rand() * 1000000000), "line" i }' >"$OUT/lines.txt"
+fi
+for a in $applets; do
+    case $a in
+    bb-sha256sum) set -- sha256sum "$OUT/random.bin" ;;
+    bb-gzip) set -- gzip -9 -c "$OUT/lines.txt" ;;
+    bb-sort) set -- sort "$OUT/lines.txt" ;;
+    esac
+    want=$(qemu-aarch64 "$BB" "$@" | cksum)
+    for engine in interp jit; do
+        got=$("$ARMATURE" run --engine $engine -- "$BB" "$@" | cksum) || true
+        if [ "$want" != "$got" ]; then
+            echo "bench-run: busybox $1: armature --engine $engine printed other output than qemu-aarch64" >&2
+            exit 1
+        fi
+    done
+    native=$(median "$@")
+    qemu=$(median qemu-aarch64 "$BB" "$@")
+    interp=$(median "$ARMATURE" run --engine interp -- "$BB" "$@")
+    jit=$(median "$ARMATURE" run --engine jit -- "$BB" "$@")
+    compile=$("$ARMATURE" run --engine jit --stats -- "$BB" "$@" 2>&1 >/dev/null |
+        sed -n 's/^armature: JIT: [0-9]* blocks of \([0-9]*\) instructions compiled in \([0-9.]*\) s/\1 \2/p')
+    per_insn=$(echo "$compile" | awk '{ if ($1 > 0) printf "%.1f", $2 / $1 * 1000000; else print "-" }')
+    n=$("$ARMATURE" run --engine interp --stats -- "$BB" "$@" 2>&1 >/dev/null |
+        sed -n 's/^armature: \([0-9]*\) instructions.*/\1/p')
+    ratio=$(awk "BEGIN { print $qemu / $interp }")
+    jratio=$(awk "BEGIN { print $qemu / $jit }")
+    mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
+    printf '%-10s %9s %9s %9s %9s %12.3f %10.3f %12.1f %14s\n' "$a" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$mips" "$per_insn"
 done

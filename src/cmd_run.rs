@@ -15,9 +15,10 @@ use armature_jit::Jit;
 /// Options of `armature run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The execution engine: `interp` (the reference interpreter) or `jit` (Cranelift; the
-    /// instructions it leaves, such as system calls, run on the interpreter).
-    #[arg(long, default_value = "interp", value_parser = ["interp", "jit"])]
+    /// The execution engine: `jit` (Cranelift for hot blocks; cold code and the instructions
+    /// it leaves, such as system calls, run on the interpreter) or `interp` (the reference
+    /// interpreter alone). `--trace` steps the interpreter either way.
+    #[arg(long, default_value = "jit", value_parser = ["jit", "interp"])]
     engine: String,
     /// Print each system call to standard error, like qemu-aarch64 -strace.
     #[arg(long)]

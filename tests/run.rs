@@ -260,12 +260,37 @@ fn trace_is_complete_when_the_guest_crashes() {
 
 #[test]
 fn stats_count_the_instructions() {
-    let out = armature(&["run", "--stats", "--", "examples/hello.elf"]);
-    let err = text(&out.stderr);
-    // 7 before the loop and in write(), 2 + 4 x 10 for the sum, 3 to exit (see hello.S).
-    assert!(err.starts_with("armature: 52 instructions in "), "{err}");
-    assert!(err.trim_end().ends_with("MIPS)"), "{err}");
-    assert_eq!(out.status.code(), Some(55), "{err}");
+    for engine in ["interp", "jit"] {
+        let out = armature(&[
+            "run",
+            "--engine",
+            engine,
+            "--stats",
+            "--",
+            "examples/hello.elf",
+        ]);
+        let err = text(&out.stderr);
+        let mut lines = err.lines();
+        // 7 before the loop and in write(), 2 + 4 x 10 for the sum, 3 to exit (see hello.S).
+        let count = lines.next().unwrap_or_default();
+        assert!(
+            count.starts_with("armature: 52 instructions in "),
+            "{engine}: {err}"
+        );
+        assert!(count.ends_with("MIPS)"), "{engine}: {err}");
+        // The JIT says what it compiled: nothing, as no block of this program gets hot.
+        let jit = lines.next();
+        if engine == "jit" {
+            assert_eq!(
+                jit,
+                Some("armature: JIT: 0 blocks of 0 instructions compiled in 0.000 s"),
+                "{err}"
+            );
+        } else {
+            assert_eq!(jit, None, "{err}");
+        }
+        assert_eq!(out.status.code(), Some(55), "{engine}: {err}");
+    }
 }
 
 /// Compiles `tests/programs/custom/NAME.c` statically (see [`compile_c`]).
