@@ -118,6 +118,15 @@ fn new_module() -> Result<JITModule, JitError> {
     flags
         .set("preserve_frame_pointers", "true")
         .map_err(|e| host(&e))?;
+    // Compile time counts: the IR verifier only in debug builds, and no unwind tables (no
+    // Rust panic unwinds through compiled code).
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    flags.set("enable_verifier", verify).map_err(|e| host(&e))?;
+    flags.set("unwind_info", "false").map_err(|e| host(&e))?;
     let isa = cranelift_native::builder()
         .map_err(|e| host(&e))?
         .finish(settings::Flags::new(flags))

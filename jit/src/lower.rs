@@ -199,6 +199,19 @@ fn registers(rec: &Recorder) -> (Vec<Reg>, Vec<Reg>) {
     (read, written)
 }
 
+/// What the lowering knows about a recorded value beyond its Cranelift value, to see through
+/// the packing and unpacking of NZCV (`sem::ops::pack_nzcv`, `condition_holds`).
+#[derive(Clone, Copy, Debug)]
+enum Known {
+    Nothing,
+    /// 0 or 1.
+    Bool,
+    /// NZCV bits 31..28 holding these 0/1 values (`None`: 0), nothing else.
+    Flags([Option<Value>; 4]),
+    /// Such a value shifted right by this amount (28..=31).
+    Shifted([Option<Value>; 4], u64),
+}
+
 /// The state of the lowering of one block.
 struct Lower<'a> {
     b: FunctionBuilder<'a>,
@@ -230,6 +243,12 @@ struct Lower<'a> {
     start: u64,
     header: Option<Block>,
     lookup: u64,
+    /// What is known about each recorded value.
+    known: Vec<Known>,
+    /// N, Z, C and V as 0/1 values in variables, once used, and whether written since last
+    /// stored: NZCV is packed only where it goes back to the CPU state.
+    nzcv: Option<[Variable; 4]>,
+    nzcv_dirty: bool,
 }
 
 impl Lower<'_> {
@@ -272,6 +291,16 @@ impl Lower<'_> {
                 self.vars.insert(r, (var, false));
             }
         }
+        if self.nzcv_dirty {
+            let f = self.get_flags().map(Some);
+            let word = self.pack(f);
+            self.b
+                .ins()
+                .store(self.flags, word, self.cpu, Reg::Nzcv.offset());
+            if clean {
+                self.nzcv_dirty = false;
+            }
+        }
     }
 
     /// Loads every register variable again (after a helper saw the CPU state).
@@ -281,6 +310,56 @@ impl Lower<'_> {
             let v = self.b.ins().load(I64, self.flags, self.cpu, r.offset());
             self.b.def_var(var, v);
         }
+        self.load_flags();
+    }
+
+    /// The four flag variables, defined from the CPU state at their first use.
+    fn flag_vars(&mut self) -> [Variable; 4] {
+        if let Some(v) = self.nzcv {
+            return v;
+        }
+        let vars = [(); 4].map(|()| self.b.declare_var(I64));
+        self.nzcv = Some(vars);
+        self.load_flags();
+        vars
+    }
+
+    /// Defines the flag variables from the CPU state's NZCV.
+    fn load_flags(&mut self) {
+        let Some(vars) = self.nzcv else { return };
+        let word = self
+            .b
+            .ins()
+            .load(I64, self.flags, self.cpu, Reg::Nzcv.offset());
+        for (i, var) in vars.into_iter().enumerate() {
+            let f = self.b.ins().ushr_imm_u(word, 31 - i as i64);
+            let f = self.b.ins().band_imm_u(f, 1);
+            self.b.def_var(var, f);
+        }
+    }
+
+    /// The flags' current 0/1 values.
+    fn get_flags(&mut self) -> [Value; 4] {
+        self.flag_vars().map(|v| self.b.use_var(v))
+    }
+
+    fn set_flags(&mut self, f: [Value; 4]) {
+        for (var, f) in self.flag_vars().into_iter().zip(f) {
+            self.b.def_var(var, f);
+        }
+        self.nzcv_dirty = true;
+    }
+
+    /// NZCV packed from 0/1 values (`None`: 0).
+    fn pack(&mut self, f: [Option<Value>; 4]) -> Value {
+        let mut acc = self.iconst(0);
+        for (i, f) in f.into_iter().enumerate() {
+            if let Some(f) = f {
+                let bit = self.b.ins().ishl_imm_u(f, 31 - i as i64);
+                acc = self.b.ins().bor(acc, bit);
+            }
+        }
+        acc
     }
 
     fn sig(&mut self, params: usize, ret: bool) -> SigRef {
@@ -438,6 +517,7 @@ impl Lower<'_> {
             .ins()
             .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_STOP as i64);
         let exit = self.b.create_block();
+        self.b.set_cold_block(exit);
         let go_on = self.b.create_block();
         self.b.ins().brif(stopped, exit, &[], go_on, &[]);
         self.b.seal_block(exit);
@@ -484,6 +564,7 @@ impl Lower<'_> {
     /// A guest load: inline on the fast path, else through the runtime (which may stop).
     fn load(&mut self, a: Value, size: u8, pc: Value, done: u64) -> Value {
         let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         let join = self.b.create_block();
         let value = self.b.append_block_param(join, I64);
         if size.is_power_of_two() && size <= 8 {
@@ -519,6 +600,7 @@ impl Lower<'_> {
     /// changes code, which the runtime records), else through the runtime.
     fn store(&mut self, a: Value, size: u8, x: Value, pc: Value, done: u64) {
         let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         let join = self.b.create_block();
         if size.is_power_of_two() && size <= 8 {
             let host = self.fast_address(a, size, P_WRITE, P_EXEC, slow);
@@ -704,6 +786,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         start,
         header: None,
         lookup: t.lookup,
+        known: Vec::with_capacity(rec.ops.len()),
+        nzcv: None,
+        nzcv_dirty: false,
     };
     if loops {
         // Every register lives in its variable across passes: all are loaded before the
@@ -711,11 +796,18 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         // what a previous pass wrote).
         let (read, written) = registers(rec);
         for r in read.iter().chain(&written) {
-            l.get(*r);
+            if *r == Reg::Nzcv {
+                l.flag_vars();
+            } else {
+                l.get(*r);
+            }
         }
         for r in written {
             if let Some(e) = l.vars.get_mut(&r) {
                 e.1 = true;
+            }
+            if r == Reg::Nzcv {
+                l.nzcv_dirty = true;
             }
         }
         let header = l.b.create_block();
@@ -745,8 +837,16 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.vals[$i as usize]
                 };
             }
+            let mut known = Known::Nothing;
             let value = match *op {
-                Op::Imm(x) => l.iconst(x),
+                Op::Imm(x) => {
+                    known = match x {
+                        0 => Known::Flags([None; 4]),
+                        1 => Known::Bool,
+                        _ => Known::Nothing,
+                    };
+                    l.iconst(x)
+                }
                 Op::X(n) if n < 31 => l.get(Reg::X(n)),
                 Op::X(_) => l.iconst(0),
                 Op::SetX(n, x) => {
@@ -768,10 +868,23 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.set(Reg::Sp, x);
                     l.iconst(0)
                 }
-                Op::Nzcv => l.get(Reg::Nzcv),
+                Op::Nzcv => {
+                    let f = l.get_flags().map(Some);
+                    known = Known::Flags(f);
+                    l.pack(f)
+                }
                 Op::SetNzcv(x) => {
-                    let x = l.b.ins().band_imm_u(v!(x), 0xf000_0000);
-                    l.set(Reg::Nzcv, x);
+                    let f = match l.known[x as usize] {
+                        Known::Flags(f) => f.map(|f| f.unwrap_or_else(|| l.iconst(0))),
+                        _ => {
+                            let x = v!(x);
+                            [31, 30, 29, 28].map(|bit| {
+                                let f = l.b.ins().ushr_imm_u(x, bit);
+                                l.b.ins().band_imm_u(f, 1)
+                            })
+                        }
+                    };
+                    l.set_flags(f);
                     l.iconst(0)
                 }
                 Op::Sys(r) => match Reg::of_sysreg(r) {
@@ -793,8 +906,47 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.iconst(0)
                 }
                 Op::Bin(op, a, b2) => {
-                    let (a, b2) = (v!(a), v!(b2));
-                    l.bin(op, a, b2)
+                    let (ka, kb) = (l.known[a as usize], l.known[b2 as usize]);
+                    let (ca, cb) = (k[a as usize], k[b2 as usize]);
+                    known = match (op, ka, kb, ca, cb) {
+                        (BinOp::Shl, Known::Bool, _, _, Some(sh @ 28..=31)) => {
+                            let mut f = [None; 4];
+                            f[31 - sh as usize] = Some(v!(a));
+                            Known::Flags(f)
+                        }
+                        (BinOp::Shl, Known::Flags([None, None, None, None]), ..) => {
+                            Known::Flags([None; 4])
+                        }
+                        (BinOp::Or, Known::Flags(x), Known::Flags(y), _, _)
+                            if x.iter().zip(&y).all(|(x, y)| x.is_none() || y.is_none()) =>
+                        {
+                            Known::Flags([0, 1, 2, 3].map(|i| x[i].or(y[i])))
+                        }
+                        (BinOp::Lsr, Known::Flags(f), _, _, Some(sh @ 28..=31)) => {
+                            Known::Shifted(f, sh)
+                        }
+                        (BinOp::And, Known::Shifted(f, sh), _, _, Some(1)) => {
+                            Known::Flags([f[31 - sh as usize], None, None, None])
+                        }
+                        (BinOp::Eq | BinOp::Ne | BinOp::Ult | BinOp::Ule, ..)
+                        | (BinOp::Slt | BinOp::Sle, ..)
+                        | (BinOp::And, _, _, _, Some(1))
+                        | (BinOp::And | BinOp::Or | BinOp::Xor, Known::Bool, Known::Bool, ..)
+                        | (BinOp::And, Known::Bool, ..)
+                        | (BinOp::Lsr, _, _, _, Some(63)) => Known::Bool,
+                        _ => Known::Nothing,
+                    };
+                    match known {
+                        // A flag taken out of packed NZCV: the flag itself.
+                        Known::Flags([f, None, None, None]) if op == BinOp::And => {
+                            known = Known::Bool;
+                            f.unwrap_or_else(|| l.iconst(0))
+                        }
+                        _ => {
+                            let (a, b2) = (v!(a), v!(b2));
+                            l.bin(op, a, b2)
+                        }
+                    }
                 }
                 Op::Un(op, a) => {
                     let a = v!(a);
@@ -948,6 +1100,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 }
             };
             l.vals.push(value);
+            l.known.push(known);
         }
         if writes {
             // A write that changed code ends the block after this instruction, through the
