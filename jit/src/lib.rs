@@ -4,8 +4,9 @@
 //! the blocks it translated and runs the instructions it leaves (system calls, encodings
 //! without semantics, undefined words) itself.
 //!
-//! A block is the straight run of instructions from an address up to the first that branches
-//! (or [`BLOCK_MAX`] instructions, or one it leaves to the interpreter). Blocks are cached by
+//! A block is the run of instructions from an address up to the first computed branch (or
+//! [`BLOCK_MAX`] instructions, or one it leaves to the interpreter), through branches known
+//! at compile time and past conditional branches, whose taken way is a side exit. Blocks are cached by
 //! address and dropped when `Memory::code_generation` changes (self-modifying code,
 //! `mprotect`, `munmap`); each guest thread has its own cache for now.
 
@@ -192,7 +193,14 @@ impl Jit {
                 break;
             }
             if rec.insns.last().is_some_and(|i| i.branches) {
-                break;
+                // On through a static branch, or past a conditional one (a side exit).
+                match lower::continue_at(&rec) {
+                    Some(next) => {
+                        pc = next;
+                        continue;
+                    }
+                    None => break,
+                }
             }
             pc = pc.wrapping_add(4);
         }

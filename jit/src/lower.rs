@@ -154,13 +154,12 @@ fn constants(rec: &Recorder) -> Vec<Option<u64>> {
     k
 }
 
-/// Where the block of `rec` goes after its last instruction.
-fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
-    let Some(last) = rec.insns.last() else {
-        return Exits::Computed;
-    };
-    let fall = last.pc.wrapping_add(4);
-    let branches: Vec<&Op> = rec.ops[last.start..]
+/// Where instruction `i` of `rec` goes.
+fn insn_exits(rec: &Recorder, k: &[Option<u64>], i: usize) -> Exits {
+    let insn = rec.insns[i];
+    let end = rec.insns.get(i + 1).map_or(rec.ops.len(), |n| n.start);
+    let fall = insn.pc.wrapping_add(4);
+    let branches: Vec<&Op> = rec.ops[insn.start..end]
         .iter()
         .filter(|op| matches!(op, Op::Branch(_) | Op::BranchIf(..)))
         .collect();
@@ -170,6 +169,32 @@ fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
         [Op::BranchIf(c, t)] => k[*t as usize].map_or(Exits::Computed, |t| Exits::If(*c, t, fall)),
         _ => Exits::Computed,
     }
+}
+
+/// Where the block of `rec` goes after its last instruction.
+fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
+    match rec.insns.len() {
+        0 => Exits::Computed,
+        n => insn_exits(rec, k, n - 1),
+    }
+}
+
+/// Where the recording of a block goes on after its last instruction, which branched: at
+/// the target of a branch known at compile time (B, BL), or after a conditional branch, whose
+/// taken way becomes a side exit. `None` ends the block (a computed branch, a conditional
+/// branch back to the start, or an address the block already holds).
+pub fn continue_at(rec: &Recorder) -> Option<u64> {
+    let k = constants(rec);
+    let start = rec.insns.first()?.pc;
+    let next = match exits(rec, &k) {
+        Exits::To(t) => t,
+        // A conditional branch back to the start ends the block: it is a loop, which stays
+        // as tight as its body.
+        Exits::If(_, t, _) if t == start => return None,
+        Exits::If(_, _, fall) => fall,
+        Exits::Computed => return None,
+    };
+    (next != start && !rec.insns.iter().any(|i| i.pc == next)).then_some(next)
 }
 
 /// The registers the operations of `rec` read and write.
@@ -761,12 +786,20 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let k = constants(rec);
     let exits = exits(rec, &k);
     let start = rec.insns.first().map_or(0, |i| i.pc);
+    // The side exits: the taken ways of conditional branches inside the block.
+    let side: Vec<Option<(Val, u64)>> = (0..rec.insns.len())
+        .map(|i| match insn_exits(rec, &k, i) {
+            Exits::If(c, t, _) if i + 1 < rec.insns.len() => Some((c, t)),
+            _ => None,
+        })
+        .collect();
     let loops = t.chain
-        && match exits {
-            Exits::To(a) => a == start,
-            Exits::If(_, a, b) => a == start || b == start,
-            Exits::Computed => false,
-        };
+        && (side.iter().flatten().any(|(_, t)| *t == start)
+            || match exits {
+                Exits::To(a) => a == start,
+                Exits::If(_, a, b) => a == start || b == start,
+                Exits::Computed => false,
+            });
     let mut l = Lower {
         b,
         conv: t.conv,
@@ -1114,6 +1147,17 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             l.b.switch_to_block(exit);
             let next = l.b.use_var(l.next);
             l.exit(Some(next), done, 0);
+            l.b.switch_to_block(go_on);
+        }
+        if let Some((c, target)) = side[i] {
+            // A conditional branch inside the block: taken, it leaves; else the block goes on.
+            let c = l.vals[c as usize];
+            let (taken, go_on) = (l.b.create_block(), l.b.create_block());
+            l.b.ins().brif(c, taken, &[], go_on, &[]);
+            l.b.seal_block(taken);
+            l.b.seal_block(go_on);
+            l.b.switch_to_block(taken);
+            l.exit_to(target, done);
             l.b.switch_to_block(go_on);
         }
     }
