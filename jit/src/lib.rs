@@ -4,8 +4,9 @@
 //! the blocks it translated and runs the instructions it leaves (system calls, encodings
 //! without semantics, undefined words) itself.
 //!
-//! A block is the straight run of instructions from an address up to the first that branches
-//! (or [`BLOCK_MAX`] instructions, or one it leaves to the interpreter). Blocks are cached by
+//! A block is the run of instructions from an address up to the first computed branch (or
+//! [`BLOCK_MAX`] instructions, or one it leaves to the interpreter), through branches known
+//! at compile time and past conditional branches, whose taken way is a side exit. Blocks are cached by
 //! address and dropped when `Memory::code_generation` changes (self-modifying code,
 //! `mprotect`, `munmap`); each guest thread has its own cache for now.
 
@@ -118,6 +119,15 @@ fn new_module() -> Result<JITModule, JitError> {
     flags
         .set("preserve_frame_pointers", "true")
         .map_err(|e| host(&e))?;
+    // Compile time counts: the IR verifier only in debug builds, and no unwind tables (no
+    // Rust panic unwinds through compiled code).
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    flags.set("enable_verifier", verify).map_err(|e| host(&e))?;
+    flags.set("unwind_info", "false").map_err(|e| host(&e))?;
     let isa = cranelift_native::builder()
         .map_err(|e| host(&e))?
         .finish(settings::Flags::new(flags))
@@ -183,7 +193,14 @@ impl Jit {
                 break;
             }
             if rec.insns.last().is_some_and(|i| i.branches) {
-                break;
+                // On through a static branch, or past a conditional one (a side exit).
+                match lower::continue_at(&rec) {
+                    Some(next) => {
+                        pc = next;
+                        continue;
+                    }
+                    None => break,
+                }
             }
             pc = pc.wrapping_add(4);
         }

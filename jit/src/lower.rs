@@ -154,13 +154,12 @@ fn constants(rec: &Recorder) -> Vec<Option<u64>> {
     k
 }
 
-/// Where the block of `rec` goes after its last instruction.
-fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
-    let Some(last) = rec.insns.last() else {
-        return Exits::Computed;
-    };
-    let fall = last.pc.wrapping_add(4);
-    let branches: Vec<&Op> = rec.ops[last.start..]
+/// Where instruction `i` of `rec` goes.
+fn insn_exits(rec: &Recorder, k: &[Option<u64>], i: usize) -> Exits {
+    let insn = rec.insns[i];
+    let end = rec.insns.get(i + 1).map_or(rec.ops.len(), |n| n.start);
+    let fall = insn.pc.wrapping_add(4);
+    let branches: Vec<&Op> = rec.ops[insn.start..end]
         .iter()
         .filter(|op| matches!(op, Op::Branch(_) | Op::BranchIf(..)))
         .collect();
@@ -170,6 +169,32 @@ fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
         [Op::BranchIf(c, t)] => k[*t as usize].map_or(Exits::Computed, |t| Exits::If(*c, t, fall)),
         _ => Exits::Computed,
     }
+}
+
+/// Where the block of `rec` goes after its last instruction.
+fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
+    match rec.insns.len() {
+        0 => Exits::Computed,
+        n => insn_exits(rec, k, n - 1),
+    }
+}
+
+/// Where the recording of a block goes on after its last instruction, which branched: at
+/// the target of a branch known at compile time (B, BL), or after a conditional branch, whose
+/// taken way becomes a side exit. `None` ends the block (a computed branch, a conditional
+/// branch back to the start, or an address the block already holds).
+pub fn continue_at(rec: &Recorder) -> Option<u64> {
+    let k = constants(rec);
+    let start = rec.insns.first()?.pc;
+    let next = match exits(rec, &k) {
+        Exits::To(t) => t,
+        // A conditional branch back to the start ends the block: it is a loop, which stays
+        // as tight as its body.
+        Exits::If(_, t, _) if t == start => return None,
+        Exits::If(_, _, fall) => fall,
+        Exits::Computed => return None,
+    };
+    (next != start && !rec.insns.iter().any(|i| i.pc == next)).then_some(next)
 }
 
 /// The registers the operations of `rec` read and write.
@@ -197,6 +222,19 @@ fn registers(rec: &Recorder) -> (Vec<Reg>, Vec<Reg>) {
         v.dedup();
     }
     (read, written)
+}
+
+/// What the lowering knows about a recorded value beyond its Cranelift value, to see through
+/// the packing and unpacking of NZCV (`sem::ops::pack_nzcv`, `condition_holds`).
+#[derive(Clone, Copy, Debug)]
+enum Known {
+    Nothing,
+    /// 0 or 1.
+    Bool,
+    /// NZCV bits 31..28 holding these 0/1 values (`None`: 0), nothing else.
+    Flags([Option<Value>; 4]),
+    /// Such a value shifted right by this amount (28..=31).
+    Shifted([Option<Value>; 4], u64),
 }
 
 /// The state of the lowering of one block.
@@ -230,6 +268,12 @@ struct Lower<'a> {
     start: u64,
     header: Option<Block>,
     lookup: u64,
+    /// What is known about each recorded value.
+    known: Vec<Known>,
+    /// N, Z, C and V as 0/1 values in variables, once used, and whether written since last
+    /// stored: NZCV is packed only where it goes back to the CPU state.
+    nzcv: Option<[Variable; 4]>,
+    nzcv_dirty: bool,
 }
 
 impl Lower<'_> {
@@ -272,6 +316,16 @@ impl Lower<'_> {
                 self.vars.insert(r, (var, false));
             }
         }
+        if self.nzcv_dirty {
+            let f = self.get_flags().map(Some);
+            let word = self.pack(f);
+            self.b
+                .ins()
+                .store(self.flags, word, self.cpu, Reg::Nzcv.offset());
+            if clean {
+                self.nzcv_dirty = false;
+            }
+        }
     }
 
     /// Loads every register variable again (after a helper saw the CPU state).
@@ -281,6 +335,56 @@ impl Lower<'_> {
             let v = self.b.ins().load(I64, self.flags, self.cpu, r.offset());
             self.b.def_var(var, v);
         }
+        self.load_flags();
+    }
+
+    /// The four flag variables, defined from the CPU state at their first use.
+    fn flag_vars(&mut self) -> [Variable; 4] {
+        if let Some(v) = self.nzcv {
+            return v;
+        }
+        let vars = [(); 4].map(|()| self.b.declare_var(I64));
+        self.nzcv = Some(vars);
+        self.load_flags();
+        vars
+    }
+
+    /// Defines the flag variables from the CPU state's NZCV.
+    fn load_flags(&mut self) {
+        let Some(vars) = self.nzcv else { return };
+        let word = self
+            .b
+            .ins()
+            .load(I64, self.flags, self.cpu, Reg::Nzcv.offset());
+        for (i, var) in vars.into_iter().enumerate() {
+            let f = self.b.ins().ushr_imm_u(word, 31 - i as i64);
+            let f = self.b.ins().band_imm_u(f, 1);
+            self.b.def_var(var, f);
+        }
+    }
+
+    /// The flags' current 0/1 values.
+    fn get_flags(&mut self) -> [Value; 4] {
+        self.flag_vars().map(|v| self.b.use_var(v))
+    }
+
+    fn set_flags(&mut self, f: [Value; 4]) {
+        for (var, f) in self.flag_vars().into_iter().zip(f) {
+            self.b.def_var(var, f);
+        }
+        self.nzcv_dirty = true;
+    }
+
+    /// NZCV packed from 0/1 values (`None`: 0).
+    fn pack(&mut self, f: [Option<Value>; 4]) -> Value {
+        let mut acc = self.iconst(0);
+        for (i, f) in f.into_iter().enumerate() {
+            if let Some(f) = f {
+                let bit = self.b.ins().ishl_imm_u(f, 31 - i as i64);
+                acc = self.b.ins().bor(acc, bit);
+            }
+        }
+        acc
     }
 
     fn sig(&mut self, params: usize, ret: bool) -> SigRef {
@@ -438,6 +542,7 @@ impl Lower<'_> {
             .ins()
             .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_STOP as i64);
         let exit = self.b.create_block();
+        self.b.set_cold_block(exit);
         let go_on = self.b.create_block();
         self.b.ins().brif(stopped, exit, &[], go_on, &[]);
         self.b.seal_block(exit);
@@ -484,6 +589,7 @@ impl Lower<'_> {
     /// A guest load: inline on the fast path, else through the runtime (which may stop).
     fn load(&mut self, a: Value, size: u8, pc: Value, done: u64) -> Value {
         let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         let join = self.b.create_block();
         let value = self.b.append_block_param(join, I64);
         if size.is_power_of_two() && size <= 8 {
@@ -519,6 +625,7 @@ impl Lower<'_> {
     /// changes code, which the runtime records), else through the runtime.
     fn store(&mut self, a: Value, size: u8, x: Value, pc: Value, done: u64) {
         let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         let join = self.b.create_block();
         if size.is_power_of_two() && size <= 8 {
             let host = self.fast_address(a, size, P_WRITE, P_EXEC, slow);
@@ -679,12 +786,20 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let k = constants(rec);
     let exits = exits(rec, &k);
     let start = rec.insns.first().map_or(0, |i| i.pc);
+    // The side exits: the taken ways of conditional branches inside the block.
+    let side: Vec<Option<(Val, u64)>> = (0..rec.insns.len())
+        .map(|i| match insn_exits(rec, &k, i) {
+            Exits::If(c, t, _) if i + 1 < rec.insns.len() => Some((c, t)),
+            _ => None,
+        })
+        .collect();
     let loops = t.chain
-        && match exits {
-            Exits::To(a) => a == start,
-            Exits::If(_, a, b) => a == start || b == start,
-            Exits::Computed => false,
-        };
+        && (side.iter().flatten().any(|(_, t)| *t == start)
+            || match exits {
+                Exits::To(a) => a == start,
+                Exits::If(_, a, b) => a == start || b == start,
+                Exits::Computed => false,
+            });
     let mut l = Lower {
         b,
         conv: t.conv,
@@ -704,6 +819,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         start,
         header: None,
         lookup: t.lookup,
+        known: Vec::with_capacity(rec.ops.len()),
+        nzcv: None,
+        nzcv_dirty: false,
     };
     if loops {
         // Every register lives in its variable across passes: all are loaded before the
@@ -711,11 +829,18 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         // what a previous pass wrote).
         let (read, written) = registers(rec);
         for r in read.iter().chain(&written) {
-            l.get(*r);
+            if *r == Reg::Nzcv {
+                l.flag_vars();
+            } else {
+                l.get(*r);
+            }
         }
         for r in written {
             if let Some(e) = l.vars.get_mut(&r) {
                 e.1 = true;
+            }
+            if r == Reg::Nzcv {
+                l.nzcv_dirty = true;
             }
         }
         let header = l.b.create_block();
@@ -745,8 +870,16 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.vals[$i as usize]
                 };
             }
+            let mut known = Known::Nothing;
             let value = match *op {
-                Op::Imm(x) => l.iconst(x),
+                Op::Imm(x) => {
+                    known = match x {
+                        0 => Known::Flags([None; 4]),
+                        1 => Known::Bool,
+                        _ => Known::Nothing,
+                    };
+                    l.iconst(x)
+                }
                 Op::X(n) if n < 31 => l.get(Reg::X(n)),
                 Op::X(_) => l.iconst(0),
                 Op::SetX(n, x) => {
@@ -768,10 +901,23 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.set(Reg::Sp, x);
                     l.iconst(0)
                 }
-                Op::Nzcv => l.get(Reg::Nzcv),
+                Op::Nzcv => {
+                    let f = l.get_flags().map(Some);
+                    known = Known::Flags(f);
+                    l.pack(f)
+                }
                 Op::SetNzcv(x) => {
-                    let x = l.b.ins().band_imm_u(v!(x), 0xf000_0000);
-                    l.set(Reg::Nzcv, x);
+                    let f = match l.known[x as usize] {
+                        Known::Flags(f) => f.map(|f| f.unwrap_or_else(|| l.iconst(0))),
+                        _ => {
+                            let x = v!(x);
+                            [31, 30, 29, 28].map(|bit| {
+                                let f = l.b.ins().ushr_imm_u(x, bit);
+                                l.b.ins().band_imm_u(f, 1)
+                            })
+                        }
+                    };
+                    l.set_flags(f);
                     l.iconst(0)
                 }
                 Op::Sys(r) => match Reg::of_sysreg(r) {
@@ -793,8 +939,47 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.iconst(0)
                 }
                 Op::Bin(op, a, b2) => {
-                    let (a, b2) = (v!(a), v!(b2));
-                    l.bin(op, a, b2)
+                    let (ka, kb) = (l.known[a as usize], l.known[b2 as usize]);
+                    let (ca, cb) = (k[a as usize], k[b2 as usize]);
+                    known = match (op, ka, kb, ca, cb) {
+                        (BinOp::Shl, Known::Bool, _, _, Some(sh @ 28..=31)) => {
+                            let mut f = [None; 4];
+                            f[31 - sh as usize] = Some(v!(a));
+                            Known::Flags(f)
+                        }
+                        (BinOp::Shl, Known::Flags([None, None, None, None]), ..) => {
+                            Known::Flags([None; 4])
+                        }
+                        (BinOp::Or, Known::Flags(x), Known::Flags(y), _, _)
+                            if x.iter().zip(&y).all(|(x, y)| x.is_none() || y.is_none()) =>
+                        {
+                            Known::Flags([0, 1, 2, 3].map(|i| x[i].or(y[i])))
+                        }
+                        (BinOp::Lsr, Known::Flags(f), _, _, Some(sh @ 28..=31)) => {
+                            Known::Shifted(f, sh)
+                        }
+                        (BinOp::And, Known::Shifted(f, sh), _, _, Some(1)) => {
+                            Known::Flags([f[31 - sh as usize], None, None, None])
+                        }
+                        (BinOp::Eq | BinOp::Ne | BinOp::Ult | BinOp::Ule, ..)
+                        | (BinOp::Slt | BinOp::Sle, ..)
+                        | (BinOp::And, _, _, _, Some(1))
+                        | (BinOp::And | BinOp::Or | BinOp::Xor, Known::Bool, Known::Bool, ..)
+                        | (BinOp::And, Known::Bool, ..)
+                        | (BinOp::Lsr, _, _, _, Some(63)) => Known::Bool,
+                        _ => Known::Nothing,
+                    };
+                    match known {
+                        // A flag taken out of packed NZCV: the flag itself.
+                        Known::Flags([f, None, None, None]) if op == BinOp::And => {
+                            known = Known::Bool;
+                            f.unwrap_or_else(|| l.iconst(0))
+                        }
+                        _ => {
+                            let (a, b2) = (v!(a), v!(b2));
+                            l.bin(op, a, b2)
+                        }
+                    }
                 }
                 Op::Un(op, a) => {
                     let a = v!(a);
@@ -948,6 +1133,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 }
             };
             l.vals.push(value);
+            l.known.push(known);
         }
         if writes {
             // A write that changed code ends the block after this instruction, through the
@@ -961,6 +1147,17 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             l.b.switch_to_block(exit);
             let next = l.b.use_var(l.next);
             l.exit(Some(next), done, 0);
+            l.b.switch_to_block(go_on);
+        }
+        if let Some((c, target)) = side[i] {
+            // A conditional branch inside the block: taken, it leaves; else the block goes on.
+            let c = l.vals[c as usize];
+            let (taken, go_on) = (l.b.create_block(), l.b.create_block());
+            l.b.ins().brif(c, taken, &[], go_on, &[]);
+            l.b.seal_block(taken);
+            l.b.seal_block(go_on);
+            l.b.switch_to_block(taken);
+            l.exit_to(target, done);
             l.b.switch_to_block(go_on);
         }
     }
