@@ -50,38 +50,55 @@ median() {
     done | sort -n | awk '{ t[NR] = $1 } END { printf "%.3f", t[int((NR + 1) / 2)] }'
 }
 
-printf '%-10s %9s %9s %9s %9s %12s %10s %12s %14s\n' program native_s qemu_s interp_s jit_s interp/qemu jit/qemu interp_MIPS jit_us/insn
+# Prints one row: `row LABEL NATIVE... -- GUEST...` runs the native command and the aarch64
+# command GUEST (under qemu-aarch64 and both engines), after checking that both engines
+# print what qemu-aarch64 prints.
+row() {
+    label=$1
+    shift
+    native_cmd=""
+    while [ "$1" != "--" ]; do
+        native_cmd="$native_cmd $1"
+        shift
+    done
+    shift
+    want=$(qemu-aarch64 "$@" | cksum)
+    for engine in interp jit; do
+        got=$("$ARMATURE" run --engine $engine -- "$@" | cksum) || true
+        if [ "$want" != "$got" ]; then
+            echo "bench-run: $label: armature --engine $engine printed other output than qemu-aarch64" >&2
+            exit 1
+        fi
+    done
+    # The native command's words have no spaces of their own.
+    # shellcheck disable=SC2086
+    native=$(median $native_cmd)
+    qemu=$(median qemu-aarch64 "$@")
+    interp=$(median "$ARMATURE" run --engine interp -- "$@")
+    jit=$(median "$ARMATURE" run --engine jit -- "$@")
+    # "JIT: B blocks of I instructions compiled in S s"
+    compile=$("$ARMATURE" run --engine jit --stats -- "$@" 2>&1 >/dev/null |
+        sed -n 's/^armature: JIT: [0-9]* blocks of \([0-9]*\) instructions compiled in \([0-9.]*\) s/\1 \2/p')
+    per_insn=$(echo "$compile" | awk '{ if ($1 > 0) printf "%.1f", $2 / $1 * 1000000; else print "-" }')
+    n=$("$ARMATURE" run --engine interp --stats -- "$@" 2>&1 >/dev/null |
+        sed -n 's/^armature: \([0-9]*\) instructions.*/\1/p')
+    ratio=$(awk "BEGIN { print $qemu / $interp }")
+    jratio=$(awk "BEGIN { print $qemu / $jit }")
+    mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
+    printf '%-12s %9s %9s %9s %9s %12.3f %10.3f %12.1f %14s\n' "$label" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$mips" "$per_insn"
+}
+
+printf '%-12s %9s %9s %9s %9s %12s %10s %12s %14s\n' program native_s qemu_s interp_s jit_s interp/qemu jit/qemu interp_MIPS jit_us/insn
 for w in $workloads; do
     name=${w%%:*}
     arg=${w#*:}
     src=benches/programs/$name.c
     aarch64-linux-gnu-gcc -O2 -static -o "$OUT/$name" "$src"
     cc -O2 -o "$OUT/$name.native" "$src"
-    want=$(qemu-aarch64 "$OUT/$name" "$arg")
-    for engine in interp jit; do
-        got=$("$ARMATURE" run --engine $engine -- "$OUT/$name" "$arg") || true
-        if [ "$want" != "$got" ]; then
-            echo "bench-run: $name: armature --engine $engine printed \"$got\", qemu-aarch64 \"$want\"" >&2
-            exit 1
-        fi
-    done
-    native=$(median "./$OUT/$name.native" "$arg")
-    qemu=$(median qemu-aarch64 "$OUT/$name" "$arg")
-    interp=$(median "$ARMATURE" run --engine interp -- "$OUT/$name" "$arg")
-    jit=$(median "$ARMATURE" run --engine jit -- "$OUT/$name" "$arg")
-    # "JIT: B blocks of I instructions compiled in S s"
-    compile=$("$ARMATURE" run --engine jit --stats -- "$OUT/$name" "$arg" 2>&1 >/dev/null |
-        sed -n 's/^armature: JIT: [0-9]* blocks of \([0-9]*\) instructions compiled in \([0-9.]*\) s/\1 \2/p')
-    per_insn=$(echo "$compile" | awk '{ if ($1 > 0) printf "%.1f", $2 / $1 * 1000000; else print "-" }')
-    n=$("$ARMATURE" run --engine interp --stats -- "$OUT/$name" "$arg" 2>&1 >/dev/null |
-        sed -n 's/^armature: \([0-9]*\) instructions.*/\1/p')
-    ratio=$(awk "BEGIN { print $qemu / $interp }")
-    jratio=$(awk "BEGIN { print $qemu / $jit }")
-    mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
-    printf '%-10s %9s %9s %9s %9s %12.3f %10.3f %12.1f %14s\n' "$name" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$mips" "$per_insn"
+    row "$name" "./$OUT/$name.native" "$arg" -- "$OUT/$name" "$arg"
 done
 
-# Busybox applets: the same columns, on inputs generated here (deterministic).
+# Busybox applets, on inputs generated here (deterministic); native is the host's own tool.
 [ -z "$applets" ] && exit 0
 [ -x target/busybox/bin/busybox ] || scripts/fetch-arm64.sh
 BB=target/busybox/bin/busybox
@@ -96,25 +113,5 @@ for a in $applets; do
     bb-gzip) set -- gzip -9 -c "$OUT/lines.txt" ;;
     bb-sort) set -- sort "$OUT/lines.txt" ;;
     esac
-    want=$(qemu-aarch64 "$BB" "$@" | cksum)
-    for engine in interp jit; do
-        got=$("$ARMATURE" run --engine $engine -- "$BB" "$@" | cksum) || true
-        if [ "$want" != "$got" ]; then
-            echo "bench-run: busybox $1: armature --engine $engine printed other output than qemu-aarch64" >&2
-            exit 1
-        fi
-    done
-    native=$(median "$@")
-    qemu=$(median qemu-aarch64 "$BB" "$@")
-    interp=$(median "$ARMATURE" run --engine interp -- "$BB" "$@")
-    jit=$(median "$ARMATURE" run --engine jit -- "$BB" "$@")
-    compile=$("$ARMATURE" run --engine jit --stats -- "$BB" "$@" 2>&1 >/dev/null |
-        sed -n 's/^armature: JIT: [0-9]* blocks of \([0-9]*\) instructions compiled in \([0-9.]*\) s/\1 \2/p')
-    per_insn=$(echo "$compile" | awk '{ if ($1 > 0) printf "%.1f", $2 / $1 * 1000000; else print "-" }')
-    n=$("$ARMATURE" run --engine interp --stats -- "$BB" "$@" 2>&1 >/dev/null |
-        sed -n 's/^armature: \([0-9]*\) instructions.*/\1/p')
-    ratio=$(awk "BEGIN { print $qemu / $interp }")
-    jratio=$(awk "BEGIN { print $qemu / $jit }")
-    mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
-    printf '%-10s %9s %9s %9s %9s %12.3f %10.3f %12.1f %14s\n' "$a" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$mips" "$per_insn"
+    row "$a" "$@" -- "$BB" "$@"
 done
