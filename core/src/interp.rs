@@ -326,7 +326,7 @@ impl Sem for Interp {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn load(&mut self, addr: u64, size: u8) -> Result<u64, Stop> {
         Ok(self.mem.read_u64(tbi(addr), usize::from(size))?)
     }
