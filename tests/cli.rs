@@ -406,14 +406,7 @@ fn risu_traces_replay() {
 
 #[test]
 fn a_live_campaign_passes_against_qemu() {
-    let qemu = Command::new(armature_conformance::qemu::QEMU)
-        .arg("--version")
-        .output();
-    assert!(
-        qemu.is_ok_and(|o| o.status.success()),
-        "{} is not installed; this test needs it",
-        armature_conformance::qemu::QEMU
-    );
+    require_qemu();
     let json = scratch("live.json");
     let (code, out, err) = conform(&[
         "--filter",
