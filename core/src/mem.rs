@@ -611,9 +611,7 @@ impl Memory {
             return self.write(addr, &value.to_le_bytes()[..size]);
         }
         // Executable pages take the slow path, which changes the code generation.
-        if let Some(p) = self.fast(addr, size, P_WRITE, P_EXEC) {
-            // SAFETY: `fast` gives `size` writable bytes inside the reservation.
-            unsafe { store(p, size, value) };
+        if self.write_u64_fast(addr, size, value) {
             return Ok(());
         }
         self.check_range(addr, size as u64, Need::Write)?;

@@ -541,16 +541,25 @@ impl Lower<'_> {
             .b
             .ins()
             .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_STOP as i64);
-        let exit = self.b.create_block();
-        self.b.set_cold_block(exit);
-        let go_on = self.b.create_block();
-        self.b.ins().brif(stopped, exit, &[], go_on, &[]);
-        self.b.seal_block(exit);
-        self.b.seal_block(go_on);
-        self.b.switch_to_block(exit);
+        let go_on = self.branch_out(stopped, true);
         // The runtime left the PC at the instruction; the registers written so far go back.
         self.exit(None, count, 1);
         self.b.switch_to_block(go_on);
+    }
+
+    /// Branches on `c`: continues in a new block where `c` is non-zero (cold when `cold`) and
+    /// gives the new block where it is zero, for the caller to switch to once it has written
+    /// the first.
+    fn branch_out(&mut self, c: Value, cold: bool) -> Block {
+        let (out, go_on) = (self.b.create_block(), self.b.create_block());
+        if cold {
+            self.b.set_cold_block(out);
+        }
+        self.b.ins().brif(c, out, &[], go_on, &[]);
+        self.b.seal_block(out);
+        self.b.seal_block(go_on);
+        self.b.switch_to_block(out);
+        go_on
     }
 
     /// Branches to a new block when `c` is non-zero, else to `slow`; continues in the new block.
@@ -1139,24 +1148,14 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             // A write that changed code ends the block after this instruction, through the
             // dispatcher (which drops the blocks).
             let changed = l.b.use_var(l.changed);
-            let exit = l.b.create_block();
-            let go_on = l.b.create_block();
-            l.b.ins().brif(changed, exit, &[], go_on, &[]);
-            l.b.seal_block(exit);
-            l.b.seal_block(go_on);
-            l.b.switch_to_block(exit);
+            let go_on = l.branch_out(changed, false);
             let next = l.b.use_var(l.next);
             l.exit(Some(next), done, 0);
             l.b.switch_to_block(go_on);
         }
         if let Some((c, target)) = side[i] {
             // A conditional branch inside the block: taken, it leaves; else the block goes on.
-            let c = l.vals[c as usize];
-            let (taken, go_on) = (l.b.create_block(), l.b.create_block());
-            l.b.ins().brif(c, taken, &[], go_on, &[]);
-            l.b.seal_block(taken);
-            l.b.seal_block(go_on);
-            l.b.switch_to_block(taken);
+            let go_on = l.branch_out(l.vals[c as usize], false);
             l.exit_to(target, done);
             l.b.switch_to_block(go_on);
         }
@@ -1165,12 +1164,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     match exits {
         Exits::To(target) => l.exit_to(target, n),
         Exits::If(c, taken, fall) => {
-            let c = l.vals[c as usize];
-            let (yes, no) = (l.b.create_block(), l.b.create_block());
-            l.b.ins().brif(c, yes, &[], no, &[]);
-            l.b.seal_block(yes);
-            l.b.seal_block(no);
-            l.b.switch_to_block(yes);
+            let no = l.branch_out(l.vals[c as usize], false);
             l.exit_to(taken, n);
             l.b.switch_to_block(no);
             l.exit_to(fall, n);
