@@ -20,6 +20,10 @@ pub struct RunArgs {
     /// interpreter alone). `--trace` steps the interpreter either way.
     #[arg(long, default_value = "jit", value_parser = ["jit", "interp"])]
     engine: String,
+    /// How many times the interpreter runs a block before the JIT compiles it: higher keeps
+    /// Cranelift's time for code that runs long enough to repay it.
+    #[arg(long, value_name = "N", default_value_t = armature_jit::HOT)]
+    jit_threshold: u32,
     /// Print each system call to standard error, like qemu-aarch64 -strace.
     #[arg(long)]
     strace: bool,
@@ -79,7 +83,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if args.engine == "jit" {
         let mut recorded = SemTable::<Recorder>::default();
         armature_extensions::register_all(&mut recorded);
-        let jit = Jit::new(std::sync::Arc::new(recorded)).context("cannot start the JIT")?;
+        let mut jit = Jit::new(std::sync::Arc::new(recorded)).context("cannot start the JIT")?;
+        jit.hot = args.jit_threshold;
         process.machine.accel = Some(Box::new(jit));
     }
     // An `execve` of another aarch64 program runs it in a new armature with these options.
@@ -89,6 +94,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         "run".into(),
         "--engine".into(),
         args.engine.clone().into(),
+        "--jit-threshold".into(),
+        args.jit_threshold.to_string().into(),
         "--cpu".into(),
         args.cpu.clone().into(),
     ]

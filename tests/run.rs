@@ -260,11 +260,19 @@ fn trace_is_complete_when_the_guest_crashes() {
 
 #[test]
 fn stats_count_the_instructions() {
-    for engine in ["interp", "jit"] {
+    // (engine, --jit-threshold, whether the JIT compiles something): with a threshold of 0 the
+    // JIT compiles the loop at once, and the count must not change.
+    for (engine, threshold, compiles) in [
+        ("interp", "32", false),
+        ("jit", "32", false),
+        ("jit", "0", true),
+    ] {
         let out = armature(&[
             "run",
             "--engine",
             engine,
+            "--jit-threshold",
+            threshold,
             "--stats",
             "--",
             "examples/hello.elf",
@@ -275,19 +283,23 @@ fn stats_count_the_instructions() {
         let count = lines.next().unwrap_or_default();
         assert!(
             count.starts_with("armature: 52 instructions in "),
-            "{engine}: {err}"
+            "{engine} {threshold}: {err}"
         );
         assert!(count.ends_with("MIPS)"), "{engine}: {err}");
-        // The JIT says what it compiled: nothing, as no block of this program gets hot.
+        // The JIT says what it compiled: nothing when no block of this program gets hot.
         let jit = lines.next();
-        if engine == "jit" {
-            assert_eq!(
+        match (engine, compiles) {
+            ("jit", false) => assert_eq!(
                 jit,
                 Some("armature: JIT: 0 blocks of 0 instructions compiled in 0.000 s"),
                 "{err}"
-            );
-        } else {
-            assert_eq!(jit, None, "{err}");
+            ),
+            ("jit", true) => assert!(
+                jit.is_some_and(|l| l.starts_with("armature: JIT: ")
+                    && !l.starts_with("armature: JIT: 0 blocks")),
+                "{err}"
+            ),
+            _ => assert_eq!(jit, None, "{err}"),
         }
         assert_eq!(out.status.code(), Some(55), "{engine}: {err}");
     }
