@@ -175,34 +175,58 @@ impl Jit {
         }
     }
 
-    /// Records the block at the PC; `None` when its first instruction is left to the
-    /// interpreter.
+    /// Records the region at the PC; `None` when its first instruction is left to the
+    /// interpreter. A region is a run of instructions from the PC, through branches known at
+    /// compile time and past conditional branches, up to a computed branch, a conditional
+    /// branch back into it (a loop), an instruction it already holds, one compiled already
+    /// or one left to the interpreter; then, with
+    /// chaining, the runs from the taken ways of its conditional branches that the
+    /// interpreter has run, most recent first, until it holds `block_max` instructions. Branches between its instructions stay inside its code.
     fn record(&self, m: &Interp, features: &FeatureSet) -> Option<Recorder> {
         let mut rec = Recorder::default();
-        let mut pc = m.cpu.pc;
-        while rec.insns.len() < self.block_max.max(1) {
-            let Ok(word) = m.mem.fetch(pc) else { break };
-            let Decoded::Insn(id) = decode(word, features) else {
-                break;
-            };
-            let Some(f) = self.table.get(id) else { break };
-            rec.begin(pc, word);
-            if f(&mut rec, word).is_err() {
-                // It stops whenever it runs (SVC, UDF, BRK, an UNDEFINED form).
-                rec.discard_last();
-                break;
-            }
-            if rec.insns.last().is_some_and(|i| i.branches) {
-                // On through a static branch, or past a conditional one (a side exit).
-                match lower::continue_at(&rec) {
-                    Some(next) => {
-                        pc = next;
-                        continue;
+        let mut held = std::collections::HashSet::new();
+        let entry = m.cpu.pc;
+        let mut later = vec![entry];
+        let limit = self.block_max.max(1);
+        // Code compiled already is chained to, not compiled again: an inner loop keeps its
+        // own, tight code.
+        let compiled = |pc: u64| pc != entry && self.blocks.contains_key(&pc);
+        while let Some(mut pc) = later.pop() {
+            while rec.insns.len() < limit && !held.contains(&pc) && !compiled(pc) {
+                let Ok(word) = m.mem.fetch(pc) else { break };
+                let Decoded::Insn(id) = decode(word, features) else {
+                    break;
+                };
+                let Some(f) = self.table.get(id) else { break };
+                rec.begin(pc, word);
+                if f(&mut rec, word).is_err() {
+                    // It stops whenever it runs (SVC, UDF, BRK, an UNDEFINED form).
+                    rec.discard_last();
+                    break;
+                }
+                held.insert(pc);
+                if rec.insns.last().is_some_and(|i| i.branches) {
+                    let (next, taken) = lower::successors(&rec);
+                    if taken.is_some_and(|t| held.contains(&t)) {
+                        // A loop's last branch: the loop stays as tight as its body, and the
+                        // code after it is another region.
+                        break;
                     }
-                    None => break,
+                    // Only a taken way the interpreter has run is worth compiling.
+                    if self.chain {
+                        later.extend(taken.filter(|t| self.heat.contains_key(t)));
+                    }
+                    match next {
+                        Some(next) => pc = next,
+                        None => break,
+                    }
+                } else {
+                    pc = pc.wrapping_add(4);
                 }
             }
-            pc = pc.wrapping_add(4);
+            if rec.insns.len() >= limit {
+                break;
+            }
         }
         (!rec.insns.is_empty()).then_some(rec)
     }
@@ -261,8 +285,15 @@ impl Jit {
             target,
             rec,
         );
+        let dump = std::env::var_os("ARMATURE_JIT_DUMP").is_some();
+        ctx.set_disasm(dump);
         let id = module.declare_anonymous_function(&sig).ok()?;
         module.define_function(id, &mut ctx).ok()?;
+        if dump {
+            if let Some(text) = ctx.compiled_code().and_then(|c| c.vcode.as_deref()) {
+                eprintln!("armature: JIT block at {:#x}:\n{text}", rec.insns[0].pc);
+            }
+        }
         module.clear_context(&mut ctx);
         module.finalize_definitions().ok()?;
         let code = module.get_finalized_function(id);

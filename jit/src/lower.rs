@@ -171,30 +171,20 @@ fn insn_exits(rec: &Recorder, k: &[Option<u64>], i: usize) -> Exits {
     }
 }
 
-/// Where the block of `rec` goes after its last instruction.
-fn exits(rec: &Recorder, k: &[Option<u64>]) -> Exits {
-    match rec.insns.len() {
-        0 => Exits::Computed,
-        n => insn_exits(rec, k, n - 1),
-    }
-}
-
-/// Where the recording of a block goes on after its last instruction, which branched: at
-/// the target of a branch known at compile time (B, BL), or after a conditional branch, whose
-/// taken way becomes a side exit. `None` ends the block (a computed branch, a conditional
-/// branch back to the start, or an address the block already holds).
-pub fn continue_at(rec: &Recorder) -> Option<u64> {
+/// Where the recording of a region goes on after its last instruction, which branched, and
+/// the other addresses to record later: the target of a branch known at compile time (B, BL),
+/// or, after a conditional branch, the next instruction now and the taken way later. A
+/// computed branch ends the run (`None`, nothing later).
+pub fn successors(rec: &Recorder) -> (Option<u64>, Option<u64>) {
     let k = constants(rec);
-    let start = rec.insns.first()?.pc;
-    let next = match exits(rec, &k) {
-        Exits::To(t) => t,
-        // A conditional branch back to the start ends the block: it is a loop, which stays
-        // as tight as its body.
-        Exits::If(_, t, _) if t == start => return None,
-        Exits::If(_, _, fall) => fall,
-        Exits::Computed => return None,
-    };
-    (next != start && !rec.insns.iter().any(|i| i.pc == next)).then_some(next)
+    match rec.insns.len() {
+        0 => (None, None),
+        n => match insn_exits(rec, &k, n - 1) {
+            Exits::To(t) => (Some(t), None),
+            Exits::If(_, t, fall) => (Some(fall), Some(t)),
+            Exits::Computed => (None, None),
+        },
+    }
 }
 
 /// The registers the operations of `rec` read and write.
@@ -263,10 +253,10 @@ struct Lower<'a> {
     slots: &'a mut Slots,
     /// Whether exits may continue into the next block or loop.
     chain: bool,
-    /// The block's first address and, when it loops to itself, the Cranelift block that
-    /// starts a pass.
-    start: u64,
-    header: Option<Block>,
+    /// The recorded instructions by address, and the Cranelift block of each one that an
+    /// edge inside the region reaches (the others follow their predecessor in one block).
+    index: std::collections::HashMap<u64, usize>,
+    blocks: Vec<Option<Block>>,
     lookup: u64,
     /// What is known about each recorded value.
     known: Vec<Known>,
@@ -431,6 +421,11 @@ impl Lower<'_> {
     /// fill.
     fn leave(&mut self, pc: Option<Value>, n: Value, link: Option<u64>, code: u64) {
         self.flush(false);
+        self.leave_flushed(pc, n, link, code);
+    }
+
+    /// [`Lower::leave`] once the registers are back in the CPU state.
+    fn leave_flushed(&mut self, pc: Option<Value>, n: Value, link: Option<u64>, code: u64) {
         if let Some(pc) = pc {
             self.b
                 .ins()
@@ -447,13 +442,15 @@ impl Lower<'_> {
 
     /// Leaves the block for `next`, computed at run time (BR, BLR, RET), after `done`
     /// instructions of this pass: on to the block there when the lookup table has it and the
-    /// chain is not long enough yet, else to the dispatcher.
+    /// chain is not long enough yet, else to the dispatcher. The registers go back to the CPU
+    /// state once, before either way.
     fn exit_computed(&mut self, next: Value, done: u64) {
         let n = self.counted(done);
         if !self.chain {
             self.leave(Some(next), n, None, 0);
             return;
         }
+        self.flush(false);
         let more = self
             .b
             .ins()
@@ -474,64 +471,77 @@ impl Lower<'_> {
         self.b.seal_block(out);
         self.b.switch_to_block(tail);
         let code = self.b.ins().load(I64, self.flags, entry, 8);
-        self.flush(false);
         let (ctx, cpu) = (self.ctx, self.cpu);
         self.b
             .ins()
             .return_call_indirect(self.block_sig, code, &[ctx, cpu, n]);
         self.b.switch_to_block(out);
-        self.leave(Some(next), n, None, 0);
+        self.leave_flushed(Some(next), n, None, 0);
     }
 
     /// Leaves the block for `target`, known at compile time, after `done` instructions of
-    /// this pass: back to the block's start when it loops, else on to the next block through
-    /// an exit slot, unless the chain is long enough or the slot is empty.
+    /// this pass: on to the next block through an exit slot, unless the chain is long enough
+    /// or the slot is empty. The registers go back to the CPU state once, before either way.
     fn exit_to(&mut self, target: u64, done: u64) {
         let n = self.counted(done);
+        if !self.chain {
+            let pc = self.iconst(target);
+            self.leave(Some(pc), n, None, 0);
+            return;
+        }
+        self.flush(false);
         let more = self
             .b
             .ins()
             .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
-        let out = self.b.create_block();
-        if let Some(header) = self.header.filter(|_| target == self.start) {
-            let back = self.b.create_block();
-            self.b.ins().brif(more, back, &[], out, &[]);
-            self.b.seal_block(back);
-            self.b.switch_to_block(back);
-            self.b.def_var(self.count, n);
-            self.b.ins().jump(header, &[]);
-            self.b.seal_block(out);
-            self.b.switch_to_block(out);
-            let pc = self.iconst(target);
-            self.leave(Some(pc), n, None, 0);
-            return;
-        }
-        if !self.chain {
-            self.b.ins().jump(out, &[]);
-            self.b.seal_block(out);
-            self.b.switch_to_block(out);
-            let pc = self.iconst(target);
-            self.leave(Some(pc), n, None, 0);
-            return;
-        }
         let slot = self.slots.alloc();
         let at = self.iconst(slot);
         let code = self.b.ins().load(I64, self.flags, at, 0);
         let linked = self.b.ins().icmp_imm_u(IntCC::NotEqual, code, 0);
         let go = self.b.ins().band(more, linked);
-        let tail = self.b.create_block();
+        let (tail, out) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(go, tail, &[], out, &[]);
         self.b.seal_block(tail);
         self.b.seal_block(out);
         self.b.switch_to_block(tail);
-        self.flush(false);
         let (ctx, cpu) = (self.ctx, self.cpu);
         self.b
             .ins()
             .return_call_indirect(self.block_sig, code, &[ctx, cpu, n]);
         self.b.switch_to_block(out);
         let pc = self.iconst(target);
-        self.leave(Some(pc), n, Some(slot), 0);
+        self.leave_flushed(Some(pc), n, Some(slot), 0);
+    }
+
+    /// Goes from the instruction at `from` to `target` after `done` instructions of this pass:
+    /// within the region when it holds `target` (a jump to its Cranelift block; a jump back
+    /// to the same or a lower address first checks that the chain is not long enough, as
+    /// every loop in the region has such a jump), else out through [`Lower::exit_to`].
+    fn goto(&mut self, from: u64, target: u64, done: u64) {
+        let Some(to) = self.index.get(&target).and_then(|&j| self.blocks[j]) else {
+            self.exit_to(target, done);
+            return;
+        };
+        let n = self.counted(done);
+        if target > from {
+            self.b.def_var(self.count, n);
+            self.b.ins().jump(to, &[]);
+            return;
+        }
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
+        let (back, out) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(more, back, &[], out, &[]);
+        self.b.seal_block(back);
+        self.b.seal_block(out);
+        self.b.switch_to_block(back);
+        self.b.def_var(self.count, n);
+        self.b.ins().jump(to, &[]);
+        self.b.switch_to_block(out);
+        let pc = self.iconst(target);
+        self.leave(Some(pc), n, None, 0);
     }
 
     /// After a runtime call that can stop: leaves the block when it did.
@@ -793,22 +803,34 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     b.def_var(count, count0);
     let block_sig = b.import_signature(block_signature(t.block_conv));
     let k = constants(rec);
-    let exits = exits(rec, &k);
-    let start = rec.insns.first().map_or(0, |i| i.pc);
-    // The side exits: the taken ways of conditional branches inside the block.
-    let side: Vec<Option<(Val, u64)>> = (0..rec.insns.len())
-        .map(|i| match insn_exits(rec, &k, i) {
-            Exits::If(c, t, _) if i + 1 < rec.insns.len() => Some((c, t)),
-            _ => None,
-        })
+    let n = rec.insns.len();
+    let index: std::collections::HashMap<u64, usize> = rec
+        .insns
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (x.pc, i))
         .collect();
-    let loops = t.chain
-        && (side.iter().flatten().any(|(_, t)| *t == start)
-            || match exits {
-                Exits::To(a) => a == start,
-                Exits::If(_, a, b) => a == start || b == start,
-                Exits::Computed => false,
-            });
+    // Where each instruction goes, and which instructions an edge inside the region reaches
+    // other than from the instruction before them (those start a Cranelift block). Without
+    // chaining, no edge stays inside: every way out of an instruction but the next leaves.
+    let succ: Vec<Exits> = (0..n).map(|i| insn_exits(rec, &k, i)).collect();
+    let mut targets = vec![false; n];
+    if t.chain {
+        for (i, e) in succ.iter().enumerate() {
+            let ways = match *e {
+                Exits::To(a) => [Some(a), None],
+                Exits::If(_, a, b) => [Some(a), Some(b)],
+                Exits::Computed => [None, None],
+            };
+            for way in ways.into_iter().flatten() {
+                if let Some(&j) = index.get(&way) {
+                    let linear = j == i + 1 && !matches!(*e, Exits::If(_, a, _) if a == way);
+                    targets[j] |= !linear;
+                }
+            }
+        }
+    }
+    let cfg = targets.iter().any(|&x| x);
     let mut l = Lower {
         b,
         conv: t.conv,
@@ -825,18 +847,22 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         block_sig,
         slots: t.slots,
         chain: t.chain,
-        start,
-        header: None,
+        index,
+        blocks: Vec::new(),
         lookup: t.lookup,
         known: Vec::with_capacity(rec.ops.len()),
         nzcv: None,
         nzcv_dirty: false,
     };
-    if loops {
-        // Every register lives in its variable across passes: all are loaded before the
-        // first, and the written ones count as written at the start of each (an exit stores
-        // what a previous pass wrote).
-        let (read, written) = registers(rec);
+    l.blocks = targets
+        .iter()
+        .map(|&x| x.then(|| l.b.create_block()))
+        .collect();
+    let (read, written) = registers(rec);
+    if cfg {
+        // Every register lives in its variable across the region's blocks: all are loaded at
+        // its entry, and the written ones count as written at the start of each block (an
+        // exit stores what another way through the region wrote).
         for r in read.iter().chain(&written) {
             if *r == Reg::Nzcv {
                 l.flag_vars();
@@ -844,21 +870,30 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 l.get(*r);
             }
         }
-        for r in written {
-            if let Some(e) = l.vars.get_mut(&r) {
-                e.1 = true;
-            }
-            if r == Reg::Nzcv {
-                l.nzcv_dirty = true;
-            }
-        }
-        let header = l.b.create_block();
-        l.b.ins().jump(header, &[]);
-        l.b.switch_to_block(header);
-        l.header = Some(header);
     }
-    let n = rec.insns.len();
+    // Whether the current Cranelift block still goes on (no jump or exit ended it), and the
+    // instruction that started it.
+    let mut open = true;
+    let mut first = 0;
     for (i, insn) in rec.insns.iter().enumerate() {
+        if let Some(block) = l.blocks[i] {
+            if open {
+                let n = l.counted((i - first) as u64);
+                l.b.def_var(l.count, n);
+                l.b.ins().jump(block, &[]);
+            }
+            l.b.switch_to_block(block);
+            for r in &written {
+                if let Some(e) = l.vars.get_mut(r) {
+                    e.1 = true;
+                }
+                if *r == Reg::Nzcv {
+                    l.nzcv_dirty = true;
+                }
+            }
+            first = i;
+            open = true;
+        }
         let end = rec
             .insns
             .get(i + 1)
@@ -866,7 +901,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         let pc = insn.pc;
         let fall = l.iconst(pc.wrapping_add(4));
         l.b.def_var(l.next, fall);
-        let done = i as u64 + 1;
+        let done = (i - first) as u64 + 1;
         let writes = rec.ops[insn.start..end].iter().any(Op::writes_memory);
         if writes {
             let zero = l.iconst(0);
@@ -1153,26 +1188,36 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             l.exit(Some(next), done, 0);
             l.b.switch_to_block(go_on);
         }
-        if let Some((c, target)) = side[i] {
-            // A conditional branch inside the block: taken, it leaves; else the block goes on.
-            let go_on = l.branch_out(l.vals[c as usize], false);
-            l.exit_to(target, done);
-            l.b.switch_to_block(go_on);
+        // Then on to the next instruction in this block, a jump inside the region, or out.
+        let next_pc = rec.insns.get(i + 1).map(|x| x.pc);
+        let linear = |to: u64| Some(to) == next_pc && !targets[i + 1];
+        match succ[i] {
+            Exits::To(to) if linear(to) => {}
+            Exits::To(to) => {
+                l.goto(pc, to, done);
+                open = false;
+            }
+            Exits::If(c, taken, fall) => {
+                let no = l.branch_out(l.vals[c as usize], false);
+                l.goto(pc, taken, done);
+                l.b.switch_to_block(no);
+                if !linear(fall) {
+                    l.goto(pc, fall, done);
+                    open = false;
+                }
+            }
+            Exits::Computed => {
+                let next = l.b.use_var(l.next);
+                l.exit_computed(next, done);
+                open = false;
+            }
         }
     }
-    let n = n as u64;
-    match exits {
-        Exits::To(target) => l.exit_to(target, n),
-        Exits::If(c, taken, fall) => {
-            let no = l.branch_out(l.vals[c as usize], false);
-            l.exit_to(taken, n);
-            l.b.switch_to_block(no);
-            l.exit_to(fall, n);
-        }
-        Exits::Computed => {
-            let next = l.b.use_var(l.next);
-            l.exit_computed(next, n);
-        }
+    if open {
+        // The region ends after an instruction that goes on to one not recorded.
+        let pc = rec.insns.last().map_or(0, |x| x.pc.wrapping_add(4));
+        let done = (n - first) as u64;
+        l.exit_to(pc, done);
     }
     l.b.seal_all_blocks();
     l.b.finalize(t.config);

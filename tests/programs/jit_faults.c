@@ -1,5 +1,6 @@
 /* Faults inside hot code, which armature's JIT runs compiled (a loop that branches to itself,
- * and two blocks that continue into each other): the SIGSEGV handler must see the faulting
+ * two blocks that continue into each other, and a loop around an if/else with an inner loop,
+ * whose branches stay inside one compiled region): the SIGSEGV handler must see the faulting
  * instruction's PC and the registers and flags as they were before it, however many passes
  * the compiled code made. The handler skips the instruction (PC + 4, for a load with a
  * replacement value), so execution resumes in the middle of compiled code. */
@@ -18,7 +19,10 @@ enum { N = 1000 };
 uint64_t walk(uint64_t **ptrs, uint64_t n);
 /* fill(ptrs, n): stores i + 7 to *ptrs[i], in a loop that is one block. */
 void fill(uint64_t **ptrs, uint64_t n);
-extern char walk_fault[], fill_fault[];
+/* diamond(ptrs, n): for each i, even ones subtract i from the sum (x3) and count three passes
+ * of an inner loop (x5); odd ones add *ptrs[i], after a SUBS that sets the flags (N). */
+uint64_t diamond(uint64_t **ptrs, uint64_t n);
+extern char walk_fault[], fill_fault[], diamond_fault[];
 
 __asm__(".text\n"
         ".global walk\n"
@@ -56,7 +60,33 @@ __asm__(".text\n"
         "    cmp x2, x1\n"
         "    b.ne 1b\n"
         "    ret\n"
-        ".size fill, .-fill\n");
+        ".size fill, .-fill\n"
+        ".global diamond\n"
+        ".type diamond, %function\n"
+        "diamond:\n"
+        "    mov x2, #0\n"
+        "    mov x3, #0\n"
+        "    mov x5, #0\n"
+        "1:  tst x2, #1\n"
+        "    b.ne 3f\n"
+        "    sub x3, x3, x2\n"
+        "    mov x7, #3\n"
+        "2:  add x5, x5, #1\n"
+        "    subs x7, x7, #1\n"
+        "    b.ne 2b\n"
+        "    b 4f\n"
+        "3:  ldr x9, [x0, x2, lsl #3]\n"
+        "    subs x6, x2, x1\n"
+        ".global diamond_fault\n"
+        "diamond_fault:\n"
+        "    ldr x10, [x9]\n"
+        "    add x3, x3, x10\n"
+        "4:  add x2, x2, #1\n"
+        "    cmp x2, x1\n"
+        "    b.ne 1b\n"
+        "    mov x0, x3\n"
+        "    ret\n"
+        ".size diamond, .-diamond\n");
 
 static void on_segv(int sig, siginfo_t *si, void *v) {
     ucontext_t *uc = v;
@@ -71,6 +101,9 @@ static void on_segv(int sig, siginfo_t *si, void *v) {
     else if (pc == (uintptr_t)fill_fault)
         printf("sig %d code %d in fill: addr==x9 %d x2 %llu x4 %llu x6 %llu nzcv %#llx\n", sig,
                si->si_code, at_x9, r[2], r[4], r[6], nzcv);
+    else if (pc == (uintptr_t)diamond_fault)
+        printf("sig %d code %d in diamond: addr==x9 %d x2 %llu x3 %lld x5 %llu x6 %llu nzcv %#llx\n",
+               sig, si->si_code, at_x9, r[2], (long long)r[3], r[5], r[6], nzcv);
     else
         printf("sig %d code %d elsewhere\n", sig, si->si_code);
     r[10] = 100;
@@ -110,5 +143,13 @@ int main(void) {
     for (int i = 0; i < N; i++)
         sum += cells[i];
     printf("fill: %llu\n", (unsigned long long)sum);
+    for (int i = 0; i < N; i++)
+        ptrs[i] = &cells[i];
+    ptrs[3] = none;
+    ptrs[601] = none;
+    ptrs[603] = (uint64_t *)0x10;
+    ptrs[901] = none;
+    printf("diamond: %lld\n", (long long)diamond(ptrs, N));
+    printf("diamond again: %lld\n", (long long)diamond(ptrs, N));
     return 0;
 }
