@@ -108,6 +108,14 @@ fn map_op<const E: u32>(op: LaneOp, a: u64, b: u64) -> u64 {
 /// `op` element by element on the 64-bit halves `a` and `b`.
 pub(crate) fn lanewise(op: LaneOp, esize: u32, a: u64, b: u64) -> u64 {
     match esize {
+        8 => bytes(op, a, b),
+        _ => lanewise_portable(op, esize, a, b),
+    }
+}
+
+/// [`lanewise`] one element at a time, for every host.
+fn lanewise_portable(op: LaneOp, esize: u32, a: u64, b: u64) -> u64 {
+    match esize {
         8 => map_op::<8>(op, a, b),
         16 => map_op::<16>(op, a, b),
         32 => map_op::<32>(op, a, b),
@@ -115,9 +123,83 @@ pub(crate) fn lanewise(op: LaneOp, esize: u32, a: u64, b: u64) -> u64 {
     }
 }
 
+/// [`lanewise`] on bytes: on x86-64 one SSE2 operation (every x86-64 has SSE2), as glibc's
+/// string functions run CMEQ, CMHS, UMAXP and friends on bytes in their inner loops.
+#[cfg(target_arch = "x86_64")]
+fn bytes(op: LaneOp, a: u64, b: u64) -> u64 {
+    use std::arch::x86_64::{
+        _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cvtsi128_si64, _mm_cvtsi64_si128,
+        _mm_max_epu8, _mm_min_epu8, _mm_set1_epi8, _mm_setzero_si128, _mm_sub_epi8, _mm_xor_si128,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline, so every x86-64 host has it.
+    unsafe {
+        let (x, y) = (_mm_cvtsi64_si128(a as i64), _mm_cvtsi64_si128(b as i64));
+        let not = |v| _mm_xor_si128(v, _mm_set1_epi8(-1));
+        let r = match op {
+            LaneOp::Add => _mm_add_epi8(x, y),
+            LaneOp::Sub => _mm_sub_epi8(x, y),
+            LaneOp::Cmeq => _mm_cmpeq_epi8(x, y),
+            LaneOp::Cmtst => not(_mm_cmpeq_epi8(
+                std::arch::x86_64::_mm_and_si128(x, y),
+                _mm_setzero_si128(),
+            )),
+            // Unsigned x >= y exactly when max(x, y) is x.
+            LaneOp::Cmhs => _mm_cmpeq_epi8(_mm_max_epu8(x, y), x),
+            LaneOp::Cmhi => not(_mm_cmpeq_epi8(_mm_max_epu8(y, x), y)),
+            LaneOp::Cmge => not(_mm_cmpgt_epi8(y, x)),
+            LaneOp::Cmgt => _mm_cmpgt_epi8(x, y),
+            LaneOp::Umax => _mm_max_epu8(x, y),
+            LaneOp::Umin => _mm_min_epu8(x, y),
+        };
+        _mm_cvtsi128_si64(r) as u64
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn bytes(op: LaneOp, a: u64, b: u64) -> u64 {
+    map_op::<8>(op, a, b)
+}
+
 /// The pairwise form over the 128 bits `hi:lo`: result element `e` is
 /// `op(concat[2e], concat[2e+1])`, so the pairs of `lo` fill the low half of the result.
 pub(crate) fn pairwise(op: LaneOp, esize: u32, lo: u64, hi: u64) -> u64 {
+    if esize == 8 {
+        let (even, odd) = unzip_bytes(lo, hi);
+        return bytes(op, even, odd);
+    }
+    pairwise_portable(op, esize, lo, hi)
+}
+
+/// The even-numbered and the odd-numbered bytes of `hi:lo`, each packed into 64 bits (those
+/// of `lo` low): on x86-64 two SSE2 packs.
+#[cfg(target_arch = "x86_64")]
+fn unzip_bytes(lo: u64, hi: u64) -> (u64, u64) {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_cvtsi128_si64, _mm_packus_epi16, _mm_set1_epi16, _mm_set_epi64x,
+        _mm_srli_epi16,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline, so every x86-64 host has it.
+    unsafe {
+        let v = _mm_set_epi64x(hi as i64, lo as i64);
+        // Each 16-bit lane holds one pair; the unsigned pack of 0..=255 keeps it exactly.
+        let even = _mm_packus_epi16(_mm_and_si128(v, _mm_set1_epi16(0xff)), v);
+        let odd = _mm_packus_epi16(_mm_srli_epi16::<8>(v), v);
+        (
+            _mm_cvtsi128_si64(even) as u64,
+            _mm_cvtsi128_si64(odd) as u64,
+        )
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn unzip_bytes(lo: u64, hi: u64) -> (u64, u64) {
+    let (lo_even, lo_odd) = unzip(lo, 8);
+    let (hi_even, hi_odd) = unzip(hi, 8);
+    (lo_even | hi_even << 32, lo_odd | hi_odd << 32)
+}
+
+/// [`pairwise`] one element at a time, for every host.
+fn pairwise_portable(op: LaneOp, esize: u32, lo: u64, hi: u64) -> u64 {
     if esize == 64 {
         return elem(op, 64, lo, hi);
     }
@@ -126,7 +208,7 @@ pub(crate) fn pairwise(op: LaneOp, esize: u32, lo: u64, hi: u64) -> u64 {
     let (hi_even, hi_odd) = unzip(hi, esize);
     let even = lo_even | hi_even << 32;
     let odd = lo_odd | hi_odd << 32;
-    lanewise(op, esize, even, odd)
+    lanewise_portable(op, esize, even, odd)
 }
 
 /// The even-numbered and odd-numbered `esize`-bit elements of `x`, each packed into the low
@@ -144,6 +226,25 @@ fn unzip(x: u64, esize: u32) -> (u64, u64) {
 /// `(hi:lo)` as `2*esize`-bit elements, each shifted right by `shift` and cut to `esize`
 /// bits, packed into 64 bits (`SHRN`).
 pub(crate) fn shift_narrow(esize: u32, shift: u32, lo: u64, hi: u64) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if esize == 8 {
+        use std::arch::x86_64::{
+            _mm_and_si128, _mm_cvtsi128_si64, _mm_cvtsi32_si128, _mm_packus_epi16, _mm_set1_epi16,
+            _mm_set_epi64x, _mm_srl_epi16,
+        };
+        // SAFETY: SSE2 is part of the x86-64 baseline, so every x86-64 host has it.
+        unsafe {
+            let v = _mm_set_epi64x(hi as i64, lo as i64);
+            let v = _mm_srl_epi16(v, _mm_cvtsi32_si128(shift as i32));
+            let v = _mm_and_si128(v, _mm_set1_epi16(0xff));
+            return _mm_cvtsi128_si64(_mm_packus_epi16(v, v)) as u64;
+        }
+    }
+    shift_narrow_portable(esize, shift, lo, hi)
+}
+
+/// [`shift_narrow`] one element at a time, for every host.
+fn shift_narrow_portable(esize: u32, shift: u32, lo: u64, hi: u64) -> u64 {
     let wide = 2 * esize;
     let m = ones(wide);
     let per = 64 / wide;
@@ -285,6 +386,32 @@ mod tests {
                             );
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_byte_paths_match_the_portable_ones() {
+        for op in LaneOp::ALL {
+            for &a in &samples() {
+                for &b in &samples() {
+                    assert_eq!(
+                        lanewise(op, 8, a, b),
+                        lanewise_portable(op, 8, a, b),
+                        "{op:?} {a:#x} {b:#x}"
+                    );
+                    let shift = (a % 8) as u32 + 1;
+                    assert_eq!(
+                        shift_narrow(8, shift, a, b),
+                        shift_narrow_portable(8, shift, a, b),
+                        "shift_narrow {shift} {a:#x} {b:#x}"
+                    );
+                    assert_eq!(
+                        pairwise(op, 8, a, b),
+                        pairwise_portable(op, 8, a, b),
+                        "pairwise {op:?} {a:#x} {b:#x}"
+                    );
                 }
             }
         }
