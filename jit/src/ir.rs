@@ -26,6 +26,8 @@ pub enum Op {
     Un(UnOp, Val),
     Select(Val, Val, Val),
     Call(Helper, [Val; 4], u8),
+    /// A call of a helper that does not touch the CPU state (`Sem::call_pure`).
+    CallPure(Helper, [Val; 4], u8),
     Branch(Val),
     BranchIf(Val, Val),
     Load(Val, u8),
@@ -180,6 +182,11 @@ impl Sem for Recorder {
         let mut a = [0; 4];
         a[..args.len()].copy_from_slice(args);
         self.push(Op::Call(f, a, args.len() as u8))
+    }
+    fn call_pure(&mut self, f: Helper, args: &[Val]) -> Val {
+        let mut a = [0; 4];
+        a[..args.len()].copy_from_slice(args);
+        self.push(Op::CallPure(f, a, args.len() as u8))
     }
     fn branch(&mut self, target: Val) {
         self.mark_branch();

@@ -1034,7 +1034,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     let c = l.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0);
                     l.b.ins().select(c, a, b2)
                 }
-                Op::Call(f, args, count) => {
+                Op::Call(f, args, count) | Op::CallPure(f, args, count) => {
+                    let pure = matches!(op, Op::CallPure(..));
                     let slot = l.b.create_sized_stack_slot(StackSlotData::new(
                         StackSlotKind::ExplicitSlot,
                         32,
@@ -1047,13 +1048,19 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     let at = l.b.ins().stack_addr(I64, slot, 0);
                     let f = l.iconst(f as *const () as usize as u64);
                     let count = l.iconst(u64::from(count));
-                    l.flush(true);
+                    // A helper that sees the CPU state gets the registers there, and may
+                    // change them; a pure one leaves them in their variables.
+                    if !pure {
+                        l.flush(true);
+                    }
                     let r = l.call(
                         runtime::rt_call as *const () as usize,
                         &[cpu, f, at, count],
                         true,
                     );
-                    l.reload();
+                    if !pure {
+                        l.reload();
+                    }
                     r
                 }
                 Op::Branch(t) => {

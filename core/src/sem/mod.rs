@@ -139,6 +139,12 @@ pub trait Sem {
     fn select(&mut self, c: Self::V, a: Self::V, b: Self::V) -> Self::V;
     /// Calls `f` with the CPU state and `args` (at most four).
     fn call(&mut self, f: Helper, args: &[Self::V]) -> Self::V;
+    /// [`Sem::call`] of a helper that neither reads nor writes the CPU state (it ignores its
+    /// `Cpu` argument), such as an element-wise vector operation or an AES round: a JIT keeps
+    /// the guest registers in host registers around it.
+    fn call_pure(&mut self, f: Helper, args: &[Self::V]) -> Self::V {
+        self.call(f, args)
+    }
 
     /// Continues at `target` after this instruction.
     fn branch(&mut self, target: Self::V);

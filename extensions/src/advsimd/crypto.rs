@@ -186,7 +186,7 @@ pub fn aes<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let out: Lanes<S::V> = (0..2)
         .map(|h| {
             let half = s.imm(h);
-            s.call(aes_helper, &[state[0], state[1], op, half])
+            s.call_pure(aes_helper, &[state[0], state[1], op, half])
         })
         .collect();
     write_halves(s, f.Rd, &out);
@@ -232,7 +232,7 @@ pub fn pmull<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let out: Lanes<S::V> = (0..2)
         .map(|h| {
             let half = s.imm(h);
-            s.call(pmull_helper, &[a, b, es, half])
+            s.call_pure(pmull_helper, &[a, b, es, half])
         })
         .collect();
     write_halves(s, f.Rd, &out);
@@ -791,7 +791,7 @@ pub fn sm4<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     for &ki in &k {
         let t = sha_parity(s, r[3], r[2], r[1]);
         let t = s.bin(BinOp::Xor, t, ki);
-        let t = s.call(sm4_sbox_helper, &[t]);
+        let t = s.call_pure(sm4_sbox_helper, &[t]);
         let t = if key {
             let a = rol32(s, t, 13);
             let b = rol32(s, t, 23);

@@ -171,31 +171,20 @@ pub(crate) fn pairwise(op: LaneOp, esize: u32, lo: u64, hi: u64) -> u64 {
 }
 
 /// The even-numbered and the odd-numbered bytes of `hi:lo`, each packed into 64 bits (those
-/// of `lo` low): on x86-64 two SSE2 packs.
-#[cfg(target_arch = "x86_64")]
+/// of `lo` low), by halving steps on 64-bit values (no 128-bit load of the two halves, which
+/// would stall when they were just stored apart).
 fn unzip_bytes(lo: u64, hi: u64) -> (u64, u64) {
-    use std::arch::x86_64::{
-        _mm_and_si128, _mm_cvtsi128_si64, _mm_packus_epi16, _mm_set1_epi16, _mm_set_epi64x,
-        _mm_srli_epi16,
-    };
-    // SAFETY: SSE2 is part of the x86-64 baseline, so every x86-64 host has it.
-    unsafe {
-        let v = _mm_set_epi64x(hi as i64, lo as i64);
-        // Each 16-bit lane holds one pair; the unsigned pack of 0..=255 keeps it exactly.
-        let even = _mm_packus_epi16(_mm_and_si128(v, _mm_set1_epi16(0xff)), v);
-        let odd = _mm_packus_epi16(_mm_srli_epi16::<8>(v), v);
-        (
-            _mm_cvtsi128_si64(even) as u64,
-            _mm_cvtsi128_si64(odd) as u64,
-        )
-    }
+    (
+        even_bytes(lo) | even_bytes(hi) << 32,
+        even_bytes(lo >> 8) | even_bytes(hi >> 8) << 32,
+    )
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-fn unzip_bytes(lo: u64, hi: u64) -> (u64, u64) {
-    let (lo_even, lo_odd) = unzip(lo, 8);
-    let (hi_even, hi_odd) = unzip(hi, 8);
-    (lo_even | hi_even << 32, lo_odd | hi_odd << 32)
+/// The even-numbered bytes of `x`, packed into the low 32 bits.
+fn even_bytes(x: u64) -> u64 {
+    let x = x & 0x00ff_00ff_00ff_00ff;
+    let x = (x | x >> 8) & 0x0000_ffff_0000_ffff;
+    (x | x >> 16) & 0x0000_0000_ffff_ffff
 }
 
 /// [`pairwise`] one element at a time, for every host.
@@ -226,19 +215,10 @@ fn unzip(x: u64, esize: u32) -> (u64, u64) {
 /// `(hi:lo)` as `2*esize`-bit elements, each shifted right by `shift` and cut to `esize`
 /// bits, packed into 64 bits (`SHRN`).
 pub(crate) fn shift_narrow(esize: u32, shift: u32, lo: u64, hi: u64) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if esize == 8 {
-        use std::arch::x86_64::{
-            _mm_and_si128, _mm_cvtsi128_si64, _mm_cvtsi32_si128, _mm_packus_epi16, _mm_set1_epi16,
-            _mm_set_epi64x, _mm_srl_epi16,
-        };
-        // SAFETY: SSE2 is part of the x86-64 baseline, so every x86-64 host has it.
-        unsafe {
-            let v = _mm_set_epi64x(hi as i64, lo as i64);
-            let v = _mm_srl_epi16(v, _mm_cvtsi32_si128(shift as i32));
-            let v = _mm_and_si128(v, _mm_set1_epi16(0xff));
-            return _mm_cvtsi128_si64(_mm_packus_epi16(v, v)) as u64;
-        }
+    if esize == 8 && shift <= 8 {
+        // Shifting the whole 64-bit value keeps each 16-bit element's bits shift..shift+8 in
+        // its low byte: they stay inside the element, as shift + 8 <= 16.
+        return even_bytes(lo >> shift) | even_bytes(hi >> shift) << 32;
     }
     shift_narrow_portable(esize, shift, lo, hi)
 }
@@ -258,30 +238,40 @@ fn shift_narrow_portable(esize: u32, shift: u32, lo: u64, hi: u64) -> u64 {
     r
 }
 
+/// The two 64-bit operands of a helper, read one at a time: the backends store them apart,
+/// and one 128-bit load of both (which the compiler would otherwise make of two neighbouring
+/// reads) waits until the stores are done instead of taking their values at once.
+fn operands(args: &[u64]) -> (u64, u64) {
+    (args[0], std::hint::black_box(args[1]))
+}
+
 fn lanewise_helper(_: &mut Cpu, args: &[u64]) -> u64 {
     let (op, esize) = LaneOp::from_code(args[2]);
-    lanewise(op, esize, args[0], args[1])
+    let (a, b) = operands(args);
+    lanewise(op, esize, a, b)
 }
 
 fn pairwise_helper(_: &mut Cpu, args: &[u64]) -> u64 {
     let (op, esize) = LaneOp::from_code(args[2]);
-    pairwise(op, esize, args[0], args[1])
+    let (lo, hi) = operands(args);
+    pairwise(op, esize, lo, hi)
 }
 
 fn shift_narrow_helper(_: &mut Cpu, args: &[u64]) -> u64 {
-    shift_narrow(args[2] as u32, args[3] as u32, args[0], args[1])
+    let (lo, hi) = operands(args);
+    shift_narrow(args[2] as u32, args[3] as u32, lo, hi)
 }
 
 /// [`lanewise`] for semantics.
 pub(crate) fn call_lanewise<S: Sem>(s: &mut S, op: LaneOp, esize: u32, a: S::V, b: S::V) -> S::V {
     let code = s.imm(op.code(esize));
-    s.call(lanewise_helper, &[a, b, code])
+    s.call_pure(lanewise_helper, &[a, b, code])
 }
 
 /// [`pairwise`] for semantics.
 pub(crate) fn call_pairwise<S: Sem>(s: &mut S, op: LaneOp, esize: u32, lo: S::V, hi: S::V) -> S::V {
     let code = s.imm(op.code(esize));
-    s.call(pairwise_helper, &[lo, hi, code])
+    s.call_pure(pairwise_helper, &[lo, hi, code])
 }
 
 /// [`shift_narrow`] for semantics.
@@ -294,7 +284,7 @@ pub(crate) fn call_shift_narrow<S: Sem>(
 ) -> S::V {
     let e = s.imm(u64::from(esize));
     let sh = s.imm(u64::from(shift));
-    s.call(shift_narrow_helper, &[lo, hi, e, sh])
+    s.call_pure(shift_narrow_helper, &[lo, hi, e, sh])
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ pub fn crc32<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     } else {
         crc32_helper
     };
-    let r = s.call(helper, &[acc, val, bytes]);
+    let r = s.call_pure(helper, &[acc, val, bytes]);
     s.set_x(f.Rd, r);
     Ok(())
 }
