@@ -287,7 +287,12 @@ impl Jit {
         );
         let dump = std::env::var_os("ARMATURE_JIT_DUMP").is_some();
         ctx.set_disasm(dump);
-        let id = module.declare_anonymous_function(&sig).ok()?;
+        // Named by its guest address, which is what `perf` shows for it (cranelift-jit writes
+        // /tmp/perf-PID.map when perf records).
+        let name = format!("guest_{:x}_{}", rec.insns[0].pc, self.compiled.0);
+        let id = module
+            .declare_function(&name, cranelift_module::Linkage::Local, &sig)
+            .ok()?;
         module.define_function(id, &mut ctx).ok()?;
         if dump {
             if let Some(text) = ctx.compiled_code().and_then(|c| c.vcode.as_deref()) {

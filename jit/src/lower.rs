@@ -1,8 +1,9 @@
 //! Lowers a recorded block to a Cranelift function `fn(ctx, cpu) -> exit`.
 //!
-//! Guest registers live in Cranelift variables within the block: each is loaded from the CPU
-//! state at its first use and written back at every exit (and before a helper call, which sees
-//! the CPU state; the variables are reloaded after it). Memory operations call the runtime
+//! Guest registers live in Cranelift variables within the region: each is loaded from the CPU
+//! state at its first use (at the entry, when the region has inner jumps) and written back at
+//! every exit (and before a helper call that sees the
+//! CPU state; the variables are reloaded after it). Memory operations call the runtime
 //! ([`crate::runtime`]), which performs them through the interpreter; a stop they report
 //! leaves the block at once with the state as the interpreter would leave it (the registers
 //! written so far, the PC at the instruction, the instruction counted). A write that changed
@@ -264,6 +265,10 @@ struct Lower<'a> {
     /// stored: NZCV is packed only where it goes back to the CPU state.
     nzcv: Option<[Variable; 4]>,
     nzcv_dirty: bool,
+    /// The region's one exit for a runtime call that stopped, once used; only when every
+    /// register was loaded at the entry (`preloaded`), so that every way to it defines them.
+    stop_exit: Option<Block>,
+    preloaded: bool,
 }
 
 impl Lower<'_> {
@@ -544,17 +549,52 @@ impl Lower<'_> {
         self.leave(Some(pc), n, None, 0);
     }
 
-    /// After a runtime call that can stop: leaves the block when it did.
+    /// After a runtime call that can stop: leaves the region when it did. The runtime left
+    /// the PC at the instruction; the registers written so far go back (through the region's
+    /// one stop exit, which takes the instructions counted, when it has one).
     fn check_stop(&mut self, count: u64) {
         let status = self.b.ins().load(I64, self.flags, self.ctx, OFFSET_STATUS);
         let stopped = self
             .b
             .ins()
             .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_STOP as i64);
-        let go_on = self.branch_out(stopped, true);
-        // The runtime left the PC at the instruction; the registers written so far go back.
-        self.exit(None, count, 1);
+        if !self.preloaded {
+            let go_on = self.branch_out(stopped, true);
+            self.exit(None, count, 1);
+            self.b.switch_to_block(go_on);
+            return;
+        }
+        let n = self.counted(count);
+        let stop = match self.stop_exit {
+            Some(b) => b,
+            None => {
+                let b = self.b.create_block();
+                self.b.append_block_param(b, I64);
+                self.b.set_cold_block(b);
+                self.stop_exit = Some(b);
+                b
+            }
+        };
+        let go_on = self.b.create_block();
+        self.b.ins().brif(stopped, stop, &[n.into()], go_on, &[]);
+        self.b.seal_block(go_on);
         self.b.switch_to_block(go_on);
+    }
+
+    /// Fills the stop exit, if an instruction needs it: every register the region writes
+    /// goes back to the CPU state (as all are loaded at the region's entry, one not written
+    /// yet on the way taken goes back unchanged).
+    fn finish_stop_exit(&mut self, written: &[Reg]) {
+        let Some(b) = self.stop_exit else { return };
+        self.b.switch_to_block(b);
+        for r in written {
+            if let Some(e) = self.vars.get_mut(r) {
+                e.1 = true;
+            }
+        }
+        self.nzcv_dirty = written.contains(&Reg::Nzcv);
+        let n = self.b.block_params(b)[0];
+        self.leave(None, n, None, 1);
     }
 
     /// Branches on `c`: continues in a new block where `c` is non-zero (cold when `cold`) and
@@ -830,7 +870,6 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             }
         }
     }
-    let cfg = targets.iter().any(|&x| x);
     let mut l = Lower {
         b,
         conv: t.conv,
@@ -853,16 +892,18 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         known: Vec::with_capacity(rec.ops.len()),
         nzcv: None,
         nzcv_dirty: false,
+        stop_exit: None,
+        preloaded: false,
     };
     l.blocks = targets
         .iter()
         .map(|&x| x.then(|| l.b.create_block()))
         .collect();
     let (read, written) = registers(rec);
-    if cfg {
+    if targets.iter().any(|&x| x) {
         // Every register lives in its variable across the region's blocks: all are loaded at
         // its entry, and the written ones count as written at the start of each block (an
-        // exit stores what another way through the region wrote).
+        // exit stores what another way through the region wrote), and at the stop exit.
         for r in read.iter().chain(&written) {
             if *r == Reg::Nzcv {
                 l.flag_vars();
@@ -870,6 +911,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 l.get(*r);
             }
         }
+        l.preloaded = true;
     }
     // Whether the current Cranelift block still goes on (no jump or exit ended it), and the
     // instruction that started it.
@@ -1226,6 +1268,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         let done = (n - first) as u64;
         l.exit_to(pc, done);
     }
+    l.finish_stop_exit(&written);
     l.b.seal_all_blocks();
     l.b.finalize(t.config);
 }
