@@ -4,11 +4,11 @@
 //! the blocks it translated and runs the instructions it leaves (system calls, encodings
 //! without semantics, undefined words) itself.
 //!
-//! A block is the run of instructions from an address up to the first computed branch (or
-//! [`BLOCK_MAX`] instructions, or one it leaves to the interpreter), through branches known
-//! at compile time and past conditional branches, whose taken way is a side exit. Blocks are cached by
-//! address and dropped when `Memory::code_generation` changes (self-modifying code,
-//! `mprotect`, `munmap`); each guest thread has its own cache for now.
+//! A compiled block is a region (see `Jit::record`): runs of instructions from an address,
+//! through branches known at compile time and past conditional branches, up to
+//! [`BLOCK_MAX`] instructions, with the branches between them as jumps inside its code.
+//! Regions are cached by address and dropped when `Memory::code_generation` changes
+//! (self-modifying code, `mprotect`, `munmap`); each guest thread has its own cache for now.
 
 pub mod ir;
 pub mod lower;

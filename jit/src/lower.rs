@@ -1,9 +1,10 @@
-//! Lowers a recorded block to a Cranelift function `fn(ctx, cpu) -> exit`.
+//! Lowers a recorded region to a Cranelift function `fn(ctx, cpu, count) -> exit`; branches
+//! between the region's instructions are jumps inside it.
 //!
 //! Guest registers live in Cranelift variables within the region: each is loaded from the CPU
 //! state at its first use (at the entry, when the region has inner jumps) and written back at
-//! every exit (and before a helper call that sees the
-//! CPU state; the variables are reloaded after it). Memory operations call the runtime
+//! every exit (and before a helper call that sees the CPU state; the variables are reloaded
+//! after it). Memory operations call the runtime
 //! ([`crate::runtime`]), which performs them through the interpreter; a stop they report
 //! leaves the block at once with the state as the interpreter would leave it (the registers
 //! written so far, the PC at the instruction, the instruction counted). A write that changed
