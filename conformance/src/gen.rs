@@ -658,6 +658,15 @@ mod tests {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
+    /// The encodings the generator makes cases of for which `keep` holds.
+    fn generated_where(keep: impl Fn(EncodingId) -> bool) -> Vec<EncodingId> {
+        ENCODINGS
+            .iter()
+            .map(|e| e.id)
+            .filter(|&id| keep(id) && crate::known::not_generated(id).is_none())
+            .collect()
+    }
+
     #[test]
     fn words_decode_to_their_encoding() {
         let features = FeatureSet::all();
@@ -709,11 +718,7 @@ mod tests {
     fn branch_targets_stay_inside_their_case() {
         let features = FeatureSet::all();
         let mut runner = TestRunner::deterministic();
-        let branches: Vec<EncodingId> = ENCODINGS
-            .iter()
-            .map(|e| e.id)
-            .filter(|&id| branch(id).is_some() && crate::known::not_generated(id).is_none())
-            .collect();
+        let branches: Vec<EncodingId> = generated_where(|id| branch(id).is_some());
         for name in [
             "B_only_branch_imm",
             "CBZ_64_compbranch",
@@ -827,11 +832,7 @@ mod tests {
     fn memory_copies_and_sets_are_generated_as_triples() {
         let features = FeatureSet::all();
         let mut runner = TestRunner::deterministic();
-        let ids: Vec<EncodingId> = ENCODINGS
-            .iter()
-            .map(|e| e.id)
-            .filter(|&id| mops(id).is_some() && crate::known::not_generated(id).is_none())
-            .collect();
+        let ids: Vec<EncodingId> = generated_where(|id| mops(id).is_some());
         // CPY{F}{P,M,E} with 16 option variants each, SET{P,M,E} with 4.
         assert_eq!(ids.len(), 2 * 3 * 16 + 3 * 4, "{ids:?}");
         let stage = |id: EncodingId, w: u32| w >> mops(id).unwrap().stage_lo & 3;

@@ -266,10 +266,10 @@ struct Lower<'a> {
     /// stored: NZCV is packed only where it goes back to the CPU state.
     nzcv: Option<[Variable; 4]>,
     nzcv_dirty: bool,
-    /// The region's one exit for a runtime call that stopped, once used; only when every
-    /// register was loaded at the entry (`preloaded`), so that every way to it defines them.
+    /// The region's one exit for a runtime call that stopped, once used; only in a region
+    /// with inner jumps, whose registers are all loaded at the entry, so that every way to it
+    /// defines them.
     stop_exit: Option<Block>,
-    preloaded: bool,
 }
 
 impl Lower<'_> {
@@ -457,10 +457,7 @@ impl Lower<'_> {
             return;
         }
         self.flush(false);
-        let more = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
+        let more = self.below_chain_limit(n);
         // The entry of `(next / 4) % LOOKUP_SIZE`, 16 bytes each.
         let offset = self.b.ins().ishl_imm_u(next, 2);
         let offset = self
@@ -471,18 +468,45 @@ impl Lower<'_> {
         let pc = self.b.ins().load(I64, self.flags, entry, 0);
         let hit = self.b.ins().icmp(IntCC::Equal, pc, next);
         let go = self.b.ins().band(more, hit);
+        self.chain_or_return(
+            go,
+            |l| l.b.ins().load(I64, l.flags, entry, 8),
+            n,
+            next,
+            None,
+        );
+    }
+
+    /// Whether the chain's count `n` leaves room for more instructions before it returns.
+    fn below_chain_limit(&mut self, n: Value) -> Value {
+        self.b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64)
+    }
+
+    /// Ends an exit whose registers are back in the CPU state: where `go` is non-zero, a tail
+    /// call of the block whose code `code` gives there, with the count `n`; else a return to
+    /// the dispatcher at `pc`, naming the exit slot `link` when there is one.
+    fn chain_or_return(
+        &mut self,
+        go: Value,
+        code: impl FnOnce(&mut Self) -> Value,
+        n: Value,
+        pc: Value,
+        link: Option<u64>,
+    ) {
         let (tail, out) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(go, tail, &[], out, &[]);
         self.b.seal_block(tail);
         self.b.seal_block(out);
         self.b.switch_to_block(tail);
-        let code = self.b.ins().load(I64, self.flags, entry, 8);
+        let code = code(self);
         let (ctx, cpu) = (self.ctx, self.cpu);
         self.b
             .ins()
             .return_call_indirect(self.block_sig, code, &[ctx, cpu, n]);
         self.b.switch_to_block(out);
-        self.leave_flushed(Some(next), n, None, 0);
+        self.leave_flushed(Some(pc), n, link, 0);
     }
 
     /// Leaves the block for `target`, known at compile time, after `done` instructions of
@@ -496,27 +520,14 @@ impl Lower<'_> {
             return;
         }
         self.flush(false);
-        let more = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
+        let more = self.below_chain_limit(n);
         let slot = self.slots.alloc();
         let at = self.iconst(slot);
         let code = self.b.ins().load(I64, self.flags, at, 0);
         let linked = self.b.ins().icmp_imm_u(IntCC::NotEqual, code, 0);
         let go = self.b.ins().band(more, linked);
-        let (tail, out) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(go, tail, &[], out, &[]);
-        self.b.seal_block(tail);
-        self.b.seal_block(out);
-        self.b.switch_to_block(tail);
-        let (ctx, cpu) = (self.ctx, self.cpu);
-        self.b
-            .ins()
-            .return_call_indirect(self.block_sig, code, &[ctx, cpu, n]);
-        self.b.switch_to_block(out);
         let pc = self.iconst(target);
-        self.leave_flushed(Some(pc), n, Some(slot), 0);
+        self.chain_or_return(go, |_| code, n, pc, Some(slot));
     }
 
     /// Goes from the instruction at `from` to `target` after `done` instructions of this pass:
@@ -534,10 +545,7 @@ impl Lower<'_> {
             self.b.ins().jump(to, &[]);
             return;
         }
-        let more = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, n, CHAIN_LIMIT as i64);
+        let more = self.below_chain_limit(n);
         let (back, out) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(more, back, &[], out, &[]);
         self.b.seal_block(back);
@@ -550,6 +558,12 @@ impl Lower<'_> {
         self.leave(Some(pc), n, None, 0);
     }
 
+    /// Whether a branch inside the region reaches one of its instructions (then every
+    /// register is loaded at the entry).
+    fn has_inner_jumps(&self) -> bool {
+        self.blocks.iter().any(Option::is_some)
+    }
+
     /// After a runtime call that can stop: leaves the region when it did. The runtime left
     /// the PC at the instruction; the registers written so far go back (through the region's
     /// one stop exit, which takes the instructions counted, when it has one).
@@ -559,7 +573,7 @@ impl Lower<'_> {
             .b
             .ins()
             .icmp_imm_s(IntCC::Equal, status, runtime::STATUS_STOP as i64);
-        if !self.preloaded {
+        if !self.has_inner_jumps() {
             let go_on = self.branch_out(stopped, true);
             self.exit(None, count, 1);
             self.b.switch_to_block(go_on);
@@ -894,14 +908,13 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         nzcv: None,
         nzcv_dirty: false,
         stop_exit: None,
-        preloaded: false,
     };
     l.blocks = targets
         .iter()
         .map(|&x| x.then(|| l.b.create_block()))
         .collect();
     let (read, written) = registers(rec);
-    if targets.iter().any(|&x| x) {
+    if l.has_inner_jumps() {
         // Every register lives in its variable across the region's blocks: all are loaded at
         // its entry, and the written ones count as written at the start of each block (an
         // exit stores what another way through the region wrote), and at the stop exit.
@@ -912,7 +925,6 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 l.get(*r);
             }
         }
-        l.preloaded = true;
     }
     // Whether the current Cranelift block still goes on (no jump or exit ended it), and the
     // instruction that started it.

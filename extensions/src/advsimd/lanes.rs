@@ -128,8 +128,9 @@ fn lanewise_portable(op: LaneOp, esize: u32, a: u64, b: u64) -> u64 {
 #[cfg(target_arch = "x86_64")]
 fn bytes(op: LaneOp, a: u64, b: u64) -> u64 {
     use std::arch::x86_64::{
-        _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cvtsi128_si64, _mm_cvtsi64_si128,
-        _mm_max_epu8, _mm_min_epu8, _mm_set1_epi8, _mm_setzero_si128, _mm_sub_epi8, _mm_xor_si128,
+        _mm_add_epi8, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cvtsi128_si64,
+        _mm_cvtsi64_si128, _mm_max_epu8, _mm_min_epu8, _mm_set1_epi8, _mm_setzero_si128,
+        _mm_sub_epi8, _mm_xor_si128,
     };
     // SAFETY: SSE2 is part of the x86-64 baseline, so every x86-64 host has it.
     unsafe {
@@ -139,10 +140,7 @@ fn bytes(op: LaneOp, a: u64, b: u64) -> u64 {
             LaneOp::Add => _mm_add_epi8(x, y),
             LaneOp::Sub => _mm_sub_epi8(x, y),
             LaneOp::Cmeq => _mm_cmpeq_epi8(x, y),
-            LaneOp::Cmtst => not(_mm_cmpeq_epi8(
-                std::arch::x86_64::_mm_and_si128(x, y),
-                _mm_setzero_si128(),
-            )),
+            LaneOp::Cmtst => not(_mm_cmpeq_epi8(_mm_and_si128(x, y), _mm_setzero_si128())),
             // Unsigned x >= y exactly when max(x, y) is x.
             LaneOp::Cmhs => _mm_cmpeq_epi8(_mm_max_epu8(x, y), x),
             LaneOp::Cmhi => not(_mm_cmpeq_epi8(_mm_max_epu8(y, x), y)),
