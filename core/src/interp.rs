@@ -228,6 +228,49 @@ impl Sem for Interp {
         self.cpu.nzcv = v & 0xf000_0000;
     }
 
+    #[inline]
+    fn add_with_carry(&mut self, x: u64, y: u64, carry_in: u64, bits: u32) -> (u64, u64) {
+        let (result, n, c, v) = if bits == 32 {
+            let (x, y) = (x & 0xffff_ffff, y & 0xffff_ffff);
+            let full = x + y + carry_in;
+            let r = full & 0xffff_ffff;
+            (r, r >> 31, (full >> 32) & 1, ((x ^ r) & (y ^ r)) >> 31 & 1)
+        } else {
+            let (sum, c1) = x.overflowing_add(y);
+            let (r, c2) = sum.overflowing_add(carry_in);
+            (r, r >> 63, u64::from(c1 | c2), ((x ^ r) & (y ^ r)) >> 63)
+        };
+        let z = u64::from(result == 0);
+        (result, n << 31 | z << 30 | c << 29 | v << 28)
+    }
+
+    #[inline]
+    fn logical_flags(&mut self, result: u64, bits: u32) -> u64 {
+        let n = (result >> (bits - 1)) & 1;
+        n << 31 | u64::from(result == 0) << 30
+    }
+
+    #[inline]
+    fn condition_holds(&mut self, cond: u32) -> u64 {
+        let f = self.cpu.nzcv;
+        let (n, z, c, v) = (f >> 31 & 1, f >> 30 & 1, f >> 29 & 1, f >> 28 & 1);
+        let base = match cond >> 1 {
+            0 => z == 1,
+            1 => c == 1,
+            2 => n == 1,
+            3 => v == 1,
+            4 => c == 1 && z == 0,
+            5 => n == v,
+            6 => n == v && z == 0,
+            _ => true,
+        };
+        u64::from(if cond & 1 == 1 && cond != 0b1111 {
+            !base
+        } else {
+            base
+        })
+    }
+
     fn sysreg(&mut self, r: SysReg) -> u64 {
         match r {
             SysReg::TpidrEl0 => self.cpu.tpidr_el0,

@@ -20,6 +20,15 @@ pub enum Op {
     SetSp(Val),
     Nzcv,
     SetNzcv(Val),
+    /// `AddWithCarry(x, y, carry_in)` at a width of 32 or 64: the result; `CarryFlags` of it
+    /// gives the NZCV.
+    AddWithCarry(Val, Val, Val, u8),
+    /// The NZCV of an `AddWithCarry`.
+    CarryFlags(Val),
+    /// The NZCV of a logical result at a width of 32 or 64.
+    LogicalFlags(Val, u8),
+    /// `ConditionHolds(cond)` on the current NZCV: 1 or 0.
+    Cond(u8),
     Sys(SysReg),
     SetSys(SysReg, Val),
     Bin(BinOp, Val, Val),
@@ -162,6 +171,16 @@ impl Sem for Recorder {
     }
     fn set_nzcv(&mut self, v: Val) {
         self.push(Op::SetNzcv(v));
+    }
+    fn add_with_carry(&mut self, x: Val, y: Val, carry_in: Val, bits: u32) -> (Val, Val) {
+        let r = self.push(Op::AddWithCarry(x, y, carry_in, bits as u8));
+        (r, self.push(Op::CarryFlags(r)))
+    }
+    fn logical_flags(&mut self, result: Val, bits: u32) -> Val {
+        self.push(Op::LogicalFlags(result, bits as u8))
+    }
+    fn condition_holds(&mut self, cond: u32) -> Val {
+        self.push(Op::Cond(cond as u8))
     }
     fn sysreg(&mut self, r: SysReg) -> Val {
         self.push(Op::Sys(r))

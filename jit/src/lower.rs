@@ -17,7 +17,7 @@ use std::mem::offset_of;
 use armature_core::cpu::Cpu;
 use armature_core::mem::{GUEST_SPACE, PAGE_SIZE, P_EXEC, P_READ, P_WRITE};
 use armature_core::sem::{AtomicOp, BinOp, SysReg, UnOp};
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
     types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
     StackSlotKind, Value,
@@ -202,6 +202,7 @@ fn registers(rec: &Recorder) -> (Vec<Reg>, Vec<Reg>) {
             Op::SetSp(_) => (None, Some(Reg::Sp)),
             Op::Nzcv => (Some(Reg::Nzcv), None),
             Op::SetNzcv(_) => (None, Some(Reg::Nzcv)),
+            Op::Cond(_) => (Some(Reg::Nzcv), None),
             Op::Sys(r) => (Reg::of_sysreg(r), None),
             Op::SetSys(r, _) => (None, Reg::of_sysreg(r)),
             _ => (None, None),
@@ -227,6 +228,8 @@ enum Known {
     Flags([Option<Value>; 4]),
     /// Such a value shifted right by this amount (28..=31).
     Shifted([Option<Value>; 4], u64),
+    /// NZCV made from flags in the forms of [`Lower::nzcv`].
+    Forms(Forms),
 }
 
 /// The state of the lowering of one block.
@@ -262,15 +265,24 @@ struct Lower<'a> {
     lookup: u64,
     /// What is known about each recorded value.
     known: Vec<Known>,
-    /// N, Z, C and V as 0/1 values in variables, once used, and whether written since last
-    /// stored: NZCV is packed only where it goes back to the CPU state.
+    /// N, Z, C and V in variables, once used, and whether written since last stored: NZCV is
+    /// packed only where it goes back to the CPU state. They hold the forms that cost least
+    /// to compute (qemu's): N and V as the sign bit of a value, Z as a value that is zero
+    /// exactly when Z is set, C as 0 or 1 ([`Forms`]).
     nzcv: Option<[Variable; 4]>,
     nzcv_dirty: bool,
     /// The region's one exit for a runtime call that stopped, once used; only in a region
     /// with inner jumps, whose registers are all loaded at the entry, so that every way to it
     /// defines them.
     stop_exit: Option<Block>,
+    /// The flags of each `AddWithCarry` recorded so far, by its result.
+    carry_flags: BTreeMap<Val, Forms>,
+    /// The `i8` truth of each `Cond` recorded so far, for branches and selects on it.
+    truths: BTreeMap<Val, Value>,
 }
+
+/// N, Z, C and V in the forms of [`Lower::nzcv`].
+type Forms = [Value; 4];
 
 impl Lower<'_> {
     fn iconst(&mut self, v: u64) -> Value {
@@ -313,8 +325,8 @@ impl Lower<'_> {
             }
         }
         if self.nzcv_dirty {
-            let f = self.get_flags().map(Some);
-            let word = self.pack(f);
+            let f = self.forms();
+            let word = self.pack_forms(f);
             self.b
                 .ins()
                 .store(self.flags, word, self.cpu, Reg::Nzcv.offset());
@@ -345,42 +357,166 @@ impl Lower<'_> {
         vars
     }
 
-    /// Defines the flag variables from the CPU state's NZCV.
+    /// Defines the flag variables from the CPU state's NZCV (bits 31..28, nothing else).
     fn load_flags(&mut self) {
         let Some(vars) = self.nzcv else { return };
         let word = self
             .b
             .ins()
             .load(I64, self.flags, self.cpu, Reg::Nzcv.offset());
-        for (i, var) in vars.into_iter().enumerate() {
-            let f = self.b.ins().ushr_imm_u(word, 31 - i as i64);
-            let f = self.b.ins().band_imm_u(f, 1);
+        let n = self.b.ins().ishl_imm_u(word, 32);
+        let z = self.b.ins().bnot(word);
+        let z = self.b.ins().band_imm_u(z, 1 << 30);
+        let c = self.b.ins().ushr_imm_u(word, 29);
+        let c = self.b.ins().band_imm_u(c, 1);
+        let v = self.b.ins().ishl_imm_u(word, 35);
+        for (var, f) in vars.into_iter().zip([n, z, c, v]) {
             self.b.def_var(var, f);
         }
     }
 
-    /// The flags' current 0/1 values.
-    fn get_flags(&mut self) -> [Value; 4] {
+    /// The flags' current values in their forms.
+    fn forms(&mut self) -> Forms {
         self.flag_vars().map(|v| self.b.use_var(v))
     }
 
+    /// The flags' current 0/1 values.
+    fn get_flags(&mut self) -> [Value; 4] {
+        let [n, z, c, v] = self.forms();
+        let n = self.b.ins().ushr_imm_u(n, 63);
+        let z = self.b.ins().icmp_imm_u(IntCC::Equal, z, 0);
+        let z = self.bool_to_i64(z);
+        let v = self.b.ins().ushr_imm_u(v, 63);
+        [n, z, c, v]
+    }
+
+    /// Sets the flags from 0/1 values.
     fn set_flags(&mut self, f: [Value; 4]) {
+        let [n, z, c, v] = f;
+        let n = self.b.ins().ineg(n);
+        let z = self.b.ins().bxor_imm_u(z, 1);
+        let v = self.b.ins().ineg(v);
+        self.set_forms([n, z, c, v]);
+    }
+
+    fn set_forms(&mut self, f: Forms) {
         for (var, f) in self.flag_vars().into_iter().zip(f) {
             self.b.def_var(var, f);
         }
         self.nzcv_dirty = true;
     }
 
-    /// NZCV packed from 0/1 values (`None`: 0).
-    fn pack(&mut self, f: [Option<Value>; 4]) -> Value {
-        let mut acc = self.iconst(0);
-        for (i, f) in f.into_iter().enumerate() {
-            if let Some(f) = f {
-                let bit = self.b.ins().ishl_imm_u(f, 31 - i as i64);
-                acc = self.b.ins().bor(acc, bit);
-            }
+    /// NZCV bits 31..28 of flags in their forms.
+    fn pack_forms(&mut self, f: Forms) -> Value {
+        let [n, z, c, v] = f;
+        let n = self.b.ins().ushr_imm_u(n, 32);
+        let n = self.b.ins().band_imm_u(n, 1 << 31);
+        let z = self.b.ins().icmp_imm_u(IntCC::Equal, z, 0);
+        let z = self.bool_to_i64(z);
+        let z = self.b.ins().ishl_imm_u(z, 30);
+        let c = self.b.ins().ishl_imm_u(c, 29);
+        let v = self.b.ins().ushr_imm_u(v, 35);
+        let v = self.b.ins().band_imm_u(v, 1 << 28);
+        let nz = self.b.ins().bor(n, z);
+        let cv = self.b.ins().bor(c, v);
+        self.b.ins().bor(nz, cv)
+    }
+
+    /// `AddWithCarry(x, y, carry_in)` at `bits`: the result and its flags. The carry of a
+    /// subtraction (`y = NOT(b)`, `carry_in = 1`) is `x >= b`, of an addition without carry
+    /// in `result < x`.
+    fn add_with_carry(
+        &mut self,
+        x: Value,
+        y: Value,
+        carry_in: (Value, Option<u64>),
+        not_y: Option<Value>,
+        bits: u8,
+    ) -> (Value, Forms) {
+        if bits == 32 {
+            let x = self.un(UnOp::Zext32, x);
+            let y = self.un(UnOp::Zext32, y);
+            let sum = self.b.ins().iadd(x, y);
+            let full = match carry_in.1 {
+                Some(0) => sum,
+                _ => self.b.ins().iadd(sum, carry_in.0),
+            };
+            let r = self.un(UnOp::Zext32, full);
+            let c = self.b.ins().ushr_imm_u(full, 32);
+            let n = self.b.ins().ishl_imm_u(r, 32);
+            let xr = self.b.ins().bxor(x, r);
+            let yr = self.b.ins().bxor(y, r);
+            let v = self.b.ins().band(xr, yr);
+            let v = self.b.ins().ishl_imm_u(v, 32);
+            return (r, [n, r, c, v]);
         }
-        acc
+        let (r, c) = match (carry_in.1, not_y) {
+            (Some(1), Some(b)) => {
+                let r = self.b.ins().isub(x, b);
+                let c = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, x, b);
+                (r, c)
+            }
+            (Some(0), _) => {
+                let r = self.b.ins().iadd(x, y);
+                let c = self.b.ins().icmp(IntCC::UnsignedLessThan, r, x);
+                (r, c)
+            }
+            _ => {
+                let sum = self.b.ins().iadd(x, y);
+                let full = self.b.ins().iadd(sum, carry_in.0);
+                let c1 = self.b.ins().icmp(IntCC::UnsignedLessThan, sum, x);
+                let c2 = self.b.ins().icmp(IntCC::UnsignedLessThan, full, sum);
+                (full, self.b.ins().bor(c1, c2))
+            }
+        };
+        let c = self.bool_to_i64(c);
+        let xr = self.b.ins().bxor(x, r);
+        let yr = self.b.ins().bxor(y, r);
+        let v = self.b.ins().band(xr, yr);
+        (r, [r, r, c, v])
+    }
+
+    /// `ConditionHolds(cond)` on the flags, as an `i8` truth.
+    fn condition_holds(&mut self, cond: u8) -> Value {
+        let [n, z, c, v] = self.forms();
+        // The condition and its inverse, one comparison or two combined.
+        let invert = cond & 1 == 1 && cond != 0b1111;
+        let cmp = |l: &mut Self, x: Value, cc: IntCC| {
+            let cc = if invert { cc.complement() } else { cc };
+            l.b.ins().icmp_imm_u(cc, x, 0)
+        };
+        match cond >> 1 {
+            0 => cmp(self, z, IntCC::Equal),
+            1 => cmp(self, c, IntCC::NotEqual),
+            2 => cmp(self, n, IntCC::SignedLessThan),
+            3 => cmp(self, v, IntCC::SignedLessThan),
+            4 => {
+                // HI: C set and Z clear; LS: C clear or Z set.
+                let c = cmp(self, c, IntCC::NotEqual);
+                let z = cmp(self, z, IntCC::NotEqual);
+                if invert {
+                    self.b.ins().bor(c, z)
+                } else {
+                    self.b.ins().band(c, z)
+                }
+            }
+            5 => {
+                let nv = self.b.ins().bxor(n, v);
+                cmp(self, nv, IntCC::SignedGreaterThanOrEqual)
+            }
+            6 => {
+                // GT: N = V and Z clear; LE: N != V or Z set.
+                let nv = self.b.ins().bxor(n, v);
+                let ge = cmp(self, nv, IntCC::SignedGreaterThanOrEqual);
+                let z = cmp(self, z, IntCC::NotEqual);
+                if invert {
+                    self.b.ins().bor(ge, z)
+                } else {
+                    self.b.ins().band(ge, z)
+                }
+            }
+            _ => self.b.ins().iconst(types::I8, 1),
+        }
     }
 
     fn sig(&mut self, params: usize, ret: bool) -> SigRef {
@@ -737,6 +873,18 @@ impl Lower<'_> {
         self.b.def_var(self.changed, now);
     }
 
+    /// Whether the recorded value `c` is non-zero, as an `i8` truth: a condition's own
+    /// comparison, so that a branch on it is a compare and jump.
+    fn truth(&mut self, c: Val) -> Value {
+        match self.truths.get(&c) {
+            Some(&t) => t,
+            None => {
+                let c = self.vals[c as usize];
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0)
+            }
+        }
+    }
+
     fn bool_to_i64(&mut self, c: Value) -> Value {
         self.b.ins().uextend(I64, c)
     }
@@ -908,6 +1056,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         nzcv: None,
         nzcv_dirty: false,
         stop_exit: None,
+        carry_flags: BTreeMap::new(),
+        truths: BTreeMap::new(),
     };
     l.blocks = targets
         .iter()
@@ -964,6 +1114,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         }
         let pc_v = l.iconst(pc);
         for op in &rec.ops[insn.start..end] {
+            let op_index = l.vals.len() as Val;
             macro_rules! v {
                 ($i:expr) => {
                     l.vals[$i as usize]
@@ -1001,23 +1152,61 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.iconst(0)
                 }
                 Op::Nzcv => {
-                    let f = l.get_flags().map(Some);
-                    known = Known::Flags(f);
-                    l.pack(f)
+                    // The 0/1 flags for whatever takes them out; unused ones cost nothing.
+                    known = Known::Flags(l.get_flags().map(Some));
+                    let f = l.forms();
+                    l.pack_forms(f)
                 }
                 Op::SetNzcv(x) => {
-                    let f = match l.known[x as usize] {
-                        Known::Flags(f) => f.map(|f| f.unwrap_or_else(|| l.iconst(0))),
+                    match l.known[x as usize] {
+                        Known::Forms(f) => l.set_forms(f),
+                        Known::Flags(f) => {
+                            let f = f.map(|f| f.unwrap_or_else(|| l.iconst(0)));
+                            l.set_flags(f);
+                        }
                         _ => {
                             let x = v!(x);
-                            [31, 30, 29, 28].map(|bit| {
+                            let f = [31, 30, 29, 28].map(|bit| {
                                 let f = l.b.ins().ushr_imm_u(x, bit);
                                 l.b.ins().band_imm_u(f, 1)
-                            })
+                            });
+                            l.set_flags(f);
                         }
-                    };
-                    l.set_flags(f);
+                    }
                     l.iconst(0)
+                }
+                Op::AddWithCarry(x, y, c, bits) => {
+                    let not_y = match rec.ops[y as usize] {
+                        Op::Un(UnOp::Not, b) => Some(v!(b)),
+                        _ => None,
+                    };
+                    let (xv, yv, cv) = (v!(x), v!(y), v!(c));
+                    let (r, f) = l.add_with_carry(xv, yv, (cv, k[c as usize]), not_y, bits);
+                    l.carry_flags.insert(op_index, f);
+                    r
+                }
+                Op::CarryFlags(r) => {
+                    let f = l.carry_flags[&r];
+                    known = Known::Forms(f);
+                    l.pack_forms(f)
+                }
+                Op::LogicalFlags(r, bits) => {
+                    let r = v!(r);
+                    let n = if bits == 32 {
+                        l.b.ins().ishl_imm_u(r, 32)
+                    } else {
+                        r
+                    };
+                    let zero = l.iconst(0);
+                    let f = [n, r, zero, zero];
+                    known = Known::Forms(f);
+                    l.pack_forms(f)
+                }
+                Op::Cond(cond) => {
+                    let truth = l.condition_holds(cond);
+                    l.truths.insert(op_index, truth);
+                    known = Known::Bool;
+                    l.bool_to_i64(truth)
                 }
                 Op::Sys(r) => match Reg::of_sysreg(r) {
                     Some(reg) => l.get(reg),
@@ -1085,8 +1274,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.un(op, a)
                 }
                 Op::Select(c, a, b2) => {
-                    let (c, a, b2) = (v!(c), v!(a), v!(b2));
-                    let c = l.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0);
+                    let c = l.truth(c);
+                    let (a, b2) = (v!(a), v!(b2));
                     l.b.ins().select(c, a, b2)
                 }
                 Op::Call(f, args, count) | Op::CallPure(f, args, count) => {
@@ -1124,9 +1313,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.iconst(0)
                 }
                 Op::BranchIf(c, t) => {
-                    let (c, t) = (v!(c), v!(t));
+                    let c = l.truth(c);
+                    let t = v!(t);
                     let cur = l.b.use_var(l.next);
-                    let c = l.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0);
                     let target = l.b.ins().select(c, t, cur);
                     l.b.def_var(l.next, target);
                     l.iconst(0)
@@ -1260,7 +1449,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 open = false;
             }
             Exits::If(c, taken, fall) => {
-                let no = l.branch_out(l.vals[c as usize], false);
+                let c = l.truth(c);
+                let no = l.branch_out(c, false);
                 l.goto(pc, taken, done);
                 l.b.switch_to_block(no);
                 if !linear(fall) {

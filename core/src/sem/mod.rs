@@ -130,6 +130,27 @@ pub trait Sem {
     /// PSTATE.NZCV in bits 31..28.
     fn nzcv(&mut self) -> Self::V;
     fn set_nzcv(&mut self, v: Self::V);
+    /// `AddWithCarry(x, y, carry_in)` ([`ops::add_with_carry`]). The flag primitives below are
+    /// defined over the op table ([`ops::add_with_carry_ops`] and friends); a backend may
+    /// give them an equal faster definition (host arithmetic in the interpreter, flags kept
+    /// in a cheaper form in the JIT), tested against that one.
+    fn add_with_carry(
+        &mut self,
+        x: Self::V,
+        y: Self::V,
+        carry_in: Self::V,
+        bits: u32,
+    ) -> (Self::V, Self::V) {
+        ops::add_with_carry_ops(self, x, y, carry_in, bits)
+    }
+    /// NZCV of a logical result ([`ops::logical_flags`]).
+    fn logical_flags(&mut self, result: Self::V, bits: u32) -> Self::V {
+        ops::logical_flags_ops(self, result, bits)
+    }
+    /// `ConditionHolds(cond)` on PSTATE.NZCV ([`ops::condition_holds`]).
+    fn condition_holds(&mut self, cond: u32) -> Self::V {
+        ops::condition_holds_ops(self, cond)
+    }
     fn sysreg(&mut self, r: SysReg) -> Self::V;
     fn set_sysreg(&mut self, r: SysReg, v: Self::V);
 

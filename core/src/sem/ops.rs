@@ -2,9 +2,22 @@
 
 use super::{BinOp, Sem, UnOp};
 
-/// `AddWithCarry(x, y, carry_in)` on `bits` (32 or 64) wide values: the result (zero-extended)
-/// and NZCV in bits 31..28.
+/// `AddWithCarry(x, y, carry_in)` on `bits` (32 or 64) wide values, `carry_in` 0 or 1: the
+/// result (zero-extended) and NZCV in bits 31..28. It is [`Sem::add_with_carry`], whose
+/// definition is [`add_with_carry_ops`] unless the backend gives an equal faster one.
 pub fn add_with_carry<S: Sem>(
+    s: &mut S,
+    x: S::V,
+    y: S::V,
+    carry_in: S::V,
+    bits: u32,
+) -> (S::V, S::V) {
+    s.add_with_carry(x, y, carry_in, bits)
+}
+
+/// The definition of `AddWithCarry` over the op table: the reference that backends' own
+/// versions of [`Sem::add_with_carry`] are tested against.
+pub fn add_with_carry_ops<S: Sem + ?Sized>(
     s: &mut S,
     x: S::V,
     y: S::V,
@@ -52,7 +65,7 @@ pub fn add_with_carry<S: Sem>(
 }
 
 /// Packs four 0/1 values into NZCV bits 31..28.
-pub fn pack_nzcv<S: Sem>(s: &mut S, n: S::V, z: S::V, c: S::V, v: S::V) -> S::V {
+pub fn pack_nzcv<S: Sem + ?Sized>(s: &mut S, n: S::V, z: S::V, c: S::V, v: S::V) -> S::V {
     let mut acc = s.imm(0);
     for (bit, flag) in [(31, n), (30, z), (29, c), (28, v)] {
         let sh = s.imm(bit);
@@ -62,8 +75,14 @@ pub fn pack_nzcv<S: Sem>(s: &mut S, n: S::V, z: S::V, c: S::V, v: S::V) -> S::V 
     acc
 }
 
-/// NZCV for a logical result of `bits` width: N and Z from the result, C and V clear.
+/// NZCV for a logical result of `bits` width (zero-extended): N and Z from the result, C and V
+/// clear. It is [`Sem::logical_flags`], defined by [`logical_flags_ops`].
 pub fn logical_flags<S: Sem>(s: &mut S, result: S::V, bits: u32) -> S::V {
+    s.logical_flags(result, bits)
+}
+
+/// The definition of [`logical_flags`] over the op table.
+pub fn logical_flags_ops<S: Sem + ?Sized>(s: &mut S, result: S::V, bits: u32) -> S::V {
     let sign = s.imm(u64::from(bits - 1));
     let one = s.imm(1);
     let n = s.bin(BinOp::Lsr, result, sign);
@@ -73,8 +92,14 @@ pub fn logical_flags<S: Sem>(s: &mut S, result: S::V, bits: u32) -> S::V {
     pack_nzcv(s, n, z, zero, zero)
 }
 
-/// `ConditionHolds(cond)`: 1 when the condition holds on the current NZCV, else 0.
+/// `ConditionHolds(cond)`: 1 when the condition holds on the current NZCV, else 0. It is
+/// [`Sem::condition_holds`], defined by [`condition_holds_ops`].
 pub fn condition_holds<S: Sem>(s: &mut S, cond: u32) -> S::V {
+    s.condition_holds(cond)
+}
+
+/// The definition of [`condition_holds`] over the op table.
+pub fn condition_holds_ops<S: Sem + ?Sized>(s: &mut S, cond: u32) -> S::V {
     let nzcv = s.nzcv();
     let flag = |s: &mut S, bit: u64| {
         let sh = s.imm(bit);
@@ -143,14 +168,18 @@ mod tests {
         (result, (n << 31) | (z << 30) | (c << 29) | (v << 28))
     }
 
+    /// Both the op-table definition and the interpreter's own give the pseudocode's result.
     fn check_add(x: u64, y: u64, carry: u64, bits: u32) {
         let mut s = Interp::default();
-        let got = add_with_carry(&mut s, x, y, carry, bits);
-        assert_eq!(
-            got,
-            reference(x, y, carry, bits),
-            "AddWithCarry({x:#x}, {y:#x}, {carry}) on {bits} bits"
-        );
+        let want = reference(x, y, carry, bits);
+        let ops = add_with_carry_ops(&mut s, x, y, carry, bits);
+        assert_eq!(ops, want, "ops AddWithCarry({x:#x}, {y:#x}, {carry}), {bits} bits");
+        let own = add_with_carry(&mut s, x, y, carry, bits);
+        assert_eq!(own, want, "Interp AddWithCarry({x:#x}, {y:#x}, {carry}), {bits} bits");
+        let r = want.0;
+        let flags = (want.1 & 0xc000_0000, logical_flags_ops(&mut s, r, bits));
+        assert_eq!(flags.1, flags.0, "ops logical flags of {r:#x}, {bits} bits");
+        assert_eq!(logical_flags(&mut s, r, bits), flags.0, "Interp logical flags of {r:#x}");
     }
 
     #[test]
@@ -173,6 +202,19 @@ mod tests {
                     check_add(x, y, carry, 64);
                     check_add(x, !y, carry, 64);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_interpreters_conditions_are_the_ops_definition() {
+        let mut s = Interp::default();
+        for nzcv in 0..16u64 {
+            s.set_nzcv(nzcv << 28);
+            for cond in 0..16 {
+                let ops = condition_holds_ops(&mut s, cond);
+                let own = condition_holds(&mut s, cond);
+                assert_eq!(own, ops, "cond {cond:#06b} on NZCV {nzcv:#06b}");
             }
         }
     }
