@@ -53,6 +53,11 @@ impl Perms {
             | if self.read { P_READ } else { 0 }
             | if self.write { P_WRITE } else { 0 }
             | if self.exec { P_EXEC } else { 0 }
+            | if self.write && !self.exec {
+                P_DATA_WRITE
+            } else {
+                0
+            }
     }
 }
 
@@ -61,6 +66,9 @@ pub const P_READ: u8 = 1;
 pub const P_WRITE: u8 = 2;
 pub const P_EXEC: u8 = 4;
 pub const P_MAPPED: u8 = 8;
+/// Set with `P_WRITE` on a page that is not executable: a store there cannot change code, so
+/// a fast path tests this one bit (the JIT's inline stores).
+pub const P_DATA_WRITE: u8 = 16;
 
 /// Why a guest access failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -632,7 +640,7 @@ impl Memory {
     #[inline(always)]
     pub fn write_u64_fast(&self, addr: u64, size: usize, value: u64) -> bool {
         debug_assert!(size.is_power_of_two() && size <= 8);
-        match self.fast(addr, size, P_WRITE, P_EXEC) {
+        match self.fast(addr, size, P_DATA_WRITE, 0) {
             Some(p) => {
                 // SAFETY: `fast` gives `size` writable bytes inside the reservation.
                 unsafe { store(p, size, value) };

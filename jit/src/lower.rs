@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::mem::offset_of;
 
 use armature_core::cpu::Cpu;
-use armature_core::mem::{GUEST_SPACE, PAGE_SIZE, P_EXEC, P_READ, P_WRITE};
+use armature_core::mem::{GUEST_SPACE, PAGE_SIZE, P_DATA_WRITE, P_READ};
 use armature_core::sem::{AtomicOp, BinOp, SysReg, UnOp};
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
@@ -85,10 +85,10 @@ pub struct Guest {
     pub table: u64,
 }
 
-/// The bits of a data address that must be clear for the inline path: bits 55..40 (the address
-/// is in the guest space once its top byte is ignored; bit 55 set sign-extends under
-/// top-byte-ignore, which is outside it too).
-const OUTSIDE: u64 = 0x00ff_ffff_ffff_ffff & !(GUEST_SPACE - 1);
+/// The bits of a data address that must be clear for the inline path: bits 63..40, so that it
+/// is inside the guest space as it is (a tagged address, whose top byte top-byte-ignore drops,
+/// takes the slow path).
+const OUTSIDE: u64 = !(GUEST_SPACE - 1);
 
 /// The most instructions a chain of blocks runs (blocks that continue into the next one
 /// without returning to the dispatcher, and turns of a block that loops to itself): then it
@@ -772,28 +772,26 @@ impl Lower<'_> {
     }
 
     /// The host address of the `size` bytes at guest address `a` when the access can be done
-    /// inline: naturally aligned (so in one page), inside the guest space once the top byte is
-    /// ignored, and on a page whose permission byte has `need` and not `deny`, as
-    /// `Memory::read_u64` and `write_u64` check. Else it branches to `slow`, which then has two
-    /// predecessors to seal.
-    fn fast_address(&mut self, a: Value, size: u8, need: u8, deny: u8, slow: Block) -> Value {
+    /// inline: naturally aligned (so in one page), untagged and inside the guest space, and on
+    /// a page whose permission byte has the bit `need` (`P_READ`, or `P_DATA_WRITE` for a
+    /// store, which a page holding code lacks), as `Memory::read_u64` and `write_u64_fast`
+    /// check. Else it branches to `slow`, which then has two predecessors to seal.
+    fn fast_address(&mut self, a: Value, size: u8, need: u8, slow: Block) -> Value {
         let bad = self
             .b
             .ins()
             .band_imm_u(a, (OUTSIDE | (u64::from(size) - 1)) as i64);
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0);
         self.guard(ok, slow);
-        let at = self.b.ins().band_imm_u(a, (GUEST_SPACE - 1) as i64);
         let page = self
             .b
             .ins()
-            .ushr_imm_u(at, PAGE_SIZE.trailing_zeros() as i64);
+            .ushr_imm_u(a, PAGE_SIZE.trailing_zeros() as i64);
         let entry = self.b.ins().iadd_imm_u(page, self.guest.table as i64);
         let perms = self.b.ins().uload8(I64, self.flags, entry, 0);
-        let mask = self.b.ins().band_imm_u(perms, i64::from(need | deny));
-        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, mask, i64::from(need));
+        let ok = self.b.ins().band_imm_u(perms, i64::from(need));
         self.guard(ok, slow);
-        self.b.ins().iadd_imm_u(at, self.guest.base as i64)
+        self.b.ins().iadd_imm_u(a, self.guest.base as i64)
     }
 
     /// A guest load: inline on the fast path, else through the runtime (which may stop).
@@ -803,7 +801,7 @@ impl Lower<'_> {
         let join = self.b.create_block();
         let value = self.b.append_block_param(join, I64);
         if size.is_power_of_two() && size <= 8 {
-            let host = self.fast_address(a, size, P_READ, 0, slow);
+            let host = self.fast_address(a, size, P_READ, slow);
             // A relaxed atomic load, which is a plain load on x86-64.
             let f = self.flags;
             let v = match size {
@@ -838,7 +836,7 @@ impl Lower<'_> {
         self.b.set_cold_block(slow);
         let join = self.b.create_block();
         if size.is_power_of_two() && size <= 8 {
-            let host = self.fast_address(a, size, P_WRITE, P_EXEC, slow);
+            let host = self.fast_address(a, size, P_DATA_WRITE, slow);
             let f = self.flags;
             match size {
                 1 => self.b.ins().istore8(f, x, host, 0),

@@ -173,13 +173,23 @@ mod tests {
         let mut s = Interp::default();
         let want = reference(x, y, carry, bits);
         let ops = add_with_carry_ops(&mut s, x, y, carry, bits);
-        assert_eq!(ops, want, "ops AddWithCarry({x:#x}, {y:#x}, {carry}), {bits} bits");
+        assert_eq!(
+            ops, want,
+            "ops AddWithCarry({x:#x}, {y:#x}, {carry}), {bits} bits"
+        );
         let own = add_with_carry(&mut s, x, y, carry, bits);
-        assert_eq!(own, want, "Interp AddWithCarry({x:#x}, {y:#x}, {carry}), {bits} bits");
+        assert_eq!(
+            own, want,
+            "Interp AddWithCarry({x:#x}, {y:#x}, {carry}), {bits} bits"
+        );
         let r = want.0;
         let flags = (want.1 & 0xc000_0000, logical_flags_ops(&mut s, r, bits));
         assert_eq!(flags.1, flags.0, "ops logical flags of {r:#x}, {bits} bits");
-        assert_eq!(logical_flags(&mut s, r, bits), flags.0, "Interp logical flags of {r:#x}");
+        assert_eq!(
+            logical_flags(&mut s, r, bits),
+            flags.0,
+            "Interp logical flags of {r:#x}"
+        );
     }
 
     #[test]
