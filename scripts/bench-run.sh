@@ -6,7 +6,8 @@
 # (scripts/fetch-arm64.sh; sha256sum of a large file, gzip -9, sort, where "native" is the
 # host's own sha256sum, gzip and sort), and prints one table: wall times (median of REPS runs), each engine's speed
 # as a fraction of qemu-aarch64's (qemu time / armature time), the interpreter's guest MIPS,
-# and the JIT's compile time per compiled guest instruction.
+# and the JIT's compile time per compiled guest instruction; then the median of each engine's
+# fraction over the rows, which is what the speed bars of issues 3 and 5 are about.
 #
 # Usage: scripts/bench-run.sh [PROGRAM...]   (REPS=3 by default; set REPS=1 for a quick look)
 # PROGRAM names a C workload (hash, sort, ...) or an applet (bb-sha256sum, bb-gzip, bb-sort).
@@ -86,7 +87,21 @@ row() {
     jratio=$(awk "BEGIN { print $qemu / $jit }")
     mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
     printf '%-12s %9s %9s %9s %9s %12.3f %10.3f %12.1f %14s\n' "$label" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$mips" "$per_insn"
+    echo "$ratio $jratio" >>"$RATIOS"
 }
+
+# Prints the median of column $1 of the rows' fractions.
+median_of() {
+    awk -v c="$1" '{ print $c }' "$RATIOS" | sort -n |
+        awk '{ t[NR] = $1 } END { if (NR % 2) m = t[(NR + 1) / 2]; else m = (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.3f", m }'
+}
+
+summary() {
+    [ -s "$RATIOS" ] || return 0
+    echo "median over $(wc -l <"$RATIOS") rows: interp/qemu $(median_of 1) (bar 0.25), jit/qemu $(median_of 2) (bar 1.5)"
+}
+RATIOS=$OUT/ratios.txt
+: >"$RATIOS"
 
 printf '%-12s %9s %9s %9s %9s %12s %10s %12s %14s\n' program native_s qemu_s interp_s jit_s interp/qemu jit/qemu interp_MIPS jit_us/insn
 for w in $workloads; do
@@ -99,7 +114,7 @@ for w in $workloads; do
 done
 
 # Busybox applets, on inputs generated here (deterministic); native is the host's own tool.
-[ -z "$applets" ] && exit 0
+[ -z "$applets" ] && summary && exit 0
 [ -x target/busybox/bin/busybox ] || scripts/fetch-arm64.sh
 BB=target/busybox/bin/busybox
 if [ ! -e "$OUT/random.bin" ]; then
@@ -115,3 +130,4 @@ for a in $applets; do
     esac
     row "$a" "$@" -- "$BB" "$@"
 done
+summary

@@ -485,35 +485,36 @@ impl Lower<'_> {
             let cc = if invert { cc.complement() } else { cc };
             l.b.ins().icmp_imm_u(cc, x, 0)
         };
+        // Both hold (HI, GT), or, by De Morgan's law, either inverse does (LS, LE).
+        let both = |l: &mut Self, x: Value, y: Value| {
+            if invert {
+                l.b.ins().bor(x, y)
+            } else {
+                l.b.ins().band(x, y)
+            }
+        };
         match cond >> 1 {
             0 => cmp(self, z, IntCC::Equal),
             1 => cmp(self, c, IntCC::NotEqual),
             2 => cmp(self, n, IntCC::SignedLessThan),
             3 => cmp(self, v, IntCC::SignedLessThan),
+            // HI: C set and Z clear.
             4 => {
-                // HI: C set and Z clear; LS: C clear or Z set.
                 let c = cmp(self, c, IntCC::NotEqual);
                 let z = cmp(self, z, IntCC::NotEqual);
-                if invert {
-                    self.b.ins().bor(c, z)
-                } else {
-                    self.b.ins().band(c, z)
-                }
+                both(self, c, z)
             }
+            // GE: N = V.
             5 => {
                 let nv = self.b.ins().bxor(n, v);
                 cmp(self, nv, IntCC::SignedGreaterThanOrEqual)
             }
+            // GT: N = V and Z clear.
             6 => {
-                // GT: N = V and Z clear; LE: N != V or Z set.
                 let nv = self.b.ins().bxor(n, v);
                 let ge = cmp(self, nv, IntCC::SignedGreaterThanOrEqual);
                 let z = cmp(self, z, IntCC::NotEqual);
-                if invert {
-                    self.b.ins().bor(ge, z)
-                } else {
-                    self.b.ins().band(ge, z)
-                }
+                both(self, ge, z)
             }
             _ => self.b.ins().iconst(types::I8, 1),
         }
