@@ -232,7 +232,7 @@ impl Sem for Interp {
     fn add_with_carry(&mut self, x: u64, y: u64, carry_in: u64, bits: u32) -> (u64, u64) {
         let (result, n, c, v) = if bits == 32 {
             let (x, y) = (x & 0xffff_ffff, y & 0xffff_ffff);
-            let full = x + y + carry_in;
+            let full = (x + y).wrapping_add(carry_in);
             let r = full & 0xffff_ffff;
             (r, r >> 31, (full >> 32) & 1, ((x ^ r) & (y ^ r)) >> 31 & 1)
         } else {
