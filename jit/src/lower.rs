@@ -173,6 +173,24 @@ fn insn_exits(rec: &Recorder, k: &[Option<u64>], i: usize) -> Exits {
     }
 }
 
+/// The address of the access that makes op `i` of `rec` the first of a pair: op `i + 1`
+/// (below `end`) is a load after a load, or a store after a store, of the same size (4 or
+/// 8), at op `i`'s address plus that size, as LDP and STP record them.
+fn pair_second(rec: &Recorder, k: &[Option<u64>], i: usize, end: usize) -> Option<Val> {
+    if i + 1 >= end {
+        return None;
+    }
+    let (a, size, a2, size2) = match (rec.ops[i], rec.ops[i + 1]) {
+        (Op::Load(a, s), Op::Load(a2, s2)) | (Op::Store(a, s, _), Op::Store(a2, s2, _)) => {
+            (a, s, a2, s2)
+        }
+        _ => return None,
+    };
+    let next = matches!(rec.ops[a2 as usize], Op::Bin(BinOp::Add, x, c)
+        if x == a && k[c as usize] == Some(u64::from(size)));
+    (matches!(size, 4 | 8) && size2 == size && next).then_some(a2)
+}
+
 /// Where the recording of a region goes on after its last instruction, which branched, and
 /// the other addresses to record later: the target of a branch known at compile time (B, BL),
 /// or, after a conditional branch, the next instruction now and the taken way later. A
@@ -803,14 +821,7 @@ impl Lower<'_> {
         let value = self.b.append_block_param(join, I64);
         if size.is_power_of_two() && size <= 8 {
             let host = self.fast_address(a, size, P_READ, slow);
-            // A relaxed atomic load, which is a plain load on x86-64.
-            let f = self.flags;
-            let v = match size {
-                1 => self.b.ins().uload8(I64, f, host, 0),
-                2 => self.b.ins().uload16(I64, f, host, 0),
-                4 => self.b.ins().uload32(f, host, 0),
-                _ => self.b.ins().load(I64, f, host, 0),
-            };
+            let v = self.host_load(host, size);
             self.b.ins().jump(join, &[v.into()]);
         } else {
             self.b.ins().jump(slow, &[]);
@@ -838,13 +849,7 @@ impl Lower<'_> {
         let join = self.b.create_block();
         if size.is_power_of_two() && size <= 8 {
             let host = self.fast_address(a, size, P_DATA_WRITE, slow);
-            let f = self.flags;
-            match size {
-                1 => self.b.ins().istore8(f, x, host, 0),
-                2 => self.b.ins().istore16(f, x, host, 0),
-                4 => self.b.ins().istore32(f, x, host, 0),
-                _ => self.b.ins().store(f, x, host, 0),
-            };
+            self.host_store(host, size, x);
             self.b.ins().jump(join, &[]);
         } else {
             self.b.ins().jump(slow, &[]);
@@ -862,6 +867,77 @@ impl Lower<'_> {
         self.b.ins().jump(join, &[]);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
+    }
+
+    /// `size` bytes (1, 2, 4 or 8) at host address `host`, zero-extended: a relaxed atomic
+    /// load, which is a plain load on x86-64.
+    fn host_load(&mut self, host: Value, size: u8) -> Value {
+        let f = self.flags;
+        match size {
+            1 => self.b.ins().uload8(I64, f, host, 0),
+            2 => self.b.ins().uload16(I64, f, host, 0),
+            4 => self.b.ins().uload32(f, host, 0),
+            _ => self.b.ins().load(I64, f, host, 0),
+        }
+    }
+
+    /// Writes the low `size` bytes of `x` at host address `host`, as [`Lower::host_load`].
+    fn host_store(&mut self, host: Value, size: u8, x: Value) {
+        let f = self.flags;
+        match size {
+            1 => self.b.ins().istore8(f, x, host, 0),
+            2 => self.b.ins().istore16(f, x, host, 0),
+            4 => self.b.ins().istore32(f, x, host, 0),
+            _ => self.b.ins().store(f, x, host, 0),
+        };
+    }
+
+    /// The two accesses of a pair (LDP, STP: `size` bytes at `a`, then at `a2`, which is
+    /// `a + size`): when `a` is aligned to the pair's whole size, both are in one page and one
+    /// permission check covers them; else each goes its own way ([`Lower::load`],
+    /// [`Lower::store`]). Gives the loaded values (0 for stores).
+    fn pair(
+        &mut self,
+        a: Value,
+        a2: Value,
+        size: u8,
+        store: Option<[Value; 2]>,
+        pc: Value,
+        done: u64,
+    ) -> [Value; 2] {
+        let apart = self.b.create_block();
+        let join = self.b.create_block();
+        let v = [(); 2].map(|()| self.b.append_block_param(join, I64));
+        let need = if store.is_some() {
+            P_DATA_WRITE
+        } else {
+            P_READ
+        };
+        let host = self.fast_address(a, 2 * size, need, apart);
+        let host2 = self.b.ins().iadd_imm_u(host, i64::from(size));
+        let got = match store {
+            Some([x, y]) => {
+                self.host_store(host, size, x);
+                self.host_store(host2, size, y);
+                [self.iconst(0); 2]
+            }
+            None => [self.host_load(host, size), self.host_load(host2, size)],
+        };
+        self.b.ins().jump(join, &got.map(Into::into));
+        self.b.seal_block(apart);
+        self.b.switch_to_block(apart);
+        let got = match store {
+            Some([x, y]) => {
+                self.store(a, size, x, pc, done);
+                self.store(a2, size, y, pc, done);
+                [self.iconst(0); 2]
+            }
+            None => [self.load(a, size, pc, done), self.load(a2, size, pc, done)],
+        };
+        self.b.ins().jump(join, &got.map(Into::into));
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        v
     }
 
     /// After a runtime write that did not stop: notes whether it changed code.
@@ -1112,6 +1188,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             l.b.def_var(l.changed, zero);
         }
         let pc_v = l.iconst(pc);
+        // The value of the second access of a pair done with the first one.
+        let mut paired: Option<Value> = None;
         for op in &rec.ops[insn.start..end] {
             let op_index = l.vals.len() as Val;
             macro_rules! v {
@@ -1319,13 +1397,36 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.b.def_var(l.next, target);
                     l.iconst(0)
                 }
-                Op::Load(a, size) => {
-                    let a = v!(a);
-                    l.load(a, size, pc_v, done)
+                // The second access of a pair was done with the first.
+                Op::Load(..) | Op::Store(..) if paired.is_some() => {
+                    paired.take().unwrap_or_else(|| l.iconst(0))
                 }
+                Op::Load(a, size) => match pair_second(rec, &k, op_index as usize, end) {
+                    Some(a2) => {
+                        let [x, y] = l.pair(v!(a), v!(a2), size, None, pc_v, done);
+                        paired = Some(y);
+                        x
+                    }
+                    None => {
+                        let a = v!(a);
+                        l.load(a, size, pc_v, done)
+                    }
+                },
                 Op::Store(a, size, x) => {
-                    let (a, x) = (v!(a), v!(x));
-                    l.store(a, size, x, pc_v, done);
+                    match (
+                        pair_second(rec, &k, op_index as usize, end),
+                        rec.ops.get(op_index as usize + 1),
+                    ) {
+                        (Some(a2), Some(&Op::Store(_, _, y))) => {
+                            let data = [v!(x), v!(y)];
+                            l.pair(v!(a), v!(a2), size, Some(data), pc_v, done);
+                            paired = Some(l.iconst(0));
+                        }
+                        _ => {
+                            let (a, x) = (v!(a), v!(x));
+                            l.store(a, size, x, pc_v, done);
+                        }
+                    }
                     l.iconst(0)
                 }
                 Op::LoadExclusive(a, size) => {

@@ -1,6 +1,7 @@
 /* Faults inside hot code, which armature's JIT runs compiled (a loop that branches to itself,
- * two blocks that continue into each other, and a loop around an if/else with an inner loop,
- * whose branches stay inside one compiled region): the SIGSEGV handler must see the faulting
+ * two blocks that continue into each other, a loop around an if/else with an inner loop,
+ * whose branches stay inside one compiled region, and LDP/STP pairs whose first or second
+ * access faults, or that straddle a page): the SIGSEGV handler must see the faulting
  * instruction's PC and the registers and flags as they were before it, however many passes
  * the compiled code made. The handler skips the instruction (PC + 4, for a load with a
  * replacement value), so execution resumes in the middle of compiled code. */
@@ -22,7 +23,10 @@ void fill(uint64_t **ptrs, uint64_t n);
 /* diamond(ptrs, n): for each i, even ones subtract i from the sum (x3) and count three passes
  * of an inner loop (x5); odd ones add *ptrs[i], after a SUBS that sets the flags (N). */
 uint64_t diamond(uint64_t **ptrs, uint64_t n);
-extern char walk_fault[], fill_fault[], diamond_fault[];
+/* pairs(ptrs, n): loads the two doublewords at ptrs[i] with LDP (x10, x11), adds both to the
+ * sum (x3) and writes them back swapped with STP. */
+uint64_t pairs(uint64_t **ptrs, uint64_t n);
+extern char walk_fault[], fill_fault[], diamond_fault[], pairs_load_fault[], pairs_store_fault[];
 
 __asm__(".text\n"
         ".global walk\n"
@@ -86,7 +90,29 @@ __asm__(".text\n"
         "    b.ne 1b\n"
         "    mov x0, x3\n"
         "    ret\n"
-        ".size diamond, .-diamond\n");
+        ".size diamond, .-diamond\n"
+        ".global pairs\n"
+        ".type pairs, %function\n"
+        "pairs:\n"
+        "    mov x2, #0\n"
+        "    mov x3, #0\n"
+        "1:  ldr x9, [x0, x2, lsl #3]\n"
+        "    mov x10, #0\n"
+        "    mov x11, #5\n"
+        ".global pairs_load_fault\n"
+        "pairs_load_fault:\n"
+        "    ldp x10, x11, [x9]\n"
+        "    add x3, x3, x10\n"
+        "    add x3, x3, x11\n"
+        ".global pairs_store_fault\n"
+        "pairs_store_fault:\n"
+        "    stp x11, x10, [x9]\n"
+        "    add x2, x2, #1\n"
+        "    cmp x2, x1\n"
+        "    b.ne 1b\n"
+        "    mov x0, x3\n"
+        "    ret\n"
+        ".size pairs, .-pairs\n");
 
 static void on_segv(int sig, siginfo_t *si, void *v) {
     ucontext_t *uc = v;
@@ -104,6 +130,10 @@ static void on_segv(int sig, siginfo_t *si, void *v) {
     else if (pc == (uintptr_t)diamond_fault)
         printf("sig %d code %d in diamond: addr==x9 %d x2 %llu x3 %lld x5 %llu x6 %llu nzcv %#llx\n",
                sig, si->si_code, at_x9, r[2], (long long)r[3], r[5], r[6], nzcv);
+    else if (pc == (uintptr_t)pairs_load_fault || pc == (uintptr_t)pairs_store_fault)
+        printf("sig %d code %d in pairs %s: addr-x9 %lld x2 %llu x3 %llu x10 %llu x11 %llu\n",
+               sig, si->si_code, pc == (uintptr_t)pairs_load_fault ? "ldp" : "stp",
+               (long long)((uintptr_t)si->si_addr - r[9]), r[2], r[3], r[10], r[11]);
     else
         printf("sig %d code %d elsewhere\n", sig, si->si_code);
     r[10] = 100;
@@ -112,6 +142,7 @@ static void on_segv(int sig, siginfo_t *si, void *v) {
 
 static uint64_t *ptrs[N];
 static uint64_t cells[N];
+static uint64_t pair_cells[N][2] __attribute__((aligned(16)));
 
 int main(void) {
     setvbuf(stdout, 0, _IONBF, 0);
@@ -151,5 +182,28 @@ int main(void) {
     ptrs[901] = none;
     printf("diamond: %lld\n", (long long)diamond(ptrs, N));
     printf("diamond again: %lld\n", (long long)diamond(ptrs, N));
+    /* Pairs: aligned ones (one check for both accesses), a misaligned one, ones that fault on
+     * the first access (unmapped, read-only for the store) and ones that straddle into an
+     * unmapped page, where the first access happens and the second faults. */
+    uint64_t *two = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect((char *)two + 4096, 4096, PROT_NONE);
+    uint64_t *edge = (uint64_t *)((char *)two + 4096 - 8);
+    *edge = 9;
+    for (int i = 0; i < N; i++) {
+        pair_cells[i][0] = i;
+        pair_cells[i][1] = 1;
+        ptrs[i] = pair_cells[i];
+    }
+    ptrs[3] = none;
+    ptrs[600] = edge;
+    ptrs[601] = ro;
+    ptrs[602] = &pair_cells[602][1];
+    ptrs[900] = edge;
+    printf("pairs: %llu\n", (unsigned long long)pairs(ptrs, N));
+    printf("pairs again: %llu\n", (unsigned long long)pairs(ptrs, N - 1));
+    sum = 0;
+    for (int i = 0; i < N; i++)
+        sum += pair_cells[i][0] * 3 + pair_cells[i][1];
+    printf("pair cells: %llu edge %llu\n", (unsigned long long)sum, (unsigned long long)*edge);
     return 0;
 }
