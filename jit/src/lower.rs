@@ -173,22 +173,21 @@ fn insn_exits(rec: &Recorder, k: &[Option<u64>], i: usize) -> Exits {
     }
 }
 
-/// The address of the access that makes op `i` of `rec` the first of a pair: op `i + 1`
-/// (below `end`) is a load after a load, or a store after a store, of the same size (4 or
-/// 8), at op `i`'s address plus that size, as LDP and STP record them.
-fn pair_second(rec: &Recorder, k: &[Option<u64>], i: usize, end: usize) -> Option<Val> {
+/// The address and (for a store) the data of the access that makes op `i` of `rec` the first
+/// of a pair: op `i + 1` (below `end`) is a load after a load, or a store after a store, of
+/// the same size (4 or 8), at op `i`'s address plus that size, as LDP and STP record them.
+fn pair_second(rec: &Recorder, k: &[Option<u64>], i: usize, end: usize) -> Option<(Val, Val)> {
     if i + 1 >= end {
         return None;
     }
-    let (a, size, a2, size2) = match (rec.ops[i], rec.ops[i + 1]) {
-        (Op::Load(a, s), Op::Load(a2, s2)) | (Op::Store(a, s, _), Op::Store(a2, s2, _)) => {
-            (a, s, a2, s2)
-        }
+    let (a, size, a2, size2, data) = match (rec.ops[i], rec.ops[i + 1]) {
+        (Op::Load(a, s), Op::Load(a2, s2)) => (a, s, a2, s2, 0),
+        (Op::Store(a, s, _), Op::Store(a2, s2, y)) => (a, s, a2, s2, y),
         _ => return None,
     };
     let next = matches!(rec.ops[a2 as usize], Op::Bin(BinOp::Add, x, c)
         if x == a && k[c as usize] == Some(u64::from(size)));
-    (matches!(size, 4 | 8) && size2 == size && next).then_some(a2)
+    (matches!(size, 4 | 8) && size2 == size && next).then_some((a2, data))
 }
 
 /// Where the recording of a region goes on after its last instruction, which branched, and
@@ -1402,7 +1401,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     paired.take().unwrap_or_else(|| l.iconst(0))
                 }
                 Op::Load(a, size) => match pair_second(rec, &k, op_index as usize, end) {
-                    Some(a2) => {
+                    Some((a2, _)) => {
                         let [x, y] = l.pair(v!(a), v!(a2), size, None, pc_v, done);
                         paired = Some(y);
                         x
@@ -1413,16 +1412,13 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     }
                 },
                 Op::Store(a, size, x) => {
-                    match (
-                        pair_second(rec, &k, op_index as usize, end),
-                        rec.ops.get(op_index as usize + 1),
-                    ) {
-                        (Some(a2), Some(&Op::Store(_, _, y))) => {
+                    match pair_second(rec, &k, op_index as usize, end) {
+                        Some((a2, y)) => {
                             let data = [v!(x), v!(y)];
                             l.pair(v!(a), v!(a2), size, Some(data), pc_v, done);
                             paired = Some(l.iconst(0));
                         }
-                        _ => {
+                        None => {
                             let (a, x) = (v!(a), v!(x));
                             l.store(a, size, x, pc_v, done);
                         }
