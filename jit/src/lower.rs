@@ -409,11 +409,16 @@ impl Lower<'_> {
 
     /// Sets the flags from 0/1 values.
     fn set_flags(&mut self, f: [Value; 4]) {
-        let [n, z, c, v] = f;
+        let f = self.flags_to_forms(f);
+        self.set_forms(f);
+    }
+
+    /// Flags in their forms from 0/1 values.
+    fn flags_to_forms(&mut self, [n, z, c, v]: [Value; 4]) -> Forms {
         let n = self.b.ins().ineg(n);
         let z = self.b.ins().bxor_imm_u(z, 1);
         let v = self.b.ins().ineg(v);
-        self.set_forms([n, z, c, v]);
+        [n, z, c, v]
     }
 
     fn set_forms(&mut self, f: Forms) {
@@ -421,6 +426,18 @@ impl Lower<'_> {
             self.b.def_var(var, f);
         }
         self.nzcv_dirty = true;
+    }
+
+    /// The flags in their forms of an NZCV value known as flags.
+    fn forms_of(&mut self, k: Known) -> Option<Forms> {
+        match k {
+            Known::Forms(f) => Some(f),
+            Known::Flags(f) => {
+                let f = f.map(|f| f.unwrap_or_else(|| self.iconst(0)));
+                Some(self.flags_to_forms(f))
+            }
+            _ => None,
+        }
     }
 
     /// NZCV bits 31..28 of flags in their forms.
@@ -1200,8 +1217,11 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             let value = match *op {
                 Op::Imm(x) => {
                     known = match x {
-                        0 => Known::Flags([None; 4]),
                         1 => Known::Bool,
+                        // An NZCV immediate (CCMP's `nzcv`, or 0).
+                        _ if x & !0xf000_0000 == 0 => Known::Flags(
+                            [31, 30, 29, 28].map(|bit| (x >> bit & 1 == 1).then(|| l.iconst(1))),
+                        ),
                         _ => Known::Nothing,
                     };
                     l.iconst(x)
@@ -1351,8 +1371,19 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 }
                 Op::Select(c, a, b2) => {
                     let c = l.truth(c);
-                    let (a, b2) = (v!(a), v!(b2));
-                    l.b.ins().select(c, a, b2)
+                    let (ka, kb) = (l.known[a as usize], l.known[b2 as usize]);
+                    match (l.forms_of(ka), l.forms_of(kb)) {
+                        // A choice of flags (CCMP): each flag chosen in its form.
+                        (Some(fa), Some(fb)) => {
+                            let f = [0, 1, 2, 3].map(|i| l.b.ins().select(c, fa[i], fb[i]));
+                            known = Known::Forms(f);
+                            l.pack_forms(f)
+                        }
+                        _ => {
+                            let (a, b2) = (v!(a), v!(b2));
+                            l.b.ins().select(c, a, b2)
+                        }
+                    }
                 }
                 Op::Call(f, args, count) | Op::CallPure(f, args, count) => {
                     let pure = matches!(op, Op::CallPure(..));
