@@ -263,7 +263,7 @@ struct Lower<'a> {
     /// Where the current instruction goes next.
     next: Variable,
     /// Signatures of runtime calls by argument count (all arguments and results are i64).
-    sigs: BTreeMap<(usize, bool), SigRef>,
+    sigs: BTreeMap<(usize, bool, bool), SigRef>,
     flags: MemFlagsData,
     guest: Guest,
     /// Whether a write of the current instruction changed code (`STATUS_CODE`, or 0).
@@ -554,23 +554,41 @@ impl Lower<'_> {
         }
     }
 
-    fn sig(&mut self, params: usize, ret: bool) -> SigRef {
-        if let Some(s) = self.sigs.get(&(params, ret)) {
+    /// The signature of a runtime function, or of an entry point of
+    /// [`runtime::preserving`] (which returns a result, as it does not preserve its register).
+    fn sig(&mut self, params: usize, ret: bool, preserving: bool) -> SigRef {
+        let conv = match runtime::preserving::CALL_CONV {
+            Some(conv) if preserving => conv,
+            _ => self.conv,
+        };
+        let ret = ret || conv != self.conv;
+        if let Some(s) = self.sigs.get(&(params, ret, preserving)) {
             return *s;
         }
-        let mut sig = Signature::new(self.conv);
+        let mut sig = Signature::new(conv);
         sig.params.extend((0..params).map(|_| AbiParam::new(I64)));
         if ret {
             sig.returns.push(AbiParam::new(I64));
         }
         let s = self.b.import_signature(sig);
-        self.sigs.insert((params, ret), s);
+        self.sigs.insert((params, ret, preserving), s);
         s
     }
 
     /// Calls the runtime function at `f` with `args`; gives its result (or 0).
     fn call(&mut self, f: usize, args: &[Value], ret: bool) -> Value {
-        let sig = self.sig(args.len(), ret);
+        let sig = self.sig(args.len(), ret, false);
+        self.call_with(sig, f, args, ret)
+    }
+
+    /// Calls the entry point at `f` of [`runtime::preserving`], for a slow path: the values
+    /// the block keeps in registers stay there.
+    fn call_preserving(&mut self, f: usize, args: &[Value]) -> Value {
+        let sig = self.sig(args.len(), true, true);
+        self.call_with(sig, f, args, true)
+    }
+
+    fn call_with(&mut self, sig: SigRef, f: usize, args: &[Value], ret: bool) -> Value {
         let callee = self.iconst(f as u64);
         let call = self.b.ins().call_indirect(sig, callee, args);
         if ret {
@@ -845,10 +863,9 @@ impl Lower<'_> {
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let size = self.iconst(u64::from(size));
-        let r = self.call(
-            runtime::rt_load as *const () as usize,
+        let r = self.call_preserving(
+            runtime::preserving::rt_load as *const () as usize,
             &[self.ctx, pc, a, size],
-            true,
         );
         self.check_stop(done);
         self.b.ins().jump(join, &[r.into()]);
@@ -873,10 +890,9 @@ impl Lower<'_> {
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let size = self.iconst(u64::from(size));
-        self.call(
-            runtime::rt_store as *const () as usize,
+        self.call_preserving(
+            runtime::preserving::rt_store as *const () as usize,
             &[self.ctx, pc, a, size, x],
-            true,
         );
         self.check_stop(done);
         self.note_code_change();

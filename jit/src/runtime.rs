@@ -201,3 +201,66 @@ pub extern "C" fn rt_sysreg(ctx: *mut Ctx, pc: u64, code: u64) -> u64 {
     // SAFETY: called by a block with its context.
     unsafe { machine(ctx, pc).sysreg(r) }
 }
+
+/// The entry points of the slow paths of compiled loads and stores. On x86-64 each saves every
+/// host register that the System V convention lets a callee change (but `rax`, which holds the
+/// result), so that a block calls it in Cranelift's `preserve_all` convention and keeps its
+/// values in registers across the call: a slow path rarely runs, and values live across one
+/// would otherwise be spilled on the fast path too. Helpers and atomics, which run every
+/// time, keep the host convention.
+#[cfg(target_arch = "x86_64")]
+pub mod preserving {
+    use cranelift_codegen::isa::CallConv;
+
+    /// The convention in which blocks call these entry points.
+    pub const CALL_CONV: Option<CallConv> = Some(CallConv::PreserveAll);
+
+    macro_rules! preserving {
+        ($($name:ident),* $(,)?) => {$(
+            #[doc = concat!("[`super::", stringify!($name), "`], keeping every register but `rax`.")]
+            #[unsafe(naked)]
+            pub extern "C" fn $name() {
+                // Eight pushes keep the stack as the caller left it modulo 16 (8 past a
+                // 16-byte boundary); the 264-byte save area aligns it for the call.
+                core::arch::naked_asm!(
+                    "push rcx", "push rdx", "push rsi", "push rdi",
+                    "push r8", "push r9", "push r10", "push r11",
+                    "sub rsp, 264",
+                    "movdqu [rsp], xmm0", "movdqu [rsp + 16], xmm1",
+                    "movdqu [rsp + 32], xmm2", "movdqu [rsp + 48], xmm3",
+                    "movdqu [rsp + 64], xmm4", "movdqu [rsp + 80], xmm5",
+                    "movdqu [rsp + 96], xmm6", "movdqu [rsp + 112], xmm7",
+                    "movdqu [rsp + 128], xmm8", "movdqu [rsp + 144], xmm9",
+                    "movdqu [rsp + 160], xmm10", "movdqu [rsp + 176], xmm11",
+                    "movdqu [rsp + 192], xmm12", "movdqu [rsp + 208], xmm13",
+                    "movdqu [rsp + 224], xmm14", "movdqu [rsp + 240], xmm15",
+                    "call {f}",
+                    "movdqu xmm0, [rsp]", "movdqu xmm1, [rsp + 16]",
+                    "movdqu xmm2, [rsp + 32]", "movdqu xmm3, [rsp + 48]",
+                    "movdqu xmm4, [rsp + 64]", "movdqu xmm5, [rsp + 80]",
+                    "movdqu xmm6, [rsp + 96]", "movdqu xmm7, [rsp + 112]",
+                    "movdqu xmm8, [rsp + 128]", "movdqu xmm9, [rsp + 144]",
+                    "movdqu xmm10, [rsp + 160]", "movdqu xmm11, [rsp + 176]",
+                    "movdqu xmm12, [rsp + 192]", "movdqu xmm13, [rsp + 208]",
+                    "movdqu xmm14, [rsp + 224]", "movdqu xmm15, [rsp + 240]",
+                    "add rsp, 264",
+                    "pop r11", "pop r10", "pop r9", "pop r8",
+                    "pop rdi", "pop rsi", "pop rdx", "pop rcx",
+                    "ret",
+                    f = sym super::$name,
+                );
+            }
+        )*};
+    }
+
+    preserving!(rt_load, rt_store);
+}
+
+/// Elsewhere blocks call the runtime functions themselves, in the host's convention.
+#[cfg(not(target_arch = "x86_64"))]
+pub mod preserving {
+    pub use super::{rt_load, rt_store};
+
+    /// `None`: the host's default convention.
+    pub const CALL_CONV: Option<cranelift_codegen::isa::CallConv> = None;
+}
