@@ -685,6 +685,8 @@ impl Lower<'_> {
         link: Option<u64>,
     ) {
         let (tail, out) = (self.b.create_block(), self.b.create_block());
+        // Once the dispatcher filled the slot or table entry, only a long chain returns.
+        self.b.set_cold_block(out);
         self.b.ins().brif(go, tail, &[], out, &[]);
         self.b.seal_block(tail);
         self.b.seal_block(out);
@@ -736,6 +738,7 @@ impl Lower<'_> {
         }
         let more = self.below_chain_limit(n);
         let (back, out) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(out);
         self.b.ins().brif(more, back, &[], out, &[]);
         self.b.seal_block(back);
         self.b.seal_block(out);
