@@ -736,7 +736,7 @@ impl Interp {
                 return Err(Stop::Undefined)
             }
         };
-        let f = table.get(id).ok_or(Stop::NotImplemented(id))?;
+        let f = table.get_for(id, word).ok_or(Stop::NotImplemented(id))?;
         Ok((f, word))
     }
 }

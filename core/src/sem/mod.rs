@@ -300,15 +300,115 @@ impl AtomicOp {
 /// The semantics function of one encoding for backend `S`: it gets the instruction word.
 pub type SemFn<S> = fn(&mut S, u32) -> Result<(), Stop>;
 
+/// `index`'s bits, lowest first, placed at the set bits of `mask`, lowest first (PDEP).
+pub const fn deposit(index: u32, mask: u32) -> u32 {
+    let (mut out, mut mask, mut bit) = (0, mask, 0);
+    while mask != 0 {
+        let low = mask & mask.wrapping_neg();
+        if index >> bit & 1 == 1 {
+            out |= low;
+        }
+        mask &= !low;
+        bit += 1;
+    }
+    out
+}
+
+/// The bits of `word` at the set bits of `mask`, packed from bit 0 (PEXT).
+pub const fn extract(word: u32, mask: u32) -> u32 {
+    let (mut out, mut mask, mut bit) = (0, mask, 0);
+    while mask != 0 {
+        let low = mask & mask.wrapping_neg();
+        if word & low != 0 {
+            out |= 1 << bit;
+        }
+        mask &= !low;
+        bit += 1;
+    }
+    out
+}
+
+/// The [`Pick`] of semantics function `$f` (generic over the backend) specialised on the
+/// `$bits` (2 to 6) instruction bits set in `$mask`: one instance per value of those bits,
+/// each of which calls `$f` with them constant, so that the compiler folds the decisions
+/// they make (datasize, which operation, flags or not, addressing mode). `$f` should be
+/// `#[inline(always)]` for that. The semantics stay written once; this only changes how
+/// often a backend pays for their decode-time branches.
+#[macro_export]
+macro_rules! specialised {
+    ($f:path, $mask:expr, $bits:tt) => {{
+        fn pick<B: $crate::sem::Sem>(word: u32) -> $crate::sem::SemFn<B> {
+            const MASK: u32 = $mask;
+            const _: () = assert!(MASK.count_ones() == $bits);
+            fn one<B: $crate::sem::Sem, const I: u32>(
+                s: &mut B,
+                word: u32,
+            ) -> Result<(), $crate::sem::Stop> {
+                $f(s, (word & !MASK) | $crate::sem::deposit(I, MASK))
+            }
+            let table: &[$crate::sem::SemFn<B>] = &$crate::specialised!(@table one, $bits);
+            table[$crate::sem::extract(word, MASK) as usize]
+        }
+        pick
+    }};
+    (@table $one:ident, 2) => { [$one::<B, 0>, $one::<B, 1>, $one::<B, 2>, $one::<B, 3>] };
+    (@table $one:ident, 3) => {
+        [$one::<B, 0>, $one::<B, 1>, $one::<B, 2>, $one::<B, 3>,
+         $one::<B, 4>, $one::<B, 5>, $one::<B, 6>, $one::<B, 7>]
+    };
+    (@table $one:ident, 4) => {
+        [$one::<B, 0>, $one::<B, 1>, $one::<B, 2>, $one::<B, 3>,
+         $one::<B, 4>, $one::<B, 5>, $one::<B, 6>, $one::<B, 7>,
+         $one::<B, 8>, $one::<B, 9>, $one::<B, 10>, $one::<B, 11>,
+         $one::<B, 12>, $one::<B, 13>, $one::<B, 14>, $one::<B, 15>]
+    };
+    (@table $one:ident, 5) => {
+        [$one::<B, 0>, $one::<B, 1>, $one::<B, 2>, $one::<B, 3>,
+         $one::<B, 4>, $one::<B, 5>, $one::<B, 6>, $one::<B, 7>,
+         $one::<B, 8>, $one::<B, 9>, $one::<B, 10>, $one::<B, 11>,
+         $one::<B, 12>, $one::<B, 13>, $one::<B, 14>, $one::<B, 15>,
+         $one::<B, 16>, $one::<B, 17>, $one::<B, 18>, $one::<B, 19>,
+         $one::<B, 20>, $one::<B, 21>, $one::<B, 22>, $one::<B, 23>,
+         $one::<B, 24>, $one::<B, 25>, $one::<B, 26>, $one::<B, 27>,
+         $one::<B, 28>, $one::<B, 29>, $one::<B, 30>, $one::<B, 31>]
+    };
+    (@table $one:ident, 6) => {
+        [$one::<B, 0>, $one::<B, 1>, $one::<B, 2>, $one::<B, 3>,
+         $one::<B, 4>, $one::<B, 5>, $one::<B, 6>, $one::<B, 7>,
+         $one::<B, 8>, $one::<B, 9>, $one::<B, 10>, $one::<B, 11>,
+         $one::<B, 12>, $one::<B, 13>, $one::<B, 14>, $one::<B, 15>,
+         $one::<B, 16>, $one::<B, 17>, $one::<B, 18>, $one::<B, 19>,
+         $one::<B, 20>, $one::<B, 21>, $one::<B, 22>, $one::<B, 23>,
+         $one::<B, 24>, $one::<B, 25>, $one::<B, 26>, $one::<B, 27>,
+         $one::<B, 28>, $one::<B, 29>, $one::<B, 30>, $one::<B, 31>,
+         $one::<B, 32>, $one::<B, 33>, $one::<B, 34>, $one::<B, 35>,
+         $one::<B, 36>, $one::<B, 37>, $one::<B, 38>, $one::<B, 39>,
+         $one::<B, 40>, $one::<B, 41>, $one::<B, 42>, $one::<B, 43>,
+         $one::<B, 44>, $one::<B, 45>, $one::<B, 46>, $one::<B, 47>,
+         $one::<B, 48>, $one::<B, 49>, $one::<B, 50>, $one::<B, 51>,
+         $one::<B, 52>, $one::<B, 53>, $one::<B, 54>, $one::<B, 55>,
+         $one::<B, 56>, $one::<B, 57>, $one::<B, 58>, $one::<B, 59>,
+         $one::<B, 60>, $one::<B, 61>, $one::<B, 62>, $one::<B, 63>]
+    };
+}
+
 /// Semantics functions by encoding id, as the extensions register them.
 pub struct SemTable<S> {
     fns: Vec<Option<SemFn<S>>>,
+    /// For an encoding registered with [`SemTable::set_specialised`], the function that
+    /// picks its instance for a given word.
+    picks: Vec<Option<Pick<S>>>,
 }
+
+/// Picks the instance of a specialised semantics function for an instruction word
+/// ([`specialised!`](crate::specialised)).
+pub type Pick<S> = fn(u32) -> SemFn<S>;
 
 impl<S> Clone for SemTable<S> {
     fn clone(&self) -> Self {
         SemTable {
             fns: self.fns.clone(),
+            picks: self.picks.clone(),
         }
     }
 }
@@ -317,6 +417,7 @@ impl<S> Default for SemTable<S> {
     fn default() -> Self {
         SemTable {
             fns: vec![None; crate::isa::ENCODINGS.len()],
+            picks: vec![None; crate::isa::ENCODINGS.len()],
         }
     }
 }
@@ -325,10 +426,33 @@ impl<S> SemTable<S> {
     /// Registers `f` as the semantics of `id`, replacing an earlier one.
     pub fn set(&mut self, id: EncodingId, f: SemFn<S>) {
         self.fns[id as usize] = Some(f);
+        self.picks[id as usize] = None;
     }
 
+    /// Registers `f` as the semantics of `id`, with `pick` giving the instance of `f` made for
+    /// a word ([`specialised!`](crate::specialised)), which a backend that runs a decoded
+    /// word many times (the interpreter) calls instead of `f`.
+    pub fn set_specialised(&mut self, id: EncodingId, f: SemFn<S>, pick: Pick<S>) {
+        self.fns[id as usize] = Some(f);
+        self.picks[id as usize] = Some(pick);
+    }
+
+    /// Whether `id` was registered with specialised instances.
+    pub fn is_specialised(&self, id: EncodingId) -> bool {
+        self.picks[id as usize].is_some()
+    }
+
+    /// The semantics of `id`, for any word.
     pub fn get(&self, id: EncodingId) -> Option<SemFn<S>> {
         self.fns[id as usize]
+    }
+
+    /// The semantics of `id` for `word`: its specialised instance when it has them.
+    pub fn get_for(&self, id: EncodingId, word: u32) -> Option<SemFn<S>> {
+        match self.picks[id as usize] {
+            Some(pick) => Some(pick(word)),
+            None => self.fns[id as usize],
+        }
     }
 
     /// The encodings that have semantics.
@@ -343,6 +467,26 @@ impl<S> SemTable<S> {
 #[cfg(test)]
 mod tests {
     use super::AtomicOp;
+
+    #[test]
+    fn deposit_and_extract_are_inverse_on_the_mask() {
+        for (mask, index, word) in [
+            (0xE0C0_0000, 0b10110, 0xABC0_0000),
+            (0x0000_000F, 0b1001, 0x5400_0009),
+            (0xC0C0_0C00, 0b111111, 0xF8C0_0C00),
+            (0x8100_0000, 0b10, 0x3500_0000),
+        ] {
+            let d = super::deposit(index, mask);
+            assert_eq!(d & !mask, 0, "{mask:#x}");
+            assert_eq!(super::extract(d, mask), index, "{mask:#x}");
+            assert_eq!(
+                super::deposit(super::extract(word, mask), mask),
+                word & mask
+            );
+        }
+        assert_eq!(super::deposit(0b101, 0b1_0100_0010), 0b1_0000_0010);
+        assert_eq!(super::extract(0b1_0000_0010, 0b1_0100_0010), 0b101);
+    }
 
     #[test]
     fn atomic_ops_work_at_the_access_width() {

@@ -6,6 +6,7 @@ use armature_core::isa::pseudo::DecodeBitMasks;
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::ops::{add_with_carry, width};
 use armature_core::sem::{BinOp, Sem, SemTable, Stop};
+use armature_core::specialised;
 
 use super::{datasize, logical, ror_imm, set_x_or_sp, sign_extend, x_or_sp};
 
@@ -20,7 +21,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::SUBS_32S_addsub_imm,
         E::SUBS_64S_addsub_imm,
     ] {
-        t.set(id, add_sub_imm::<S>);
+        t.set_specialised(
+            id,
+            add_sub_imm::<S>,
+            specialised!(add_sub_imm, 0xE040_0000, 4),
+        );
     }
     for id in [
         E::AND_32_log_imm,
@@ -32,7 +37,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::ANDS_32S_log_imm,
         E::ANDS_64S_log_imm,
     ] {
-        t.set(id, logical_imm::<S>);
+        t.set_specialised(
+            id,
+            logical_imm::<S>,
+            specialised!(logical_imm, 0xE040_0000, 4),
+        );
     }
     for id in [
         E::MOVN_32_movewide,
@@ -42,7 +51,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::MOVK_32_movewide,
         E::MOVK_64_movewide,
     ] {
-        t.set(id, move_wide::<S>);
+        t.set_specialised(id, move_wide::<S>, specialised!(move_wide, 0xE060_0000, 5));
     }
     for id in [
         E::SBFM_32M_bitfield,
@@ -52,7 +61,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::UBFM_32M_bitfield,
         E::UBFM_64M_bitfield,
     ] {
-        t.set(id, bitfield::<S>);
+        t.set_specialised(id, bitfield::<S>, specialised!(bitfield, 0xE000_0000, 3));
     }
     t.set(E::EXTR_32_extract, extract::<S>);
     t.set(E::EXTR_64_extract, extract::<S>);
@@ -61,6 +70,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
 }
 
 /// ADD, ADDS, SUB, SUBS (immediate): `AddWithCarry(X[n] or SP, imm or NOT(imm), op)`.
+#[inline(always)]
 pub fn add_sub_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::ADD_64_addsub_imm::from_word(word);
     let bits = datasize(f.sf);
@@ -80,6 +90,7 @@ pub fn add_sub_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// AND, ORR, EOR, ANDS (immediate), with the mask from `DecodeBitMasks(N, imms, immr, TRUE)`.
+#[inline(always)]
 pub fn logical_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::AND_64_log_imm::from_word(word);
     let bits = datasize(f.sf);
@@ -100,6 +111,7 @@ pub fn logical_imm<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// MOVN, MOVZ, MOVK: `imm16` at bit `hw * 16`, inverted (MOVN) or merged into `X[d]` (MOVK).
+#[inline(always)]
 pub fn move_wide<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::MOVZ_64_movewide::from_word(word);
     let bits = datasize(f.sf);
@@ -126,6 +138,7 @@ pub fn move_wide<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// SBFM, BFM, UBFM, with `(wmask, tmask) = DecodeBitMasks(N, imms, immr, FALSE)`.
+#[inline(always)]
 pub fn bitfield<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::UBFM_64M_bitfield::from_word(word);
     let bits = datasize(f.sf);

@@ -5,6 +5,7 @@ use armature_core::isa::fields;
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::ops::{add_with_carry, condition_holds, width};
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
+use armature_core::specialised;
 
 use super::{carry_flag, datasize, extend_reg, logical, set_x_or_sp, shift_by, shift_reg, x_or_sp};
 
@@ -19,7 +20,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::SUBS_32_addsub_shift,
         E::SUBS_64_addsub_shift,
     ] {
-        t.set(id, add_sub_shifted::<S>);
+        t.set_specialised(
+            id,
+            add_sub_shifted::<S>,
+            specialised!(add_sub_shifted, 0xE0C0_0000, 5),
+        );
     }
     for id in [
         E::ADD_32_addsub_ext,
@@ -31,7 +36,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::SUBS_32S_addsub_ext,
         E::SUBS_64S_addsub_ext,
     ] {
-        t.set(id, add_sub_extended::<S>);
+        t.set_specialised(
+            id,
+            add_sub_extended::<S>,
+            specialised!(add_sub_extended, 0xE000_E000, 6),
+        );
     }
     for id in [
         E::ADC_32_addsub_carry,
@@ -63,7 +72,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::BICS_32_log_shift,
         E::BICS_64_log_shift,
     ] {
-        t.set(id, logical_shifted::<S>);
+        t.set_specialised(
+            id,
+            logical_shifted::<S>,
+            specialised!(logical_shifted, 0xE0E0_0000, 6),
+        );
     }
     for id in [
         E::CSEL_32_condsel,
@@ -75,7 +88,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::CSNEG_32_condsel,
         E::CSNEG_64_condsel,
     ] {
-        t.set(id, cond_select::<S>);
+        t.set_specialised(
+            id,
+            cond_select::<S>,
+            specialised!(cond_select, 0xC000_0400, 3),
+        );
     }
     for id in [
         E::CCMN_32_condcmp_reg,
@@ -87,7 +104,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::CCMP_32_condcmp_imm,
         E::CCMP_64_condcmp_imm,
     ] {
-        t.set(id, cond_compare::<S>);
+        t.set_specialised(
+            id,
+            cond_compare::<S>,
+            specialised!(cond_compare, 0xC000_0800, 3),
+        );
     }
     for id in [
         E::UDIV_32_dp_2src,
@@ -117,7 +138,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::SMULH_64_dp_3src,
         E::UMULH_64_dp_3src,
     ] {
-        t.set(id, data_proc_3src::<S>);
+        t.set_specialised(
+            id,
+            data_proc_3src::<S>,
+            specialised!(data_proc_3src, 0x80E0_8000, 5),
+        );
     }
     for id in [
         E::RBIT_32_dp_1src,
@@ -137,6 +162,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
 }
 
 /// ADD, ADDS, SUB, SUBS (shifted register): `AddWithCarry(X[n], ShiftReg(m) or NOT, op)`.
+#[inline(always)]
 pub fn add_sub_shifted<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::ADD_64_addsub_shift::from_word(word);
     let bits = datasize(f.sf);
@@ -149,6 +175,7 @@ pub fn add_sub_shifted<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// ADD, ADDS, SUB, SUBS (extended register): `AddWithCarry(X[n] or SP, ExtendReg(m), op)`.
+#[inline(always)]
 pub fn add_sub_extended<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::ADD_64_addsub_ext::from_word(word);
     let bits = datasize(f.sf);
@@ -215,6 +242,7 @@ pub fn add_sub_carry<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 
 /// AND, BIC, ORR, ORN, EOR, EON, ANDS, BICS (shifted register): `ShiftReg(m)`, inverted when N
 /// is set, combined with `X[n]`; ANDS and BICS set N and Z and clear C and V.
+#[inline(always)]
 pub fn logical_shifted<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::AND_64_log_shift::from_word(word);
     let bits = datasize(f.sf);
@@ -235,6 +263,7 @@ pub fn logical_shifted<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 
 /// CSEL, CSINC, CSINV, CSNEG: `ConditionHolds(cond) ? X[n] : X[m]` with X[m] incremented (o2),
 /// inverted (op) or negated (both).
+#[inline(always)]
 pub fn cond_select<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::CSEL_64_condsel::from_word(word);
     let bits = datasize(f.sf);
@@ -256,6 +285,7 @@ pub fn cond_select<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 
 /// CCMN, CCMP (register and immediate): the flags of `AddWithCarry(X[n], y or NOT(y), op)`
 /// when `ConditionHolds(cond)`, else the `nzcv` immediate. Bit 11 selects the immediate form.
+#[inline(always)]
 pub fn cond_compare<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::CCMP_64_condcmp_reg::from_word(word);
     let bits = datasize(f.sf);
@@ -316,6 +346,7 @@ pub fn data_proc_2src<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 
 /// MADD, MSUB (`X[a] +/- X[n] * X[m]`), SMADDL, SMSUBL, UMADDL, UMSUBL (32 x 32 to 64 bits)
 /// and SMULH, UMULH (the high 64 bits of the 128-bit product).
+#[inline(always)]
 pub fn data_proc_3src<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::SMADDL_64WA_dp_3src::from_word(word);
     let bits = datasize(f.sf);

@@ -5,6 +5,7 @@ use armature_core::isa::fields;
 use armature_core::isa::EncodingId as E;
 use armature_core::sem::ops::width;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
+use armature_core::specialised;
 
 use super::{extend_reg, set_x_or_sp, sign_extend, x_or_sp};
 
@@ -24,7 +25,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::STR_64_ldst_pos,
         E::LDR_64_ldst_pos,
     ] {
-        t.set(id, ldst_pos::<S>);
+        t.set_specialised(id, ldst_pos::<S>, specialised!(ldst_pos, 0xC0C0_0000, 4));
     }
     for id in [
         E::STRB_32_ldst_immpre,
@@ -80,7 +81,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::STUR_64_ldst_unscaled,
         E::LDUR_64_ldst_unscaled,
     ] {
-        t.set(id, ldst_imm9::<S>);
+        t.set_specialised(id, ldst_imm9::<S>, specialised!(ldst_imm9, 0xC0C0_0C00, 6));
     }
     for id in [
         E::STRB_32B_ldst_regoff,
@@ -101,7 +102,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::STR_64_ldst_regoff,
         E::LDR_64_ldst_regoff,
     ] {
-        t.set(id, ldst_regoff::<S>);
+        t.set_specialised(
+            id,
+            ldst_regoff::<S>,
+            specialised!(ldst_regoff, 0xC0C0_1000, 5),
+        );
     }
     for id in [E::LDR_32_loadlit, E::LDR_64_loadlit, E::LDRSW_64_loadlit] {
         t.set(id, load_literal::<S>);
@@ -127,7 +132,7 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::STNP_64_ldstnapair_offs,
         E::LDNP_64_ldstnapair_offs,
     ] {
-        t.set(id, ldst_pair::<S>);
+        t.set_specialised(id, ldst_pair::<S>, specialised!(ldst_pair, 0xC1C0_0000, 5));
     }
     for id in [
         E::STLRB_SL32_ldstord,
@@ -223,6 +228,7 @@ enum MemOp {
     Load { signed: bool, regsize: u32 },
 }
 
+#[inline(always)]
 fn decode_memop(size: u32, opc: u32) -> Result<MemOp, Stop> {
     Ok(match opc {
         0 => MemOp::Store,
@@ -244,6 +250,7 @@ fn decode_memop(size: u32, opc: u32) -> Result<MemOp, Stop> {
 }
 
 /// `SignExtend(data, regsize)` or `ZeroExtend(data, regsize)` of a `bytes`-wide load.
+#[inline(always)]
 fn extend_load<S: Sem>(s: &mut S, data: S::V, bytes: u8, signed: bool, regsize: u32) -> S::V {
     if !signed {
         return data;
@@ -259,6 +266,7 @@ fn extend_load<S: Sem>(s: &mut S, data: S::V, bytes: u8, signed: bool, regsize: 
 
 /// The shared execute pseudocode of single-register loads and stores: `address = X[n] or SP`,
 /// plus `offset` unless post-indexed; the access; then the write-back of `address + offset`.
+#[inline(always)]
 fn load_store<S: Sem>(
     s: &mut S,
     size: u32,
@@ -292,6 +300,7 @@ fn load_store<S: Sem>(
 }
 
 /// LDR, STR and friends (immediate, unsigned offset): `offset = LSL(ZeroExtend(imm12), size)`.
+#[inline(always)]
 pub fn ldst_pos<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDR_64_ldst_pos::from_word(word);
     let offset = s.imm(u64::from(f.imm12) << f.size);
@@ -301,6 +310,7 @@ pub fn ldst_pos<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 /// Pre-index, post-index, unscaled (LDUR, STUR) and unprivileged (LDTR, STTR, which act as
 /// LDUR and STUR at EL0) forms: `offset = SignExtend(imm9)`; bits 11:10 are 11 for
 /// pre-index, 01 for post-index, 00 for unscaled and 10 for unprivileged.
+#[inline(always)]
 pub fn ldst_imm9<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDR_64_ldst_immpre::from_word(word);
     let index = match (word >> 10) & 3 {
@@ -313,6 +323,7 @@ pub fn ldst_imm9<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// Register offset forms: `offset = ExtendReg(m, DecodeRegExtend(option), S ? size : 0, 64)`.
+#[inline(always)]
 pub fn ldst_regoff<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDR_64_ldst_regoff::from_word(word);
     if f.option & 2 == 0 {
@@ -343,6 +354,7 @@ pub fn load_literal<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 
 /// LDP, STP, LDPSW, LDNP, STNP: `offset = LSL(SignExtend(imm7), 2 + opc<1>)`; bits 24:23 are
 /// 01 for post-index, 11 for pre-index, 10 for signed offset and 00 for no-allocate pairs.
+#[inline(always)]
 pub fn ldst_pair<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDP_64_ldstpair_off::from_word(word);
     let (wback, postindex) = match (word >> 23) & 3 {

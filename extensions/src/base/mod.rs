@@ -39,6 +39,7 @@ pub(crate) fn sign_extend(value: u64, bits: u32) -> u64 {
 
 /// AND, ORR, EOR or ANDS by `opc` (00, 01, 10, 11) on `bits`-wide operands; ANDS also sets
 /// NZCV. Shared by the immediate and shifted-register forms.
+#[inline(always)]
 pub(crate) fn logical<S: Sem>(
     s: &mut S,
     opc: u32,
@@ -108,6 +109,7 @@ pub(crate) fn ror_imm<S: Sem>(s: &mut S, x: S::V, amount: u32, bits: u32) -> S::
 
 /// `ShiftReg(m, shift_type, amount, N)` for a decode-time shift: LSL, LSR, ASR or ROR of
 /// `X[m]<N-1:0>`, zero-extended.
+#[inline(always)]
 pub(crate) fn shift_reg<S: Sem>(
     s: &mut S,
     m: u32,
@@ -157,6 +159,7 @@ pub(crate) fn shift_by<S: Sem>(
     }
 }
 
+#[inline(always)]
 fn shift_value<S: Sem>(s: &mut S, x: S::V, shift_type: u32, amount: u32, bits: u32) -> S::V {
     let a = s.imm(u64::from(amount));
     shift_by(s, x, shift_type, a, bits)
@@ -164,6 +167,7 @@ fn shift_value<S: Sem>(s: &mut S, x: S::V, shift_type: u32, amount: u32, bits: u
 
 /// `ExtendReg(m, extend_type, shift, N)`: `X[m]` extended as `DecodeRegExtend(option)` says
 /// (UXTB, UXTH, UXTW, UXTX, SXTB, SXTH, SXTW, SXTX), shifted left and truncated to N bits.
+#[inline(always)]
 pub(crate) fn extend_reg<S: Sem>(s: &mut S, m: u32, option: u32, shift: u32, bits: u32) -> S::V {
     let x = s.x(m);
     let extended = match option & 7 {
