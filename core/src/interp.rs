@@ -374,16 +374,13 @@ impl Sem for Interp {
         Ok(self.mem.read_u64(tbi(addr), usize::from(size))?)
     }
 
-    #[inline]
+    #[inline(always)]
     fn store(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
         // A write to a page without code leaves the code generation alone.
-        if self.mem.write_u64_fast(tbi(addr), usize::from(size), v) {
+        if size.is_power_of_two() && self.mem.write_u64_fast(tbi(addr), usize::from(size), v) {
             return Ok(());
         }
-        let generation = self.mem.code_generation();
-        self.mem.write_u64(tbi(addr), usize::from(size), v)?;
-        self.after_write(generation);
-        Ok(())
+        self.store_slow(addr, size, v)
     }
 
     fn load_exclusive(&mut self, addr: u64, size: u8) -> Result<u64, Stop> {
@@ -510,6 +507,18 @@ impl Interp {
     /// ends the block; cleared. For an [`Accelerator`] that runs semantics through `Interp`.
     pub fn take_next_pc(&mut self) -> Option<u64> {
         self.next_pc.take()
+    }
+
+    /// `Sem::store` once its inline fast path (a data page) did not apply: code pages,
+    /// misaligned and faulting writes, kept out of line so that the fast path inlines into
+    /// every semantics function.
+    #[cold]
+    #[inline(never)]
+    fn store_slow(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
+        let generation = self.mem.code_generation();
+        self.mem.write_u64(tbi(addr), usize::from(size), v)?;
+        self.after_write(generation);
+        Ok(())
     }
 
     /// Ends the running block after this instruction when a write changed code (the code

@@ -63,8 +63,16 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
     ] {
         t.set_specialised(id, bitfield::<S>, specialised!(bitfield, 0xE000_0000, 3));
     }
-    t.set(E::EXTR_32_extract, extract::<S>);
-    t.set(E::EXTR_64_extract, extract::<S>);
+    t.set_specialised(
+        E::EXTR_32_extract,
+        extract::<S>,
+        specialised!(extract, 0x8040_0000, 2),
+    );
+    t.set_specialised(
+        E::EXTR_64_extract,
+        extract::<S>,
+        specialised!(extract, 0x8040_0000, 2),
+    );
     t.set(E::ADR_only_pcreladdr, pc_rel_addr::<S>);
     t.set(E::ADRP_only_pcreladdr, pc_rel_addr::<S>);
 }
@@ -183,6 +191,7 @@ pub fn bitfield<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// EXTR: `(X[n]:X[m])<lsb+datasize-1:lsb>` with `lsb = imms`.
+#[inline(always)]
 pub fn extract<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::EXTR_64_extract::from_word(word);
     let bits = datasize(f.sf);

@@ -109,7 +109,11 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         );
     }
     for id in [E::LDR_32_loadlit, E::LDR_64_loadlit, E::LDRSW_64_loadlit] {
-        t.set(id, load_literal::<S>);
+        t.set_specialised(
+            id,
+            load_literal::<S>,
+            specialised!(load_literal, 0xC000_0000, 2),
+        );
     }
     for id in [
         E::STP_32_ldstpair_off,
@@ -335,6 +339,7 @@ pub fn ldst_regoff<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 }
 
 /// LDR and LDRSW (literal): a load from `PC + SignExtend(imm19:'00')`.
+#[inline(always)]
 pub fn load_literal<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDR_64_loadlit::from_word(word);
     let (bytes, signed) = match f.opc {
