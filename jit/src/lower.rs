@@ -19,7 +19,7 @@ use armature_core::mem::{GUEST_SPACE, PAGE_SIZE, P_DATA_WRITE, P_READ};
 use armature_core::sem::{AtomicOp, BinOp, SysReg, UnOp};
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
+    types, AbiParam, Block, Inst, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
     StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
@@ -296,6 +296,13 @@ struct Lower<'a> {
     carry_flags: BTreeMap<Val, Forms>,
     /// The `i8` truth of each `Cond` recorded so far, for branches and selects on it.
     truths: BTreeMap<Val, Value>,
+    /// The value each register had where the region first loaded it, and the flags' forms
+    /// first loaded, for [`Lower::drop_unchanged_write_backs`].
+    loaded: BTreeMap<Reg, Value>,
+    loaded_forms: Option<Forms>,
+    /// The stores of [`Lower::flush`]: each with the values it stores (one register or the
+    /// four flags' forms) and those they had where first loaded.
+    write_backs: Vec<(Inst, Vec<Value>, Vec<Value>)>,
 }
 
 /// N, Z, C and V in the forms of [`Lower::nzcv`].
@@ -314,6 +321,7 @@ impl Lower<'_> {
         let v = self.b.ins().load(I64, self.flags, self.cpu, r.offset());
         self.b.def_var(var, v);
         self.vars.insert(r, (var, false));
+        self.loaded.insert(r, v);
         v
     }
 
@@ -336,7 +344,10 @@ impl Lower<'_> {
             .collect();
         for (r, var) in dirty {
             let v = self.b.use_var(var);
-            self.b.ins().store(self.flags, v, self.cpu, r.offset());
+            let store = self.b.ins().store(self.flags, v, self.cpu, r.offset());
+            if let Some(&at_load) = self.loaded.get(&r) {
+                self.write_backs.push((store, vec![v], vec![at_load]));
+            }
             if clean {
                 self.vars.insert(r, (var, false));
             }
@@ -344,9 +355,13 @@ impl Lower<'_> {
         if self.nzcv_dirty {
             let f = self.forms();
             let word = self.pack_forms(f);
-            self.b
+            let store = self
+                .b
                 .ins()
                 .store(self.flags, word, self.cpu, Reg::Nzcv.offset());
+            if let Some(at_load) = self.loaded_forms {
+                self.write_backs.push((store, f.to_vec(), at_load.to_vec()));
+            }
             if clean {
                 self.nzcv_dirty = false;
             }
@@ -390,6 +405,7 @@ impl Lower<'_> {
         for (var, f) in vars.into_iter().zip([n, z, c, v]) {
             self.b.def_var(var, f);
         }
+        self.loaded_forms.get_or_insert([n, z, c, v]);
     }
 
     /// The flags' current values in their forms.
@@ -754,6 +770,26 @@ impl Lower<'_> {
     /// register is loaded at the entry).
     fn has_inner_jumps(&self) -> bool {
         self.blocks.iter().any(Option::is_some)
+    }
+
+    /// Removes each write-back that stores what the CPU state holds already: a register (or
+    /// the flags) that no way from where the region loaded it to the store changed. The SSA
+    /// values tell, once every block is sealed: the value stored is then the one loaded. The
+    /// CPU state changes only at these stores, and those before a helper call are followed
+    /// by a reload (new values), so memory still holds the loaded value. A register that
+    /// the region writes on some ways but not this one then no longer lives on only to be
+    /// stored back unchanged (fewer spills in loops).
+    fn drop_unchanged_write_backs(&mut self) {
+        let func = &mut *self.b.func;
+        for (store, now, at_load) in std::mem::take(&mut self.write_backs) {
+            let same = now
+                .iter()
+                .zip(&at_load)
+                .all(|(&a, &b)| func.dfg.resolve_aliases(a) == func.dfg.resolve_aliases(b));
+            if same {
+                func.layout.remove_inst(store);
+            }
+        }
     }
 
     /// After a runtime call that can stop: leaves the region when it did. The runtime left
@@ -1168,6 +1204,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         stop_exit: None,
         carry_flags: BTreeMap::new(),
         truths: BTreeMap::new(),
+        loaded: BTreeMap::new(),
+        loaded_forms: None,
+        write_backs: Vec::new(),
     };
     l.blocks = targets
         .iter()
@@ -1619,5 +1658,6 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     }
     l.finish_stop_exit(&written);
     l.b.seal_all_blocks();
+    l.drop_unchanged_write_backs();
     l.b.finalize(t.config);
 }
