@@ -77,6 +77,9 @@ pub enum FaultKind {
     Unmapped,
     /// A mapping without the needed permission (SEGV_ACCERR).
     Permission,
+    /// A misaligned address where the access must be aligned (`AArch64.CheckAlignment`:
+    /// exclusive, atomic and ordered accesses without FEAT_LSE2): SIGBUS with BUS_ADRALN.
+    Alignment,
 }
 
 /// A failed guest access.

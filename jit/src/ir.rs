@@ -41,6 +41,8 @@ pub enum Op {
     BranchIf(Val, Val),
     Load(Val, u8),
     Store(Val, u8, Val),
+    /// `Sem::check_aligned`: address, size, whether a write.
+    CheckAligned(Val, u8, bool),
     LoadExclusive(Val, u8),
     StoreExclusive(Val, u8, Val),
     ClearExclusive,
@@ -220,6 +222,10 @@ impl Sem for Recorder {
     }
     fn store(&mut self, addr: Val, size: u8, v: Val) -> Result<(), Stop> {
         self.push(Op::Store(addr, size, v));
+        Ok(())
+    }
+    fn check_aligned(&mut self, addr: Val, size: u8, write: bool) -> Result<(), Stop> {
+        self.push(Op::CheckAligned(addr, size, write));
         Ok(())
     }
     fn load_exclusive(&mut self, addr: Val, size: u8) -> Result<Val, Stop> {

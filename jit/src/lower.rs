@@ -1514,6 +1514,28 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     }
                     l.iconst(0)
                 }
+                Op::CheckAligned(a, size, write) => {
+                    // Inline, as LDAR and STLR are frequent in locks; the runtime makes the
+                    // fault in a cold block.
+                    let a = v!(a);
+                    let low = l.b.ins().band_imm_u(a, i64::from(size) - 1);
+                    let (fault, go_on) = (l.b.create_block(), l.b.create_block());
+                    l.b.set_cold_block(fault);
+                    l.b.ins().brif(low, fault, &[], go_on, &[]);
+                    l.b.seal_block(fault);
+                    l.b.switch_to_block(fault);
+                    let (size, write) = (l.iconst(u64::from(size)), l.iconst(u64::from(write)));
+                    l.call(
+                        runtime::rt_check_aligned as *const () as usize,
+                        &[ctx, pc_v, a, size, write],
+                        false,
+                    );
+                    l.check_stop(done);
+                    l.b.ins().jump(go_on, &[]);
+                    l.b.seal_block(go_on);
+                    l.b.switch_to_block(go_on);
+                    l.iconst(0)
+                }
                 Op::LoadExclusive(a, size) => {
                     let (a, size) = (v!(a), l.iconst(u64::from(size)));
                     let r = l.call(

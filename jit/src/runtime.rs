@@ -95,6 +95,14 @@ pub extern "C" fn rt_store(ctx: *mut Ctx, pc: u64, addr: u64, size: u64, v: u64)
     }
 }
 
+pub extern "C" fn rt_check_aligned(ctx: *mut Ctx, pc: u64, addr: u64, size: u64, write: u64) {
+    // SAFETY: called by a block with its context.
+    unsafe {
+        let r = machine(ctx, pc).check_aligned(addr, size as u8, write != 0);
+        finish(ctx, r.map(|()| 0));
+    }
+}
+
 pub extern "C" fn rt_load_exclusive(ctx: *mut Ctx, pc: u64, addr: u64, size: u64) -> u64 {
     // SAFETY: called by a block with its context.
     unsafe {

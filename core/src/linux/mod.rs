@@ -385,6 +385,18 @@ impl Process {
                     self.take_host_signals();
                     self.deliver_pending()
                 }
+                Stop::Fault(f) if f.kind == crate::mem::FaultKind::Alignment => {
+                    let info = SigInfo {
+                        signo: signal::SIGBUS,
+                        code: signal::BUS_ADRALN,
+                        fields: SigFields::Fault { addr: f.addr },
+                    };
+                    let what = if f.write { "write" } else { "read" };
+                    self.force_signal(
+                        info,
+                        format!("SIGBUS at pc {pc:#x}: misaligned {what} of {:#x}", f.addr),
+                    )
+                }
                 Stop::Fault(f) => {
                     let what = match (f.kind, f.write) {
                         (crate::mem::FaultKind::Unmapped, _) => "unmapped address",
@@ -394,7 +406,9 @@ impl Process {
                     };
                     let code = match f.kind {
                         crate::mem::FaultKind::Unmapped => signal::SEGV_MAPERR,
-                        crate::mem::FaultKind::Permission => signal::SEGV_ACCERR,
+                        crate::mem::FaultKind::Permission | crate::mem::FaultKind::Alignment => {
+                            signal::SEGV_ACCERR
+                        }
                     };
                     let info = SigInfo {
                         signo: SIGSEGV,

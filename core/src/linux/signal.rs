@@ -33,6 +33,7 @@ pub const SI_TIMER: i32 = -2;
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 pub const ILL_ILLOPC: i32 = 1;
+pub const BUS_ADRALN: i32 = 1;
 pub const TRAP_BRKPT: i32 = 1;
 
 /// `sa_handler` values that are not addresses.

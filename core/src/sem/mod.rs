@@ -177,8 +177,14 @@ pub trait Sem {
     /// Writes the low `size` bytes of `v`.
     fn store(&mut self, addr: Self::V, size: u8, v: Self::V) -> Result<(), Stop>;
 
+    /// Stops with an alignment fault when `addr` is not a multiple of `size`
+    /// (`AArch64.CheckAlignment` of an ordered access: LDAR, STLR, LDAPR, LDAPUR, STLUR and
+    /// friends, without FEAT_LSE2). The exclusive and atomic operations below check their own
+    /// alignment.
+    fn check_aligned(&mut self, addr: Self::V, size: u8, write: bool) -> Result<(), Stop>;
+
     /// A load that also marks `[addr, addr + size)` in the local exclusive monitor
-    /// (`AArch64.SetExclusiveMonitors`).
+    /// (`AArch64.SetExclusiveMonitors`); a misaligned address is an alignment fault.
     fn load_exclusive(&mut self, addr: Self::V, size: u8) -> Result<Self::V, Stop>;
     /// Writes the low `size` bytes of `v` only when the monitor holds `addr` and `size`
     /// (`AArch64.ExclusiveMonitorsPass`), then clears the monitor. Gives the status: 0 when

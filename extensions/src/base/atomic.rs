@@ -194,6 +194,7 @@ pub fn exclusive_pair<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 pub fn ldapr<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDAPR_64L_memop::from_word(word);
     let address = x_or_sp(s, f.Rn);
+    s.check_aligned(address, 1 << f.size, false)?;
     let data = s.load(address, 1 << f.size)?;
     let regsize = if f.size == 3 { 64 } else { 32 };
     let data = width(s, data, regsize);

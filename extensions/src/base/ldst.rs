@@ -406,6 +406,8 @@ pub fn ldst_pair<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 pub fn ldst_ordered<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDAR_LR64_ldstord::from_word(word);
     let opc = if f.L == 1 { 1 } else { 0 };
+    let address = x_or_sp(s, f.Rn);
+    s.check_aligned(address, 1 << f.size, f.L == 0)?;
     let offset = s.imm(0);
     load_store(s, f.size, opc, f.Rn, f.Rt, offset, Index::Offset)?;
     if f.L == 0 && (word >> 15) & 1 == 1 {
@@ -419,6 +421,9 @@ pub fn ldst_ordered<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
 pub fn ldst_ordered_unscaled<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let f = fields::LDAPUR_64_ldapstl_unscaled::from_word(word);
     let offset = s.imm(sign_extend(f.imm9.into(), 9));
+    let base = x_or_sp(s, f.Rn);
+    let address = s.bin(BinOp::Add, base, offset);
+    s.check_aligned(address, 1 << f.size, f.opc == 0)?;
     load_store(s, f.size, f.opc, f.Rn, f.Rt, offset, Index::Offset)?;
     if f.opc == 0 {
         s.barrier();
