@@ -2,7 +2,9 @@
 //! system calls on the host, like qemu-linux-user.
 
 pub mod elf;
+mod files;
 pub mod hostsig;
+mod net;
 mod procfs;
 pub mod signal;
 pub mod stack;

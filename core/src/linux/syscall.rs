@@ -101,6 +101,77 @@ pub mod nr {
     pub const EPOLL_CTL: u64 = 21;
     pub const EPOLL_PWAIT: u64 = 22;
     pub const PSELECT6: u64 = 72;
+    pub const EVENTFD2: u64 = 19;
+    pub const FLOCK: u64 = 32;
+    pub const MKNODAT: u64 = 33;
+    pub const SYMLINKAT: u64 = 36;
+    pub const LINKAT: u64 = 37;
+    pub const STATFS: u64 = 43;
+    pub const FSTATFS: u64 = 44;
+    pub const TRUNCATE: u64 = 45;
+    pub const FALLOCATE: u64 = 47;
+    pub const FCHDIR: u64 = 50;
+    pub const FCHMOD: u64 = 52;
+    pub const FCHMODAT: u64 = 53;
+    pub const FCHOWNAT: u64 = 54;
+    pub const FCHOWN: u64 = 55;
+    pub const PREADV: u64 = 69;
+    pub const PWRITEV: u64 = 70;
+    pub const SENDFILE: u64 = 71;
+    pub const SYNC: u64 = 81;
+    pub const FSYNC: u64 = 82;
+    pub const FDATASYNC: u64 = 83;
+    pub const CLOCK_GETRES: u64 = 114;
+    pub const SCHED_GETSCHEDULER: u64 = 120;
+    pub const SCHED_GETPARAM: u64 = 121;
+    pub const SCHED_SETAFFINITY: u64 = 122;
+    pub const SCHED_GET_PRIORITY_MAX: u64 = 125;
+    pub const SCHED_GET_PRIORITY_MIN: u64 = 126;
+    pub const SETPRIORITY: u64 = 140;
+    pub const GETPRIORITY: u64 = 141;
+    pub const SETREGID: u64 = 143;
+    pub const SETGID: u64 = 144;
+    pub const SETREUID: u64 = 145;
+    pub const SETUID: u64 = 146;
+    pub const SETRESUID: u64 = 147;
+    pub const GETRESUID: u64 = 148;
+    pub const SETRESGID: u64 = 149;
+    pub const GETRESGID: u64 = 150;
+    pub const TIMES: u64 = 153;
+    pub const SETPGID: u64 = 154;
+    pub const GETPGID: u64 = 155;
+    pub const GETSID: u64 = 156;
+    pub const SETSID: u64 = 157;
+    pub const GETGROUPS: u64 = 158;
+    pub const GETRUSAGE: u64 = 165;
+    pub const UMASK: u64 = 166;
+    pub const SOCKET: u64 = 198;
+    pub const SOCKETPAIR: u64 = 199;
+    pub const BIND: u64 = 200;
+    pub const LISTEN: u64 = 201;
+    pub const ACCEPT: u64 = 202;
+    pub const CONNECT: u64 = 203;
+    pub const GETSOCKNAME: u64 = 204;
+    pub const GETPEERNAME: u64 = 205;
+    pub const SENDTO: u64 = 206;
+    pub const RECVFROM: u64 = 207;
+    pub const SETSOCKOPT: u64 = 208;
+    pub const GETSOCKOPT: u64 = 209;
+    pub const SHUTDOWN: u64 = 210;
+    pub const SENDMSG: u64 = 211;
+    pub const RECVMSG: u64 = 212;
+    pub const MSYNC: u64 = 227;
+    pub const MLOCK: u64 = 228;
+    pub const MUNLOCK: u64 = 229;
+    pub const MLOCKALL: u64 = 230;
+    pub const MUNLOCKALL: u64 = 231;
+    pub const MINCORE: u64 = 232;
+    pub const ACCEPT4: u64 = 242;
+    pub const SYNCFS: u64 = 267;
+    pub const MEMFD_CREATE: u64 = 279;
+    pub const COPY_FILE_RANGE: u64 = 285;
+    pub const STATX: u64 = 291;
+    pub const CLOSE_RANGE: u64 = 436;
 }
 
 pub(super) const EPERM: i64 = 1;
@@ -123,7 +194,7 @@ pub(super) const ETIMEDOUT: i64 = 110;
 pub(super) type SysResult = Result<i64, i64>;
 
 /// The most bytes one read or write moves (a short count is legal).
-const MAX_IO: u64 = 1 << 24;
+pub(super) const MAX_IO: u64 = 1 << 24;
 /// The largest mapping `mmap` creates.
 const MAX_MAP: u64 = 1 << 32;
 /// The highest address `mmap` hands out.
@@ -158,7 +229,7 @@ fn errno() -> i64 {
 }
 
 /// A host call's result: -1 means errno.
-fn host(r: i64) -> SysResult {
+pub(super) fn host(r: i64) -> SysResult {
     if r < 0 {
         Err(errno())
     } else {
@@ -166,11 +237,11 @@ fn host(r: i64) -> SysResult {
     }
 }
 
-fn page_up(a: u64) -> Option<u64> {
+pub(super) fn page_up(a: u64) -> Option<u64> {
     a.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
 }
 
-fn fd(v: u64) -> i32 {
+pub(super) fn fd(v: u64) -> i32 {
     v as i32
 }
 
@@ -370,6 +441,77 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::PRLIMIT64 => ("prlimit64", &[D, D, P, P]),
         nr::GETRANDOM => ("getrandom", &[P, D, D]),
         nr::RSEQ => ("rseq", &[P, D, D, X]),
+        nr::EVENTFD2 => ("eventfd2", &[D, X]),
+        nr::FLOCK => ("flock", &[D, D]),
+        nr::MKNODAT => ("mknodat", &[D, S, O, X]),
+        nr::SYMLINKAT => ("symlinkat", &[S, D, S]),
+        nr::LINKAT => ("linkat", &[D, S, D, S, X]),
+        nr::STATFS => ("statfs", &[S, P]),
+        nr::FSTATFS => ("fstatfs", &[D, P]),
+        nr::TRUNCATE => ("truncate", &[S, D]),
+        nr::FALLOCATE => ("fallocate", &[D, X, D, D]),
+        nr::FCHDIR => ("fchdir", &[D]),
+        nr::FCHMOD => ("fchmod", &[D, O]),
+        nr::FCHMODAT => ("fchmodat", &[D, S, O]),
+        nr::FCHOWNAT => ("fchownat", &[D, S, D, D, X]),
+        nr::FCHOWN => ("fchown", &[D, D, D]),
+        nr::PREADV => ("preadv", &[D, P, D, D]),
+        nr::PWRITEV => ("pwritev", &[D, P, D, D]),
+        nr::SENDFILE => ("sendfile", &[D, D, P, D]),
+        nr::SYNC => ("sync", &[]),
+        nr::FSYNC => ("fsync", &[D]),
+        nr::FDATASYNC => ("fdatasync", &[D]),
+        nr::SYNCFS => ("syncfs", &[D]),
+        nr::CLOCK_GETRES => ("clock_getres", &[D, P]),
+        nr::SCHED_GETSCHEDULER => ("sched_getscheduler", &[D]),
+        nr::SCHED_GETPARAM => ("sched_getparam", &[D, P]),
+        nr::SCHED_SETAFFINITY => ("sched_setaffinity", &[D, D, P]),
+        nr::SCHED_GET_PRIORITY_MAX => ("sched_get_priority_max", &[D]),
+        nr::SCHED_GET_PRIORITY_MIN => ("sched_get_priority_min", &[D]),
+        nr::SETPRIORITY => ("setpriority", &[D, D, D]),
+        nr::GETPRIORITY => ("getpriority", &[D, D]),
+        nr::SETREGID => ("setregid", &[D, D]),
+        nr::SETGID => ("setgid", &[D]),
+        nr::SETREUID => ("setreuid", &[D, D]),
+        nr::SETUID => ("setuid", &[D]),
+        nr::SETRESUID => ("setresuid", &[D, D, D]),
+        nr::GETRESUID => ("getresuid", &[P, P, P]),
+        nr::SETRESGID => ("setresgid", &[D, D, D]),
+        nr::GETRESGID => ("getresgid", &[P, P, P]),
+        nr::TIMES => ("times", &[P]),
+        nr::SETPGID => ("setpgid", &[D, D]),
+        nr::GETPGID => ("getpgid", &[D]),
+        nr::GETSID => ("getsid", &[D]),
+        nr::SETSID => ("setsid", &[]),
+        nr::GETGROUPS => ("getgroups", &[D, P]),
+        nr::GETRUSAGE => ("getrusage", &[D, P]),
+        nr::UMASK => ("umask", &[O]),
+        nr::SOCKET => ("socket", &[D, X, D]),
+        nr::SOCKETPAIR => ("socketpair", &[D, X, D, P]),
+        nr::BIND => ("bind", &[D, P, D]),
+        nr::LISTEN => ("listen", &[D, D]),
+        nr::ACCEPT => ("accept", &[D, P, P]),
+        nr::ACCEPT4 => ("accept4", &[D, P, P, X]),
+        nr::CONNECT => ("connect", &[D, P, D]),
+        nr::GETSOCKNAME => ("getsockname", &[D, P, P]),
+        nr::GETPEERNAME => ("getpeername", &[D, P, P]),
+        nr::SENDTO => ("sendto", &[D, P, D, X, P, D]),
+        nr::RECVFROM => ("recvfrom", &[D, P, D, X, P, P]),
+        nr::SETSOCKOPT => ("setsockopt", &[D, D, D, P, D]),
+        nr::GETSOCKOPT => ("getsockopt", &[D, D, D, P, P]),
+        nr::SHUTDOWN => ("shutdown", &[D, D]),
+        nr::SENDMSG => ("sendmsg", &[D, P, X]),
+        nr::RECVMSG => ("recvmsg", &[D, P, X]),
+        nr::MSYNC => ("msync", &[P, D, X]),
+        nr::MLOCK => ("mlock", &[P, D]),
+        nr::MUNLOCK => ("munlock", &[P, D]),
+        nr::MLOCKALL => ("mlockall", &[X]),
+        nr::MUNLOCKALL => ("munlockall", &[]),
+        nr::MINCORE => ("mincore", &[P, D, P]),
+        nr::MEMFD_CREATE => ("memfd_create", &[S, X]),
+        nr::COPY_FILE_RANGE => ("copy_file_range", &[D, P, D, P, D, X]),
+        nr::STATX => ("statx", &[D, S, X, X, P]),
+        nr::CLOSE_RANGE => ("close_range", &[D, D, X]),
         _ => return None,
     })
 }
@@ -411,7 +553,21 @@ impl Process {
             _ => self.dispatch(n, &a),
         };
         let mut result = result;
-        while result == Err(EINTR) && matches!(n, nr::READ | nr::WRITE | nr::READV | nr::WRITEV) {
+        while result == Err(EINTR)
+            && matches!(
+                n,
+                nr::READ
+                    | nr::WRITE
+                    | nr::READV
+                    | nr::WRITEV
+                    | nr::ACCEPT
+                    | nr::ACCEPT4
+                    | nr::SENDTO
+                    | nr::RECVFROM
+                    | nr::SENDMSG
+                    | nr::RECVMSG
+            )
+        {
             // A forwarded host signal ended the host call: Linux's -ERESTARTSYS.
             if !self.signal_ready() {
                 // Blocked or ignored by the guest: Linux would not have been interrupted.
@@ -431,7 +587,14 @@ impl Process {
             }
             break;
         }
-        if result == Err(EPIPE) && matches!(n, nr::WRITE | nr::WRITEV | nr::PWRITE64) {
+        const MSG_NOSIGNAL: u64 = 0x4000;
+        let signals = match n {
+            nr::WRITE | nr::WRITEV | nr::PWRITE64 | nr::PWRITEV => true,
+            nr::SENDTO => a[3] & MSG_NOSIGNAL == 0,
+            nr::SENDMSG => a[2] & MSG_NOSIGNAL == 0,
+            _ => false,
+        };
+        if result == Err(EPIPE) && signals {
             // The host ignores SIGPIPE (Rust's runtime does); Linux sends it to the writer.
             self.raise_sigpipe(n);
         }
@@ -514,31 +677,9 @@ impl Process {
                         as i64,
                 )
             }
-            nr::READV | nr::WRITEV => {
-                let iov = self.iovecs(a[1], a[2])?;
-                if n == nr::WRITEV {
-                    let mut buf = Vec::new();
-                    for &(base, len) in &iov {
-                        buf.extend(self.mem().get(base, len)?);
-                    }
-                    host(unsafe { libc::write(fd(a[0]), buf.as_ptr().cast(), buf.len()) } as i64)
-                } else {
-                    for &(base, len) in &iov {
-                        self.mem().probe_write(base, len)?;
-                    }
-                    let total: u64 = iov.iter().map(|(_, l)| l).sum();
-                    let mut buf = vec![0u8; total as usize];
-                    let r = host(
-                        unsafe { libc::read(fd(a[0]), buf.as_mut_ptr().cast(), buf.len()) } as i64,
-                    )?;
-                    let mut done = 0usize;
-                    for &(base, len) in &iov {
-                        let take = (len as usize).min(r as usize - done);
-                        self.mem().put(base, &buf[done..done + take])?;
-                        done += take;
-                    }
-                    Ok(r)
-                }
+            nr::READV | nr::WRITEV => self.vectored(a[0], a[1], a[2], n == nr::WRITEV, None),
+            nr::PREADV | nr::PWRITEV => {
+                self.vectored(a[0], a[1], a[2], n == nr::PWRITEV, Some(a[3] as i64))
             }
             nr::OPENAT => {
                 let path = self.lookup_path(a[1])?;
@@ -562,6 +703,11 @@ impl Process {
             }
             nr::CLOSE => host(i64::from(unsafe { libc::close(fd(a[0])) })),
             nr::PIPE2 => {
+                // O_CLOEXEC, O_NONBLOCK, O_DIRECT and O_NOTIFICATION_PIPE (O_EXCL).
+                const VALID: u64 = 0o2000000 | 0o4000 | A64_O_DIRECT | 0o200;
+                if a[1] & !VALID != 0 {
+                    return Err(EINVAL);
+                }
                 self.mem().probe_write(a[0], 8)?;
                 let mut fds = [0i32; 2];
                 host(i64::from(unsafe {
@@ -777,7 +923,7 @@ impl Process {
                     .map_err(|_| ENOMEM)?;
                 Ok(0)
             }
-            nr::MADVISE => Ok(0),
+            nr::MADVISE => self.sys_madvise(a[0], a[2]),
             nr::PRCTL => match a[0] {
                 // PR_SET_NAME: up to 15 bytes, the rest of `comm` cleared.
                 15 => {
@@ -870,22 +1016,15 @@ impl Process {
                 self.clear_child_tid = a[0];
                 Ok(i64::from(self.tid))
             }
-            nr::SET_ROBUST_LIST => Ok(0),
-            nr::RSEQ => Err(ENOSYS),
-            nr::PRLIMIT64 => {
-                if a[0] != 0 && a[0] != u64::from(self.pid) {
-                    return Err(EPERM);
-                }
-                if a[3] != 0 {
-                    let mut rl = libc::rlimit {
-                        rlim_cur: 0,
-                        rlim_max: 0,
-                    };
-                    host(i64::from(unsafe { libc::getrlimit(a[1] as _, &mut rl) }))?;
-                    self.put_pair(a[3], rl.rlim_cur as i64, rl.rlim_max as i64)?;
+            nr::SET_ROBUST_LIST => {
+                // The size of `struct robust_list_head`.
+                if a[1] != 24 {
+                    return Err(EINVAL);
                 }
                 Ok(0)
             }
+            nr::RSEQ => Err(ENOSYS),
+            nr::PRLIMIT64 => self.sys_prlimit64(a),
             nr::GETPID => Ok(pid),
             nr::GETTID => Ok(i64::from(self.tid)),
             nr::GETPPID => Ok(i64::from(unsafe { libc::getppid() })),
@@ -1003,6 +1142,195 @@ impl Process {
                 self.sys_kill(a[1] as i32 as i64, a[2], SI_TKILL, "tgkill")
             }
             nr::FUTEX => self.sys_futex(a),
+            nr::UMASK => Ok(i64::from(unsafe {
+                libc::umask(a[0] as libc::mode_t & 0o777)
+            })),
+            nr::SYNC => {
+                unsafe { libc::sync() };
+                Ok(0)
+            }
+            nr::FSYNC => host(i64::from(unsafe { libc::fsync(fd(a[0])) })),
+            nr::FDATASYNC => host(i64::from(unsafe { libc::fdatasync(fd(a[0])) })),
+            nr::SYNCFS => host(i64::from(unsafe { libc::syncfs(fd(a[0])) })),
+            nr::FLOCK => host(i64::from(unsafe { libc::flock(fd(a[0]), a[1] as i32) })),
+            nr::FCHMOD => host(i64::from(unsafe {
+                libc::fchmod(fd(a[0]), a[1] as libc::mode_t)
+            })),
+            nr::FCHMODAT => {
+                // The system call has no flags argument (fchmodat2 has).
+                let path = self.guest_path(a[1])?;
+                host(unsafe {
+                    libc::syscall(
+                        libc::SYS_fchmodat,
+                        fd(a[0]),
+                        path.as_ptr(),
+                        a[2] as libc::mode_t,
+                    )
+                })
+            }
+            nr::FCHOWN => host(i64::from(unsafe {
+                libc::fchown(fd(a[0]), a[1] as u32, a[2] as u32)
+            })),
+            nr::FCHOWNAT => {
+                let path = self.guest_path(a[1])?;
+                host(i64::from(unsafe {
+                    libc::fchownat(
+                        fd(a[0]),
+                        path.as_ptr(),
+                        a[2] as u32,
+                        a[3] as u32,
+                        a[4] as i32,
+                    )
+                }))
+            }
+            nr::FCHDIR => host(i64::from(unsafe { libc::fchdir(fd(a[0])) })),
+            nr::TRUNCATE => {
+                let path = self.guest_path(a[0])?;
+                host(i64::from(unsafe {
+                    libc::truncate(path.as_ptr(), a[1] as i64)
+                }))
+            }
+            nr::FALLOCATE => host(i64::from(unsafe {
+                libc::fallocate(fd(a[0]), a[1] as i32, a[2] as i64, a[3] as i64)
+            })),
+            nr::SYMLINKAT => {
+                // The target is the link's contents, not a path to look up.
+                let target = self.mem().cstr(a[0])?;
+                let path = self.guest_path(a[2])?;
+                host(i64::from(unsafe {
+                    libc::symlinkat(target.as_ptr(), fd(a[1]), path.as_ptr())
+                }))
+            }
+            nr::LINKAT => {
+                let from = self.guest_path(a[1])?;
+                let to = self.guest_path(a[3])?;
+                host(i64::from(unsafe {
+                    libc::linkat(fd(a[0]), from.as_ptr(), fd(a[2]), to.as_ptr(), a[4] as i32)
+                }))
+            }
+            nr::MKNODAT => {
+                // The device number is the kernel's 32-bit encoding on both sides.
+                let path = self.guest_path(a[1])?;
+                host(unsafe {
+                    libc::syscall(
+                        libc::SYS_mknodat,
+                        fd(a[0]),
+                        path.as_ptr(),
+                        a[2] as libc::mode_t,
+                        a[3] as u32,
+                    )
+                })
+            }
+            nr::STATFS | nr::FSTATFS => self.sys_statfs(n == nr::STATFS, a[0], a[1]),
+            nr::STATX => self.sys_statx(a),
+            nr::GETRUSAGE => self.sys_getrusage(a[0], a[1]),
+            nr::TIMES => self.sys_times(a[0]),
+            // Process groups and sessions are the host process's.
+            nr::GETPGID => host(i64::from(unsafe { libc::getpgid(a[0] as i32) })),
+            nr::SETPGID => host(i64::from(unsafe {
+                libc::setpgid(a[0] as i32, a[1] as i32)
+            })),
+            nr::GETSID => host(i64::from(unsafe { libc::getsid(a[0] as i32) })),
+            nr::SETSID => host(i64::from(unsafe { libc::setsid() })),
+            // The raw call returns 20 - nice, as the guest's libc expects.
+            nr::GETPRIORITY => {
+                host(unsafe { libc::syscall(libc::SYS_getpriority, a[0] as i32, a[1] as u32) })
+            }
+            nr::SETPRIORITY => host(unsafe {
+                libc::syscall(libc::SYS_setpriority, a[0] as i32, a[1] as u32, a[2] as i32)
+            }),
+            nr::GETGROUPS => self.sys_getgroups(a[0], a[1]),
+            nr::GETRESUID | nr::GETRESGID => self.sys_getres(n == nr::GETRESGID, a),
+            // The raw calls change only this thread's ids, as the guest's libc expects (it
+            // makes the call in every thread).
+            nr::SETUID => host(unsafe { libc::syscall(libc::SYS_setuid, a[0] as u32) }),
+            nr::SETGID => host(unsafe { libc::syscall(libc::SYS_setgid, a[0] as u32) }),
+            nr::SETREUID => {
+                host(unsafe { libc::syscall(libc::SYS_setreuid, a[0] as u32, a[1] as u32) })
+            }
+            nr::SETREGID => {
+                host(unsafe { libc::syscall(libc::SYS_setregid, a[0] as u32, a[1] as u32) })
+            }
+            nr::SETRESUID => host(unsafe {
+                libc::syscall(libc::SYS_setresuid, a[0] as u32, a[1] as u32, a[2] as u32)
+            }),
+            nr::SETRESGID => host(unsafe {
+                libc::syscall(libc::SYS_setresgid, a[0] as u32, a[1] as u32, a[2] as u32)
+            }),
+            nr::CLOCK_GETRES => {
+                let mut ts = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                host(i64::from(unsafe {
+                    libc::clock_getres(a[0] as libc::clockid_t, &mut ts)
+                }))?;
+                if a[1] != 0 {
+                    self.put_pair(a[1], ts.tv_sec, ts.tv_nsec)?;
+                }
+                Ok(0)
+            }
+            nr::SCHED_GETSCHEDULER => {
+                host(i64::from(unsafe { libc::sched_getscheduler(a[0] as i32) }))
+            }
+            nr::SCHED_GETPARAM => {
+                // struct sched_param is one int.
+                let mut param = libc::sched_param { sched_priority: 0 };
+                host(i64::from(unsafe {
+                    libc::sched_getparam(a[0] as i32, &mut param)
+                }))?;
+                self.mem().put(a[1], &param.sched_priority.to_le_bytes())?;
+                Ok(0)
+            }
+            nr::SCHED_SETAFFINITY => {
+                let set = self.mem().get(a[2], a[1].min(1 << 12))?;
+                host(unsafe {
+                    libc::syscall(
+                        libc::SYS_sched_setaffinity,
+                        a[0] as i32,
+                        set.len(),
+                        set.as_ptr(),
+                    )
+                })
+            }
+            nr::SCHED_GET_PRIORITY_MAX => host(i64::from(unsafe {
+                libc::sched_get_priority_max(a[0] as i32)
+            })),
+            nr::SCHED_GET_PRIORITY_MIN => host(i64::from(unsafe {
+                libc::sched_get_priority_min(a[0] as i32)
+            })),
+            nr::CLOSE_RANGE => host(unsafe {
+                libc::syscall(libc::SYS_close_range, a[0] as u32, a[1] as u32, a[2] as u32)
+            }),
+            nr::SENDFILE => self.sys_sendfile(a),
+            nr::COPY_FILE_RANGE => self.sys_copy_file_range(a),
+            // EFD_CLOEXEC and EFD_NONBLOCK are O_CLOEXEC and O_NONBLOCK on both sides.
+            nr::EVENTFD2 => host(i64::from(unsafe {
+                libc::eventfd(a[0] as u32, a[1] as i32)
+            })),
+            nr::MEMFD_CREATE => self.sys_memfd_create(a[0], a[1]),
+            nr::MSYNC => self.sys_msync(a[0], a[1], a[2]),
+            nr::MLOCK | nr::MUNLOCK => self.sys_mlock(a[0], a[1], n == nr::MLOCK),
+            nr::MLOCKALL => self.sys_mlockall(a[0]),
+            nr::MUNLOCKALL => Ok(0),
+            nr::MINCORE => self.sys_mincore(a[0], a[1], a[2]),
+            // SOCK_NONBLOCK and SOCK_CLOEXEC are the same on both sides.
+            nr::SOCKET => host(i64::from(unsafe {
+                libc::socket(a[0] as i32, a[1] as i32, a[2] as i32)
+            })),
+            nr::SOCKETPAIR => self.sys_socketpair(a),
+            nr::BIND | nr::CONNECT => self.sys_bind_connect(a, n == nr::CONNECT),
+            nr::LISTEN => host(i64::from(unsafe { libc::listen(fd(a[0]), a[1] as i32) })),
+            nr::ACCEPT => self.sys_accept4(a, 0),
+            nr::ACCEPT4 => self.sys_accept4(a, a[3]),
+            nr::GETSOCKNAME | nr::GETPEERNAME => self.sys_getname(a, n == nr::GETPEERNAME),
+            nr::SENDTO => self.sys_sendto(a),
+            nr::RECVFROM => self.sys_recvfrom(a),
+            nr::SETSOCKOPT => self.sys_setsockopt(a),
+            nr::GETSOCKOPT => self.sys_getsockopt(a),
+            nr::SHUTDOWN => host(i64::from(unsafe { libc::shutdown(fd(a[0]), a[1] as i32) })),
+            nr::SENDMSG => self.sys_sendmsg(a),
+            nr::RECVMSG => self.sys_recvmsg(a),
             _ => {
                 if self.warned.insert(n) {
                     eprintln!("armature: unsupported syscall {n}");
@@ -1012,7 +1340,7 @@ impl Process {
         }
     }
 
-    fn mem(&mut self) -> &mut Memory {
+    pub(super) fn mem(&mut self) -> &mut Memory {
         &mut self.machine.mem
     }
 
@@ -1023,7 +1351,7 @@ impl Process {
     }
 
     /// A path argument; `/proc/self/exe` names the program.
-    fn guest_path(&mut self, addr: u64) -> Result<CString, i64> {
+    pub(super) fn guest_path(&mut self, addr: u64) -> Result<CString, i64> {
         let path = self.machine.mem.cstr(addr)?;
         if path.as_bytes() == b"/proc/self/exe" {
             return CString::new(self.exe_abs.as_os_str().as_bytes()).map_err(|_| EINVAL);
@@ -1046,7 +1374,7 @@ impl Process {
     }
 
     /// The (base, len) pairs of a guest iovec array.
-    fn iovecs(&mut self, addr: u64, count: u64) -> Result<Vec<(u64, u64)>, i64> {
+    pub(super) fn iovecs(&mut self, addr: u64, count: u64) -> Result<Vec<(u64, u64)>, i64> {
         if count > 1024 {
             return Err(EINVAL);
         }
@@ -1072,6 +1400,34 @@ impl Process {
     fn ioctl(&mut self, a: &[u64; 6]) -> SysResult {
         const TCGETS: u64 = 0x5401;
         const TIOCGWINSZ: u64 = 0x5413;
+        const FIONREAD: u64 = 0x541b;
+        const FIONBIO: u64 = 0x5421;
+        const FIONCLEX: u64 = 0x5450;
+        const FIOCLEX: u64 = 0x5451;
+        // Linux looks the descriptor up before the command.
+        super::net::check_fd(a[0])?;
+        // The numbers below are the same on aarch64 and x86-64.
+        match a[1] {
+            FIONREAD => {
+                let mut n: libc::c_int = 0;
+                host(i64::from(unsafe {
+                    libc::ioctl(fd(a[0]), libc::FIONREAD, &mut n)
+                }))?;
+                self.mem().put(a[2], &n.to_le_bytes())?;
+                return Ok(0);
+            }
+            FIONBIO => {
+                let on = self.mem().get(a[2], 4)?;
+                let on = libc::c_int::from_le_bytes(on.try_into().expect("4 bytes"));
+                return host(i64::from(unsafe {
+                    libc::ioctl(fd(a[0]), libc::FIONBIO, &on)
+                }));
+            }
+            FIOCLEX | FIONCLEX => {
+                return host(i64::from(unsafe { libc::ioctl(fd(a[0]), a[1] as _) }));
+            }
+            _ => {}
+        }
         let size = match a[1] {
             TCGETS => 36, // struct termios of the kernel: the same on aarch64 and x86-64
             TIOCGWINSZ => 8,
@@ -1085,6 +1441,49 @@ impl Process {
             libc::ioctl(fd(a[0]), a[1] as _, buf.as_mut_ptr())
         }))?;
         self.mem().put(a[2], &buf[..size])?;
+        Ok(0)
+    }
+
+    /// `prlimit64(pid, resource, new, old)` of this process. New limits are set on the host,
+    /// except RLIMIT_DATA, RLIMIT_STACK and RLIMIT_AS, which would limit armature rather than
+    /// the guest (as qemu-user does).
+    fn sys_prlimit64(&mut self, a: &[u64; 6]) -> SysResult {
+        const RLIMIT_DATA: u64 = 2;
+        const RLIMIT_STACK: u64 = 3;
+        const RLIMIT_AS: u64 = 9;
+        const RLIM_NLIMITS: u64 = 16;
+        if a[1] >= RLIM_NLIMITS {
+            return Err(EINVAL);
+        }
+        let new = match a[2] {
+            0 => None,
+            p => Some(self.get_pair(p)?),
+        };
+        if a[0] != 0 && a[0] != u64::from(self.pid) {
+            return Err(EPERM);
+        }
+        let new = new
+            .filter(|_| !matches!(a[1], RLIMIT_DATA | RLIMIT_STACK | RLIMIT_AS))
+            .map(|(cur, max)| libc::rlimit {
+                rlim_cur: cur as u64,
+                rlim_max: max as u64,
+            });
+        let mut old = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `new` is NULL or a valid rlimit, and `old` is one.
+        host(i64::from(unsafe {
+            libc::prlimit(
+                0,
+                a[1] as _,
+                new.as_ref().map_or(std::ptr::null(), |r| r as *const _),
+                &mut old,
+            )
+        }))?;
+        if a[3] != 0 {
+            self.put_pair(a[3], old.rlim_cur as i64, old.rlim_max as i64)?;
+        }
         Ok(0)
     }
 

@@ -785,7 +785,18 @@ fn process_information_calls() {
     assert!(size >= 8 && size % 8 == 0, "mask size {size}");
     assert_ne!(p.machine.mem.read_u64(DATA, 8), Ok(0));
     assert_eq!(call(&mut p, nr::SCHED_GETAFFINITY, &[0, 4, DATA]), -22);
-    assert_eq!(call(&mut p, nr::IOCTL, &[5, 0x5401, DATA]), -25);
+    // TCGETS on a file that is no terminal; a closed descriptor is EBADF before anything.
+    let file = std::fs::File::open(hello_path()).expect("hello.elf");
+    let fd = file.as_raw_fd() as u64;
+    assert_eq!(call(&mut p, nr::IOCTL, &[fd, 0x5401, DATA]), -25);
+    assert_eq!(call(&mut p, nr::IOCTL, &[u64::MAX, 0x5401, DATA]), -9);
+    assert_eq!(call(&mut p, nr::IOCTL, &[u64::MAX, 0x541b, 0]), -9);
+    assert_eq!(
+        call(&mut p, nr::IOCTL, &[fd, 0x541b, 0]),
+        EFAULT,
+        "FIONREAD"
+    );
+    assert_eq!(call(&mut p, nr::IOCTL, &[fd, 0x5421, 0]), EFAULT, "FIONBIO");
     assert_eq!(call(&mut p, nr::MADVISE, &[DATA, 4096, 4]), 0);
     // Futexes of a single thread.
     p.machine.mem.write_u64(DATA, 4, 5).expect("futex word");
@@ -1149,4 +1160,174 @@ fn mremap_shrinks_grows_and_moves() {
         -22
     );
     assert_eq!(call(&mut p, nr::MREMAP, &[b, 0x1000, 0x2000, 3, 0]), -22);
+}
+
+#[test]
+fn errno_order_of_pipe2_madvise_set_robust_list_prlimit64() {
+    let mut p = sys_process();
+    // Invalid flags come before the bad pointer.
+    assert_eq!(call(&mut p, nr::PIPE2, &[0, 1]), -22);
+    assert_eq!(call(&mut p, nr::PIPE2, &[0, 0o2000000]), EFAULT);
+    assert_eq!(
+        call(&mut p, nr::MADVISE, &[DATA, 4096, 4]),
+        0,
+        "MADV_DONTNEED"
+    );
+    assert_eq!(
+        call(&mut p, nr::MADVISE, &[DATA, 4096, 14]),
+        0,
+        "MADV_HUGEPAGE"
+    );
+    assert_eq!(call(&mut p, nr::MADVISE, &[DATA, 4096, 7]), -22);
+    assert_eq!(call(&mut p, nr::MADVISE, &[DATA, 4096, 999]), -22);
+    assert_eq!(call(&mut p, nr::MADVISE, &[DATA + 1, 4096, 0]), -22);
+    assert_eq!(call(&mut p, nr::SET_ROBUST_LIST, &[DATA, 16]), -22);
+    assert_eq!(call(&mut p, nr::PRLIMIT64, &[0, 7, 0x10, 0]), EFAULT);
+    assert_eq!(call(&mut p, nr::PRLIMIT64, &[0, 7, 0, 0x10]), EFAULT);
+    assert_eq!(call(&mut p, nr::PRLIMIT64, &[0, 99, 0, DATA]), -22);
+    // Setting the limit it has leaves it as it was.
+    assert_eq!(call(&mut p, nr::PRLIMIT64, &[0, 7, 0, DATA]), 0);
+    assert_eq!(call(&mut p, nr::PRLIMIT64, &[0, 7, DATA, DATA + 16]), 0);
+    assert_eq!(
+        p.machine.mem.read_u64(DATA, 8),
+        p.machine.mem.read_u64(DATA + 16, 8)
+    );
+}
+
+#[test]
+fn more_file_calls_fill_guest_structures_or_fault() {
+    let mut p = sys_process();
+    let dir = scratch("more");
+    std::fs::create_dir(&dir).expect("scratch directory");
+    let file = dir.join("f");
+    std::fs::write(&file, b"0123456789").expect("write");
+    let name = put_str(&mut p, DATA, &file.to_string_lossy());
+    // statfs: the f_namelen field, then a bad buffer.
+    assert_eq!(call(&mut p, nr::STATFS, &[name, DATA + 0x100]), 0);
+    assert_ne!(p.machine.mem.read_u64(DATA + 0x100 + 64, 8), Ok(0));
+    assert_eq!(call(&mut p, nr::STATFS, &[name, CODE]), EFAULT);
+    assert_eq!(call(&mut p, nr::STATFS, &[0x10, DATA + 0x100]), EFAULT);
+    // statx: stx_size at 40.
+    assert_eq!(
+        call(&mut p, nr::STATX, &[AT_FDCWD, name, 0, 0x7ff, DATA + 0x200]),
+        0
+    );
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x200 + 40, 8), Ok(10));
+    assert_eq!(
+        call(&mut p, nr::STATX, &[AT_FDCWD, name, 0, 0x7ff, CODE]),
+        EFAULT
+    );
+    // truncate, then preadv of two pieces at an offset.
+    assert_eq!(call(&mut p, nr::TRUNCATE, &[name, 6]), 0);
+    let fd = call(&mut p, nr::OPENAT, &[AT_FDCWD, name, 2, 0]) as u64;
+    for (i, (base, len)) in [(DATA + 0x400, 2u64), (DATA + 0x410, 8)].iter().enumerate() {
+        p.machine
+            .mem
+            .write_u64(DATA + 0x300 + 16 * i as u64, 8, *base)
+            .expect("iov");
+        p.machine
+            .mem
+            .write_u64(DATA + 0x308 + 16 * i as u64, 8, *len)
+            .expect("iov");
+    }
+    assert_eq!(call(&mut p, nr::PREADV, &[fd, DATA + 0x300, 2, 1]), 5);
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x400, 2), Ok(0x3231));
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x410, 3), Ok(0x35_3433));
+    assert_eq!(call(&mut p, nr::PREADV, &[fd, 0x10, 2, 0]), EFAULT);
+    assert_eq!(call(&mut p, nr::FSTATFS, &[fd, DATA + 0x100]), 0);
+    assert_eq!(call(&mut p, nr::FSYNC, &[fd]), 0);
+    assert_eq!(call(&mut p, nr::FCHMOD, &[fd, 0o600]), 0);
+    assert_eq!(call(&mut p, nr::CLOSE, &[fd]), 0);
+    assert_eq!(call(&mut p, nr::FSYNC, &[fd]), -9);
+    std::fs::remove_dir_all(&dir).ok();
+    // Structures of the process.
+    assert_eq!(call(&mut p, nr::GETRUSAGE, &[0, DATA]), 0);
+    assert_eq!(call(&mut p, nr::GETRUSAGE, &[0, CODE]), EFAULT);
+    assert!(call(&mut p, nr::TIMES, &[0]) >= 0);
+    assert_eq!(call(&mut p, nr::TIMES, &[CODE]), EFAULT);
+    assert_eq!(call(&mut p, nr::GETRESUID, &[DATA, DATA + 4, DATA + 8]), 0);
+    assert_eq!(
+        p.machine.mem.read_u64(DATA, 4),
+        Ok(u64::from(unsafe { libc::getuid() }))
+    );
+    assert_eq!(call(&mut p, nr::GETRESGID, &[DATA, CODE, DATA + 8]), EFAULT);
+    assert_eq!(call(&mut p, nr::CLOCK_GETRES, &[1, CODE]), EFAULT);
+    assert_eq!(call(&mut p, nr::MEMFD_CREATE, &[0x10, 0]), EFAULT);
+}
+
+#[test]
+fn memory_range_calls_check_the_mapping() {
+    let mut p = sys_process();
+    let a = call(&mut p, nr::MMAP, &[0, 0x3000, 3, 0x22, u64::MAX, 0]) as u64;
+    assert_eq!(call(&mut p, nr::MSYNC, &[a, 0x3000, 4]), 0);
+    assert_eq!(call(&mut p, nr::MSYNC, &[a + 1, 0x1000, 4]), -22);
+    assert_eq!(call(&mut p, nr::MSYNC, &[a, 0x1000, 5]), -22);
+    assert_eq!(call(&mut p, nr::MINCORE, &[a, 0x3000, DATA]), 0);
+    assert_eq!(p.machine.mem.read_u64(DATA, 4), Ok(0x0001_0101));
+    assert_eq!(call(&mut p, nr::MINCORE, &[a, 0x3000, CODE]), EFAULT);
+    assert_eq!(call(&mut p, nr::MLOCK, &[a + 8, 16]), 0);
+    assert_eq!(call(&mut p, nr::MUNMAP, &[a + 0x1000, 0x1000]), 0);
+    assert_eq!(call(&mut p, nr::MSYNC, &[a, 0x3000, 0]), -12);
+    assert_eq!(call(&mut p, nr::MINCORE, &[a, 0x3000, DATA]), -12);
+    assert_eq!(call(&mut p, nr::MUNLOCK, &[a, 0x3000]), -12);
+    assert_eq!(call(&mut p, nr::MLOCKALL, &[0]), -22);
+}
+
+#[test]
+fn sockets_move_addresses_and_messages_through_guest_memory() {
+    let mut p = sys_process();
+    // AF_UNIX, SOCK_STREAM.
+    assert_eq!(call(&mut p, nr::SOCKETPAIR, &[1, 1, 0, DATA]), 0);
+    let a = p.machine.mem.read_u64(DATA, 4).expect("fd");
+    let b = p.machine.mem.read_u64(DATA + 4, 4).expect("fd");
+    assert_eq!(call(&mut p, nr::SOCKETPAIR, &[1, 1, 0, CODE]), EFAULT);
+    // sendmsg of two pieces, recvmsg into one: a msghdr with only iov and iovlen.
+    put_str(&mut p, DATA + 0x100, "abc");
+    put_str(&mut p, DATA + 0x110, "de");
+    let iov = [DATA + 0x100, 3, DATA + 0x110, 2];
+    for (i, w) in iov.iter().enumerate() {
+        p.machine
+            .mem
+            .write_u64(DATA + 0x200 + 8 * i as u64, 8, *w)
+            .expect("iov");
+    }
+    let msg = [0, 0, DATA + 0x200, 2, 0, 0, 0];
+    for (i, w) in msg.iter().enumerate() {
+        p.machine
+            .mem
+            .write_u64(DATA + 0x300 + 8 * i as u64, 8, *w)
+            .expect("msghdr");
+    }
+    assert_eq!(call(&mut p, nr::SENDMSG, &[a, DATA + 0x300, 0]), 5);
+    p.machine
+        .mem
+        .write_u64(DATA + 0x200, 8, DATA + 0x500)
+        .expect("iov");
+    p.machine.mem.write_u64(DATA + 0x208, 8, 16).expect("iov");
+    p.machine.mem.write_u64(DATA + 0x318, 8, 1).expect("iovlen");
+    assert_eq!(call(&mut p, nr::RECVMSG, &[b, DATA + 0x300, 0]), 5);
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x500, 5), Ok(0x65_6463_6261));
+    assert_eq!(call(&mut p, nr::SENDMSG, &[a, CODE + 0x10_0000, 0]), EFAULT);
+    assert_eq!(call(&mut p, nr::RECVMSG, &[b, CODE, 0]), EFAULT);
+    // getsockname of an unbound AF_UNIX socket: the family only.
+    p.machine.mem.write_u64(DATA + 0x600, 4, 128).expect("len");
+    assert_eq!(
+        call(&mut p, nr::GETSOCKNAME, &[a, DATA + 0x700, DATA + 0x600]),
+        0
+    );
+    assert_eq!(p.machine.mem.read_u64(DATA + 0x600, 4), Ok(2));
+    assert_eq!(
+        call(&mut p, nr::GETSOCKNAME, &[a, DATA + 0x700, 0x10]),
+        EFAULT
+    );
+    // Options whose values would hold a host pointer are refused.
+    assert_eq!(call(&mut p, nr::SETSOCKOPT, &[a, 1, 26, DATA, 16]), -92);
+    assert_eq!(
+        call(&mut p, nr::SETSOCKOPT, &[a, 1, 2, DATA, u64::MAX]),
+        -22
+    );
+    // A closed descriptor is EBADF before the address is read.
+    assert_eq!(call(&mut p, nr::CLOSE, &[b]), 0);
+    assert_eq!(call(&mut p, nr::CONNECT, &[b, 0x10, 16]), -9);
+    assert_eq!(call(&mut p, nr::CLOSE, &[a]), 0);
 }
