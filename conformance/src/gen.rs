@@ -550,6 +550,16 @@ pub fn prepare(case: &mut Case, region: usize) {
         if rn < 31 {
             s.x[rn] = mid - 256 + (s.x[rn] % 32) * 16;
         }
+        // An ordered access must be aligned: LDAPUR and STLUR take the base less their offset,
+        // so that the address they access is (SP too; neither engine checks SP alignment).
+        if id.name().ends_with("_ldapstl_unscaled") {
+            if let Some(imm9) = info.field("imm9") {
+                let imm9 = u64::from(imm9.extract(w));
+                let offset = ((imm9 << 55) as i64 >> 55) as u64;
+                let base = if rn < 31 { &mut s.x[rn] } else { &mut s.sp };
+                *base = base.wrapping_sub(offset);
+            }
+        }
         if let (Some(rs), true) = (info.field("Rs"), info.section().file.starts_with("cas")) {
             // In two thirds of the cases the compare value is the memory's, so that the swap happens.
             let rs = rs.extract(w) as usize;
