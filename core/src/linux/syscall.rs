@@ -126,6 +126,20 @@ pub mod nr {
     pub const SCHED_GETPARAM: u64 = 121;
     pub const SCHED_SETAFFINITY: u64 = 122;
     pub const SCHED_GET_PRIORITY_MAX: u64 = 125;
+    pub const INOTIFY_INIT1: u64 = 26;
+    pub const INOTIFY_ADD_WATCH: u64 = 27;
+    pub const INOTIFY_RM_WATCH: u64 = 28;
+    pub const SYNC_FILE_RANGE: u64 = 84;
+    pub const TIMERFD_CREATE: u64 = 85;
+    pub const TIMERFD_SETTIME: u64 = 86;
+    pub const TIMERFD_GETTIME: u64 = 87;
+    pub const PERSONALITY: u64 = 92;
+    pub const SCHED_SETPARAM: u64 = 118;
+    pub const SCHED_SETSCHEDULER: u64 = 119;
+    pub const SCHED_RR_GET_INTERVAL: u64 = 127;
+    pub const GETCPU: u64 = 168;
+    pub const READAHEAD: u64 = 213;
+    pub const FADVISE64: u64 = 223;
     pub const SCHED_GET_PRIORITY_MIN: u64 = 126;
     pub const SETPRIORITY: u64 = 140;
     pub const GETPRIORITY: u64 = 141;
@@ -467,6 +481,20 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::SCHED_GETPARAM => ("sched_getparam", &[D, P]),
         nr::SCHED_SETAFFINITY => ("sched_setaffinity", &[D, D, P]),
         nr::SCHED_GET_PRIORITY_MAX => ("sched_get_priority_max", &[D]),
+        nr::INOTIFY_INIT1 => ("inotify_init1", &[X]),
+        nr::INOTIFY_ADD_WATCH => ("inotify_add_watch", &[D, S, X]),
+        nr::INOTIFY_RM_WATCH => ("inotify_rm_watch", &[D, D]),
+        nr::SYNC_FILE_RANGE => ("sync_file_range", &[D, D, D, X]),
+        nr::TIMERFD_CREATE => ("timerfd_create", &[D, X]),
+        nr::TIMERFD_SETTIME => ("timerfd_settime", &[D, X, P, P]),
+        nr::TIMERFD_GETTIME => ("timerfd_gettime", &[D, P]),
+        nr::PERSONALITY => ("personality", &[X]),
+        nr::SCHED_SETPARAM => ("sched_setparam", &[D, P]),
+        nr::SCHED_SETSCHEDULER => ("sched_setscheduler", &[D, D, P]),
+        nr::SCHED_RR_GET_INTERVAL => ("sched_rr_get_interval", &[D, P]),
+        nr::GETCPU => ("getcpu", &[P, P, P]),
+        nr::READAHEAD => ("readahead", &[D, D, D]),
+        nr::FADVISE64 => ("fadvise64", &[D, D, D, D]),
         nr::SCHED_GET_PRIORITY_MIN => ("sched_get_priority_min", &[D]),
         nr::SETPRIORITY => ("setpriority", &[D, D, D]),
         nr::GETPRIORITY => ("getpriority", &[D, D]),
@@ -1299,6 +1327,90 @@ impl Process {
             nr::SCHED_GET_PRIORITY_MIN => host(i64::from(unsafe {
                 libc::sched_get_priority_min(a[0] as i32)
             })),
+            // TFD_* and IN_* flags are O_CLOEXEC and O_NONBLOCK on both sides, and the events
+            // a read gives (`struct inotify_event`, the expiry count) have one layout.
+            nr::INOTIFY_INIT1 => host(i64::from(unsafe { libc::inotify_init1(a[0] as i32) })),
+            nr::INOTIFY_ADD_WATCH => {
+                let path = self.lookup_path(a[1])?;
+                host(i64::from(unsafe {
+                    libc::inotify_add_watch(fd(a[0]), path.as_ptr(), a[2] as u32)
+                }))
+            }
+            nr::INOTIFY_RM_WATCH => host(i64::from(unsafe {
+                libc::inotify_rm_watch(fd(a[0]), a[1] as i32)
+            })),
+            nr::TIMERFD_CREATE => host(i64::from(unsafe {
+                libc::timerfd_create(a[0] as i32, a[1] as i32)
+            })),
+            nr::TIMERFD_SETTIME => self.sys_timerfd_settime(a),
+            nr::TIMERFD_GETTIME => {
+                let mut now = [0u8; 32];
+                host(unsafe {
+                    libc::syscall(libc::SYS_timerfd_gettime, fd(a[0]), now.as_mut_ptr())
+                })?;
+                self.mem().put(a[1], &now)?;
+                Ok(0)
+            }
+            nr::SYNC_FILE_RANGE => host(i64::from(unsafe {
+                libc::sync_file_range(fd(a[0]), a[1] as i64, a[2] as i64, a[3] as u32)
+            })),
+            nr::READAHEAD => {
+                host(unsafe { libc::readahead(fd(a[0]), a[1] as i64, a[2] as usize) as i64 })
+            }
+            // posix_fadvise gives the error number rather than setting errno.
+            nr::FADVISE64 => match unsafe {
+                libc::posix_fadvise(fd(a[0]), a[1] as i64, a[2] as i64, a[3] as i32)
+            } {
+                0 => Ok(0),
+                e => Err(i64::from(e)),
+            },
+            // The execution domain is the host process's (PER_LINUX), as under qemu.
+            nr::PERSONALITY => host(i64::from(unsafe {
+                libc::personality(a[0] as libc::c_ulong)
+            })),
+            nr::SCHED_SETPARAM | nr::SCHED_SETSCHEDULER => {
+                // struct sched_param is one int.
+                let at = if n == nr::SCHED_SETPARAM { a[1] } else { a[2] };
+                let param = self.mem().get(at, 4)?;
+                let param = libc::sched_param {
+                    sched_priority: i32::from_le_bytes(param.try_into().expect("4 bytes")),
+                };
+                host(i64::from(unsafe {
+                    if n == nr::SCHED_SETPARAM {
+                        libc::sched_setparam(a[0] as i32, &param)
+                    } else {
+                        libc::sched_setscheduler(a[0] as i32, a[1] as i32, &param)
+                    }
+                }))
+            }
+            nr::SCHED_RR_GET_INTERVAL => {
+                let mut ts = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                host(i64::from(unsafe {
+                    libc::sched_rr_get_interval(a[0] as i32, &mut ts)
+                }))?;
+                self.put_pair(a[1], ts.tv_sec, ts.tv_nsec)
+            }
+            nr::GETCPU => {
+                let (mut cpu, mut node) = (0u32, 0u32);
+                host(unsafe {
+                    libc::syscall(
+                        libc::SYS_getcpu,
+                        &mut cpu,
+                        &mut node,
+                        std::ptr::null_mut::<u8>(),
+                    )
+                })?;
+                if a[0] != 0 {
+                    self.mem().put(a[0], &cpu.to_le_bytes())?;
+                }
+                if a[1] != 0 {
+                    self.mem().put(a[1], &node.to_le_bytes())?;
+                }
+                Ok(0)
+            }
             nr::CLOSE_RANGE => host(unsafe {
                 libc::syscall(libc::SYS_close_range, a[0] as u32, a[1] as u32, a[2] as u32)
             }),
@@ -1345,6 +1457,26 @@ impl Process {
     }
 
     /// Writes two 64-bit values (timespec, timeval, rlimit).
+    /// `timerfd_settime(fd, flags, new, old)`: `struct itimerspec` (two timespecs) has one
+    /// layout on both sides.
+    fn sys_timerfd_settime(&mut self, a: &[u64; 6]) -> SysResult {
+        let new = self.mem().get(a[2], 32)?;
+        let mut old = [0u8; 32];
+        host(unsafe {
+            libc::syscall(
+                libc::SYS_timerfd_settime,
+                fd(a[0]),
+                a[1] as i32,
+                new.as_ptr(),
+                old.as_mut_ptr(),
+            )
+        })?;
+        if a[3] != 0 {
+            self.mem().put(a[3], &old)?;
+        }
+        Ok(0)
+    }
+
     fn put_pair(&mut self, addr: u64, a: i64, b: i64) -> SysResult {
         self.put_words(addr, &[a, b])?;
         Ok(0)
