@@ -1560,19 +1560,39 @@ impl Process {
             }
             _ => {}
         }
-        let size = match a[1] {
-            TCGETS => 36, // struct termios of the kernel: the same on aarch64 and x86-64
-            TIOCGWINSZ => 8,
+        // Terminal requests, by the size of what they read or write through the pointer:
+        // the kernel's struct termios (36 bytes), struct winsize (8), a pid or an int (4).
+        // Their numbers, layouts and flag bits are asm-generic on both sides.
+        const TCSETS: u64 = 0x5402;
+        const TCSETSW: u64 = 0x5403;
+        const TCSETSF: u64 = 0x5404;
+        const TIOCGPGRP: u64 = 0x540f;
+        const TIOCSPGRP: u64 = 0x5410;
+        const TIOCSWINSZ: u64 = 0x5414;
+        const TIOCGSID: u64 = 0x5429;
+        const TIOCGPTN: u64 = 0x8004_5430;
+        const TIOCSPTLCK: u64 = 0x4004_5431;
+        let (size, to_host) = match a[1] {
+            TCGETS => (36, false),
+            TCSETS | TCSETSW | TCSETSF => (36, true),
+            TIOCGWINSZ => (8, false),
+            TIOCSWINSZ => (8, true),
+            TIOCGPGRP | TIOCGSID | TIOCGPTN => (4, false),
+            TIOCSPGRP | TIOCSPTLCK => (4, true),
             _ => return Err(ENOTTY),
         };
-        if a[0] > 2 {
-            return Err(ENOTTY);
-        }
         let mut buf = [0u8; 64];
+        if to_host {
+            let data = self.mem().get(a[2], size as u64)?;
+            buf[..size].copy_from_slice(&data);
+        }
+        // SAFETY: `buf` holds more bytes than any of these requests reads or writes.
         host(i64::from(unsafe {
             libc::ioctl(fd(a[0]), a[1] as _, buf.as_mut_ptr())
         }))?;
-        self.mem().put(a[2], &buf[..size])?;
+        if !to_host {
+            self.mem().put(a[2], &buf[..size])?;
+        }
         Ok(0)
     }
 
