@@ -8,11 +8,10 @@
 
 use crate::mem::PAGE_SIZE;
 
-use super::syscall::{fd, host, page_up, GuestMem, SysResult, EINVAL, ENOMEM, MAX_IO};
+use super::syscall::{
+    fd, host, page_up, GuestMem, SysResult, EINVAL, ENAMETOOLONG, ENOMEM, EPERM, MAX_IO,
+};
 use super::Process;
-
-const EPERM: i64 = 1;
-const ENAMETOOLONG: i64 = 36;
 
 impl Process {
     /// `statfs(path, buf)` and `fstatfs(fd, buf)`: the 120-byte `struct statfs`.

@@ -200,7 +200,7 @@ pub(super) const EINVAL: i64 = 22;
 const ENOTTY: i64 = 25;
 const EPIPE: i64 = 32;
 const ERANGE: i64 = 34;
-const ENAMETOOLONG: i64 = 36;
+pub(super) const ENAMETOOLONG: i64 = 36;
 pub(super) const ENOSYS: i64 = 38;
 pub(super) const ETIMEDOUT: i64 = 110;
 

@@ -563,6 +563,15 @@ fn put_str(p: &mut Process, addr: u64, s: &str) -> u64 {
     addr
 }
 
+/// Writes `struct iovec`s (base, length) at `addr`.
+fn put_iovecs(p: &mut Process, addr: u64, iov: &[(u64, u64)]) {
+    for (i, &(base, len)) in iov.iter().enumerate() {
+        let at = addr + 16 * i as u64;
+        p.machine.mem.write_u64(at, 8, base).expect("iov");
+        p.machine.mem.write_u64(at + 8, 8, len).expect("iov");
+    }
+}
+
 const AT_FDCWD: u64 = -100i64 as u64;
 const EFAULT: i64 = -14;
 
@@ -679,16 +688,11 @@ fn writev_pwrite_getdents_mkdir_unlink_access() {
     ) as u64;
     put_str(&mut p, DATA + 0x200, "abc");
     put_str(&mut p, DATA + 0x210, "defg");
-    for (i, (base, len)) in [(DATA + 0x200, 3u64), (DATA + 0x210, 4)].iter().enumerate() {
-        p.machine
-            .mem
-            .write_u64(DATA + 0x300 + 16 * i as u64, 8, *base)
-            .expect("iov");
-        p.machine
-            .mem
-            .write_u64(DATA + 0x308 + 16 * i as u64, 8, *len)
-            .expect("iov");
-    }
+    put_iovecs(
+        &mut p,
+        DATA + 0x300,
+        &[(DATA + 0x200, 3), (DATA + 0x210, 4)],
+    );
     assert_eq!(call(&mut p, nr::WRITEV, &[fd, DATA + 0x300, 2]), 7);
     assert_eq!(call(&mut p, nr::PWRITE64, &[fd, DATA + 0x200, 1, 6]), 1);
     assert_eq!(std::fs::read(&file).expect("written"), b"abcdefa");
@@ -1220,16 +1224,11 @@ fn more_file_calls_fill_guest_structures_or_fault() {
     // truncate, then preadv of two pieces at an offset.
     assert_eq!(call(&mut p, nr::TRUNCATE, &[name, 6]), 0);
     let fd = call(&mut p, nr::OPENAT, &[AT_FDCWD, name, 2, 0]) as u64;
-    for (i, (base, len)) in [(DATA + 0x400, 2u64), (DATA + 0x410, 8)].iter().enumerate() {
-        p.machine
-            .mem
-            .write_u64(DATA + 0x300 + 16 * i as u64, 8, *base)
-            .expect("iov");
-        p.machine
-            .mem
-            .write_u64(DATA + 0x308 + 16 * i as u64, 8, *len)
-            .expect("iov");
-    }
+    put_iovecs(
+        &mut p,
+        DATA + 0x300,
+        &[(DATA + 0x400, 2), (DATA + 0x410, 8)],
+    );
     assert_eq!(call(&mut p, nr::PREADV, &[fd, DATA + 0x300, 2, 1]), 5);
     assert_eq!(p.machine.mem.read_u64(DATA + 0x400, 2), Ok(0x3231));
     assert_eq!(p.machine.mem.read_u64(DATA + 0x410, 3), Ok(0x35_3433));
