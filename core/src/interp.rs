@@ -377,7 +377,7 @@ impl Sem for Interp {
     #[inline(always)]
     fn store(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
         // A write to a page without code leaves the code generation alone.
-        if size.is_power_of_two() && self.mem.write_u64_fast(tbi(addr), usize::from(size), v) {
+        if self.mem.write_u64_fast(tbi(addr), usize::from(size), v) {
             return Ok(());
         }
         self.store_slow(addr, size, v)
