@@ -161,28 +161,60 @@ pub fn bitfield<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     };
     let (wmask, tmask) = DecodeBitMasks(f.N.into(), f.imms.into(), f.immr.into(), false, bits)
         .ok_or(Stop::Undefined)?;
-    let dst = if inzero { s.imm(0) } else { s.x(f.Rd) };
+    if inzero {
+        // SBFM and UBFM (ASR, LSL, LSR, SXT*, UXT*, SBFX, UBFX, SBFIZ, UBFIZ) in the equal
+        // shift forms: the field `X[n]<S:R>` extended, or `X[n]<S:0>` extended and shifted
+        // left by `datasize - R` when `S < R`. BFM keeps the masks below.
+        let src = s.x(f.Rn);
+        let (field_top, field_low, shift) = if f.imms >= f.immr {
+            (f.imms, f.immr, 0)
+        } else {
+            (f.imms, 0, bits - f.immr)
+        };
+        let result = if extend {
+            // SignExtend: the field's top bit to bit 63, then back down arithmetically.
+            let up = s.imm(u64::from(63 - field_top));
+            let down = s.imm(u64::from(63 - field_top + field_low));
+            let t = s.bin(BinOp::Shl, src, up);
+            s.bin(BinOp::Asr, t, down)
+        } else {
+            let low = if field_low == 0 {
+                src
+            } else {
+                let down = s.imm(u64::from(field_low));
+                s.bin(BinOp::Lsr, src, down)
+            };
+            let len = field_top - field_low + 1;
+            if len == 64 {
+                low
+            } else {
+                let mask = s.imm((1u64 << len) - 1);
+                s.bin(BinOp::And, low, mask)
+            }
+        };
+        let result = if shift == 0 {
+            result
+        } else {
+            let sh = s.imm(u64::from(shift));
+            s.bin(BinOp::Shl, result, sh)
+        };
+        let result = width(s, result, bits);
+        s.set_x(f.Rd, result);
+        return Ok(());
+    }
+    // BFM: bot = (dst AND NOT(wmask)) OR (ROR(src, R) AND wmask), top = dst.
+    let dst = s.x(f.Rd);
     let src = s.x(f.Rn);
-    // bot = (dst AND NOT(wmask)) OR (ROR(src, R) AND wmask).
     let not_wmask = s.imm(!wmask);
     let wmask = s.imm(wmask);
     let dst_kept = s.bin(BinOp::And, dst, not_wmask);
     let rotated = ror_imm(s, src, f.immr, bits);
     let rotated = s.bin(BinOp::And, rotated, wmask);
     let bot = s.bin(BinOp::Or, dst_kept, rotated);
-    // top = if extend then Replicate(src<S>) else dst.
-    let top = if extend {
-        let up = s.imm(u64::from(63 - f.imms));
-        let down = s.imm(63);
-        let t = s.bin(BinOp::Shl, src, up);
-        s.bin(BinOp::Asr, t, down)
-    } else {
-        dst
-    };
     // X[d] = (top AND NOT(tmask)) OR (bot AND tmask).
     let not_tmask = s.imm(!tmask);
     let tmask = s.imm(tmask);
-    let top = s.bin(BinOp::And, top, not_tmask);
+    let top = s.bin(BinOp::And, dst, not_tmask);
     let bot = s.bin(BinOp::And, bot, tmask);
     let result = s.bin(BinOp::Or, top, bot);
     let result = width(s, result, bits);

@@ -795,6 +795,53 @@ fn move_wide() {
     );
 }
 
+/// SBFM and UBFM run in shift forms; every encoding of them, on a few sources, gives what the
+/// pseudocode's masks give: `(top AND NOT(tmask)) OR (ROR(src, R) AND wmask AND tmask)`. The
+/// two sources are complements, so every field bit and sign is seen both ways.
+#[test]
+fn bitfield_shift_forms_match_the_masks() {
+    use armature_core::isa::pseudo::DecodeBitMasks;
+    let sources = [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
+    for sf in [0u32, 1] {
+        let bits = if sf == 1 { 64 } else { 32 };
+        for opc in [0u32, 2] {
+            for immr in 0..bits {
+                for imms in 0..bits {
+                    let word = sf << 31
+                        | opc << 29
+                        | 0b100110 << 23
+                        | sf << 22
+                        | immr << 16
+                        | imms << 10
+                        | 1 << 5;
+                    let (wmask, tmask) =
+                        DecodeBitMasks(sf.into(), imms.into(), immr.into(), false, bits)
+                            .expect("valid");
+                    let ones = if bits == 64 { u64::MAX } else { 0xffff_ffff };
+                    for src in sources {
+                        let x = src & ones;
+                        let rotated = if immr == 0 {
+                            x
+                        } else {
+                            (x >> immr | x << (bits - immr)) & ones
+                        };
+                        let top = if opc == 0 && src >> imms & 1 == 1 {
+                            ones
+                        } else {
+                            0
+                        };
+                        let bot = rotated & wmask;
+                        let expect = (top & !tmask | bot & tmask) & ones;
+                        let (mut s, result) = run(1, &[word], &[(X(1), src)]);
+                        assert_eq!(result, Ok(()), "{word:#010x}");
+                        assert_eq!(get(&mut s, X(0)), expect, "{word:#010x} on {src:#x}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn bitfield() {
     // ubfx x0, x1, #4, #8
