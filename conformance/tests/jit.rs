@@ -16,7 +16,7 @@ use std::sync::Arc;
 use armature_conformance::armature::{load, snapshot};
 use armature_conformance::campaign::{generate, Settings};
 use armature_conformance::gen;
-use armature_conformance::program::{Program, State};
+use armature_conformance::program::{Case, Program, State};
 use armature_core::interp::{Accelerated, Accelerator, Interp};
 use armature_core::isa::{EncodingId, FeatureSet};
 use armature_core::linux::implemented_features;
@@ -128,19 +128,28 @@ fn check(e: &Engines, id: EncodingId) -> bool {
         cases: 6,
         ..Settings::default()
     };
-    let mut cases = generate(id, &settings, features).expect("cases");
+    let cases = generate(id, &settings, features).expect("cases");
+    check_cases(e, cases, id.name(), ALL_MODES);
+    true
+}
+
+/// The ways the JIT runs a program: blocks of up to this many instructions, and whether they
+/// chain.
+const ALL_MODES: &[(usize, bool)] = &[(1, false), (64, false), (64, true)];
+
+/// Runs `cases` as one program on the interpreter and on the JIT in each of `modes` and
+/// checks that they agree.
+fn check_cases(e: &Engines, mut cases: Vec<Case>, name: &str, modes: &[(usize, bool)]) {
+    let (table, features) = (&e.table, &e.features);
     gen::prepare_all(&mut cases);
     let p = Program::build(&cases);
     let (states, reference) = interpret(&p, table, features);
-    for (block_max, chain) in [(1, false), (64, false), (64, true)] {
+    for &(block_max, chain) in modes {
         let mut j = Jit::new(Arc::clone(&e.recorded)).expect("the host runs Cranelift");
         j.hot = 0;
         j.block_max = block_max;
         j.chain = chain;
-        let what = format!(
-            "{} (blocks of up to {block_max}, chained {chain})",
-            id.name()
-        );
+        let what = format!("{name} (blocks of up to {block_max}, chained {chain})");
         let got = jit(&p, &mut j, table, features, &states, &what);
         assert_eq!(got.stop, reference.stop, "{what}: the stop");
         assert!(
@@ -150,7 +159,6 @@ fn check(e: &Engines, id: EncodingId) -> bool {
         );
         assert!(got.scratch == reference.scratch, "{what}: scratch memory");
     }
-    true
 }
 
 #[test]
@@ -205,4 +213,52 @@ fn jit_flags_match_the_interpreter_on_every_flag_encoding() {
     assert!(ids.len() > 30, "only {} flag encodings", ids.len());
     let checked = ids.into_iter().filter(|&id| check(&e, id)).count();
     assert!(checked > 30, "only {checked} flag encodings checked");
+}
+
+/// A compare and the conditions read after it in the same block, which the JIT evaluates as
+/// comparisons of the operands (qemu's `CC_OP_SUB`): every condition but AL and NV (CSET into
+/// X2..X15, and a B.cond) at both widths, on operands at the signed and unsigned edges (with
+/// junk in the upper half for 32 bits), against the interpreter.
+#[test]
+fn jit_conditions_after_a_compare_match_the_interpreter() {
+    let e = engines();
+    // Few, as every case's set-up code is compiled too.
+    let edges: [u64; 6] = [
+        0,
+        5,
+        u64::MAX,
+        0x8000_0000,
+        0xdead_beef_0000_0005,
+        i64::MIN as u64,
+    ];
+    for (form, compare) in [
+        ("cmp x0, x1", 0xeb01_001f_u32),
+        ("cmp w0, w1", 0x6b01_001f),
+        ("cmp x0, #5", 0xf100_141f),
+        ("cmp w0, #5", 0x7100_141f),
+        // cmp x0, x1; ccmp x1, x0, #4, cond: flags from a select of two ways.
+        ("cmp x0, x1; ccmp", 0),
+    ] {
+        let mut cases = Vec::new();
+        for (i, &a) in edges.iter().enumerate() {
+            for (j, &b) in edges.iter().enumerate() {
+                let cond = ((i * edges.len() + j) % 14) as u32;
+                let mut words = if compare == 0 {
+                    vec![0xeb01_001f, 0xfa40_0024 | cond << 12]
+                } else {
+                    vec![compare]
+                };
+                // cset x(2 + c), c for every condition c.
+                words.extend((0..14).map(|c| (0x9a9f_07e2 + c) | ((c ^ 1) << 12)));
+                // b.cond +8; movz x16, #1; nop.
+                words.extend([0x5400_0040 | cond, 0xd280_0030, 0xd503_201f]);
+                let mut state = State::default();
+                state.x[0] = a;
+                state.x[1] = b;
+                cases.push(Case { words, state });
+            }
+        }
+        // Single steps would put the compare and the conditions in different blocks.
+        check_cases(&e, cases, form, &ALL_MODES[1..]);
+    }
 }

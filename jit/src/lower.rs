@@ -292,8 +292,17 @@ struct Lower<'a> {
     /// with inner jumps, whose registers are all loaded at the entry, so that every way to it
     /// defines them.
     stop_exit: Option<Block>,
-    /// The flags of each `AddWithCarry` recorded so far, by its result.
-    carry_flags: BTreeMap<Val, Forms>,
+    /// The flags of each `AddWithCarry` recorded so far, by its result, with the operands
+    /// `x` and `b` of a subtraction `x - b` at its width.
+    carry_flags: BTreeMap<Val, (Forms, Option<Sub>)>,
+    /// The subtraction behind each `CarryFlags` value that has one, by the value.
+    compares: BTreeMap<Val, Sub>,
+    /// What the flag variables hold: `kind_forms` (0, the forms) or `kind_sub` (1, a
+    /// subtraction, [`Lower::set_sub`]); both constants are made in the entry block, so
+    /// that where all ways agree the variable is the constant itself.
+    kind: Variable,
+    kind_forms: Value,
+    kind_sub: Value,
     /// The `i8` truth of each `Cond` recorded so far, for branches and selects on it.
     truths: BTreeMap<Val, Value>,
     /// The value each register had where the region first loaded it, and the flags' forms
@@ -307,6 +316,9 @@ struct Lower<'a> {
 
 /// N, Z, C and V in the forms of [`Lower::nzcv`].
 type Forms = [Value; 4];
+
+/// The operands `x` and `b` of a subtraction `x - b` and its width.
+type Sub = (Value, Value, u8);
 
 impl Lower<'_> {
     fn iconst(&mut self, v: u64) -> Value {
@@ -353,6 +365,7 @@ impl Lower<'_> {
             }
         }
         if self.nzcv_dirty {
+            let (raw, kind) = self.raw_flags();
             let f = self.forms();
             let word = self.pack_forms(f);
             let store = self
@@ -360,7 +373,11 @@ impl Lower<'_> {
                 .ins()
                 .store(self.flags, word, self.cpu, Reg::Nzcv.offset());
             if let Some(at_load) = self.loaded_forms {
-                self.write_backs.push((store, f.to_vec(), at_load.to_vec()));
+                let mut now = raw.to_vec();
+                now.push(kind);
+                let mut then = at_load.to_vec();
+                then.push(self.kind_forms);
+                self.write_backs.push((store, now, then));
             }
             if clean {
                 self.nzcv_dirty = false;
@@ -389,6 +406,14 @@ impl Lower<'_> {
         vars
     }
 
+    /// The flag variables' values as they are held, and what they hold: `kind_forms` (the
+    /// forms) or `kind_sub` (a subtraction's operands), a value only known at run time where
+    /// ways that hold different kinds join.
+    fn raw_flags(&mut self) -> ([Value; 4], Value) {
+        let raw = self.flag_vars().map(|v| self.b.use_var(v));
+        (raw, self.b.use_var(self.kind))
+    }
+
     /// Defines the flag variables from the CPU state's NZCV (bits 31..28, nothing else).
     fn load_flags(&mut self) {
         let Some(vars) = self.nzcv else { return };
@@ -405,12 +430,62 @@ impl Lower<'_> {
         for (var, f) in vars.into_iter().zip([n, z, c, v]) {
             self.b.def_var(var, f);
         }
+        self.b.def_var(self.kind, self.kind_forms);
         self.loaded_forms.get_or_insert([n, z, c, v]);
     }
 
     /// The flags' current values in their forms.
     fn forms(&mut self) -> Forms {
-        self.flag_vars().map(|v| self.b.use_var(v))
+        let ([n, z, c, v], kind) = self.raw_flags();
+        if kind == self.kind_forms {
+            return [n, z, c, v];
+        }
+        let sub = self.sub_forms(n, c, v);
+        if kind == self.kind_sub {
+            return sub;
+        }
+        let c = self.b.ins().select(kind, sub[2], c);
+        let v = self.b.ins().select(kind, sub[3], v);
+        [n, z, c, v]
+    }
+
+    /// The forms of the flags of `x - b` held as a subtraction (`n = z = x - b`, at 64 bits
+    /// or with both operands shifted up by 32, [`Lower::set_sub`]).
+    fn sub_forms(&mut self, n: Value, x: Value, b: Value) -> Forms {
+        let c = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, x, b);
+        let c = self.bool_to_i64(c);
+        // Overflow: the operands' signs differ and the result's differs from x's.
+        let xb = self.b.ins().bxor(x, b);
+        let xn = self.b.ins().bxor(x, n);
+        let v = self.b.ins().band(xb, xn);
+        [n, n, c, v]
+    }
+
+    /// The operands of a subtraction at `bits` as the flags hold them: at 32 bits shifted up
+    /// by 32, so that the 64-bit difference, comparisons and overflow are the 32-bit ones.
+    fn sub_operands(&mut self, x: Value, b: Value, bits: u8) -> (Value, Value) {
+        if bits == 32 {
+            (
+                self.b.ins().ishl_imm_u(x, 32),
+                self.b.ins().ishl_imm_u(b, 32),
+            )
+        } else {
+            (x, b)
+        }
+    }
+
+    /// Sets the flags to those of `x - b` at `bits` (qemu's `CC_OP_SUB`): the flag variables
+    /// hold the difference and the operands, C and V are computed only where they are read,
+    /// and the conditions but MI, PL, VS and VC compare the operands directly. At 32 bits
+    /// the operands are shifted up by 32, which keeps every condition and flag.
+    fn set_sub(&mut self, x: Value, b: Value, bits: u8) {
+        let (x, b) = self.sub_operands(x, b, bits);
+        let n = self.b.ins().isub(x, b);
+        for (var, f) in self.flag_vars().into_iter().zip([n, n, x, b]) {
+            self.b.def_var(var, f);
+        }
+        self.b.def_var(self.kind, self.kind_sub);
+        self.nzcv_dirty = true;
     }
 
     /// The flags' current 0/1 values.
@@ -441,6 +516,7 @@ impl Lower<'_> {
         for (var, f) in self.flag_vars().into_iter().zip(f) {
             self.b.def_var(var, f);
         }
+        self.b.def_var(self.kind, self.kind_forms);
         self.nzcv_dirty = true;
     }
 
@@ -472,17 +548,27 @@ impl Lower<'_> {
         self.b.ins().bor(nz, cv)
     }
 
-    /// `AddWithCarry(x, y, carry_in)` at `bits`: the result and its flags. The carry of a
-    /// subtraction (`y = NOT(b)`, `carry_in = 1`) is `x >= b`, of an addition without carry
-    /// in `result < x`.
+    /// `AddWithCarry(x, y, carry_in)` at `bits`: the result and its flags. A subtraction
+    /// (`y = NOT(b)`, `carry_in = 1`; `sub` gives `b`) has the carry `x >= b`, an addition
+    /// without carry in `result < x`.
     fn add_with_carry(
         &mut self,
         x: Value,
         y: Value,
         carry_in: (Value, Option<u64>),
-        not_y: Option<Value>,
+        sub: Option<Value>,
         bits: u8,
     ) -> (Value, Forms) {
+        if let (Some(1), Some(b)) = (carry_in.1, sub) {
+            let diff = self.b.ins().isub(x, b);
+            let (x, b) = self.sub_operands(x, b, bits);
+            if bits == 32 {
+                let n = self.b.ins().isub(x, b);
+                let r = self.un(UnOp::Zext32, diff);
+                return (r, self.sub_forms(n, x, b));
+            }
+            return (diff, self.sub_forms(diff, x, b));
+        }
         if bits == 32 {
             let x = self.un(UnOp::Zext32, x);
             let y = self.un(UnOp::Zext32, y);
@@ -500,13 +586,8 @@ impl Lower<'_> {
             let v = self.b.ins().ishl_imm_u(v, 32);
             return (r, [n, r, c, v]);
         }
-        let (r, c) = match (carry_in.1, not_y) {
-            (Some(1), Some(b)) => {
-                let r = self.b.ins().isub(x, b);
-                let c = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, x, b);
-                (r, c)
-            }
-            (Some(0), _) => {
+        let (r, c) = match carry_in.1 {
+            Some(0) => {
                 let r = self.b.ins().iadd(x, y);
                 let c = self.b.ins().icmp(IntCC::UnsignedLessThan, r, x);
                 (r, c)
@@ -526,9 +607,44 @@ impl Lower<'_> {
         (r, [r, r, c, v])
     }
 
+    /// `ConditionHolds(cond)` as one comparison of the operands `x` and `b` of the
+    /// subtraction the flags hold ([`Lower::set_sub`]), for the conditions that have one
+    /// (EQ, NE, CS, CC, HI, LS, GE, LT, GT, LE).
+    fn compared(&mut self, cond: u8, x: Value, b: Value) -> Option<Value> {
+        let cc = match cond >> 1 {
+            0 => IntCC::Equal,
+            1 => IntCC::UnsignedGreaterThanOrEqual,
+            4 => IntCC::UnsignedGreaterThan,
+            5 => IntCC::SignedGreaterThanOrEqual,
+            6 => IntCC::SignedGreaterThan,
+            _ => return None,
+        };
+        let cc = if cond & 1 == 1 { cc.complement() } else { cc };
+        Some(self.b.ins().icmp(cc, x, b))
+    }
+
     /// `ConditionHolds(cond)` on the flags, as an `i8` truth.
     fn condition_holds(&mut self, cond: u8) -> Value {
-        let [n, z, c, v] = self.forms();
+        let ([n, z, c, v], kind) = self.raw_flags();
+        if kind == self.kind_forms {
+            return self.condition_on_forms(cond, [n, z, c, v]);
+        }
+        let sub = match self.compared(cond, c, v) {
+            Some(truth) => truth,
+            None => {
+                let f = self.sub_forms(n, c, v);
+                self.condition_on_forms(cond, f)
+            }
+        };
+        if kind == self.kind_sub {
+            return sub;
+        }
+        let forms = self.condition_on_forms(cond, [n, z, c, v]);
+        self.b.ins().select(kind, sub, forms)
+    }
+
+    /// `ConditionHolds(cond)` on flags in their forms, as an `i8` truth.
+    fn condition_on_forms(&mut self, cond: u8, [n, z, c, v]: Forms) -> Value {
         // The condition and its inverse, one comparison or two combined.
         let invert = cond & 1 == 1 && cond != 0b1111;
         let cmp = |l: &mut Self, x: Value, cc: IntCC| {
@@ -1150,6 +1266,10 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let changed = b.declare_var(I64);
     let count = b.declare_var(I64);
     b.def_var(count, count0);
+    let kind = b.declare_var(I64);
+    let kind_forms = b.ins().iconst(I64, 0);
+    let kind_sub = b.ins().iconst(I64, 1);
+    b.def_var(kind, kind_forms);
     let block_sig = b.import_signature(block_signature(t.block_conv));
     let k = constants(rec);
     let n = rec.insns.len();
@@ -1203,6 +1323,10 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         nzcv_dirty: false,
         stop_exit: None,
         carry_flags: BTreeMap::new(),
+        compares: BTreeMap::new(),
+        kind,
+        kind_forms,
+        kind_sub,
         truths: BTreeMap::new(),
         loaded: BTreeMap::new(),
         loaded_forms: None,
@@ -1313,7 +1437,10 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 }
                 Op::SetNzcv(x) => {
                     match l.known[x as usize] {
-                        Known::Forms(f) => l.set_forms(f),
+                        Known::Forms(f) => match l.compares.get(&x).copied() {
+                            Some((a, b, bits)) => l.set_sub(a, b, bits),
+                            None => l.set_forms(f),
+                        },
                         Known::Flags(f) => {
                             let f = f.map(|f| f.unwrap_or_else(|| l.iconst(0)));
                             l.set_flags(f);
@@ -1330,17 +1457,23 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.iconst(0)
                 }
                 Op::AddWithCarry(x, y, c, bits) => {
-                    let not_y = match rec.ops[y as usize] {
-                        Op::Un(UnOp::Not, b) => Some(v!(b)),
+                    // A subtraction's `b`: what `y` is NOT of, an immediate's NOT included.
+                    let sub = match (rec.ops[y as usize], k[c as usize]) {
+                        (Op::Un(UnOp::Not, b), Some(1)) => Some(v!(b)),
+                        (_, Some(1)) => k[y as usize].map(|y| l.iconst(!y)),
                         _ => None,
                     };
                     let (xv, yv, cv) = (v!(x), v!(y), v!(c));
-                    let (r, f) = l.add_with_carry(xv, yv, (cv, k[c as usize]), not_y, bits);
-                    l.carry_flags.insert(op_index, f);
+                    let (r, f) = l.add_with_carry(xv, yv, (cv, k[c as usize]), sub, bits);
+                    l.carry_flags
+                        .insert(op_index, (f, sub.map(|b| (xv, b, bits))));
                     r
                 }
                 Op::CarryFlags(r) => {
-                    let f = l.carry_flags[&r];
+                    let (f, compare) = l.carry_flags[&r];
+                    if let Some(c) = compare {
+                        l.compares.insert(op_index, c);
+                    }
                     known = Known::Forms(f);
                     l.pack_forms(f)
                 }
