@@ -295,8 +295,6 @@ struct Lower<'a> {
     /// The flags of each `AddWithCarry` recorded so far, by its result, with the operands
     /// `x` and `b` of a subtraction `x - b` at its width.
     carry_flags: BTreeMap<Val, (Forms, Option<Sub>)>,
-    /// The subtraction behind each `CarryFlags` value that has one, by the value.
-    compares: BTreeMap<Val, Sub>,
     /// What the flag variables hold: `kind_forms` (0, the forms) or `kind_sub` (1, a
     /// subtraction, [`Lower::set_sub`]); both constants are made in the entry block, so
     /// that where all ways agree the variable is the constant itself.
@@ -366,7 +364,7 @@ impl Lower<'_> {
         }
         if self.nzcv_dirty {
             let (raw, kind) = self.raw_flags();
-            let f = self.forms();
+            let f = self.forms_of_raw(raw, kind);
             let word = self.pack_forms(f);
             let store = self
                 .b
@@ -436,7 +434,12 @@ impl Lower<'_> {
 
     /// The flags' current values in their forms.
     fn forms(&mut self) -> Forms {
-        let ([n, z, c, v], kind) = self.raw_flags();
+        let (raw, kind) = self.raw_flags();
+        self.forms_of_raw(raw, kind)
+    }
+
+    /// The forms of flags held as `raw_flags` gives them.
+    fn forms_of_raw(&mut self, [n, z, c, v]: [Value; 4], kind: Value) -> Forms {
         if kind == self.kind_forms {
             return [n, z, c, v];
         }
@@ -1323,7 +1326,6 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         nzcv_dirty: false,
         stop_exit: None,
         carry_flags: BTreeMap::new(),
-        compares: BTreeMap::new(),
         kind,
         kind_forms,
         kind_sub,
@@ -1437,10 +1439,17 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 }
                 Op::SetNzcv(x) => {
                     match l.known[x as usize] {
-                        Known::Forms(f) => match l.compares.get(&x).copied() {
-                            Some((a, b, bits)) => l.set_sub(a, b, bits),
-                            None => l.set_forms(f),
-                        },
+                        Known::Forms(f) => {
+                            // The flags of a subtraction stay its operands.
+                            let sub = match rec.ops[x as usize] {
+                                Op::CarryFlags(r) => l.carry_flags[&r].1,
+                                _ => None,
+                            };
+                            match sub {
+                                Some((a, b, bits)) => l.set_sub(a, b, bits),
+                                None => l.set_forms(f),
+                            }
+                        }
                         Known::Flags(f) => {
                             let f = f.map(|f| f.unwrap_or_else(|| l.iconst(0)));
                             l.set_flags(f);
@@ -1470,10 +1479,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     r
                 }
                 Op::CarryFlags(r) => {
-                    let (f, compare) = l.carry_flags[&r];
-                    if let Some(c) = compare {
-                        l.compares.insert(op_index, c);
-                    }
+                    let f = l.carry_flags[&r].0;
                     known = Known::Forms(f);
                     l.pack_forms(f)
                 }

@@ -159,12 +159,11 @@ pub fn bitfield<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         1 => (false, false),
         _ => (true, false),
     };
-    let (wmask, tmask) = DecodeBitMasks(f.N.into(), f.imms.into(), f.immr.into(), false, bits)
-        .ok_or(Stop::Undefined)?;
     if inzero {
         // SBFM and UBFM (ASR, LSL, LSR, SXT*, UXT*, SBFX, UBFX, SBFIZ, UBFIZ) in the equal
         // shift forms: the field `X[n]<S:R>` extended, or `X[n]<S:0>` extended and shifted
-        // left by `datasize - R` when `S < R`. BFM keeps the masks below.
+        // left by `datasize - R` when `S < R`. BFM keeps the masks below. (DecodeBitMasks
+        // cannot fail once the checks above passed: N:NOT(imms) has a set bit 5 or 6.)
         let src = s.x(f.Rn);
         let (field_top, field_low, shift) = if f.imms >= f.immr {
             (f.imms, f.immr, 0)
@@ -203,6 +202,8 @@ pub fn bitfield<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         return Ok(());
     }
     // BFM: bot = (dst AND NOT(wmask)) OR (ROR(src, R) AND wmask), top = dst.
+    let (wmask, tmask) = DecodeBitMasks(f.N.into(), f.imms.into(), f.immr.into(), false, bits)
+        .ok_or(Stop::Undefined)?;
     let dst = s.x(f.Rd);
     let src = s.x(f.Rn);
     let not_wmask = s.imm(!wmask);
