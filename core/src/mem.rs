@@ -104,6 +104,9 @@ pub struct OutOfSpace {
 pub struct Region {
     pub len: u64,
     pub perms: Perms,
+    /// Private anonymous memory, which `MADV_DONTNEED` gives back as zeroes
+    /// ([`Memory::discard`]); file-backed and shared mappings keep their contents there.
+    pub anonymous: bool,
 }
 
 /// The reservation, the permission table and the mapping list of one guest address space.
@@ -356,7 +359,14 @@ impl Memory {
             true,
         )
         .map_err(|_| OutOfSpace { addr, len })?;
-        regions.insert(addr, Region { len, perms });
+        regions.insert(
+            addr,
+            Region {
+                len,
+                perms,
+                anonymous: true,
+            },
+        );
         self.view.set_pages(addr, len, perms.bits());
         if perms.exec {
             self.space.bump_code();
@@ -388,7 +398,7 @@ impl Memory {
                     start,
                     Region {
                         len: addr - start,
-                        perms: region.perms,
+                        ..region
                     },
                 );
             }
@@ -397,7 +407,7 @@ impl Memory {
                     end,
                     Region {
                         len: region_end - end,
-                        perms: region.perms,
+                        ..region
                     },
                 );
             }
@@ -416,6 +426,62 @@ impl Memory {
             if region.perms.exec {
                 self.space.bump_code();
             }
+        }
+    }
+
+    /// Marks the mappings in `[addr, addr + len)` as file-backed or shared: [`Memory::discard`]
+    /// leaves their contents alone. (armature copies a file mapping's contents in, so it
+    /// cannot fetch them again as Linux does for a private file mapping.)
+    pub fn keep_contents(&self, addr: u64, len: u64) {
+        let mut regions = self.regions();
+        let end = addr.saturating_add(len);
+        for (_, region) in regions.range_mut(addr..end) {
+            region.anonymous = false;
+        }
+    }
+
+    /// `madvise(MADV_DONTNEED)`: the private anonymous pages of `[addr, addr + len)` read as
+    /// zeroes again, and their memory goes back to the host; other mappings keep their
+    /// contents. Like Linux, it discards every mapped part and then fails with the first
+    /// unmapped address when part of the range is unmapped.
+    pub fn discard(&self, addr: u64, len: u64) -> Result<(), Fault> {
+        let regions = self.regions();
+        let end = addr.saturating_add(len).min(GUEST_SPACE);
+        let mut at = addr;
+        let mut gap = None;
+        let first = find(&regions, addr).map_or(addr, |(start, _)| start);
+        for (&start, region) in regions.range(first..end) {
+            if start > at && gap.is_none() {
+                gap = Some(at);
+            }
+            let (from, to) = (start.max(addr), (start + region.len).min(end));
+            at = to;
+            if !region.anonymous || from >= to {
+                continue;
+            }
+            // SAFETY: `[from, to)` is inside the reservation; the host mapping stays, its
+            // pages are dropped and read as zeroes.
+            unsafe {
+                libc::madvise(
+                    self.view.host(from).cast(),
+                    (to - from) as usize,
+                    libc::MADV_DONTNEED,
+                );
+            }
+            if region.perms.exec {
+                self.space.bump_code();
+            }
+        }
+        if at < end && gap.is_none() {
+            gap = Some(at);
+        }
+        match gap {
+            Some(addr) => Err(Fault {
+                addr,
+                kind: FaultKind::Unmapped,
+                write: false,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -439,14 +505,14 @@ impl Memory {
                     start,
                     Region {
                         len: cut - start,
-                        perms: region.perms,
+                        ..region
                     },
                 );
                 regions.insert(
                     cut,
                     Region {
                         len: start + region.len - cut,
-                        perms: region.perms,
+                        ..region
                     },
                 );
             }
@@ -986,14 +1052,16 @@ mod tests {
                     0x10000,
                     Region {
                         len: 2 * PAGE_SIZE,
-                        perms: Perms::RW
+                        perms: Perms::RW,
+                        anonymous: true
                     }
                 ),
                 (
                     0x12000,
                     Region {
                         len: PAGE_SIZE,
-                        perms: Perms::R
+                        perms: Perms::R,
+                        anonymous: true
                     }
                 )
             ]
@@ -1054,6 +1122,40 @@ mod tests {
             "misaligned: the high half and the zeroes after it, unchanged"
         );
         assert_eq!(m.read_u128(0x10010), Ok(pair));
+    }
+
+    #[test]
+    fn discard_zeroes_anonymous_pages_only() {
+        let m = Memory::default();
+        m.map(0x10000, 2 * PAGE_SIZE, Perms::RW).expect("map");
+        m.map(0x12000, PAGE_SIZE, Perms::RW).expect("map");
+        m.keep_contents(0x12000, PAGE_SIZE);
+        for page in [0x10000, 0x11000, 0x12000] {
+            m.write_u64(page + 8, 8, 0x1234).expect("write");
+        }
+        assert_eq!(m.discard(0x11000, 2 * PAGE_SIZE), Ok(()));
+        let after: Vec<_> = [0x10000, 0x11000, 0x12000]
+            .iter()
+            .map(|&page| m.read_u64(page + 8, 8))
+            .collect();
+        assert_eq!(
+            after,
+            [Ok(0x1234), Ok(0), Ok(0x1234)],
+            "the page before the range and the kept one keep their contents"
+        );
+        m.write_u64(0x11008, 8, 7).expect("write");
+        assert_eq!(
+            m.discard(0x11000, 3 * PAGE_SIZE).map_err(|f| f.addr),
+            Err(0x13000),
+            "a range that runs past the mappings"
+        );
+        assert_eq!(m.read_u64(0x11008, 8), Ok(0), "the mapped part is discarded");
+        assert_eq!(
+            m.discard(0xf000, 2 * PAGE_SIZE).map_err(|f| f.addr),
+            Err(0xf000),
+            "a range that starts in a hole"
+        );
+        assert_eq!(m.read_u64(0x10008, 8), Ok(0));
     }
 
     #[test]

@@ -294,6 +294,10 @@ pub fn load_at(data: &[u8], mem: &mut Memory, base: u64) -> Result<LoadInfo, Loa
         let file_to = (s.offset + s.filesz) as usize;
         mem.poke(s.vaddr + load_bias - head, &data[file_from..file_to])
             .expect("the segment was mapped just before");
+        // The pages holding file bytes are a private file mapping in Linux: MADV_DONTNEED
+        // does not turn them into zeroes. (Past them, bss is anonymous.)
+        let file_end = page_up(s.vaddr + s.filesz) + load_bias;
+        mem.keep_contents(start, file_end.min(end) - start);
         mapped_end = end;
         last_perms = if end - start > PAGE_SIZE || from == start {
             s.perms

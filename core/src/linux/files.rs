@@ -347,8 +347,11 @@ impl Process {
         Ok(0)
     }
 
-    /// `madvise(addr, len, advice)`: advice Linux knows is accepted and ignored.
-    pub(super) fn sys_madvise(&mut self, addr: u64, advice: u64) -> SysResult {
+    /// `madvise(addr, len, advice)`: `MADV_DONTNEED` gives private anonymous pages back as
+    /// zeroes (glibc's `calloc` counts on that after it trimmed a thread's heap); other
+    /// advice Linux knows is accepted and ignored.
+    pub(super) fn sys_madvise(&mut self, addr: u64, len: u64, advice: u64) -> SysResult {
+        const MADV_DONTNEED: u64 = 4;
         // MADV_HWPOISON and MADV_SOFT_OFFLINE need CAP_SYS_ADMIN.
         const PRIVILEGED: [u64; 2] = [100, 101];
         let known = matches!(advice, 0..=4 | 8..=25 | 102 | 103);
@@ -360,6 +363,10 @@ impl Process {
         }
         if !known {
             return Err(EPERM);
+        }
+        if advice == MADV_DONTNEED {
+            let len = page_up(len).ok_or(EINVAL)?;
+            self.mem().discard(addr, len).map_err(|_| ENOMEM)?;
         }
         Ok(0)
     }

@@ -951,7 +951,7 @@ impl Process {
                     .map_err(|_| ENOMEM)?;
                 Ok(0)
             }
-            nr::MADVISE => self.sys_madvise(a[0], a[2]),
+            nr::MADVISE => self.sys_madvise(a[0], a[1], a[2]),
             nr::PRCTL => match a[0] {
                 // PR_SET_NAME: up to 15 bytes, the rest of `comm` cleared.
                 15 => {
@@ -1781,6 +1781,9 @@ impl Process {
         };
         if let Some(data) = data {
             self.machine.mem.poke(at, &data).map_err(|_| EFAULT)?;
+        }
+        if flags & MAP_ANONYMOUS == 0 || flags & MAP_SHARED != 0 {
+            self.machine.mem.keep_contents(at, len);
         }
         Ok(at as i64)
     }

@@ -627,6 +627,31 @@ fn mmap_munmap_mprotect() {
 }
 
 #[test]
+fn madvise_dontneed_zeroes_private_anonymous_memory() {
+    let mut p = sys_process();
+    let anon = call(&mut p, nr::MMAP, &[0, 0x3000, 3, 0x22, u64::MAX, 0]) as u64;
+    let shared = call(&mut p, nr::MMAP, &[0, 0x1000, 3, 0x21, u64::MAX, 0]) as u64;
+    assert_eq!(call(&mut p, nr::MUNMAP, &[anon + 0x2000, 0x1000]), 0);
+    for at in [anon, anon + 0x1000, shared, DATA] {
+        p.machine.mem.write_u64(at + 8, 8, 0x55).expect("RW");
+    }
+    assert_eq!(call(&mut p, nr::MADVISE, &[anon + 0x1000, 1, 4]), 0);
+    assert_eq!(call(&mut p, nr::MADVISE, &[shared, 0x1000, 4]), 0);
+    assert_eq!(call(&mut p, nr::MADVISE, &[DATA, 0x1000, 4]), 0);
+    let read = |p: &Process, at: u64| p.machine.mem.read_u64(at + 8, 8);
+    assert_eq!(read(&p, anon), Ok(0x55), "before the range");
+    assert_eq!(read(&p, anon + 0x1000), Ok(0), "a partial page counts whole");
+    assert_eq!(read(&p, shared), Ok(0x55), "MAP_SHARED keeps its contents");
+    assert_eq!(read(&p, DATA), Ok(0x55), "so does a file-backed segment");
+    assert_eq!(
+        call(&mut p, nr::MADVISE, &[anon, 0x3000, 4]),
+        -12,
+        "ENOMEM past the mapping"
+    );
+    assert_eq!(read(&p, anon), Ok(0), "after discarding what is mapped");
+}
+
+#[test]
 fn file_calls_openat_fstat_mmap_read_lseek_close() {
     let mut p = sys_process();
     let path = hello_path();
