@@ -16,7 +16,7 @@ use std::sync::Arc;
 use armature_conformance::armature::{load, snapshot};
 use armature_conformance::campaign::{generate, Settings};
 use armature_conformance::gen;
-use armature_conformance::program::{Case, Program, State};
+use armature_conformance::program::{region_mid, Case, Program, State, DATA_BASE};
 use armature_core::interp::{Accelerated, Accelerator, Interp};
 use armature_core::isa::{EncodingId, FeatureSet};
 use armature_core::linux::implemented_features;
@@ -260,5 +260,68 @@ fn jit_conditions_after_a_compare_match_the_interpreter() {
         }
         // Single steps would put the compare and the conditions in different blocks.
         check_cases(&e, cases, form, &ALL_MODES[1..]);
+    }
+}
+
+/// Misaligned loads and stores of every size (1..16 bytes, single and pair), inside a page and
+/// across a page boundary, which the JIT does inline when the access stays in one page and
+/// leaves to the runtime when it crosses: the values read and the scratch memory written
+/// against the interpreter.
+#[test]
+fn jit_misaligned_accesses_match_the_interpreter() {
+    let e = engines();
+    let words = vec![
+        0x8b25_63e6, // add x6, sp, x5
+        0xf940_00c2, // ldr x2, [x6]
+        0xb840_10c3, // ldur w3, [x6, #1]
+        0x7840_30c4, // ldurh w4, [x6, #3]
+        0xb880_20ce, // ldursw x14, [x6, #2]
+        0xa940_20c7, // ldp x7, x8, [x6]
+        0x2940_c0cf, // ldp w15, w16, [x6, #4]
+        0xf900_00c9, // str x9, [x6]
+        0xb800_60c9, // stur w9, [x6, #6]
+        0x7800_30c9, // sturh w9, [x6, #3]
+        0xa900_acca, // stp x10, x11, [x6, #8]
+        0x2901_acca, // stp w10, w11, [x6, #12]
+        0xf940_00cc, // ldr x12, [x6]
+        0xf840_70cd, // ldur x13, [x6, #7]
+        0xf940_04d1, // ldr x17, [x6, #8]
+        0x3dc0_00c0, // ldr q0, [x6]
+        0x3d80_04c1, // str q1, [x6, #16]
+        0xf940_08d2, // ldr x18, [x6, #16]
+    ];
+    // SP is 128 bytes below the middle of the case's scratch region, which is 0x800 bytes
+    // below a page boundary (`gen::prepare`): X6 = SP + X5 lands this far from the boundary.
+    let from_boundary: [i64; 14] = [
+        -2000, -1001, -33, -31, -24, -17, -15, -13, -9, -7, -3, -1, 1, 3,
+    ];
+    let cases = from_boundary
+        .iter()
+        .map(|&d| {
+            let mut state = State::default();
+            state.x[5] = (0x880 + d) as u64;
+            state.x[9] = 0x0102_0304_0506_0708;
+            state.x[10] = 0x1112_1314_1516_1718;
+            state.x[11] = 0x2122_2324_2526_2728;
+            state.v[1] = 0x3132_3334_3536_3738_393a_3b3c_3d3e_3f40;
+            Case {
+                words: words.clone(),
+                state,
+            }
+        })
+        .collect();
+    check_cases(&e, cases, "misaligned accesses", ALL_MODES);
+    // An access that starts on the data segment's last page and runs past its end faults (in
+    // the JIT only once the runtime found the second page unmapped), as a load and as a store.
+    for (access, name) in [(0xf940_00c2, "ldr x2, [x6]"), (0xf900_00c9, "str x9, [x6]")] {
+        let mut case = Case {
+            words: vec![words[0], access],
+            state: State::default(),
+        };
+        let probe = Program::build(std::slice::from_ref(&case));
+        let end = (DATA_BASE + probe.data.len() as u64).next_multiple_of(4096);
+        // X6 = SP + X5 = the segment's end - 4 (SP as above).
+        case.state.x[5] = end - 4 - (region_mid(0) - 128);
+        check_cases(&e, vec![case], name, ALL_MODES);
     }
 }

@@ -1149,7 +1149,11 @@ mod tests {
             Err(0x13000),
             "a range that runs past the mappings"
         );
-        assert_eq!(m.read_u64(0x11008, 8), Ok(0), "the mapped part is discarded");
+        assert_eq!(
+            m.read_u64(0x11008, 8),
+            Ok(0),
+            "the mapped part is discarded"
+        );
         assert_eq!(
             m.discard(0xf000, 2 * PAGE_SIZE).map_err(|f| f.addr),
             Err(0xf000),

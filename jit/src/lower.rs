@@ -994,6 +994,31 @@ impl Lower<'_> {
             .band_imm_u(a, (OUTSIDE | (u64::from(size) - 1)) as i64);
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0);
         self.guard(ok, slow);
+        self.permitted_address(a, need, slow)
+    }
+
+    /// [`Lower::fast_address`] for any alignment, the way a misaligned access goes before it
+    /// is left to the runtime (memcpy of unaligned data, packed structures): inside the guest
+    /// space, in one page, and permitted. Else it branches to `slow`, which then has two
+    /// predecessors to seal.
+    fn in_page_address(&mut self, a: Value, size: u8, need: u8, slow: Block) -> Value {
+        // Bits outside the guest space make the masked value too large as well.
+        let within = self
+            .b
+            .ins()
+            .band_imm_u(a, (OUTSIDE | (PAGE_SIZE - 1)) as i64);
+        let ok = self.b.ins().icmp_imm_u(
+            IntCC::UnsignedLessThanOrEqual,
+            within,
+            (PAGE_SIZE - u64::from(size)) as i64,
+        );
+        self.guard(ok, slow);
+        self.permitted_address(a, need, slow)
+    }
+
+    /// The host address of guest address `a` when its page's permission byte has the bit
+    /// `need`, else a branch to `slow`.
+    fn permitted_address(&mut self, a: Value, need: u8, slow: Block) -> Value {
         let page = self
             .b
             .ins()
@@ -1015,11 +1040,17 @@ impl Lower<'_> {
             let host = self.fast_address(a, size, P_READ, slow);
             let v = self.host_load(host, size);
             self.b.ins().jump(join, &[v.into()]);
+            let runtime = self.misaligned_path(slow);
+            let host = self.in_page_address(a, size, P_READ, runtime);
+            let v = self.host_load_unaligned(host, size);
+            self.b.ins().jump(join, &[v.into()]);
+            self.b.seal_block(runtime);
+            self.b.switch_to_block(runtime);
         } else {
             self.b.ins().jump(slow, &[]);
+            self.b.seal_block(slow);
+            self.b.switch_to_block(slow);
         }
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
         let size = self.iconst(u64::from(size));
         let r = self.call_preserving(
             runtime::preserving::rt_load as *const () as usize,
@@ -1042,11 +1073,17 @@ impl Lower<'_> {
             let host = self.fast_address(a, size, P_DATA_WRITE, slow);
             self.host_store(host, size, x);
             self.b.ins().jump(join, &[]);
+            let runtime = self.misaligned_path(slow);
+            let host = self.in_page_address(a, size, P_DATA_WRITE, runtime);
+            self.host_store_unaligned(host, size, x);
+            self.b.ins().jump(join, &[]);
+            self.b.seal_block(runtime);
+            self.b.switch_to_block(runtime);
         } else {
             self.b.ins().jump(slow, &[]);
+            self.b.seal_block(slow);
+            self.b.switch_to_block(slow);
         }
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
         let size = self.iconst(u64::from(size));
         self.call_preserving(
             runtime::preserving::rt_store as *const () as usize,
@@ -1059,10 +1096,35 @@ impl Lower<'_> {
         self.b.switch_to_block(join);
     }
 
+    /// Continues in `slow`, the cold block the aligned fast path of an access leaves for,
+    /// and gives a new cold block for the runtime call, where the in-page path leaves for.
+    fn misaligned_path(&mut self, slow: Block) -> Block {
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let runtime = self.b.create_block();
+        self.b.set_cold_block(runtime);
+        runtime
+    }
+
     /// `size` bytes (1, 2, 4 or 8) at host address `host`, zero-extended: a relaxed atomic
     /// load, which is a plain load on x86-64.
     fn host_load(&mut self, host: Value, size: u8) -> Value {
         let f = self.flags;
+        self.host_load_with(f, host, size)
+    }
+
+    /// [`Lower::host_load`] at any alignment (plain bytes, as `Memory::read_u64` reads a
+    /// misaligned access).
+    fn host_load_unaligned(&mut self, host: Value, size: u8) -> Value {
+        self.host_load_with(MemFlagsData::new().with_notrap(), host, size)
+    }
+
+    /// [`Lower::host_store`] at any alignment.
+    fn host_store_unaligned(&mut self, host: Value, size: u8, x: Value) {
+        self.host_store_with(MemFlagsData::new().with_notrap(), host, size, x);
+    }
+
+    fn host_load_with(&mut self, f: MemFlagsData, host: Value, size: u8) -> Value {
         match size {
             1 => self.b.ins().uload8(I64, f, host, 0),
             2 => self.b.ins().uload16(I64, f, host, 0),
@@ -1074,6 +1136,10 @@ impl Lower<'_> {
     /// Writes the low `size` bytes of `x` at host address `host`, as [`Lower::host_load`].
     fn host_store(&mut self, host: Value, size: u8, x: Value) {
         let f = self.flags;
+        self.host_store_with(f, host, size, x);
+    }
+
+    fn host_store_with(&mut self, f: MemFlagsData, host: Value, size: u8, x: Value) {
         match size {
             1 => self.b.ins().istore8(f, x, host, 0),
             2 => self.b.ins().istore16(f, x, host, 0),

@@ -640,7 +640,11 @@ fn madvise_dontneed_zeroes_private_anonymous_memory() {
     assert_eq!(call(&mut p, nr::MADVISE, &[DATA, 0x1000, 4]), 0);
     let read = |p: &Process, at: u64| p.machine.mem.read_u64(at + 8, 8);
     assert_eq!(read(&p, anon), Ok(0x55), "before the range");
-    assert_eq!(read(&p, anon + 0x1000), Ok(0), "a partial page counts whole");
+    assert_eq!(
+        read(&p, anon + 0x1000),
+        Ok(0),
+        "a partial page counts whole"
+    );
     assert_eq!(read(&p, shared), Ok(0x55), "MAP_SHARED keeps its contents");
     assert_eq!(read(&p, DATA), Ok(0x55), "so does a file-backed segment");
     assert_eq!(
