@@ -178,21 +178,26 @@ fn jit_matches_the_interpreter_on_generated_cases() {
     );
 }
 
-/// Whether the semantics of `id`, recorded on its encoding's fixed bits, use a flag
-/// primitive (`Sem::add_with_carry`, `logical_flags`, `condition_holds`), which the JIT
-/// defines in its own way.
-fn uses_flag_primitives(e: &Engines, id: EncodingId) -> bool {
+/// Whether the semantics of `id`, recorded on `word` (a word of the encoding), record an
+/// operation that `wanted` picks.
+fn records(e: &Engines, id: EncodingId, word: u32, wanted: impl Fn(&Op) -> bool) -> bool {
     let Some(f) = e.recorded.get(id) else {
         return false;
     };
     let mut rec = Recorder::default();
-    let word = id.info().value;
     rec.begin(0x1000, word);
     // Semantics that stop on these bits (UNDEFINED guards) record nothing to look at.
     if f(&mut rec, word).is_err() {
         return false;
     }
-    rec.ops.iter().any(|op| {
+    rec.ops.iter().any(wanted)
+}
+
+/// Whether the semantics of `id`, recorded on its encoding's fixed bits, use a flag
+/// primitive (`Sem::add_with_carry`, `logical_flags`, `condition_holds`), which the JIT
+/// defines in its own way.
+fn uses_flag_primitives(e: &Engines, id: EncodingId) -> bool {
+    records(e, id, id.info().value, |op| {
         matches!(
             op,
             Op::AddWithCarry(..) | Op::LogicalFlags(..) | Op::Cond(..)
@@ -213,6 +218,28 @@ fn jit_flags_match_the_interpreter_on_every_flag_encoding() {
     assert!(ids.len() > 30, "only {} flag encodings", ids.len());
     let checked = ids.into_iter().filter(|&id| check(&e, id)).count();
     assert!(checked > 30, "only {checked} flag encodings checked");
+}
+
+/// Every encoding whose semantics use `Sem::lanes` (CMEQ, ADDP, UMAXP, ... which the JIT
+/// does in host vector instructions): its generated cases on both engines. The element size
+/// is a field of most of them, so each is recorded with every value of `size` (bits 23..22)
+/// to find those that use it with some size.
+#[test]
+fn jit_lane_operations_match_the_interpreter() {
+    let e = engines();
+    let ids: Vec<EncodingId> = e
+        .table
+        .implemented()
+        .filter(|&id| {
+            let fixed = id.info().value;
+            (0..4).any(|size| records(&e, id, fixed | size << 22, |op| matches!(op, Op::Lanes(..))))
+        })
+        .collect();
+    // ADD, SUB, CMEQ, CMTST, CMHS, CMHI, CMGE, CMGT, UMAX, UMIN (vector), ADDP, UMAXP,
+    // UMINP, the compares with zero and friends: 14 when this was written.
+    assert!(ids.len() > 10, "only {} lane encodings", ids.len());
+    let checked = ids.into_iter().filter(|&id| check(&e, id)).count();
+    assert!(checked > 10, "only {checked} lane encodings checked");
 }
 
 /// A compare and the conditions read after it in the same block, which the JIT evaluates as

@@ -3,7 +3,7 @@
 //! semantics written for the interpreter reach Cranelift without being written again
 //! (Dynarmic's IR, with `Sem` as its emitter).
 
-use armature_core::sem::{AtomicOp, BinOp, Helper, Sem, Stop, SysReg, UnOp};
+use armature_core::sem::{AtomicOp, BinOp, Helper, LaneOp, Sem, Stop, SysReg, UnOp};
 
 /// A recorded value: the index of the operation that made it.
 pub type Val = u32;
@@ -37,6 +37,9 @@ pub enum Op {
     Call(Helper, [Val; 4], u8),
     /// A call of a helper that does not touch the CPU state (`Sem::call_pure`).
     CallPure(Helper, [Val; 4], u8),
+    /// `Sem::lanes`: the helper, the operation, the element size, whether pairwise, and the
+    /// helper's arguments (the two halves and the operation's code).
+    Lanes(Helper, LaneOp, u8, bool, [Val; 3]),
     Branch(Val),
     BranchIf(Val, Val),
     Load(Val, u8),
@@ -208,6 +211,18 @@ impl Sem for Recorder {
         let mut a = [0; 4];
         a[..args.len()].copy_from_slice(args);
         self.push(Op::CallPure(f, a, args.len() as u8))
+    }
+    fn lanes(
+        &mut self,
+        helper: Helper,
+        op: LaneOp,
+        esize: u32,
+        pairwise: bool,
+        a: Val,
+        b: Val,
+    ) -> Val {
+        let code = self.imm(op.code(esize));
+        self.push(Op::Lanes(helper, op, esize as u8, pairwise, [a, b, code]))
     }
     fn branch(&mut self, target: Val) {
         self.mark_branch();

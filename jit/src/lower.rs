@@ -16,11 +16,11 @@ use std::mem::offset_of;
 
 use armature_core::cpu::Cpu;
 use armature_core::mem::{GUEST_SPACE, PAGE_SIZE, P_DATA_WRITE, P_READ};
-use armature_core::sem::{AtomicOp, BinOp, SysReg, UnOp};
+use armature_core::sem::{AtomicOp, BinOp, Helper, LaneOp, SysReg, UnOp};
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, Inst, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
-    StackSlotKind, Value,
+    types, AbiParam, Block, ConstantData, Endianness, Inst, InstBuilder, MemFlagsData, SigRef,
+    Signature, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -731,6 +731,96 @@ impl Lower<'_> {
         } else {
             self.iconst(0)
         }
+    }
+
+    /// Calls the helper `f` with `args` through `runtime::rt_call`. A helper that sees the
+    /// CPU state gets the registers there, and may change them; a `pure` one leaves them in
+    /// their variables.
+    fn call_helper(&mut self, f: Helper, args: &[Value], pure: bool) -> Value {
+        let slot =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 32, 3));
+        for (k, &a) in args.iter().enumerate() {
+            self.b.ins().stack_store(I64, a, slot, 8 * k as i32);
+        }
+        let at = self.b.ins().stack_addr(I64, slot, 0);
+        let f = self.iconst(f as *const () as usize as u64);
+        let count = self.iconst(args.len() as u64);
+        if !pure {
+            self.flush(true);
+        }
+        let cpu = self.cpu;
+        let r = self.call(
+            runtime::rt_call as *const () as usize,
+            &[cpu, f, at, count],
+            true,
+        );
+        if !pure {
+            self.reload();
+        }
+        r
+    }
+
+    /// `Sem::lanes` in host vector instructions, for elements of 8, 16 and 32 bits (SSE
+    /// lacks some 64-bit element operations); `None` leaves it to the helper.
+    fn lanes(
+        &mut self,
+        op: LaneOp,
+        esize: u8,
+        pairwise: bool,
+        a: Value,
+        b: Value,
+    ) -> Option<Value> {
+        let ty = match esize {
+            8 => types::I8X16,
+            16 => types::I16X8,
+            32 => types::I32X4,
+            _ => return None,
+        };
+        let little = MemFlagsData::new().with_endianness(Endianness::Little);
+        let (x, y) = if pairwise {
+            // `b:a` as one vector, then its even and its odd elements, each packed into the
+            // low half of a vector.
+            let v = self.b.ins().scalar_to_vector(types::I64X2, a);
+            let v = self.b.ins().insertlane(v, b, 1);
+            let v = self.b.ins().bitcast(types::I8X16, little, v);
+            let bytes = u32::from(esize / 8);
+            let [even, odd] = [0, 1].map(|odd| {
+                let mask: Vec<u8> = (0..16u32)
+                    .map(|k| (((2 * (k / bytes) + odd) * bytes + k % bytes) % 16) as u8)
+                    .collect();
+                let mask = self.b.func.dfg.immediates.push(ConstantData::from(mask));
+                let picked = self.b.ins().shuffle(v, v, mask);
+                self.b.ins().bitcast(ty, little, picked)
+            });
+            (even, odd)
+        } else {
+            let [x, y] = [a, b].map(|h| {
+                let v = self.b.ins().scalar_to_vector(types::I64X2, h);
+                self.b.ins().bitcast(ty, little, v)
+            });
+            (x, y)
+        };
+        let ins = self.b.ins();
+        let r = match op {
+            LaneOp::Add => ins.iadd(x, y),
+            LaneOp::Sub => ins.isub(x, y),
+            LaneOp::Cmeq => ins.icmp(IntCC::Equal, x, y),
+            LaneOp::Cmtst => {
+                let both = ins.band(x, y);
+                let zero = self.b.ins().iconst(ty.lane_type(), 0);
+                let zero = self.b.ins().splat(ty, zero);
+                self.b.ins().icmp(IntCC::NotEqual, both, zero)
+            }
+            LaneOp::Cmhs => ins.icmp(IntCC::UnsignedGreaterThanOrEqual, x, y),
+            LaneOp::Cmhi => ins.icmp(IntCC::UnsignedGreaterThan, x, y),
+            LaneOp::Cmge => ins.icmp(IntCC::SignedGreaterThanOrEqual, x, y),
+            LaneOp::Cmgt => ins.icmp(IntCC::SignedGreaterThan, x, y),
+            LaneOp::Umax => ins.umax(x, y),
+            LaneOp::Umin => ins.umin(x, y),
+        };
+        let r = self.b.ins().bitcast(types::I64X2, little, r);
+        Some(self.b.ins().extractlane(r, 0))
     }
 
     /// Leaves the block: the registers go back to the CPU state, `count` instructions are
@@ -1649,33 +1739,16 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     }
                 }
                 Op::Call(f, args, count) | Op::CallPure(f, args, count) => {
-                    let pure = matches!(op, Op::CallPure(..));
-                    let slot = l.b.create_sized_stack_slot(StackSlotData::new(
-                        StackSlotKind::ExplicitSlot,
-                        32,
-                        3,
-                    ));
-                    for (k, a) in args[..usize::from(count)].iter().enumerate() {
-                        let a = v!(*a);
-                        l.b.ins().stack_store(I64, a, slot, 8 * k as i32);
+                    let args: Vec<Value> =
+                        args[..usize::from(count)].iter().map(|&a| v!(a)).collect();
+                    l.call_helper(f, &args, matches!(op, Op::CallPure(..)))
+                }
+                Op::Lanes(f, lane_op, esize, pairwise, args) => {
+                    let (a, b) = (v!(args[0]), v!(args[1]));
+                    match l.lanes(lane_op, esize, pairwise, a, b) {
+                        Some(r) => r,
+                        None => l.call_helper(f, &[a, b, v!(args[2])], true),
                     }
-                    let at = l.b.ins().stack_addr(I64, slot, 0);
-                    let f = l.iconst(f as *const () as usize as u64);
-                    let count = l.iconst(u64::from(count));
-                    // A helper that sees the CPU state gets the registers there, and may
-                    // change them; a pure one leaves them in their variables.
-                    if !pure {
-                        l.flush(true);
-                    }
-                    let r = l.call(
-                        runtime::rt_call as *const () as usize,
-                        &[cpu, f, at, count],
-                        true,
-                    );
-                    if !pure {
-                        l.reload();
-                    }
-                    r
                 }
                 Op::Branch(t) => {
                     let t = v!(t);

@@ -109,6 +109,54 @@ pub enum SysReg {
 /// trampoline with a pointer to the CPU state, so a helper must not touch guest memory.
 pub type Helper = fn(&mut crate::cpu::Cpu, &[u64]) -> u64;
 
+/// An operation applied to each pair of elements of vector halves ([`Sem::lanes`]), as the
+/// AdvSIMD instructions that use it define it (`CMEQ`, `UMAXP`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum LaneOp {
+    Add,
+    Sub,
+    /// `element1 == element2`, as all ones or zero.
+    Cmeq,
+    /// `(element1 AND element2) != 0`.
+    Cmtst,
+    /// Unsigned `element1 >= element2`.
+    Cmhs,
+    /// Unsigned `element1 > element2`.
+    Cmhi,
+    /// Signed `element1 >= element2`.
+    Cmge,
+    /// Signed `element1 > element2`.
+    Cmgt,
+    Umax,
+    Umin,
+}
+
+impl LaneOp {
+    pub const ALL: [LaneOp; 10] = [
+        LaneOp::Add,
+        LaneOp::Sub,
+        LaneOp::Cmeq,
+        LaneOp::Cmtst,
+        LaneOp::Cmhs,
+        LaneOp::Cmhi,
+        LaneOp::Cmge,
+        LaneOp::Cmgt,
+        LaneOp::Umax,
+        LaneOp::Umin,
+    ];
+
+    /// The operation and element size packed into one helper argument.
+    pub fn code(self, esize: u32) -> u64 {
+        u64::from(self as u8) | u64::from(esize) << 8
+    }
+
+    /// The operation and element size of a [`LaneOp::code`].
+    pub fn from_code(code: u64) -> (LaneOp, u32) {
+        (Self::ALL[(code & 0xff) as usize], (code >> 8) as u32)
+    }
+}
+
 /// The operations semantics are written with. `V` is a 64-bit value of the backend.
 pub trait Sem {
     type V: Copy;
@@ -165,6 +213,25 @@ pub trait Sem {
     /// the guest registers in host registers around it.
     fn call_pure(&mut self, f: Helper, args: &[Self::V]) -> Self::V {
         self.call(f, args)
+    }
+    /// `op` on each pair of `esize`-bit elements of the 64-bit halves `a` and `b`, or, when
+    /// `pairwise`, on the neighbouring elements of the 128 bits `b:a` (element `e` of the
+    /// result is `op(concat[2e], concat[2e+1])`, ADDP, UMAXP). `helper` computes it from
+    /// `[a, b, op.code(esize)]` as a pure helper, which is what a backend does unless it has
+    /// an equal definition of its own (the JIT's host vector instructions).
+    #[allow(clippy::too_many_arguments)]
+    fn lanes(
+        &mut self,
+        helper: Helper,
+        op: LaneOp,
+        esize: u32,
+        pairwise: bool,
+        a: Self::V,
+        b: Self::V,
+    ) -> Self::V {
+        let _ = pairwise;
+        let code = self.imm(op.code(esize));
+        self.call_pure(helper, &[a, b, code])
     }
 
     /// Continues at `target` after this instruction.

@@ -5,55 +5,10 @@
 //! of the instructions that use them (`CMEQ`, `UMAXP`, `SHRN`, ...).
 
 use armature_core::cpu::Cpu;
+pub(crate) use armature_core::sem::LaneOp;
 use armature_core::sem::Sem;
 
 use super::ones;
-
-/// An operation applied to each pair of `esize`-bit elements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum LaneOp {
-    Add,
-    Sub,
-    /// `element1 == element2`, as all ones or zero.
-    Cmeq,
-    /// `(element1 AND element2) != 0`.
-    Cmtst,
-    /// Unsigned `element1 >= element2`.
-    Cmhs,
-    /// Unsigned `element1 > element2`.
-    Cmhi,
-    /// Signed `element1 >= element2`.
-    Cmge,
-    /// Signed `element1 > element2`.
-    Cmgt,
-    Umax,
-    Umin,
-}
-
-impl LaneOp {
-    const ALL: [LaneOp; 10] = [
-        LaneOp::Add,
-        LaneOp::Sub,
-        LaneOp::Cmeq,
-        LaneOp::Cmtst,
-        LaneOp::Cmhs,
-        LaneOp::Cmhi,
-        LaneOp::Cmge,
-        LaneOp::Cmgt,
-        LaneOp::Umax,
-        LaneOp::Umin,
-    ];
-
-    /// The operation and element size packed into one helper argument.
-    fn code(self, esize: u32) -> u64 {
-        u64::from(self as u8) | u64::from(esize) << 8
-    }
-
-    fn from_code(code: u64) -> (LaneOp, u32) {
-        (Self::ALL[(code & 0xff) as usize], (code >> 8) as u32)
-    }
-}
 
 /// The operation on two zero-extended `esize`-bit elements; the caller cuts the result to
 /// `esize` bits.
@@ -262,14 +217,12 @@ fn shift_narrow_helper(_: &mut Cpu, args: &[u64]) -> u64 {
 
 /// [`lanewise`] for semantics.
 pub(crate) fn call_lanewise<S: Sem>(s: &mut S, op: LaneOp, esize: u32, a: S::V, b: S::V) -> S::V {
-    let code = s.imm(op.code(esize));
-    s.call_pure(lanewise_helper, &[a, b, code])
+    s.lanes(lanewise_helper, op, esize, false, a, b)
 }
 
 /// [`pairwise`] for semantics.
 pub(crate) fn call_pairwise<S: Sem>(s: &mut S, op: LaneOp, esize: u32, lo: S::V, hi: S::V) -> S::V {
-    let code = s.imm(op.code(esize));
-    s.call_pure(pairwise_helper, &[lo, hi, code])
+    s.lanes(pairwise_helper, op, esize, true, lo, hi)
 }
 
 /// [`shift_narrow`] for semantics.
