@@ -6,7 +6,7 @@
 
 use armature_core::cpu::Cpu;
 pub(crate) use armature_core::sem::LaneOp;
-use armature_core::sem::Sem;
+use armature_core::sem::{BinOp, Sem};
 
 use super::ones;
 
@@ -140,6 +140,25 @@ fn even_bytes(x: u64) -> u64 {
     (x | x >> 16) & 0x0000_0000_ffff_ffff
 }
 
+/// [`even_bytes`] in the op table.
+fn even_bytes_ops<S: Sem>(s: &mut S, x: S::V) -> S::V {
+    let mut x = x;
+    for (shift, mask) in [
+        (0, 0x00ff_00ff_00ff_00ff),
+        (8, 0x0000_ffff_0000_ffff),
+        (16, 0x0000_0000_ffff_ffff),
+    ] {
+        if shift > 0 {
+            let sh = s.imm(shift);
+            let down = s.bin(BinOp::Lsr, x, sh);
+            x = s.bin(BinOp::Or, x, down);
+        }
+        let m = s.imm(mask);
+        x = s.bin(BinOp::And, x, m);
+    }
+    x
+}
+
 /// [`pairwise`] one element at a time, for every host.
 fn pairwise_portable(op: LaneOp, esize: u32, lo: u64, hi: u64) -> u64 {
     if esize == 64 {
@@ -233,6 +252,18 @@ pub(crate) fn call_shift_narrow<S: Sem>(
     lo: S::V,
     hi: S::V,
 ) -> S::V {
+    if esize == 8 && shift <= 8 {
+        // The byte path of `shift_narrow` in the op table, a dozen operations that the JIT
+        // does inline (glibc's strlen and memchr run `SHRN v.8b, v.8h, #4` in their loops).
+        let sh = s.imm(u64::from(shift));
+        let lo = s.bin(BinOp::Lsr, lo, sh);
+        let hi = s.bin(BinOp::Lsr, hi, sh);
+        let lo = even_bytes_ops(s, lo);
+        let hi = even_bytes_ops(s, hi);
+        let up = s.imm(32);
+        let hi = s.bin(BinOp::Shl, hi, up);
+        return s.bin(BinOp::Or, lo, hi);
+    }
     let e = s.imm(u64::from(esize));
     let sh = s.imm(u64::from(shift));
     s.call_pure(shift_narrow_helper, &[lo, hi, e, sh])
@@ -334,6 +365,18 @@ mod tests {
 
     #[test]
     fn the_byte_paths_match_the_portable_ones() {
+        let mut m = armature_core::interp::Interp::default();
+        for &a in &samples() {
+            for &b in &samples()[..20] {
+                for shift in 1..=8 {
+                    assert_eq!(
+                        call_shift_narrow(&mut m, 8, shift, a, b),
+                        shift_narrow_portable(8, shift, a, b),
+                        "shift_narrow in the op table {shift} {a:#x} {b:#x}"
+                    );
+                }
+            }
+        }
         for op in LaneOp::ALL {
             for &a in &samples() {
                 for &b in &samples() {
