@@ -413,19 +413,24 @@ impl Memory {
             }
             let (from, to) = (start.max(addr), region_end.min(end));
             self.view.set_pages(from, to - from, 0);
-            // The pages read as zeroes again and their memory goes back to the host, but the
-            // host addresses stay valid for a thread that raced with the unmap.
-            // SAFETY: `[from, to)` is inside the reservation.
-            unsafe {
-                libc::madvise(
-                    self.view.host(from).cast(),
-                    (to - from) as usize,
-                    libc::MADV_DONTNEED,
-                );
-            }
-            if region.perms.exec {
-                self.space.bump_code();
-            }
+            // The host addresses stay valid for a thread that raced with the unmap.
+            self.drop_pages(from, to, region.perms.exec);
+        }
+    }
+
+    /// Gives the memory of `[from, to)` (inside the reservation) back to the host: its pages
+    /// read as zeroes again. With `code`, decoded code is stale.
+    fn drop_pages(&self, from: u64, to: u64, code: bool) {
+        // SAFETY: `[from, to)` is inside the reservation; the host mapping stays.
+        unsafe {
+            libc::madvise(
+                self.view.host(from).cast(),
+                (to - from) as usize,
+                libc::MADV_DONTNEED,
+            );
+        }
+        if code {
+            self.space.bump_code();
         }
     }
 
@@ -459,18 +464,7 @@ impl Memory {
             if !region.anonymous || from >= to {
                 continue;
             }
-            // SAFETY: `[from, to)` is inside the reservation; the host mapping stays, its
-            // pages are dropped and read as zeroes.
-            unsafe {
-                libc::madvise(
-                    self.view.host(from).cast(),
-                    (to - from) as usize,
-                    libc::MADV_DONTNEED,
-                );
-            }
-            if region.perms.exec {
-                self.space.bump_code();
-            }
+            self.drop_pages(from, to, region.perms.exec);
         }
         if at < end && gap.is_none() {
             gap = Some(at);
