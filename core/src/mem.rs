@@ -434,7 +434,8 @@ impl Memory {
         }
     }
 
-    /// Marks the mappings in `[addr, addr + len)` as file-backed or shared: [`Memory::discard`]
+    /// Marks the mappings that start in `[addr, addr + len)` (those a `map` of that range
+    /// made) as file-backed or shared: [`Memory::discard`]
     /// leaves their contents alone. (armature copies a file mapping's contents in, so it
     /// cannot fetch them again as Linux does for a private file mapping.)
     pub fn keep_contents(&self, addr: u64, len: u64) {
