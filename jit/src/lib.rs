@@ -383,6 +383,7 @@ impl Accelerator for Jit {
                 second: 0,
                 count: 0,
                 link: 0,
+                args: [0; 4],
                 stop: None,
             };
             let cpu = std::ptr::from_mut(&mut m.cpu);

@@ -26,7 +26,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 
 use crate::ir::{Op, Recorder, Val};
-use crate::runtime::{self, OFFSET_COUNT, OFFSET_LINK, OFFSET_SECOND, OFFSET_STATUS};
+use crate::runtime::{self, OFFSET_ARGS, OFFSET_COUNT, OFFSET_LINK, OFFSET_SECOND, OFFSET_STATUS};
 
 const I64: types::Type = types::I64;
 
@@ -716,11 +716,17 @@ impl Lower<'_> {
         self.call_with(sig, f, args, ret)
     }
 
-    /// Calls the entry point at `f` of [`runtime::preserving`], for a slow path: the values
-    /// the block keeps in registers stay there.
-    fn call_preserving(&mut self, f: usize, args: &[Value]) -> Value {
-        let sig = self.sig(args.len(), true, true);
-        self.call_with(sig, f, args, true)
+    /// Calls the entry point at `f` of [`runtime::preserving`], for a slow path, with `args`
+    /// in `Ctx::args` and the context as its one argument: the values the block keeps in
+    /// registers stay there.
+    fn call_slow_path(&mut self, f: usize, args: &[Value]) -> Value {
+        for (k, &a) in args.iter().enumerate() {
+            self.b
+                .ins()
+                .store(self.flags, a, self.ctx, OFFSET_ARGS + 8 * k as i32);
+        }
+        let sig = self.sig(1, true, true);
+        self.call_with(sig, f, &[self.ctx], true)
     }
 
     fn call_with(&mut self, sig: SigRef, f: usize, args: &[Value], ret: bool) -> Value {
@@ -1064,9 +1070,13 @@ impl Lower<'_> {
         go_on
     }
 
-    /// Branches to a new block when `c` is non-zero, else to `slow`; continues in the new block.
-    fn guard(&mut self, c: Value, slow: Block) {
+    /// Branches to a new block when `c` is non-zero, else to `slow`; continues in the new block,
+    /// which is laid out with the cold code when `cold`.
+    fn guard(&mut self, c: Value, slow: Block, cold: bool) {
         let go_on = self.b.create_block();
+        if cold {
+            self.b.set_cold_block(go_on);
+        }
         self.b.ins().brif(c, go_on, &[], slow, &[]);
         self.b.seal_block(go_on);
         self.b.switch_to_block(go_on);
@@ -1083,8 +1093,8 @@ impl Lower<'_> {
             .ins()
             .band_imm_u(a, (OUTSIDE | (u64::from(size) - 1)) as i64);
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0);
-        self.guard(ok, slow);
-        self.permitted_address(a, need, slow)
+        self.guard(ok, slow, false);
+        self.permitted_address(a, need, slow, false)
     }
 
     /// [`Lower::fast_address`] for any alignment, the way a misaligned access goes before it
@@ -1102,13 +1112,14 @@ impl Lower<'_> {
             within,
             (PAGE_SIZE - u64::from(size)) as i64,
         );
-        self.guard(ok, slow);
-        self.permitted_address(a, need, slow)
+        // Misaligned accesses are rare: their inline path stays out of the hot code.
+        self.guard(ok, slow, true);
+        self.permitted_address(a, need, slow, true)
     }
 
     /// The host address of guest address `a` when its page's permission byte has the bit
-    /// `need`, else a branch to `slow`.
-    fn permitted_address(&mut self, a: Value, need: u8, slow: Block) -> Value {
+    /// `need`, else a branch to `slow`; the way on is cold when `cold`.
+    fn permitted_address(&mut self, a: Value, need: u8, slow: Block, cold: bool) -> Value {
         let page = self
             .b
             .ins()
@@ -1116,7 +1127,7 @@ impl Lower<'_> {
         let entry = self.b.ins().iadd_imm_u(page, self.guest.table as i64);
         let perms = self.b.ins().uload8(I64, self.flags, entry, 0);
         let ok = self.b.ins().band_imm_u(perms, i64::from(need));
-        self.guard(ok, slow);
+        self.guard(ok, slow, cold);
         self.b.ins().iadd_imm_u(a, self.guest.base as i64)
     }
 
@@ -1142,9 +1153,9 @@ impl Lower<'_> {
             self.b.switch_to_block(slow);
         }
         let size = self.iconst(u64::from(size));
-        let r = self.call_preserving(
+        let r = self.call_slow_path(
             runtime::preserving::rt_load as *const () as usize,
-            &[self.ctx, pc, a, size],
+            &[pc, a, size],
         );
         self.check_stop(done);
         self.b.ins().jump(join, &[r.into()]);
@@ -1175,9 +1186,9 @@ impl Lower<'_> {
             self.b.switch_to_block(slow);
         }
         let size = self.iconst(u64::from(size));
-        self.call_preserving(
+        self.call_slow_path(
             runtime::preserving::rt_store as *const () as usize,
-            &[self.ctx, pc, a, size, x],
+            &[pc, a, size, x],
         );
         self.check_stop(done);
         self.note_code_change();

@@ -26,6 +26,11 @@ pub struct Ctx {
     /// The host address of the exit slot through which the chain left for a block it had
     /// no code for yet, for the dispatcher to fill; 0 when it left otherwise.
     pub link: u64,
+    /// The arguments of a slow-path load or store ([`rt_load`], [`rt_store`]): its PC,
+    /// address, size and value. They come through memory so that the call's only argument is
+    /// the context, which the block already holds in the first argument register: values
+    /// the block keeps in the others stay where they are.
+    pub args: [u64; 4],
     pub stop: Option<Stop>,
 }
 
@@ -35,12 +40,14 @@ pub const OFFSET_STATUS: i32 = 8;
 pub const OFFSET_SECOND: i32 = 16;
 pub const OFFSET_COUNT: i32 = 24;
 pub const OFFSET_LINK: i32 = 32;
+pub const OFFSET_ARGS: i32 = 40;
 
 const _: () = {
     assert!(std::mem::offset_of!(Ctx, status) == OFFSET_STATUS as usize);
     assert!(std::mem::offset_of!(Ctx, second) == OFFSET_SECOND as usize);
     assert!(std::mem::offset_of!(Ctx, count) == OFFSET_COUNT as usize);
     assert!(std::mem::offset_of!(Ctx, link) == OFFSET_LINK as usize);
+    assert!(std::mem::offset_of!(Ctx, args) == OFFSET_ARGS as usize);
 };
 
 /// The interpreter of `ctx` with its PC at the instruction `pc`, as its memory operations
@@ -79,17 +86,21 @@ unsafe fn finish(ctx: *mut Ctx, r: Result<u64, Stop>) -> u64 {
     }
 }
 
-pub extern "C" fn rt_load(ctx: *mut Ctx, pc: u64, addr: u64, size: u64) -> u64 {
+/// A load the inline path did not do; its PC, address and size are in `ctx.args`.
+pub extern "C" fn rt_load(ctx: *mut Ctx) -> u64 {
     // SAFETY: called by a block with its context.
     unsafe {
+        let [pc, addr, size, _] = (*ctx).args;
         let r = machine(ctx, pc).load(addr, size as u8);
         finish(ctx, r)
     }
 }
 
-pub extern "C" fn rt_store(ctx: *mut Ctx, pc: u64, addr: u64, size: u64, v: u64) -> u64 {
+/// A store the inline path did not do; its PC, address, size and value are in `ctx.args`.
+pub extern "C" fn rt_store(ctx: *mut Ctx) -> u64 {
     // SAFETY: called by a block with its context.
     unsafe {
+        let [pc, addr, size, v] = (*ctx).args;
         let r = machine(ctx, pc).store(addr, size as u8, v).map(|()| 0);
         finish(ctx, r)
     }
