@@ -443,13 +443,13 @@ impl Lower<'_> {
         if kind == self.kind_forms {
             return [n, z, c, v];
         }
-        let sub = self.sub_forms(n, c, v);
+        let diff = self.b.ins().isub(c, v);
+        let sub = self.sub_forms(diff, c, v);
         if kind == self.kind_sub {
             return sub;
         }
-        let c = self.b.ins().select(kind, sub[2], c);
-        let v = self.b.ins().select(kind, sub[3], v);
-        [n, z, c, v]
+        let [sn, sz, sc, sv] = sub;
+        [(sn, n), (sz, z), (sc, c), (sv, v)].map(|(s, f)| self.b.ins().select(kind, s, f))
     }
 
     /// The forms of the flags of `x - b` held as a subtraction (`n = z = x - b`, at 64 bits
@@ -478,15 +478,16 @@ impl Lower<'_> {
     }
 
     /// Sets the flags to those of `x - b` at `bits` (qemu's `CC_OP_SUB`): the flag variables
-    /// hold the difference and the operands, C and V are computed only where they are read,
-    /// and the conditions but MI, PL, VS and VC compare the operands directly. At 32 bits
-    /// the operands are shifted up by 32, which keeps every condition and flag.
+    /// of C and V hold the operands, N, Z, C and V are computed only where they are read,
+    /// and the conditions but MI, PL, VS and VC compare the operands directly. The variables
+    /// of N and Z keep what they held, so that a loop whose flags come from subtractions
+    /// only carries two values for them. At 32 bits the operands are shifted up by 32,
+    /// which keeps every condition and flag.
     fn set_sub(&mut self, x: Value, b: Value, bits: u8) {
         let (x, b) = self.sub_operands(x, b, bits);
-        let n = self.b.ins().isub(x, b);
-        for (var, f) in self.flag_vars().into_iter().zip([n, n, x, b]) {
-            self.b.def_var(var, f);
-        }
+        let [_, _, c, v] = self.flag_vars();
+        self.b.def_var(c, x);
+        self.b.def_var(v, b);
         self.b.def_var(self.kind, self.kind_sub);
         self.nzcv_dirty = true;
     }
@@ -635,7 +636,8 @@ impl Lower<'_> {
         let sub = match self.compared(cond, c, v) {
             Some(truth) => truth,
             None => {
-                let f = self.sub_forms(n, c, v);
+                let diff = self.b.ins().isub(c, v);
+                let f = self.sub_forms(diff, c, v);
                 self.condition_on_forms(cond, f)
             }
         };
