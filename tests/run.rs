@@ -187,6 +187,56 @@ fn static_glibc_program_runs_like_qemu() {
     assert_eq!(out.status.code(), reference.status.code());
 }
 
+/// Under `perf record` (which sets `PERF_BUILDID_DIR`), cranelift-jit names every compiled
+/// function in `/tmp/perf-PID.map`. A static glibc program changes its code pages at start-up
+/// (RELRO), which flushes the JIT's code; the blocks compiled after must not land on the
+/// addresses of the old ones, or perf shows the old names for them.
+#[test]
+fn the_perf_map_names_each_address_once() {
+    let exe = compile_c(
+        "perfmap",
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    );
+    let buildid = exe.parent().expect("a directory").join("buildid");
+    let child = Command::new(env!("CARGO_BIN_EXE_armature"))
+        .args(["run", "--jit-threshold", "0", "--"])
+        .arg(&exe)
+        .env("PERF_BUILDID_DIR", &buildid)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("armature runs");
+    let map = PathBuf::from(format!("/tmp/perf-{}.map", child.id()));
+    let out = child.wait_with_output().expect("armature ends");
+    let text_map = std::fs::read_to_string(&map);
+    std::fs::remove_file(&map).ok();
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+    assert_eq!(text(&out.stdout), "hello\n");
+    let text_map = text_map.expect("armature wrote the perf map");
+    let mut ranges: Vec<(u64, u64, &str)> = text_map
+        .lines()
+        .map(|line| {
+            let mut f = line.splitn(3, ' ');
+            let mut hex = || u64::from_str_radix(f.next().unwrap_or(""), 16).expect("hex");
+            let (start, len) = (hex(), hex());
+            (start, start + len, f.next().unwrap_or(""))
+        })
+        .collect();
+    // Each module has one trampoline: two or more show that a flush happened.
+    let modules = ranges.iter().filter(|r| !r.2.starts_with("guest_")).count();
+    assert!(modules >= 2, "no flush happened:\n{text_map}");
+    ranges.sort();
+    for pair in ranges.windows(2) {
+        assert!(
+            pair[1].0 >= pair[0].1,
+            "{} at {:#x} overlaps {} at {:#x}",
+            pair[1].2,
+            pair[1].0,
+            pair[0].2,
+            pair[0].0
+        );
+    }
+}
+
 /// Runs `prog` under `armature run --trace`; gives the exit code and the parsed trace lines.
 fn trace_of(prog: &str) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
     let trace = std::env::temp_dir().join(format!(

@@ -102,6 +102,16 @@ pub struct Jit {
     /// [`Accelerator::execute`]; off, every block returns, so that a test sees the state
     /// after each.
     pub chain: bool,
+    /// The modules a flush replaced, kept while `perf` records ([`profiling`]): cranelift-jit
+    /// names each function in `/tmp/perf-PID.map`, and a new module in the freed memory of
+    /// an old one would put two names on one address, of which perf shows the first.
+    retired: Vec<Module_>,
+}
+
+/// Whether `perf record` runs this process: it sets `PERF_BUILDID_DIR`, which is also what
+/// makes cranelift-jit write the perf map.
+fn profiling() -> bool {
+    std::env::var_os("PERF_BUILDID_DIR").is_some()
 }
 
 /// The Cranelift module, which holds raw pointers to its code memory.
@@ -158,6 +168,7 @@ impl Jit {
             hot: HOT,
             block_max: BLOCK_MAX,
             chain: true,
+            retired: Vec::new(),
         })
     }
 
@@ -170,8 +181,12 @@ impl Jit {
         self.heat.clear();
         if let Ok(fresh) = new_module() {
             let old = std::mem::replace(&mut self.module.0, fresh);
-            // SAFETY: no block of the old module runs now and none is referenced any more.
-            unsafe { old.free_memory() };
+            if profiling() {
+                self.retired.push(Module_(old));
+            } else {
+                // SAFETY: no block of the old module runs now and none is referenced any more.
+                unsafe { old.free_memory() };
+            }
         }
     }
 
