@@ -333,6 +333,32 @@ fn jit_conditions_where_flag_kinds_meet_match_the_interpreter() {
     }
 }
 
+/// 32-bit rotates by every amount, which the JIT does as one host rotate where the semantics
+/// shift a zero-extended value both ways and OR: ROR (EXTR with `Rn == Rm`) and logical
+/// operations on an operand rotated by ROR, beside EXTR of two registers, which is no rotate,
+/// on operands with junk in their upper halves, against the interpreter.
+#[test]
+fn jit_rotates_match_the_interpreter() {
+    let e = engines();
+    let cases = (1..32u32)
+        .map(|k| {
+            let words = vec![
+                0x1380_0002 | k << 10, // ror w2, w0, #k
+                0x1381_0003 | k << 10, // extr w3, w0, w1, #k
+                0x4ac0_00a4 | k << 10, // eor w4, w5, w0, ror #k
+                0x2ac1_03e7 | k << 10, // orr w7, wzr, w1, ror #k
+                0x0ae1_00a8 | k << 10, // bic w8, w5, w1, ror #k
+            ];
+            let mut state = State::default();
+            state.x[0] = 0xdead_beef_1234_5678_u64.rotate_left(k);
+            state.x[1] = 0x0123_4567_89ab_cdef_u64.rotate_right(k);
+            state.x[5] = 0xffff_0000_5a5a_a5a5;
+            Case { words, state }
+        })
+        .collect();
+    check_cases(&e, cases, "32-bit rotates", ALL_MODES);
+}
+
 /// Misaligned loads and stores of every size (1..16 bytes, single and pair), inside a page and
 /// across a page boundary, which the JIT does inline when the access stays in one page and
 /// leaves to the runtime when it crosses: the values read and the scratch memory written

@@ -149,6 +149,10 @@ fn constants(rec: &Recorder) -> Vec<Option<u64>> {
                 (Some(a), Some(b)) => Some(a.wrapping_add(b)),
                 _ => None,
             },
+            Op::Bin(BinOp::Sub, a, b) => match (k[a as usize], k[b as usize]) {
+                (Some(a), Some(b)) => Some(a.wrapping_sub(b)),
+                _ => None,
+            },
             _ => None,
         };
         k.push(c);
@@ -204,6 +208,45 @@ pub fn successors(rec: &Recorder) -> (Option<u64>, Option<u64>) {
             Exits::Computed => (None, None),
         },
     }
+}
+
+/// A 32-bit rotate right by a constant, as the semantics write it (`ROR` of a shifted
+/// register, `base::ror_imm`, and EXTR with `Rn == Rm`, which is the ROR alias):
+/// `(x >> a) | (y << (32 - a))`, zero-extended by the operation whose operand is `r`, where
+/// `x` is the zero extension of `y` or of another read of the same register. Gives `x` and
+/// `a`, for one host rotate instead of two shifts and an OR.
+fn rotate32(rec: &Recorder, k: &[Option<u64>], r: Val) -> Option<(Val, u64)> {
+    let Op::Bin(BinOp::Or, p, q) = rec.ops[r as usize] else {
+        return None;
+    };
+    let (Op::Bin(BinOp::Lsr, x, a), Op::Bin(BinOp::Shl, y, b)) =
+        (rec.ops[p as usize], rec.ops[q as usize])
+    else {
+        return None;
+    };
+    let (a, b) = (k[a as usize]?, k[b as usize]?);
+    if !(1..32).contains(&a) || a + b != 32 {
+        return None;
+    }
+    let Op::Un(UnOp::Zext32, inner) = rec.ops[x as usize] else {
+        return None;
+    };
+    // The bits of `y` above 32 - a are shifted out by the zero extension of the result.
+    let same = y == x || y == inner || same_register_read(rec, inner, y);
+    same.then_some((x, a))
+}
+
+/// Whether the operations `u` and `v` read the same general-purpose register with no write
+/// of it between them.
+fn same_register_read(rec: &Recorder, u: Val, v: Val) -> bool {
+    let (Op::X(n), Op::X(m)) = (rec.ops[u as usize], rec.ops[v as usize]) else {
+        return false;
+    };
+    let (lo, hi) = (u.min(v) as usize, u.max(v) as usize);
+    n == m
+        && !rec.ops[lo..hi]
+            .iter()
+            .any(|op| matches!(op, Op::SetX(w, _) if *w == n))
 }
 
 /// The registers the operations of `rec` read and write.
@@ -1730,6 +1773,12 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                             l.bin(op, a, b2)
                         }
                     }
+                }
+                Op::Un(UnOp::Zext32, a) if rotate32(rec, &k, a).is_some() => {
+                    let (x, amount) = rotate32(rec, &k, a).unwrap_or_default();
+                    let narrow = l.b.ins().ireduce(types::I32, v!(x));
+                    let r = l.b.ins().rotr_imm_u(narrow, amount as i64);
+                    l.b.ins().uextend(I64, r)
                 }
                 Op::Un(op, a) => {
                     let a = v!(a);
