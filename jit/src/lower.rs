@@ -1774,16 +1774,17 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                         }
                     }
                 }
-                Op::Un(UnOp::Zext32, a) if rotate32(rec, &k, a).is_some() => {
-                    let (x, amount) = rotate32(rec, &k, a).unwrap_or_default();
-                    let narrow = l.b.ins().ireduce(types::I32, v!(x));
-                    let r = l.b.ins().rotr_imm_u(narrow, amount as i64);
-                    l.b.ins().uextend(I64, r)
-                }
-                Op::Un(op, a) => {
-                    let a = v!(a);
-                    l.un(op, a)
-                }
+                Op::Un(op, a) => match (op, rotate32(rec, &k, a)) {
+                    (UnOp::Zext32, Some((x, amount))) => {
+                        let narrow = l.b.ins().ireduce(types::I32, v!(x));
+                        let r = l.b.ins().rotr_imm_u(narrow, amount as i64);
+                        l.b.ins().uextend(I64, r)
+                    }
+                    _ => {
+                        let a = v!(a);
+                        l.un(op, a)
+                    }
+                },
                 Op::Select(c, a, b2) => {
                     let c = l.truth(c);
                     let (ka, kb) = (l.known[a as usize], l.known[b2 as usize]);
