@@ -291,6 +291,22 @@ fn jit_conditions_after_a_compare_match_the_interpreter() {
     }
 }
 
+/// A case of a loop that runs four times (X16 counts the passes down; X17 is added to X0 in
+/// each), entered with NZCV `nzcv << 28` and X0 and X1 at the edges `nzcv` picks.
+fn loop_case(words: Vec<u32>, nzcv: u64) -> Case {
+    const EDGES: [u64; 4] = [0, u64::MAX, 0x8000_0000, i64::MIN as u64];
+    let mut state = State {
+        nzcv: nzcv << 28,
+        ..State::default()
+    };
+    state.x[0] = EDGES[nzcv as usize % EDGES.len()];
+    state.x[1] = EDGES[(nzcv as usize / EDGES.len()) % EDGES.len()];
+    // Four passes (`gen::prepare` zeroes a branch register that is a multiple of 3).
+    state.x[16] = 4;
+    state.x[17] = 0x7fff_ffff_8000_0001;
+    Case { words, state }
+}
+
 /// Conditions read at the head of a loop whose flags come from the CPU state on the first
 /// pass and from a compare at the end of the body on the next ones: the JIT holds the flags
 /// in two ways that meet there (a subtraction's operands, or N, Z, C and V themselves), so it
@@ -300,7 +316,6 @@ fn jit_conditions_after_a_compare_match_the_interpreter() {
 #[test]
 fn jit_conditions_where_flag_kinds_meet_match_the_interpreter() {
     let e = engines();
-    let edges: [u64; 4] = [0, u64::MAX, 0x8000_0000, i64::MIN as u64];
     for (form, compare) in [("cmp x0, x1", 0xeb01_001f_u32), ("cmp w0, w1", 0x6b01_001f)] {
         for nzcv in 0..16u64 {
             // cset x(2 + c), c for every condition c, at the loop head.
@@ -317,18 +332,52 @@ fn jit_conditions_where_flag_kinds_meet_match_the_interpreter() {
                 0xb5ff_fdb0, // cbnz x16, the head (19 instructions back)
                 0xd503_201f, // nop, where b.cond goes
             ]);
-            let mut state = State {
-                nzcv: nzcv << 28,
-                ..State::default()
-            };
-            state.x[0] = edges[nzcv as usize % edges.len()];
-            state.x[1] = edges[(nzcv as usize / edges.len()) % edges.len()];
-            // Four passes (`gen::prepare` zeroes a branch register that is a multiple of 3).
-            state.x[16] = 4;
-            state.x[17] = 0x7fff_ffff_8000_0001;
             // One case a program: its set-up code and loop fit in the first region, which
             // then holds the loop.
-            check_cases(&e, vec![Case { words, state }], form, ALL_MODES);
+            check_cases(&e, vec![loop_case(words, nzcv)], form, ALL_MODES);
+        }
+    }
+}
+
+/// Flags that a compare sets in one block and the next block reads, in a loop through a
+/// computed branch: chained, the first block leaves them as the compare's operands in the
+/// chain's context and the second computes every condition and MRS of NZCV from them; on
+/// the first pass, and without chaining, they come through the CPU state. Both blocks are
+/// once without inner jumps, once with a conditional branch inside each (then a block stores
+/// the flags as they are set). Every initial NZCV, compares at both widths on operands at the
+/// edges, against the interpreter.
+#[test]
+fn jit_flags_left_between_blocks_match_the_interpreter() {
+    let e = engines();
+    for (form, compare) in [("cmp x0, x1", 0xeb01_001f_u32), ("cmp w0, w1", 0x6b01_001f)] {
+        for inner_jump in [false, true] {
+            for nzcv in 0..16u64 {
+                let cond = (nzcv % 14) as u32;
+                let mut words = vec![compare];
+                if inner_jump {
+                    // b.cond over a nop.
+                    words.extend([0x5400_0040 | cond, 0xd503_201f]);
+                }
+                words.extend([
+                    0x1000_0053, // adr x19, the cset below
+                    0xd61f_0260, // br x19
+                ]);
+                // cset x(2 + c), c for every condition c.
+                words.extend((0..14).map(|c| (0x9a9f_07e2 + c) | ((c ^ 1) << 12)));
+                words.push(0xd53b_4212); // mrs x18, nzcv
+                if inner_jump {
+                    words.push(0x5400_0080 | cond); // b.cond to the nop
+                }
+                words.extend([
+                    0xd100_0610, // sub x16, x16, #1
+                    0x8b11_0000, // add x0, x0, x17
+                    // cbnz x16, the compare (20 or 23 instructions back)
+                    if inner_jump { 0xb5ff_fd30 } else { 0xb5ff_fd90 },
+                    0xd503_201f, // nop
+                ]);
+                // Four passes: the chain goes through both blocks once they are compiled.
+                check_cases(&e, vec![loop_case(words, nzcv)], form, ALL_MODES);
+            }
         }
     }
 }

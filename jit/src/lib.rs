@@ -392,19 +392,12 @@ impl Accelerator for Jit {
                 // set it ran since the last flush), which compiled code only reads.
                 unsafe { *(link as *mut u64) = code as u64 };
             }
-            let mut ctx = Ctx {
-                interp: std::ptr::from_mut(m),
-                status: 0,
-                second: 0,
-                count: 0,
-                link: 0,
-                args: [0; 4],
-                stop: None,
-            };
+            let mut ctx = Ctx::new(std::ptr::from_mut(m));
             let cpu = std::ptr::from_mut(&mut m.cpu);
             // SAFETY: a block of this module, translated for this code generation, features
             // and memory; it reaches the machine only through `ctx` and `cpu` while it runs.
             let done = unsafe { enter(&mut ctx, cpu, code) };
+            ctx.settle_flags(&mut m.cpu);
             m.instructions += ctx.count;
             if let (1, Some(stop)) = (done, ctx.stop) {
                 return Accelerated::Stopped(stop);

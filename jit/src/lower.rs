@@ -4,7 +4,8 @@
 //! Guest registers live in Cranelift variables within the region: each is loaded from the CPU
 //! state at its first use (at the entry, when the region has inner jumps) and written back at
 //! every exit (and before a helper call that sees the CPU state; the variables are reloaded
-//! after it). Memory operations call the runtime
+//! after it). NZCV goes where the chain keeps it ([`runtime::Ctx::flags`]): after a compare,
+//! as its two operands. Memory operations call the runtime
 //! ([`crate::runtime`]), which performs them through the interpreter; a stop they report
 //! leaves the block at once with the state as the interpreter would leave it (the registers
 //! written so far, the PC at the instruction, the instruction counted). A write that changed
@@ -26,7 +27,10 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 
 use crate::ir::{Op, Recorder, Val};
-use crate::runtime::{self, OFFSET_ARGS, OFFSET_COUNT, OFFSET_LINK, OFFSET_SECOND, OFFSET_STATUS};
+use crate::runtime::{
+    self, FLAGS_CPU, FLAGS_SUB, OFFSET_ARGS, OFFSET_COUNT, OFFSET_FLAGS, OFFSET_LINK,
+    OFFSET_SECOND, OFFSET_STATUS,
+};
 
 const I64: types::Type = types::I64;
 
@@ -349,7 +353,11 @@ struct Lower<'a> {
     /// The value each register had where the region first loaded it, and the flags' forms
     /// first loaded, for [`Lower::drop_unchanged_write_backs`].
     loaded: BTreeMap<Reg, Value>,
-    loaded_forms: Option<Forms>,
+    loaded_forms: Option<(Forms, Value)>,
+    /// Whether an instruction that sets the flags stores them at once, where the chain keeps
+    /// them, rather than at the exits: in a region with inner jumps, so that its loops do not
+    /// carry the flags to their exits, only to where they are read.
+    eager_flags: bool,
     /// The stores of [`Lower::flush`]: each with the values it stores (one register or the
     /// four flags' forms) and those they had where first loaded.
     write_backs: Vec<(Inst, Vec<Value>, Vec<Value>)>,
@@ -406,22 +414,47 @@ impl Lower<'_> {
             }
         }
         if self.nzcv_dirty {
-            let (raw, kind) = self.raw_flags();
-            let f = self.forms_of_raw(raw, kind);
-            let word = self.pack_forms(f);
-            let store = self
-                .b
-                .ins()
-                .store(self.flags, word, self.cpu, Reg::Nzcv.offset());
-            if let Some(at_load) = self.loaded_forms {
-                let mut now = raw.to_vec();
-                now.push(kind);
-                let mut then = at_load.to_vec();
-                then.push(self.kind_forms);
-                self.write_backs.push((store, now, then));
-            }
+            self.store_flags(true);
             if clean {
                 self.nzcv_dirty = false;
+            }
+        }
+    }
+
+    /// Stores the flags where the chain keeps them ([`runtime::Ctx::flags`]): a
+    /// subtraction's two operands as they are, flags in their forms packed into the CPU
+    /// state's NZCV. Where the kind is only known at run time, both: the packed word is
+    /// meaningless, and unused, when the variables hold operands. With `droppable`, the
+    /// stores are write-backs that [`Lower::drop_unchanged_write_backs`] may remove.
+    fn store_flags(&mut self, droppable: bool) {
+        let (raw, kind) = self.raw_flags();
+        let [_, _, c, v] = raw;
+        let mut stores = Vec::new();
+        if kind != self.kind_forms {
+            stores.push(
+                self.b
+                    .ins()
+                    .store(self.flags, c, self.ctx, OFFSET_FLAGS + 8),
+            );
+            stores.push(
+                self.b
+                    .ins()
+                    .store(self.flags, v, self.ctx, OFFSET_FLAGS + 16),
+            );
+        }
+        if kind != self.kind_sub {
+            let word = self.pack_forms(raw);
+            let at = Reg::Nzcv.offset();
+            stores.push(self.b.ins().store(self.flags, word, self.cpu, at));
+        }
+        stores.push(self.b.ins().store(self.flags, kind, self.ctx, OFFSET_FLAGS));
+        if let (true, Some((at_load, kind_at_load))) = (droppable, self.loaded_forms) {
+            let mut now = raw.to_vec();
+            now.push(kind);
+            let mut then = at_load.to_vec();
+            then.push(kind_at_load);
+            for store in stores {
+                self.write_backs.push((store, now.clone(), then.clone()));
             }
         }
     }
@@ -455,24 +488,54 @@ impl Lower<'_> {
         (raw, self.b.use_var(self.kind))
     }
 
-    /// Defines the flag variables from the CPU state's NZCV (bits 31..28, nothing else).
+    /// Defines the flag variables from where the chain keeps the flags
+    /// ([`runtime::Ctx::flags`]): their kind, known at run time, and the variables of C and V
+    /// holding a subtraction's operands or, like N and Z, the forms of the CPU state's NZCV
+    /// (bits 31..28, nothing else).
     fn load_flags(&mut self) {
         let Some(vars) = self.nzcv else { return };
         let word = self
             .b
             .ins()
             .load(I64, self.flags, self.cpu, Reg::Nzcv.offset());
+        let kind = self.b.ins().load(I64, self.flags, self.ctx, OFFSET_FLAGS);
+        let x = self
+            .b
+            .ins()
+            .load(I64, self.flags, self.ctx, OFFSET_FLAGS + 8);
+        let b = self
+            .b
+            .ins()
+            .load(I64, self.flags, self.ctx, OFFSET_FLAGS + 16);
         let n = self.b.ins().ishl_imm_u(word, 32);
         let z = self.b.ins().bnot(word);
         let z = self.b.ins().band_imm_u(z, 1 << 30);
         let c = self.b.ins().ushr_imm_u(word, 29);
         let c = self.b.ins().band_imm_u(c, 1);
         let v = self.b.ins().ishl_imm_u(word, 35);
+        let c = self.b.ins().select(kind, x, c);
+        let v = self.b.ins().select(kind, b, v);
         for (var, f) in vars.into_iter().zip([n, z, c, v]) {
             self.b.def_var(var, f);
         }
-        self.b.def_var(self.kind, self.kind_forms);
-        self.loaded_forms.get_or_insert([n, z, c, v]);
+        self.b.def_var(self.kind, kind);
+        self.loaded_forms.get_or_insert(([n, z, c, v], kind));
+    }
+
+    /// The four flag variables, for an instruction that defines the flags whatever they
+    /// held: defined from the state only where they were in use already (a region with inner
+    /// jumps loads them at its entry), as no way reads what it replaces.
+    fn flag_vars_to_write(&mut self) -> [Variable; 4] {
+        if let Some(v) = self.nzcv {
+            return v;
+        }
+        let vars = [(); 4].map(|()| self.b.declare_var(I64));
+        let zero = self.iconst(0);
+        for var in vars {
+            self.b.def_var(var, zero);
+        }
+        self.nzcv = Some(vars);
+        vars
     }
 
     /// The flags' current values in their forms.
@@ -528,11 +591,21 @@ impl Lower<'_> {
     /// which keeps every condition and flag.
     fn set_sub(&mut self, x: Value, b: Value, bits: u8) {
         let (x, b) = self.sub_operands(x, b, bits);
-        let [_, _, c, v] = self.flag_vars();
+        let [_, _, c, v] = self.flag_vars_to_write();
         self.b.def_var(c, x);
         self.b.def_var(v, b);
         self.b.def_var(self.kind, self.kind_sub);
-        self.nzcv_dirty = true;
+        self.flags_written();
+    }
+
+    /// After the flag variables were set: the flags are stored now, or count as written.
+    fn flags_written(&mut self) {
+        if self.eager_flags {
+            // Not a write-back: the CPU state may have changed since the flags were loaded.
+            self.store_flags(false);
+        } else {
+            self.nzcv_dirty = true;
+        }
     }
 
     /// The flags' current 0/1 values.
@@ -560,11 +633,11 @@ impl Lower<'_> {
     }
 
     fn set_forms(&mut self, f: Forms) {
-        for (var, f) in self.flag_vars().into_iter().zip(f) {
+        for (var, f) in self.flag_vars_to_write().into_iter().zip(f) {
             self.b.def_var(var, f);
         }
         self.b.def_var(self.kind, self.kind_forms);
-        self.nzcv_dirty = true;
+        self.flags_written();
     }
 
     /// The flags in their forms of an NZCV value known as flags.
@@ -800,10 +873,10 @@ impl Lower<'_> {
         if !pure {
             self.flush(true);
         }
-        let cpu = self.cpu;
+        let (ctx, cpu) = (self.ctx, self.cpu);
         let r = self.call(
             runtime::rt_call as *const () as usize,
-            &[cpu, f, at, count],
+            &[ctx, cpu, f, at, count],
             true,
         );
         if !pure {
@@ -1095,7 +1168,7 @@ impl Lower<'_> {
                 e.1 = true;
             }
         }
-        self.nzcv_dirty = written.contains(&Reg::Nzcv);
+        self.nzcv_dirty = !self.eager_flags && written.contains(&Reg::Nzcv);
         let n = self.b.block_params(b)[0];
         self.leave(None, n, None, 1);
     }
@@ -1482,8 +1555,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let count = b.declare_var(I64);
     b.def_var(count, count0);
     let kind = b.declare_var(I64);
-    let kind_forms = b.ins().iconst(I64, 0);
-    let kind_sub = b.ins().iconst(I64, 1);
+    let kind_forms = b.ins().iconst(I64, FLAGS_CPU as i64);
+    let kind_sub = b.ins().iconst(I64, FLAGS_SUB as i64);
     b.def_var(kind, kind_forms);
     let block_sig = b.import_signature(block_signature(t.block_conv));
     let k = constants(rec);
@@ -1545,12 +1618,14 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         loaded: BTreeMap::new(),
         loaded_forms: None,
         write_backs: Vec::new(),
+        eager_flags: false,
     };
     l.blocks = targets
         .iter()
         .map(|&x| x.then(|| l.b.create_block()))
         .collect();
     let (read, written) = registers(rec);
+    l.eager_flags = l.has_inner_jumps();
     if l.has_inner_jumps() {
         // Every register lives in its variable across the region's blocks: all are loaded at
         // its entry, and the written ones count as written at the start of each block (an
@@ -1579,7 +1654,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 if let Some(e) = l.vars.get_mut(r) {
                     e.1 = true;
                 }
-                if *r == Reg::Nzcv {
+                if *r == Reg::Nzcv && !l.eager_flags {
                     l.nzcv_dirty = true;
                 }
             }

@@ -31,6 +31,13 @@ pub struct Ctx {
     /// the context, which the block already holds in the first argument register: values
     /// the block keeps in the others stay where they are.
     pub args: [u64; 4],
+    /// Where the chain keeps NZCV between its blocks: [`FLAGS_CPU`] when the CPU state's
+    /// `nzcv` holds it, or [`FLAGS_SUB`] when it is the flags of the subtraction
+    /// `flags[1] - flags[2]` at 64 bits (a compare at 32 bits has both operands shifted up by
+    /// 32). A block that leaves after a compare stores the two operands rather than packing
+    /// NZCV, and the next one computes what it reads from them. [`Ctx::settle_flags`] puts
+    /// them into the CPU state before anything else sees it.
+    pub flags: [u64; 3],
     pub stop: Option<Stop>,
 }
 
@@ -41,6 +48,9 @@ pub const OFFSET_SECOND: i32 = 16;
 pub const OFFSET_COUNT: i32 = 24;
 pub const OFFSET_LINK: i32 = 32;
 pub const OFFSET_ARGS: i32 = 40;
+pub const OFFSET_FLAGS: i32 = 72;
+pub const FLAGS_CPU: u64 = 0;
+pub const FLAGS_SUB: u64 = 1;
 
 const _: () = {
     assert!(std::mem::offset_of!(Ctx, status) == OFFSET_STATUS as usize);
@@ -48,7 +58,44 @@ const _: () = {
     assert!(std::mem::offset_of!(Ctx, count) == OFFSET_COUNT as usize);
     assert!(std::mem::offset_of!(Ctx, link) == OFFSET_LINK as usize);
     assert!(std::mem::offset_of!(Ctx, args) == OFFSET_ARGS as usize);
+    assert!(std::mem::offset_of!(Ctx, flags) == OFFSET_FLAGS as usize);
 };
+
+impl Ctx {
+    /// A context for a chain on `interp`, with NZCV in the CPU state.
+    pub fn new(interp: *mut Interp) -> Ctx {
+        Ctx {
+            interp,
+            status: 0,
+            second: 0,
+            count: 0,
+            link: 0,
+            args: [0; 4],
+            flags: [FLAGS_CPU, 0, 0],
+            stop: None,
+        }
+    }
+
+    /// Puts NZCV into `cpu.nzcv` when the chain left it as a subtraction's operands: the
+    /// flags of `AddWithCarry(x, NOT(b), 1)` (tested against the op table's definition).
+    pub fn settle_flags(&mut self, cpu: &mut Cpu) {
+        if self.flags[0] == FLAGS_SUB {
+            let [_, x, b] = self.flags;
+            cpu.nzcv = sub_nzcv(x, b);
+            self.flags[0] = FLAGS_CPU;
+        }
+    }
+}
+
+/// NZCV (bits 31..28) of `x - b` at 64 bits: `AddWithCarry(x, NOT(b), 1)`.
+fn sub_nzcv(x: u64, b: u64) -> u64 {
+    let r = x.wrapping_sub(b);
+    let n = r >> 63;
+    let z = u64::from(r == 0);
+    let c = u64::from(x >= b);
+    let v = ((x ^ b) & (x ^ r)) >> 63;
+    n << 31 | z << 30 | c << 29 | v << 28
+}
 
 /// The interpreter of `ctx` with its PC at the instruction `pc`, as its memory operations
 /// expect (a store that changes code ends the block after `pc`).
@@ -202,12 +249,22 @@ pub extern "C" fn rt_compare_swap_pair(ctx: *mut Ctx, pc: u64, args: *const u64)
 }
 
 /// `Sem::call`: the helper gets the CPU state, which the block wrote back before the call
-/// and reloads after it.
-pub extern "C" fn rt_call(cpu: *mut Cpu, helper: usize, args: *const u64, n: u64) -> u64 {
+/// (NZCV settled into it) and reloads after it.
+pub extern "C" fn rt_call(
+    ctx: *mut Ctx,
+    cpu: *mut Cpu,
+    helper: usize,
+    args: *const u64,
+    n: u64,
+) -> u64 {
     // SAFETY: `helper` is a `Helper` the recorder stored as an address.
     let f: Helper = unsafe { std::mem::transmute::<usize, Helper>(helper) };
-    // SAFETY: the block passes `n` (at most four) values on its stack and its CPU state.
-    unsafe { f(&mut *cpu, std::slice::from_raw_parts(args, n as usize)) }
+    // SAFETY: the block passes its context, its CPU state and `n` (at most four) values on
+    // its stack.
+    unsafe {
+        (*ctx).settle_flags(&mut *cpu);
+        f(&mut *cpu, std::slice::from_raw_parts(args, n as usize))
+    }
 }
 
 /// A system register the block does not keep in a variable (ID registers, the timer).
@@ -282,4 +339,35 @@ pub mod preserving {
 
     /// `None`: the host's default convention.
     pub const CALL_CONV: Option<cranelift_codegen::isa::CallConv> = None;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sub_nzcv;
+    use armature_core::interp::Interp;
+    use armature_core::sem::ops::add_with_carry_ops;
+    use armature_core::sem::Sem;
+
+    /// The NZCV a chain's flags settle into is `AddWithCarry`'s, as the op table defines it.
+    #[test]
+    fn settled_flags_are_those_of_add_with_carry() {
+        let edges = [
+            0,
+            1,
+            5,
+            0x7fff_ffff_ffff_ffff,
+            0x8000_0000_0000_0000,
+            u64::MAX,
+            0x8000_0000_0000_0001,
+            0xdead_beef_0000_0000,
+        ];
+        let mut m = Interp::default();
+        for x in edges {
+            for b in edges {
+                let one = m.imm(1);
+                let (_, want) = add_with_carry_ops(&mut m, x, !b, one, 64);
+                assert_eq!(sub_nzcv(x, b), want, "{x:#x} - {b:#x}");
+            }
+        }
+    }
 }
