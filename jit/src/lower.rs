@@ -4,7 +4,7 @@
 //! Guest registers live in Cranelift variables within the region: each is loaded from the CPU
 //! state at its first use (at the entry, when the region has inner jumps) and written back at
 //! every exit (and before a helper call that sees the CPU state; the variables are reloaded
-//! after it). NZCV goes where the chain keeps it ([`runtime::Ctx::flags`]): after a compare,
+//! after it). NZCV goes where the chain keeps it (`runtime::Ctx::flags`): after a compare,
 //! as its two operands. Memory operations call the runtime
 //! ([`crate::runtime`]), which performs them through the interpreter; a stop they report
 //! leaves the block at once with the state as the interpreter would leave it (the registers
@@ -329,8 +329,8 @@ struct Lower<'a> {
     lookup: u64,
     /// What is known about each recorded value.
     known: Vec<Known>,
-    /// N, Z, C and V in variables, once used, and whether written since last stored: NZCV is
-    /// packed only where it goes back to the CPU state. They hold the forms that cost least
+    /// N, Z, C and V in variables, once used, and whether written since last stored: they go
+    /// back only where the chain keeps them ([`runtime::Ctx::flags`]). They hold the forms that cost least
     /// to compute (qemu's): N and V as the sign bit of a value, Z as a value that is zero
     /// exactly when Z is set, C as 0 or 1 ([`Forms`]).
     nzcv: Option<[Variable; 4]>,
@@ -350,8 +350,8 @@ struct Lower<'a> {
     kind_sub: Value,
     /// The `i8` truth of each `Cond` recorded so far, for branches and selects on it.
     truths: BTreeMap<Val, Value>,
-    /// The value each register had where the region first loaded it, and the flags' forms
-    /// first loaded, for [`Lower::drop_unchanged_write_backs`].
+    /// The value each register had where the region first loaded it, and the flag
+    /// variables' values and kind as first loaded, for [`Lower::drop_unchanged_write_backs`].
     loaded: BTreeMap<Reg, Value>,
     loaded_forms: Option<(Forms, Value)>,
     /// Whether an instruction that sets the flags stores them at once, where the chain keeps
@@ -359,7 +359,7 @@ struct Lower<'a> {
     /// carry the flags to their exits, only to where they are read.
     eager_flags: bool,
     /// The stores of [`Lower::flush`]: each with the values it stores (one register or the
-    /// four flags' forms) and those they had where first loaded.
+    /// flag variables and their kind) and those they had where first loaded.
     write_backs: Vec<(Inst, Vec<Value>, Vec<Value>)>,
 }
 
@@ -395,7 +395,8 @@ impl Lower<'_> {
         self.vars.insert(r, (var, true));
     }
 
-    /// Stores the written registers into the CPU state; with `clean`, they count as stored.
+    /// Stores the written registers into the CPU state, and written flags where the chain
+    /// keeps them; with `clean`, they count as stored.
     fn flush(&mut self, clean: bool) {
         let dirty: Vec<(Reg, Variable)> = self
             .vars
