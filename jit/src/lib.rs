@@ -397,7 +397,7 @@ impl Accelerator for Jit {
             // SAFETY: a block of this module, translated for this code generation, features
             // and memory; it reaches the machine only through `ctx` and `cpu` while it runs.
             let done = unsafe { enter(&mut ctx, cpu, code) };
-            ctx.settle_flags(&mut m.cpu);
+            ctx.settle_flags(m);
             m.instructions += ctx.count;
             if let (1, Some(stop)) = (done, ctx.stop) {
                 return Accelerated::Stopped(stop);

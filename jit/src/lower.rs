@@ -353,7 +353,7 @@ struct Lower<'a> {
     /// The value each register had where the region first loaded it, and the flag
     /// variables' values and kind as first loaded, for [`Lower::drop_unchanged_write_backs`].
     loaded: BTreeMap<Reg, Value>,
-    loaded_forms: Option<(Forms, Value)>,
+    loaded_flags: Option<(Forms, Value)>,
     /// Whether an instruction that sets the flags stores them at once, where the chain keeps
     /// them, rather than at the exits: in a region with inner jumps, so that its loops do not
     /// carry the flags to their exits, only to where they are read.
@@ -449,7 +449,7 @@ impl Lower<'_> {
             stores.push(self.b.ins().store(self.flags, word, self.cpu, at));
         }
         stores.push(self.b.ins().store(self.flags, kind, self.ctx, OFFSET_FLAGS));
-        if let (true, Some((at_load, kind_at_load))) = (droppable, self.loaded_forms) {
+        if let (true, Some((at_load, kind_at_load))) = (droppable, self.loaded_flags) {
             let mut now = raw.to_vec();
             now.push(kind);
             let mut then = at_load.to_vec();
@@ -520,7 +520,7 @@ impl Lower<'_> {
             self.b.def_var(var, f);
         }
         self.b.def_var(self.kind, kind);
-        self.loaded_forms.get_or_insert(([n, z, c, v], kind));
+        self.loaded_flags.get_or_insert(([n, z, c, v], kind));
     }
 
     /// The four flag variables, for an instruction that defines the flags whatever they
@@ -1617,7 +1617,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         kind_sub,
         truths: BTreeMap::new(),
         loaded: BTreeMap::new(),
-        loaded_forms: None,
+        loaded_flags: None,
         write_backs: Vec::new(),
         eager_flags: false,
     };
