@@ -5,7 +5,8 @@
 //! without semantics, undefined words) itself.
 //!
 //! A compiled block is a region (see `Jit::record`): runs of instructions from an address,
-//! through branches known at compile time and past conditional branches, up to
+//! through branches known at compile time (but not into a callee) and past conditional
+//! branches, up to
 //! [`BLOCK_MAX`] instructions, with the branches between them as jumps inside its code.
 //! Regions are cached by address and dropped when `Memory::code_generation` changes
 //! (self-modifying code, `mprotect`, `munmap`); each guest thread has its own cache for now.
@@ -39,6 +40,11 @@ pub const BLOCK_MAX: usize = 64;
 /// How many times the interpreter runs a block before it is compiled: cold code (start-up,
 /// error paths) is not worth Cranelift's time.
 pub const HOT: u32 = 32;
+
+/// Whether `word` is `BL imm26` (`BL` of `BL_only_branch_imm`): `1001 01ii ...`.
+fn is_call(word: u32) -> bool {
+    word & 0xfc00_0000 == 0x9400_0000
+}
 
 /// Compiled code enters blocks through a trampoline: `enter(ctx, cpu, block)` calls the block
 /// (in the tail-call convention, with no instructions counted yet) and gives what it
@@ -192,11 +198,12 @@ impl Jit {
 
     /// Records the region at the PC; `None` when its first instruction is left to the
     /// interpreter. A region is a run of instructions from the PC, through branches known at
-    /// compile time and past conditional branches, up to a computed branch, a conditional
-    /// branch back into it (a loop), an instruction it already holds, one compiled already
-    /// or one left to the interpreter; then, with
-    /// chaining, the runs from the taken ways of its conditional branches that the
-    /// interpreter has run, most recent first, until it holds `block_max` instructions. Branches between its instructions stay inside its code.
+    /// compile time (B) and past conditional branches, up to a computed branch, a call (BL,
+    /// whose target is a region of its own), a conditional branch back into it (a loop), an
+    /// instruction it already holds, one compiled already or one left to the interpreter;
+    /// then, with chaining, the runs from the taken ways of its conditional branches that the
+    /// interpreter has run, most recent first, until it holds `block_max` instructions.
+    /// Branches between its instructions stay inside its code.
     fn record(&self, m: &Interp, features: &FeatureSet) -> Option<Recorder> {
         let mut rec = Recorder::default();
         let mut held = std::collections::HashSet::new();
@@ -230,6 +237,12 @@ impl Jit {
                     // Only a taken way the interpreter has run is worth compiling.
                     if self.chain {
                         later.extend(taken.filter(|t| self.heat.contains_key(t)));
+                    }
+                    // A call ends the run: the callee is a region of its own, compiled once
+                    // for all its callers rather than into each, and its return leaves the
+                    // region anyway (a computed branch).
+                    if is_call(word) {
+                        break;
                     }
                     match next {
                         Some(next) => pc = next,
