@@ -1202,38 +1202,31 @@ impl Lower<'_> {
     }
 
     /// The host address of the `size` bytes at guest address `a` when the access can be done
-    /// inline: naturally aligned (so in one page), untagged and inside the guest space, and on
-    /// a page whose permission byte has the bit `need` (`P_READ`, or `P_DATA_WRITE` for a
-    /// store, which a page holding code lacks), as `Memory::read_u64` and `write_u64_fast`
-    /// check. Else it branches to `slow`, which then has two predecessors to seal.
+    /// inline: untagged, inside the guest space and in one page, at any alignment (x86-64
+    /// and AArch64 hosts load misaligned data in one instruction: memcpy of unaligned data,
+    /// packed structures), and on a page whose permission byte has the bit `need` (`P_READ`,
+    /// or `P_DATA_WRITE` for a store, which a page holding code lacks), as `Memory::read_u64`
+    /// and `write_u64_fast` check. Else it branches to `slow`, which then has two
+    /// predecessors to seal.
     fn fast_address(&mut self, a: Value, size: u8, need: u8, slow: Block) -> Value {
-        let bad = self
-            .b
-            .ins()
-            .band_imm_u(a, (OUTSIDE | (u64::from(size) - 1)) as i64);
-        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0);
+        let ok = if size == 1 {
+            // A byte is in one page: only the bits outside the guest space count.
+            let bad = self.b.ins().band_imm_u(a, OUTSIDE as i64);
+            self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0)
+        } else {
+            // Bits outside the guest space make the masked value too large as well.
+            let within = self
+                .b
+                .ins()
+                .band_imm_u(a, (OUTSIDE | (PAGE_SIZE - 1)) as i64);
+            self.b.ins().icmp_imm_u(
+                IntCC::UnsignedLessThanOrEqual,
+                within,
+                (PAGE_SIZE - u64::from(size)) as i64,
+            )
+        };
         self.guard(ok, slow, false);
         self.permitted_address(a, need, slow, false)
-    }
-
-    /// [`Lower::fast_address`] for any alignment, the way a misaligned access goes before it
-    /// is left to the runtime (memcpy of unaligned data, packed structures): inside the guest
-    /// space, in one page, and permitted. Else it branches to `slow`, which then has two
-    /// predecessors to seal.
-    fn in_page_address(&mut self, a: Value, size: u8, need: u8, slow: Block) -> Value {
-        // Bits outside the guest space make the masked value too large as well.
-        let within = self
-            .b
-            .ins()
-            .band_imm_u(a, (OUTSIDE | (PAGE_SIZE - 1)) as i64);
-        let ok = self.b.ins().icmp_imm_u(
-            IntCC::UnsignedLessThanOrEqual,
-            within,
-            (PAGE_SIZE - u64::from(size)) as i64,
-        );
-        // Misaligned accesses are rare: their inline path stays out of the hot code.
-        self.guard(ok, slow, true);
-        self.permitted_address(a, need, slow, true)
     }
 
     /// The host address of guest address `a` when its page's permission byte has the bit
@@ -1260,27 +1253,27 @@ impl Lower<'_> {
             let host = self.fast_address(a, size, P_READ, slow);
             let v = self.host_load(host, size);
             self.b.ins().jump(join, &[v.into()]);
-            let runtime = self.misaligned_path(slow);
-            let host = self.in_page_address(a, size, P_READ, runtime);
-            let v = self.host_load_unaligned(host, size);
-            self.b.ins().jump(join, &[v.into()]);
-            self.b.seal_block(runtime);
-            self.b.switch_to_block(runtime);
         } else {
             self.b.ins().jump(slow, &[]);
-            self.b.seal_block(slow);
-            self.b.switch_to_block(slow);
         }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let r = self.runtime_load(a, size, pc, done);
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        value
+    }
+
+    /// A guest load through the runtime, which may stop.
+    fn runtime_load(&mut self, a: Value, size: u8, pc: Value, done: u64) -> Value {
         let size = self.iconst(u64::from(size));
         let r = self.call_slow_path(
             runtime::preserving::rt_load as *const () as usize,
             &[pc, a, size],
         );
         self.check_stop(done);
-        self.b.ins().jump(join, &[r.into()]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
-        value
+        r
     }
 
     /// A guest store: inline on the fast path (never to an executable page: a write there
@@ -1293,17 +1286,19 @@ impl Lower<'_> {
             let host = self.fast_address(a, size, P_DATA_WRITE, slow);
             self.host_store(host, size, x);
             self.b.ins().jump(join, &[]);
-            let runtime = self.misaligned_path(slow);
-            let host = self.in_page_address(a, size, P_DATA_WRITE, runtime);
-            self.host_store_unaligned(host, size, x);
-            self.b.ins().jump(join, &[]);
-            self.b.seal_block(runtime);
-            self.b.switch_to_block(runtime);
         } else {
             self.b.ins().jump(slow, &[]);
-            self.b.seal_block(slow);
-            self.b.switch_to_block(slow);
         }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        self.runtime_store(a, size, x, pc, done);
+        self.b.ins().jump(join, &[]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+    }
+
+    /// A guest store through the runtime, which may stop or change code.
+    fn runtime_store(&mut self, a: Value, size: u8, x: Value, pc: Value, done: u64) {
         let size = self.iconst(u64::from(size));
         self.call_slow_path(
             runtime::preserving::rt_store as *const () as usize,
@@ -1311,40 +1306,13 @@ impl Lower<'_> {
         );
         self.check_stop(done);
         self.note_code_change();
-        self.b.ins().jump(join, &[]);
-        self.b.seal_block(join);
-        self.b.switch_to_block(join);
     }
 
-    /// Continues in `slow`, the cold block the aligned fast path of an access leaves for,
-    /// and gives a new cold block for the runtime call, where the in-page path leaves for.
-    fn misaligned_path(&mut self, slow: Block) -> Block {
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
-        let runtime = self.b.create_block();
-        self.b.set_cold_block(runtime);
-        runtime
-    }
-
-    /// `size` bytes (1, 2, 4 or 8) at host address `host`, zero-extended: a relaxed atomic
-    /// load, which is a plain load on x86-64.
+    /// `size` bytes (1, 2, 4 or 8) at host address `host`, at any alignment, zero-extended:
+    /// one host load, which where aligned is a relaxed atomic load as `Memory::read_u64`
+    /// makes (x86-64 and AArch64 hosts do not split an aligned access).
     fn host_load(&mut self, host: Value, size: u8) -> Value {
-        let f = self.flags;
-        self.host_load_with(f, host, size)
-    }
-
-    /// [`Lower::host_load`] at any alignment (plain bytes, as `Memory::read_u64` reads a
-    /// misaligned access).
-    fn host_load_unaligned(&mut self, host: Value, size: u8) -> Value {
-        self.host_load_with(MemFlagsData::new().with_notrap(), host, size)
-    }
-
-    /// [`Lower::host_store`] at any alignment.
-    fn host_store_unaligned(&mut self, host: Value, size: u8, x: Value) {
-        self.host_store_with(MemFlagsData::new().with_notrap(), host, size, x);
-    }
-
-    fn host_load_with(&mut self, f: MemFlagsData, host: Value, size: u8) -> Value {
+        let f = MemFlagsData::new().with_notrap();
         match size {
             1 => self.b.ins().uload8(I64, f, host, 0),
             2 => self.b.ins().uload16(I64, f, host, 0),
@@ -1355,11 +1323,7 @@ impl Lower<'_> {
 
     /// Writes the low `size` bytes of `x` at host address `host`, as [`Lower::host_load`].
     fn host_store(&mut self, host: Value, size: u8, x: Value) {
-        let f = self.flags;
-        self.host_store_with(f, host, size, x);
-    }
-
-    fn host_store_with(&mut self, f: MemFlagsData, host: Value, size: u8, x: Value) {
+        let f = MemFlagsData::new().with_notrap();
         match size {
             1 => self.b.ins().istore8(f, x, host, 0),
             2 => self.b.ins().istore16(f, x, host, 0),
@@ -1369,9 +1333,9 @@ impl Lower<'_> {
     }
 
     /// The two accesses of a pair (LDP, STP: `size` bytes at `a`, then at `a2`, which is
-    /// `a + size`): when `a` is aligned to the pair's whole size, both are in one page and one
-    /// permission check covers them; else each goes its own way ([`Lower::load`],
-    /// [`Lower::store`]). Gives the loaded values (0 for stores).
+    /// `a + size`): when both are in one page, one check covers them; else (across a page,
+    /// or a fault) each goes through the runtime in turn. Gives the loaded values (0 for
+    /// stores).
     fn pair(
         &mut self,
         a: Value,
@@ -1382,6 +1346,7 @@ impl Lower<'_> {
         done: u64,
     ) -> [Value; 2] {
         let apart = self.b.create_block();
+        self.b.set_cold_block(apart);
         let join = self.b.create_block();
         let v = [(); 2].map(|()| self.b.append_block_param(join, I64));
         let need = if store.is_some() {
@@ -1404,11 +1369,14 @@ impl Lower<'_> {
         self.b.switch_to_block(apart);
         let got = match store {
             Some([x, y]) => {
-                self.store(a, size, x, pc, done);
-                self.store(a2, size, y, pc, done);
+                self.runtime_store(a, size, x, pc, done);
+                self.runtime_store(a2, size, y, pc, done);
                 [self.iconst(0); 2]
             }
-            None => [self.load(a, size, pc, done), self.load(a2, size, pc, done)],
+            None => [
+                self.runtime_load(a, size, pc, done),
+                self.runtime_load(a2, size, pc, done),
+            ],
         };
         self.b.ins().jump(join, &got.map(Into::into));
         self.b.seal_block(join);
