@@ -1189,13 +1189,9 @@ impl Lower<'_> {
         go_on
     }
 
-    /// Branches to a new block when `c` is non-zero, else to `slow`; continues in the new block,
-    /// which is laid out with the cold code when `cold`.
-    fn guard(&mut self, c: Value, slow: Block, cold: bool) {
+    /// Branches to a new block when `c` is non-zero, else to `slow`; continues in the new block.
+    fn guard(&mut self, c: Value, slow: Block) {
         let go_on = self.b.create_block();
-        if cold {
-            self.b.set_cold_block(go_on);
-        }
         self.b.ins().brif(c, go_on, &[], slow, &[]);
         self.b.seal_block(go_on);
         self.b.switch_to_block(go_on);
@@ -1225,13 +1221,13 @@ impl Lower<'_> {
                 (PAGE_SIZE - u64::from(size)) as i64,
             )
         };
-        self.guard(ok, slow, false);
-        self.permitted_address(a, need, slow, false)
+        self.guard(ok, slow);
+        self.permitted_address(a, need, slow)
     }
 
     /// The host address of guest address `a` when its page's permission byte has the bit
-    /// `need`, else a branch to `slow`; the way on is cold when `cold`.
-    fn permitted_address(&mut self, a: Value, need: u8, slow: Block, cold: bool) -> Value {
+    /// `need`, else a branch to `slow`.
+    fn permitted_address(&mut self, a: Value, need: u8, slow: Block) -> Value {
         let page = self
             .b
             .ins()
@@ -1239,7 +1235,7 @@ impl Lower<'_> {
         let entry = self.b.ins().iadd_imm_u(page, self.guest.table as i64);
         let perms = self.b.ins().uload8(I64, self.flags, entry, 0);
         let ok = self.b.ins().band_imm_u(perms, i64::from(need));
-        self.guard(ok, slow, cold);
+        self.guard(ok, slow);
         self.b.ins().iadd_imm_u(a, self.guest.base as i64)
     }
 
