@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use armature_core::cpu::Cpu;
 use armature_core::interp::{Accelerated, Accelerator, Interp};
-use armature_core::isa::{decode, Decoded, FeatureSet};
+use armature_core::isa::{decode, Decoded, EncodingId, FeatureSet};
 use armature_core::sem::SemTable;
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, UserFuncName};
 use cranelift_codegen::isa::CallConv;
@@ -40,11 +40,6 @@ pub const BLOCK_MAX: usize = 64;
 /// How many times the interpreter runs a block before it is compiled: cold code (start-up,
 /// error paths) is not worth Cranelift's time.
 pub const HOT: u32 = 32;
-
-/// Whether `word` is `BL imm26` (`BL` of `BL_only_branch_imm`): `1001 01ii ...`.
-fn is_call(word: u32) -> bool {
-    word & 0xfc00_0000 == 0x9400_0000
-}
 
 /// Compiled code enters blocks through a trampoline: `enter(ctx, cpu, block)` calls the block
 /// (in the tail-call convention, with no instructions counted yet) and gives what it
@@ -241,7 +236,7 @@ impl Jit {
                     // A call ends the run: the callee is a region of its own, compiled once
                     // for all its callers rather than into each, and its return leaves the
                     // region anyway (a computed branch).
-                    if is_call(word) {
+                    if id == EncodingId::BL_only_branch_imm {
                         break;
                     }
                     match next {

@@ -94,6 +94,12 @@ pub struct Guest {
 /// takes the slow path).
 const OUTSIDE: u64 = !(GUEST_SPACE - 1);
 
+/// The flags of an inline guest access: it cannot trap (the checks before it passed), and it
+/// may be misaligned.
+fn guest_access() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
 /// The most instructions a chain of blocks runs (blocks that continue into the next one
 /// without returning to the dispatcher, and turns of a block that loops to itself): then it
 /// returns, and the dispatcher reads the interrupt and kick flags and the code generation.
@@ -1308,7 +1314,7 @@ impl Lower<'_> {
     /// one host load, which where aligned is a relaxed atomic load as `Memory::read_u64`
     /// makes (x86-64 and AArch64 hosts do not split an aligned access).
     fn host_load(&mut self, host: Value, size: u8) -> Value {
-        let f = MemFlagsData::new().with_notrap();
+        let f = guest_access();
         match size {
             1 => self.b.ins().uload8(I64, f, host, 0),
             2 => self.b.ins().uload16(I64, f, host, 0),
@@ -1319,7 +1325,7 @@ impl Lower<'_> {
 
     /// Writes the low `size` bytes of `x` at host address `host`, as [`Lower::host_load`].
     fn host_store(&mut self, host: Value, size: u8, x: Value) {
-        let f = MemFlagsData::new().with_notrap();
+        let f = guest_access();
         match size {
             1 => self.b.ins().istore8(f, x, host, 0),
             2 => self.b.ins().istore16(f, x, host, 0),
