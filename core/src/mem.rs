@@ -1,13 +1,18 @@
 //! Guest memory: one little-endian address space with page permissions, shared by the guest's
 //! threads.
 //!
-//! The guest's addresses `[0, GUEST_SPACE)` are a host reservation made once: guest address
-//! `a` is host address `base + a`, like qemu-user's `guest_base`. Host memory backs a guest
-//! mapping from `map` on and is never returned to the host while the `Memory` lives (an unmap
-//! drops its pages, which read as zeroes again), so a host pointer into the reservation is
-//! always valid. What the guest may do with a page is a byte in a permission table that every
-//! access checks first; an access outside a mapping or against its permissions is a
-//! [`Fault`], which user mode turns into SIGSEGV.
+//! The guest's addresses `[0, GUEST_SPACE)` are a host reservation made once (with an
+//! inaccessible guard after it): guest address `a` is host address `base + a`, like
+//! qemu-user's `guest_base`. What the guest may do with a page is a byte in a permission table
+//! that every access checks first; an access outside a mapping or against its permissions is
+//! a [`Fault`], which user mode turns into SIGSEGV.
+//!
+//! The host protection of a page follows its permission byte in one respect: a page the guest
+//! can neither read nor execute (unmapped, or `PROT_NONE`) is inaccessible to the host too,
+//! and every other mapped page is readable and writable by the host. So the JIT may load
+//! from guest memory without reading the table: a load the guest may not make faults in the
+//! host, where the JIT turns it back into the interpreter's guest fault. A host access that
+//! raced with another guest thread's unmap of its page faults in the host the same way.
 //!
 //! Guest threads share one [`Memory`] (`Memory::share`). Naturally aligned accesses of 1-8
 //! bytes are host atomics (relaxed; `Memory::fence` orders them), so racing guest threads are
@@ -139,6 +144,16 @@ struct Space {
 
 const TABLE_SIZE: usize = (GUEST_SPACE / PAGE_SIZE) as usize;
 
+/// Inaccessible host memory after the guest space: an access of up to this many bytes that
+/// starts below [`GUEST_SPACE`] faults in the host rather than reach past the reservation.
+pub const GUEST_GUARD: u64 = 1 << 16;
+
+/// Whether the host may read a page with these permission bits: the guest may read or
+/// execute it (instruction fetch reads it through the host).
+fn host_readable(bits: u8) -> bool {
+    bits & (P_READ | P_EXEC) != 0
+}
+
 /// `mmap` of fresh private anonymous memory, not counted against the commit limit.
 fn host_mmap(at: *mut u8, len: usize, prot: i32, fixed: bool) -> std::io::Result<*mut u8> {
     let flags = libc::MAP_PRIVATE
@@ -161,12 +176,12 @@ fn reserve(len: usize, prot: i32) -> std::io::Result<*mut u8> {
 
 impl Space {
     fn new() -> std::io::Result<Space> {
-        let base = reserve(GUEST_SPACE as usize, libc::PROT_NONE)?;
+        let base = reserve((GUEST_SPACE + GUEST_GUARD) as usize, libc::PROT_NONE)?;
         let table = match reserve(TABLE_SIZE, libc::PROT_READ | libc::PROT_WRITE) {
             Ok(t) => t,
             Err(e) => {
                 // SAFETY: the reservation just made, which nothing refers to.
-                unsafe { libc::munmap(base.cast(), GUEST_SPACE as usize) };
+                unsafe { libc::munmap(base.cast(), (GUEST_SPACE + GUEST_GUARD) as usize) };
                 return Err(e);
             }
         };
@@ -196,11 +211,33 @@ impl View {
         unsafe { (*self.table.add((addr / PAGE_SIZE) as usize)).load(Ordering::Relaxed) }
     }
 
-    fn set_pages(&self, addr: u64, len: u64, bits: u8) {
+    /// Sets the permission byte of the pages of `[addr, addr + len)`, and their host
+    /// protection to match: a page the guest can neither read nor execute is inaccessible to
+    /// the host as well, so that a compiled load from it faults in the host (see
+    /// [`Memory::host_base`]). With `fresh`, the pages are a new host mapping, readable.
+    fn set_pages(&self, addr: u64, len: u64, bits: u8, fresh: bool) {
         for page in (addr / PAGE_SIZE)..((addr + len) / PAGE_SIZE) {
             // SAFETY: the caller checked `addr + len <= GUEST_SPACE`.
             unsafe { (*self.table.add(page as usize)).store(bits, Ordering::Relaxed) };
         }
+        if !fresh || !host_readable(bits) {
+            self.protect_host(addr, len, host_readable(bits));
+        }
+    }
+
+    /// Makes the host pages of `[addr, addr + len)` readable and writable, or inaccessible.
+    fn protect_host(&self, addr: u64, len: u64, readable: bool) {
+        let prot = if readable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_NONE
+        };
+        if len == 0 {
+            return;
+        }
+        // SAFETY: `[addr, addr + len)` is inside the reservation, which is all host mappings
+        // of this space; only their protection changes.
+        unsafe { libc::mprotect(self.host(addr).cast(), len as usize, prot) };
     }
 
     /// The host address of guest address `addr`, which must be below `GUEST_SPACE`.
@@ -216,7 +253,7 @@ impl Drop for Space {
         // SAFETY: both mappings were made by `Space::new` with these sizes and nothing
         // refers to them once the last `Memory` is gone.
         unsafe {
-            libc::munmap(self.view.base.cast(), GUEST_SPACE as usize);
+            libc::munmap(self.view.base.cast(), (GUEST_SPACE + GUEST_GUARD) as usize);
             libc::munmap(self.view.table as *mut libc::c_void, TABLE_SIZE);
         }
     }
@@ -367,7 +404,7 @@ impl Memory {
                 anonymous: true,
             },
         );
-        self.view.set_pages(addr, len, perms.bits());
+        self.view.set_pages(addr, len, perms.bits(), true);
         if perms.exec {
             self.space.bump_code();
         }
@@ -412,8 +449,7 @@ impl Memory {
                 );
             }
             let (from, to) = (start.max(addr), region_end.min(end));
-            self.view.set_pages(from, to - from, 0);
-            // The host addresses stay valid for a thread that raced with the unmap.
+            self.view.set_pages(from, to - from, 0, false);
             self.drop_pages(from, to, region.perms.exec);
         }
     }
@@ -515,7 +551,7 @@ impl Memory {
         for (_, region) in regions.range_mut(addr..end) {
             region.perms = perms;
         }
-        self.view.set_pages(addr, end - addr, perms.bits());
+        self.view.set_pages(addr, end - addr, perms.bits(), false);
         // Executable pages may gain or lose their permission: decoded code is stale.
         self.space.bump_code();
         Ok(())
@@ -628,7 +664,22 @@ impl Memory {
     /// Writes `data` whatever the permissions (the loader fills read-only segments with it).
     pub fn poke(&self, addr: u64, data: &[u8]) -> Result<(), Fault> {
         self.check_range(addr, data.len() as u64, Need::Mapped)?;
+        // A page the guest cannot read is inaccessible to the host too (`View::set_pages`):
+        // opened for the copy, under the lock that orders permission changes.
+        let _regions = self.regions();
+        let first = addr / PAGE_SIZE * PAGE_SIZE;
+        let len = (addr + data.len() as u64).div_ceil(PAGE_SIZE) * PAGE_SIZE - first;
+        let closed: Vec<u64> = (first..first + len)
+            .step_by(PAGE_SIZE as usize)
+            .filter(|&p| !host_readable(self.view.page(p)))
+            .collect();
+        for &p in &closed {
+            self.view.protect_host(p, PAGE_SIZE, true);
+        }
         self.copy_in(addr, data);
+        for &p in &closed {
+            self.view.protect_host(p, PAGE_SIZE, false);
+        }
         Ok(())
     }
 

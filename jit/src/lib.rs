@@ -11,6 +11,7 @@
 //! Regions are cached by address and dropped when `Memory::code_generation` changes
 //! (self-modifying code, `mprotect`, `munmap`); each guest thread has its own cache for now.
 
+mod fault;
 pub mod ir;
 pub mod lower;
 mod runtime;
@@ -43,8 +44,10 @@ pub const HOT: u32 = 32;
 
 /// Compiled code enters blocks through a trampoline: `enter(ctx, cpu, block)` calls the block
 /// (in the tail-call convention, with no instructions counted yet) and gives what it
-/// returns: 0 when it ran (the PC is where it left), 1 when it stopped (`Ctx::stop`).
-type Enter = unsafe extern "C" fn(*mut Ctx, *mut Cpu, usize) -> u64;
+/// returns: 0 when it ran (the PC is where it left), 1 when it stopped (`Ctx::stop`). On
+/// x86-64 Linux the trampoline of [`fault`] is used instead, which also returns
+/// [`fault::EXIT_FAULT`].
+pub(crate) type Enter = unsafe extern "C" fn(*mut Ctx, *mut Cpu, usize) -> u64;
 
 /// An entry of the lookup table: a block's address and its code; `pc` is `u64::MAX` when
 /// empty. `#[repr(C)]` because compiled code reads it.
@@ -107,6 +110,16 @@ pub struct Jit {
     /// names each function in `/tmp/perf-PID.map`, and a new module in the freed memory of
     /// an old one would put two names on one address, of which perf shows the first.
     retired: Vec<Module_>,
+    /// The host code ranges of the blocks, sorted, for the fault handler ([`fault`]).
+    code_ranges: Vec<(usize, usize)>,
+    /// Whether loads leave faults to the host ([`fault`]).
+    host_faults: bool,
+    /// After a chain was abandoned at a host fault: the interpreter runs until the machine
+    /// counted this many instructions, so that it passes the faulting instruction (it runs at
+    /// most a chain's worth from the resume point).
+    interpret_until: u64,
+    /// How many chains were abandoned at a host fault.
+    faults: u64,
 }
 
 /// Whether `perf record` runs this process: it sets `PERF_BUILDID_DIR`, which is also what
@@ -152,6 +165,7 @@ fn new_module() -> Result<JITModule, JitError> {
 impl Jit {
     /// A JIT for the semantics in `table` (the extensions' `register_all` for [`Recorder`]).
     pub fn new(table: Arc<SemTable<Recorder>>) -> Result<Jit, JitError> {
+        fault::install();
         Ok(Jit {
             table,
             module: Module_(new_module()?),
@@ -170,6 +184,11 @@ impl Jit {
             block_max: BLOCK_MAX,
             chain: true,
             retired: Vec::new(),
+            code_ranges: Vec::new(),
+            host_faults: fault::SUPPORTED
+                && std::env::var_os("ARMATURE_JIT_CHECKED_LOADS").is_none(),
+            interpret_until: 0,
+            faults: 0,
         })
     }
 
@@ -180,6 +199,7 @@ impl Jit {
         self.slots.clear();
         self.enter = None;
         self.heat.clear();
+        self.code_ranges.clear();
         if let Ok(fresh) = new_module() {
             let old = std::mem::replace(&mut self.module.0, fresh);
             if profiling() {
@@ -301,6 +321,7 @@ impl Jit {
             slots: &mut self.slots,
             chain: self.chain,
             lookup: self.lookup.as_ptr() as u64,
+            host_faults: self.host_faults,
         };
         let sig = ctx.func.signature.clone();
         lower::lower(
@@ -322,9 +343,13 @@ impl Jit {
                 eprintln!("armature: JIT block at {:#x}:\n{text}", rec.insns[0].pc);
             }
         }
+        let size = ctx.compiled_code()?.code_info().total_size as usize;
         module.clear_context(&mut ctx);
         module.finalize_definitions().ok()?;
         let code = module.get_finalized_function(id);
+        let start = code as usize;
+        let at = self.code_ranges.partition_point(|&(s, _)| s < start);
+        self.code_ranges.insert(at, (start, start + size));
         self.compiled.0 += 1;
         self.compiled.1 += rec.insns.len() as u64;
         Some(code as usize)
@@ -388,6 +413,9 @@ impl Accelerator for Jit {
         // The exit slot through which the last chain left, to be filled with the next block.
         let mut link = 0u64;
         let mut total = 0;
+        if m.instructions < self.interpret_until {
+            return Accelerated::Interpret;
+        }
         loop {
             let Some(code) = self.block_at(m, features) else {
                 return Accelerated::Interpret;
@@ -401,10 +429,22 @@ impl Accelerator for Jit {
                 unsafe { *(link as *mut u64) = code as u64 };
             }
             let mut ctx = Ctx::new(std::ptr::from_mut(m));
+            ctx.code = self.code_ranges.as_ptr();
+            ctx.code_len = self.code_ranges.len();
+            ctx.guest_base = self.guest.base as usize;
             let cpu = std::ptr::from_mut(&mut m.cpu);
             // SAFETY: a block of this module, translated for this code generation, features
             // and memory; it reaches the machine only through `ctx` and `cpu` while it runs.
-            let done = unsafe { enter(&mut ctx, cpu, code) };
+            let done = unsafe { fault::enter(&mut ctx, cpu, code, enter) };
+            if done == fault::EXIT_FAULT {
+                // A load faulted in the host: the state of the resume point is exact, and
+                // the interpreter runs from there into the fault.
+                ctx.resume(m);
+                m.instructions += ctx.count;
+                self.faults += 1;
+                self.interpret_until = m.instructions + CHAIN_LIMIT + BLOCK_MAX as u64;
+                return Accelerated::Interpret;
+            }
             ctx.settle_flags(m);
             m.instructions += ctx.count;
             if let (1, Some(stop)) = (done, ctx.stop) {
@@ -425,10 +465,11 @@ impl Accelerator for Jit {
 
     fn stats(&self) -> String {
         format!(
-            "JIT: {} blocks of {} instructions compiled in {:.3} s",
+            "JIT: {} blocks of {} instructions compiled in {:.3} s; {} loads faulted in the host",
             self.compiled.0,
             self.compiled.1,
-            self.compile_time.as_secs_f64()
+            self.compile_time.as_secs_f64(),
+            self.faults
         )
     }
 

@@ -5,11 +5,13 @@
 //! state at its first use (at the entry, when the region has inner jumps) and written back at
 //! every exit (and before a helper call that sees the CPU state; the variables are reloaded
 //! after it). NZCV goes where the chain keeps it (`runtime::Ctx::flags`): after a compare,
-//! as its two operands. Memory operations call the runtime
-//! ([`crate::runtime`]), which performs them through the interpreter; a stop they report
-//! leaves the block at once with the state as the interpreter would leave it (the registers
-//! written so far, the PC at the instruction, the instruction counted). A write that changed
-//! code ends the block after its instruction.
+//! as its two operands. Loads and stores of 1-8 bytes in one page are inline; where the
+//! region has a resume point (`Ctx::resume_pc`), a load tests only that its address is in
+//! the guest space and leaves a fault to the host ([`crate::fault`]). Other memory operations
+//! call the runtime ([`crate::runtime`]), which performs them through the interpreter; a stop
+//! they report leaves the block at once with the state as the interpreter would leave it
+//! (the registers written so far, the PC at the instruction, the instruction counted). A
+//! write that changed code ends the block after its instruction.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -29,7 +31,7 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use crate::ir::{Op, Recorder, Val};
 use crate::runtime::{
     self, FLAGS_CPU, FLAGS_SUB, OFFSET_ARGS, OFFSET_COUNT, OFFSET_FLAGS, OFFSET_LINK,
-    OFFSET_SECOND, OFFSET_STATUS,
+    OFFSET_RESUME_COUNT, OFFSET_RESUME_FLAGS, OFFSET_RESUME_PC, OFFSET_SECOND, OFFSET_STATUS,
 };
 
 const I64: types::Type = types::I64;
@@ -367,6 +369,25 @@ struct Lower<'a> {
     /// The stores of [`Lower::flush`]: each with the values it stores (one register or the
     /// flag variables and their kind) and those they had where first loaded.
     write_backs: Vec<(Inst, Vec<Value>, Vec<Value>)>,
+    /// Whether loads leave faults to the host ([`crate::fault`]), and whether the context's
+    /// resume point holds right now: the CPU state is the state before that instruction, and
+    /// neither it nor guest memory was written since (a store would make the interpreter,
+    /// resuming there, run it twice).
+    host_faults: bool,
+    synced: bool,
+    /// Whether the resume point made at the entry holds everywhere in the region: it has
+    /// loads, and no stores or helper calls that change the CPU state.
+    synced_everywhere: bool,
+    /// Whether the resume point's flags survive the region's eager flag stores: a copy at
+    /// the entry, or no flags in use; after [`Lower::sync`], an eager store ends the resume
+    /// point.
+    resume_flags_kept: bool,
+    /// The current instruction's address and the instructions of this pass before it, and
+    /// whether it changed a variable or the CPU state yet (then the state before it is gone
+    /// from the variables, and its loads test the permission table).
+    insn_pc: u64,
+    insn_before: u64,
+    insn_wrote: bool,
 }
 
 /// N, Z, C and V in the forms of [`Lower::nzcv`].
@@ -393,6 +414,7 @@ impl Lower<'_> {
     }
 
     fn set(&mut self, r: Reg, v: Value) {
+        self.insn_wrote = true;
         let var = match self.vars.get(&r) {
             Some(&(var, _)) => var,
             None => self.b.declare_var(I64),
@@ -404,6 +426,10 @@ impl Lower<'_> {
     /// Stores the written registers into the CPU state, and written flags where the chain
     /// keeps them; with `clean`, they count as stored.
     fn flush(&mut self, clean: bool) {
+        if clean {
+            // The registers are ahead of the resume point (an exit does not go on).
+            self.synced = false;
+        }
         let dirty: Vec<(Reg, Variable)> = self
             .vars
             .iter()
@@ -607,7 +633,11 @@ impl Lower<'_> {
 
     /// After the flag variables were set: the flags are stored now, or count as written.
     fn flags_written(&mut self) {
+        self.insn_wrote = true;
         if self.eager_flags {
+            if !self.resume_flags_kept {
+                self.synced = false;
+            }
             // Not a write-back: the CPU state may have changed since the flags were loaded.
             self.store_flags(false);
         } else {
@@ -878,6 +908,8 @@ impl Lower<'_> {
         let f = self.iconst(f as *const () as usize as u64);
         let count = self.iconst(args.len() as u64);
         if !pure {
+            // The helper may change the CPU state as part of this instruction.
+            self.insn_wrote = true;
             self.flush(true);
         }
         let (ctx, cpu) = (self.ctx, self.cpu);
@@ -1231,6 +1263,95 @@ impl Lower<'_> {
         self.permitted_address(a, need, slow)
     }
 
+    /// The host address of the `size` bytes at guest address `a` for a load: where the
+    /// resume point holds (made here when it can be), only the test that `a` is inside the
+    /// guest space (untagged; the guard after it covers `size`), as a load the guest may not
+    /// make faults in the host ([`crate::fault`]); else [`Lower::fast_address`]'s tests.
+    fn readable_address(&mut self, a: Value, size: u8, slow: Block) -> Value {
+        if self.host_faults && !self.synced && !self.insn_wrote && self.sync_is_cheap() {
+            self.sync();
+        }
+        if !self.synced {
+            return self.fast_address(a, size, P_READ, slow);
+        }
+        let high = self
+            .b
+            .ins()
+            .ushr_imm_u(a, GUEST_SPACE.trailing_zeros() as i64);
+        let inside = self.b.ins().icmp_imm_u(IntCC::Equal, high, 0);
+        self.guard(inside, slow);
+        self.b.ins().iadd_imm_u(a, self.guest.base as i64)
+    }
+
+    /// Whether [`Lower::sync`] would store a few registers only, and not flags to pack. (After
+    /// a join every register the region writes counts as written, so the first load there
+    /// seldom makes a resume point.)
+    fn sync_is_cheap(&self) -> bool {
+        const MOST: usize = 6;
+        !self.nzcv_dirty && self.vars.values().filter(|(_, dirty)| *dirty).count() <= MOST
+    }
+
+    /// Makes the region's entry the resume point: the CPU state is exact there. In a region
+    /// that stores the flags eagerly, the flags as they are at the entry are copied to the
+    /// context as well, since those stores go to where the resume point's flags are; else a
+    /// marker says that the flags where the chain keeps them are the resume point's.
+    fn enter_resume_point(&mut self, pc: u64, count: Value) {
+        let pc = self.iconst(pc);
+        self.b
+            .ins()
+            .store(self.flags, pc, self.ctx, OFFSET_RESUME_PC);
+        self.b
+            .ins()
+            .store(self.flags, count, self.ctx, OFFSET_RESUME_COUNT);
+        self.resume_flags_kept = true;
+        if self.eager_flags && self.nzcv.is_some() {
+            let word = self
+                .b
+                .ins()
+                .load(I64, self.flags, self.cpu, Reg::Nzcv.offset());
+            self.b
+                .ins()
+                .store(self.flags, word, self.ctx, OFFSET_RESUME_FLAGS + 24);
+            for k in 0..3 {
+                let w = self
+                    .b
+                    .ins()
+                    .load(I64, self.flags, self.ctx, OFFSET_FLAGS + 8 * k);
+                self.b
+                    .ins()
+                    .store(self.flags, w, self.ctx, OFFSET_RESUME_FLAGS + 8 * k);
+            }
+        } else {
+            let none = self.iconst(runtime::NO_SNAPSHOT);
+            self.b
+                .ins()
+                .store(self.flags, none, self.ctx, OFFSET_RESUME_FLAGS);
+        }
+        self.synced = true;
+    }
+
+    /// Makes the current instruction the resume point: the written registers (and flags) go
+    /// back to the CPU state, and its address and the instructions before it to the context.
+    fn sync(&mut self) {
+        self.flush(true);
+        let pc = self.iconst(self.insn_pc);
+        self.b
+            .ins()
+            .store(self.flags, pc, self.ctx, OFFSET_RESUME_PC);
+        let n = self.counted(self.insn_before);
+        self.b
+            .ins()
+            .store(self.flags, n, self.ctx, OFFSET_RESUME_COUNT);
+        // The flags where the chain keeps them are this point's (stored eagerly, or by the
+        // flush), until the next eager store.
+        let none = self.iconst(runtime::NO_SNAPSHOT);
+        self.b
+            .ins()
+            .store(self.flags, none, self.ctx, OFFSET_RESUME_FLAGS);
+        self.resume_flags_kept = false;
+        self.synced = true;
+    }
+
     /// The host address of guest address `a` when its page's permission byte has the bit
     /// `need`, else a branch to `slow`.
     fn permitted_address(&mut self, a: Value, need: u8, slow: Block) -> Value {
@@ -1252,7 +1373,7 @@ impl Lower<'_> {
         let join = self.b.create_block();
         let value = self.b.append_block_param(join, I64);
         if size.is_power_of_two() && size <= 8 {
-            let host = self.fast_address(a, size, P_READ, slow);
+            let host = self.readable_address(a, size, slow);
             let v = self.host_load(host, size);
             self.b.ins().jump(join, &[v.into()]);
         } else {
@@ -1356,7 +1477,10 @@ impl Lower<'_> {
         } else {
             P_READ
         };
-        let host = self.fast_address(a, 2 * size, need, apart);
+        let host = match store {
+            Some(_) => self.fast_address(a, 2 * size, need, apart),
+            None => self.readable_address(a, 2 * size, apart),
+        };
         let host2 = self.b.ins().iadd_imm_u(host, i64::from(size));
         let got = match store {
             Some([x, y]) => {
@@ -1497,6 +1621,8 @@ pub struct Target<'a> {
     /// address and the code of its block, `pc` `u64::MAX` when empty), which computed exits
     /// look into.
     pub lookup: u64,
+    /// Whether loads leave faults to the host ([`crate::fault`]).
+    pub host_faults: bool,
 }
 
 /// Entries of the lookup table from guest addresses to compiled blocks (direct-mapped by
@@ -1590,6 +1716,13 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         loaded_flags: None,
         write_backs: Vec::new(),
         eager_flags: false,
+        host_faults: t.host_faults,
+        synced: false,
+        synced_everywhere: false,
+        resume_flags_kept: false,
+        insn_pc: 0,
+        insn_before: 0,
+        insn_wrote: false,
     };
     l.blocks = targets
         .iter()
@@ -1608,6 +1741,15 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 l.get(*r);
             }
         }
+    }
+    // Loads may leave faults to the host from the entry on, up to a store or a helper that
+    // changes the CPU state (everywhere when the region has neither).
+    if l.host_faults && rec.ops.iter().any(|o| matches!(o, Op::Load(..))) {
+        l.enter_resume_point(rec.insns[0].pc, count0);
+        l.synced_everywhere = !rec
+            .ops
+            .iter()
+            .any(|o| o.writes_memory() || matches!(o, Op::Call(..)));
     }
     // Whether the current Cranelift block still goes on (no jump or exit ended it), and the
     // instruction that started it.
@@ -1631,6 +1773,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             }
             first = i;
             open = true;
+            // Another way may come here with stores since its resume point.
+            l.synced = l.synced_everywhere;
         }
         let end = rec
             .insns
@@ -1640,6 +1784,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         let fall = l.iconst(pc.wrapping_add(4));
         l.b.def_var(l.next, fall);
         let done = (i - first) as u64 + 1;
+        l.insn_pc = pc;
+        l.insn_before = done - 1;
+        l.insn_wrote = false;
         let writes = rec.ops[insn.start..end].iter().any(Op::writes_memory);
         if writes {
             let zero = l.iconst(0);
@@ -2021,6 +2168,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     l.iconst(0)
                 }
             };
+            if op.writes_memory() {
+                l.synced = false;
+            }
             l.vals.push(value);
             l.known.push(known);
         }

@@ -38,6 +38,23 @@ pub struct Ctx {
     /// NZCV, and the next one computes what it reads from them. [`Ctx::settle_flags`] puts
     /// them into the CPU state before anything else sees it.
     pub flags: [u64; 3],
+    /// The chain's last resume point (where compiled loads leave faults to the host,
+    /// [`crate::fault`]): the PC of an instruction and the instructions counted before it,
+    /// stored where the CPU state (and `flags`) is exactly the state before that instruction
+    /// and no guest memory was written since.
+    pub resume_pc: u64,
+    pub resume_count: u64,
+    /// The stack pointer of the entry trampoline, which the fault handler returns through.
+    pub resume_sp: u64,
+    /// The flags of the resume point when compiled code copied them here (`flags`, then the
+    /// CPU state's `nzcv`): a region that stores the flags eagerly changes `flags` after its
+    /// resume point. [`NO_SNAPSHOT`] first when `flags` and `nzcv` are the resume point's.
+    pub resume_flags: [u64; 4],
+    /// The host code ranges of the compiled blocks, sorted (the fault handler's test that a
+    /// fault came from compiled code), and the host address of guest address 0.
+    pub code: *const (usize, usize),
+    pub code_len: usize,
+    pub guest_base: usize,
     pub stop: Option<Stop>,
 }
 
@@ -49,6 +66,11 @@ pub const OFFSET_COUNT: i32 = 24;
 pub const OFFSET_LINK: i32 = 32;
 pub const OFFSET_ARGS: i32 = 40;
 pub const OFFSET_FLAGS: i32 = 72;
+pub const OFFSET_RESUME_PC: i32 = 96;
+pub const OFFSET_RESUME_COUNT: i32 = 104;
+pub const OFFSET_RESUME_SP: usize = 112;
+pub const OFFSET_RESUME_FLAGS: i32 = 120;
+pub const NO_SNAPSHOT: u64 = u64::MAX;
 pub const FLAGS_CPU: u64 = 0;
 pub const FLAGS_SUB: u64 = 1;
 
@@ -59,6 +81,10 @@ const _: () = {
     assert!(std::mem::offset_of!(Ctx, link) == OFFSET_LINK as usize);
     assert!(std::mem::offset_of!(Ctx, args) == OFFSET_ARGS as usize);
     assert!(std::mem::offset_of!(Ctx, flags) == OFFSET_FLAGS as usize);
+    assert!(std::mem::offset_of!(Ctx, resume_pc) == OFFSET_RESUME_PC as usize);
+    assert!(std::mem::offset_of!(Ctx, resume_count) == OFFSET_RESUME_COUNT as usize);
+    assert!(std::mem::offset_of!(Ctx, resume_sp) == OFFSET_RESUME_SP);
+    assert!(std::mem::offset_of!(Ctx, resume_flags) == OFFSET_RESUME_FLAGS as usize);
 };
 
 impl Ctx {
@@ -72,8 +98,28 @@ impl Ctx {
             link: 0,
             args: [0; 4],
             flags: [FLAGS_CPU, 0, 0],
+            resume_pc: 0,
+            resume_count: 0,
+            resume_sp: 0,
+            resume_flags: [NO_SNAPSHOT; 4],
+            code: std::ptr::null(),
+            code_len: 0,
+            guest_base: 0,
             stop: None,
         }
+    }
+
+    /// After a chain was abandoned at a host fault: the CPU state and `flags` as they were at
+    /// the resume point, and the instructions counted up to it.
+    pub fn resume(&mut self, m: &mut Interp) {
+        self.count = self.resume_count;
+        m.cpu.pc = self.resume_pc;
+        if self.resume_flags[0] != NO_SNAPSHOT {
+            let [kind, x, b, nzcv] = self.resume_flags;
+            self.flags = [kind, x, b];
+            m.cpu.nzcv = nzcv as _;
+        }
+        self.settle_flags(m);
     }
 
     /// Puts NZCV into `m.cpu.nzcv` when the chain left it as a subtraction's operands: the
