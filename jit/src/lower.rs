@@ -845,13 +845,14 @@ impl Lower<'_> {
     }
 
     /// The signature of a runtime function, or of an entry point of
-    /// [`runtime::preserving`] (which returns a result, as it does not preserve its register).
+    /// [`runtime::preserving`] (which returns nothing in Cranelift's `preserve_all`
+    /// convention: its result is in `Ctx::args`).
     fn sig(&mut self, params: usize, ret: bool, preserving: bool) -> SigRef {
         let conv = match runtime::preserving::CALL_CONV {
             Some(conv) if preserving => conv,
             _ => self.conv,
         };
-        let ret = ret || conv != self.conv;
+        let ret = ret && conv == self.conv;
         if let Some(s) = self.sigs.get(&(params, ret, preserving)) {
             return *s;
         }
@@ -873,15 +874,21 @@ impl Lower<'_> {
 
     /// Calls the entry point at `f` of [`runtime::preserving`], for a slow path, with `args`
     /// in `Ctx::args` and the context as its one argument: the values the block keeps in
-    /// registers stay there.
+    /// registers stay there. Gives its result, which it also leaves in `Ctx::args[0]`.
     fn call_slow_path(&mut self, f: usize, args: &[Value]) -> Value {
         for (k, &a) in args.iter().enumerate() {
             self.b
                 .ins()
                 .store(self.flags, a, self.ctx, OFFSET_ARGS + 8 * k as i32);
         }
-        let sig = self.sig(1, true, true);
-        self.call_with(sig, f, &[self.ctx], true)
+        let preserving = runtime::preserving::CALL_CONV.is_some();
+        let sig = self.sig(1, !preserving, true);
+        let r = self.call_with(sig, f, &[self.ctx], !preserving);
+        if preserving {
+            self.b.ins().load(I64, self.flags, self.ctx, OFFSET_ARGS)
+        } else {
+            r
+        }
     }
 
     fn call_with(&mut self, sig: SigRef, f: usize, args: &[Value], ret: bool) -> Value {

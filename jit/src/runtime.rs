@@ -29,7 +29,8 @@ pub struct Ctx {
     /// The arguments of a slow-path load or store ([`rt_load`], [`rt_store`]): its PC,
     /// address, size and value. They come through memory so that the call's only argument is
     /// the context, which the block already holds in the first argument register: values
-    /// the block keeps in the others stay where they are.
+    /// the block keeps in the others stay where they are. A load's value comes back in the
+    /// first.
     pub args: [u64; 4],
     /// Where the chain keeps NZCV between its blocks: [`FLAGS_CPU`] when the CPU state's
     /// `nzcv` holds it, or [`FLAGS_SUB`] when it is the flags of the subtraction
@@ -169,13 +170,17 @@ unsafe fn finish(ctx: *mut Ctx, r: Result<u64, Stop>) -> u64 {
     }
 }
 
-/// A load the inline path did not do; its PC, address and size are in `ctx.args`.
+/// A load the inline path did not do; its PC, address and size are in `ctx.args`. Gives the
+/// value, and leaves it in `ctx.args[0]` for a block that calls it in `preserve_all`, which
+/// has no result.
 pub extern "C" fn rt_load(ctx: *mut Ctx) -> u64 {
     // SAFETY: called by a block with its context.
     unsafe {
         let [pc, addr, size, _] = (*ctx).args;
         let r = machine(ctx, pc).load(addr, size as u8);
-        finish(ctx, r)
+        let v = finish(ctx, r);
+        (*ctx).args[0] = v;
+        v
     }
 }
 
@@ -316,8 +321,9 @@ pub extern "C" fn rt_sysreg(ctx: *mut Ctx, pc: u64, code: u64) -> u64 {
 }
 
 /// The entry points of the slow paths of compiled loads and stores. On x86-64 each saves every
-/// host register that the System V convention lets a callee change (but `rax`, which holds the
-/// result), so that a block calls it in Cranelift's `preserve_all` convention and keeps its
+/// host register that the System V convention lets a callee change, `rax` too (a
+/// `preserve_all` signature has no result: the load's value is in `Ctx::args`), so that a
+/// block calls it in Cranelift's `preserve_all` convention and keeps its
 /// values in registers across the call: a slow path rarely runs, and values live across one
 /// would otherwise be spilled on the fast path too. Helpers and atomics, which run every
 /// time, keep the host convention.
@@ -330,15 +336,15 @@ pub mod preserving {
 
     macro_rules! preserving {
         ($($name:ident),* $(,)?) => {$(
-            #[doc = concat!("[`super::", stringify!($name), "`], keeping every register but `rax`.")]
+            #[doc = concat!("[`super::", stringify!($name), "`], keeping every register.")]
             #[unsafe(naked)]
             pub extern "C" fn $name() {
-                // Eight pushes keep the stack as the caller left it modulo 16 (8 past a
-                // 16-byte boundary); the 264-byte save area aligns it for the call.
+                // Nine pushes leave the stack 16-byte aligned (the caller left it 8 past a
+                // boundary); so does the 272-byte save area, for the call.
                 core::arch::naked_asm!(
-                    "push rcx", "push rdx", "push rsi", "push rdi",
+                    "push rax", "push rcx", "push rdx", "push rsi", "push rdi",
                     "push r8", "push r9", "push r10", "push r11",
-                    "sub rsp, 264",
+                    "sub rsp, 272",
                     "movdqu [rsp], xmm0", "movdqu [rsp + 16], xmm1",
                     "movdqu [rsp + 32], xmm2", "movdqu [rsp + 48], xmm3",
                     "movdqu [rsp + 64], xmm4", "movdqu [rsp + 80], xmm5",
@@ -356,9 +362,9 @@ pub mod preserving {
                     "movdqu xmm10, [rsp + 160]", "movdqu xmm11, [rsp + 176]",
                     "movdqu xmm12, [rsp + 192]", "movdqu xmm13, [rsp + 208]",
                     "movdqu xmm14, [rsp + 224]", "movdqu xmm15, [rsp + 240]",
-                    "add rsp, 264",
+                    "add rsp, 272",
                     "pop r11", "pop r10", "pop r9", "pop r8",
-                    "pop rdi", "pop rsi", "pop rdx", "pop rcx",
+                    "pop rdi", "pop rsi", "pop rdx", "pop rcx", "pop rax",
                     "ret",
                     f = sym super::$name,
                 );
