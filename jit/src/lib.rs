@@ -112,7 +112,8 @@ pub struct Jit {
     retired: Vec<Module_>,
     /// The host code ranges of the blocks, sorted, for the fault handler ([`fault`]).
     code_ranges: Vec<(usize, usize)>,
-    /// Whether loads leave faults to the host ([`fault`]).
+    /// Whether loads leave faults to the host ([`fault`]): where the host supports it, unless
+    /// `ARMATURE_JIT_CHECKED_LOADS` is set (every load tests the permission table then).
     host_faults: bool,
     /// After a chain was abandoned at a host fault: the interpreter runs until the machine
     /// counted this many instructions, so that it passes the faulting instruction (it runs at
