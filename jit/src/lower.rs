@@ -1252,8 +1252,7 @@ impl Lower<'_> {
     fn fast_address(&mut self, a: Value, size: u8, need: u8, slow: Block) -> Value {
         let ok = if size == 1 {
             // A byte is in one page: only the bits outside the guest space count.
-            let bad = self.b.ins().band_imm_u(a, OUTSIDE as i64);
-            self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0)
+            self.in_guest_space(a)
         } else {
             // Bits outside the guest space make the masked value too large as well.
             let within = self
@@ -1281,13 +1280,15 @@ impl Lower<'_> {
         if !self.synced {
             return self.fast_address(a, size, P_READ, slow);
         }
-        let high = self
-            .b
-            .ins()
-            .ushr_imm_u(a, GUEST_SPACE.trailing_zeros() as i64);
-        let inside = self.b.ins().icmp_imm_u(IntCC::Equal, high, 0);
+        let inside = self.in_guest_space(a);
         self.guard(inside, slow);
         self.b.ins().iadd_imm_u(a, self.guest.base as i64)
+    }
+
+    /// Whether guest address `a` is below `GUEST_SPACE` as it is (bits 63..40 clear).
+    fn in_guest_space(&mut self, a: Value) -> Value {
+        let bad = self.b.ins().band_imm_u(a, OUTSIDE as i64);
+        self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0)
     }
 
     /// Whether [`Lower::sync`] would store a few registers only, and not flags to pack. (After
@@ -1303,13 +1304,7 @@ impl Lower<'_> {
     /// context as well, since those stores go to where the resume point's flags are; else a
     /// marker says that the flags where the chain keeps them are the resume point's.
     fn enter_resume_point(&mut self, pc: u64, count: Value) {
-        let pc = self.iconst(pc);
-        self.b
-            .ins()
-            .store(self.flags, pc, self.ctx, OFFSET_RESUME_PC);
-        self.b
-            .ins()
-            .store(self.flags, count, self.ctx, OFFSET_RESUME_COUNT);
+        self.store_resume_point(pc, count);
         self.resume_flags_kept = true;
         if self.eager_flags && self.nzcv.is_some() {
             let word = self
@@ -1329,11 +1324,27 @@ impl Lower<'_> {
                     .store(self.flags, w, self.ctx, OFFSET_RESUME_FLAGS + 8 * k);
             }
         } else {
-            let none = self.iconst(runtime::NO_SNAPSHOT);
-            self.b
-                .ins()
-                .store(self.flags, none, self.ctx, OFFSET_RESUME_FLAGS);
+            self.store_no_flags_copy();
         }
+    }
+
+    /// Marks the flags where the chain keeps them as the resume point's ([`runtime::NO_SNAPSHOT`]).
+    fn store_no_flags_copy(&mut self) {
+        let none = self.iconst(runtime::NO_SNAPSHOT);
+        self.b
+            .ins()
+            .store(self.flags, none, self.ctx, OFFSET_RESUME_FLAGS);
+    }
+
+    /// Stores the resume point's PC and the instructions counted before it.
+    fn store_resume_point(&mut self, pc: u64, count: Value) {
+        let pc = self.iconst(pc);
+        self.b
+            .ins()
+            .store(self.flags, pc, self.ctx, OFFSET_RESUME_PC);
+        self.b
+            .ins()
+            .store(self.flags, count, self.ctx, OFFSET_RESUME_COUNT);
         self.synced = true;
     }
 
@@ -1341,22 +1352,12 @@ impl Lower<'_> {
     /// back to the CPU state, and its address and the instructions before it to the context.
     fn sync(&mut self) {
         self.flush(true);
-        let pc = self.iconst(self.insn_pc);
-        self.b
-            .ins()
-            .store(self.flags, pc, self.ctx, OFFSET_RESUME_PC);
         let n = self.counted(self.insn_before);
-        self.b
-            .ins()
-            .store(self.flags, n, self.ctx, OFFSET_RESUME_COUNT);
+        self.store_resume_point(self.insn_pc, n);
         // The flags where the chain keeps them are this point's (stored eagerly, or by the
         // flush), until the next eager store.
-        let none = self.iconst(runtime::NO_SNAPSHOT);
-        self.b
-            .ins()
-            .store(self.flags, none, self.ctx, OFFSET_RESUME_FLAGS);
+        self.store_no_flags_copy();
         self.resume_flags_kept = false;
-        self.synced = true;
     }
 
     /// The host address of guest address `a` when its page's permission byte has the bit
