@@ -22,7 +22,7 @@ use armature_core::isa::{EncodingId, FeatureSet};
 use armature_core::linux::implemented_features;
 use armature_core::sem::{SemTable, Stop};
 use armature_jit::ir::{Op, Recorder};
-use armature_jit::Jit;
+use armature_jit::{Jit, BLOCK_MAX};
 
 /// How a run ended: the stop, and the machine state and scratch memory then.
 #[derive(Debug, PartialEq)]
@@ -135,8 +135,8 @@ fn check(e: &Engines, id: EncodingId) -> bool {
 }
 
 /// The ways the JIT runs a program: blocks of up to this many instructions, and whether they
-/// chain.
-const ALL_MODES: &[(usize, bool)] = &[(1, false), (64, false), (64, true)];
+/// chain (the last is how `armature run` runs it).
+const ALL_MODES: &[(usize, bool)] = &[(1, false), (64, false), (BLOCK_MAX, true)];
 
 /// Runs `cases` as one program on the interpreter and on the JIT in each of `modes` and
 /// checks that they agree; gives the JIT's `--stats` line of each mode.
