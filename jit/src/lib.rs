@@ -123,6 +123,10 @@ pub struct Jit {
     interpret_until: u64,
     /// How many chains were abandoned at a host fault.
     faults: u64,
+    /// How many regions Cranelift rejected (its verifier, or an instruction the host lacks),
+    /// which the interpreter runs instead: a lowering defect shows here, not as a wrong
+    /// result.
+    failed: u64,
 }
 
 /// Whether `perf record` runs this process: it sets `PERF_BUILDID_DIR`, which is also what
@@ -192,6 +196,7 @@ impl Jit {
                 && std::env::var_os("ARMATURE_JIT_CHECKED_LOADS").is_none(),
             interpret_until: 0,
             faults: 0,
+            failed: 0,
         })
     }
 
@@ -340,7 +345,17 @@ impl Jit {
         let id = module
             .declare_function(&name, cranelift_module::Linkage::Local, &sig)
             .ok()?;
-        module.define_function(id, &mut ctx).ok()?;
+        if let Err(e) = module.define_function(id, &mut ctx) {
+            self.failed += 1;
+            if dump {
+                eprintln!(
+                    "armature: JIT block at {:#x} failed: {e:?}",
+                    rec.insns[0].pc
+                );
+            }
+            module.clear_context(&mut ctx);
+            return None;
+        }
         if dump {
             if let Some(text) = ctx.compiled_code().and_then(|c| c.vcode.as_deref()) {
                 eprintln!("armature: JIT block at {:#x}:\n{text}", rec.insns[0].pc);
@@ -468,10 +483,11 @@ impl Accelerator for Jit {
 
     fn stats(&self) -> String {
         format!(
-            "JIT: {} blocks of {} instructions compiled in {:.3} s; {} loads faulted in the host",
+            "JIT: {} blocks of {} instructions compiled in {:.3} s, {} failed; {} loads faulted in the host",
             self.compiled.0,
             self.compiled.1,
             self.compile_time.as_secs_f64(),
+            self.failed,
             self.faults
         )
     }
