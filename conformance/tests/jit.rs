@@ -489,8 +489,9 @@ fn jit_misaligned_accesses_match_the_interpreter() {
 /// with a condition at its head (the flags of the resume point come from the copy the region
 /// made at its entry, as the loop stores them as it sets them), the same loop with a store in
 /// it (its loads then test the table), and a straight run with a store, a register write and
-/// then the load (a resume point made just before it); each faulting on the first pass or a
-/// later one, against the interpreter.
+/// then the load (a resume point made just before it); both loops again with a register that
+/// the region does not load at its entry, as every way writes it before reading it; each
+/// faulting on the first pass or a later one, against the interpreter.
 #[test]
 fn jit_loads_that_fault_in_the_host_match_the_interpreter() {
     let e = engines();
@@ -504,7 +505,9 @@ fn jit_loads_that_fault_in_the_host_match_the_interpreter() {
     let store = 0xf900_03e4; // str x4, [sp]
                              // Each with whether its load must take the host's way (the loop of loads, whose region's
                              // entry is its resume point everywhere).
-    let programs: [(&str, bool, Vec<u32>); 3] = [
+    let write_x9 = 0x9100_0489; // add x9, x4, #1
+    let read_x9 = 0x8b02_0129; // add x9, x9, x2
+    let programs: [(&str, bool, Vec<u32>); 5] = [
         (
             "a loop of loads",
             true,
@@ -517,6 +520,28 @@ fn jit_loads_that_fault_in_the_host_match_the_interpreter() {
                 vec![add_x6, head, store, load],
                 body.to_vec(),
                 vec![0x54ff_ff61],
+            ]
+            .concat(),
+        ),
+        // X9 is written before the loop and first thing in it, so the region does not load it
+        // at its entry, and a stop stores it from its own exit.
+        (
+            "a loop of loads that writes a register before it reads it",
+            true,
+            [
+                vec![add_x6, write_x9, head, read_x9, load],
+                body.to_vec(),
+                vec![0x54ff_ff61],
+            ]
+            .concat(),
+        ),
+        (
+            "that loop with a store",
+            false,
+            [
+                vec![add_x6, write_x9, head, read_x9, 0xf900_03e9, load], // str x9, [sp]
+                body.to_vec(),
+                vec![0x54ff_ff41],
             ]
             .concat(),
         ),

@@ -14,7 +14,7 @@
 //! write that changed code ends the block after its instruction.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::mem::offset_of;
 
 use armature_core::cpu::Cpu;
@@ -265,20 +265,7 @@ fn same_register_read(rec: &Recorder, u: Val, v: Val) -> bool {
 fn registers(rec: &Recorder) -> (Vec<Reg>, Vec<Reg>) {
     let (mut read, mut written) = (Vec::new(), Vec::new());
     for op in &rec.ops {
-        let (r, w) = match *op {
-            Op::X(n) if n < 31 => (Some(Reg::X(n)), None),
-            Op::SetX(n, _) if n < 31 => (None, Some(Reg::X(n))),
-            Op::V(n, h) => (Some(Reg::V(n, h)), None),
-            Op::SetV(n, h, _) => (None, Some(Reg::V(n, h))),
-            Op::Sp => (Some(Reg::Sp), None),
-            Op::SetSp(_) => (None, Some(Reg::Sp)),
-            Op::Nzcv => (Some(Reg::Nzcv), None),
-            Op::SetNzcv(_) => (None, Some(Reg::Nzcv)),
-            Op::Cond(_) => (Some(Reg::Nzcv), None),
-            Op::Sys(r) => (Reg::of_sysreg(r), None),
-            Op::SetSys(r, _) => (None, Reg::of_sysreg(r)),
-            _ => (None, None),
-        };
+        let (r, w) = op_registers(op);
         read.extend(r);
         written.extend(w);
     }
@@ -287,6 +274,115 @@ fn registers(rec: &Recorder) -> (Vec<Reg>, Vec<Reg>) {
         v.dedup();
     }
     (read, written)
+}
+
+/// The register op `op` reads, and the one it writes.
+fn op_registers(op: &Op) -> (Option<Reg>, Option<Reg>) {
+    match *op {
+        Op::X(n) if n < 31 => (Some(Reg::X(n)), None),
+        Op::SetX(n, _) if n < 31 => (None, Some(Reg::X(n))),
+        Op::V(n, h) => (Some(Reg::V(n, h)), None),
+        Op::SetV(n, h, _) => (None, Some(Reg::V(n, h))),
+        Op::Sp => (Some(Reg::Sp), None),
+        Op::SetSp(_) => (None, Some(Reg::Sp)),
+        Op::Nzcv => (Some(Reg::Nzcv), None),
+        Op::SetNzcv(_) => (None, Some(Reg::Nzcv)),
+        Op::Cond(_) => (Some(Reg::Nzcv), None),
+        Op::Sys(r) => (Reg::of_sysreg(r), None),
+        Op::SetSys(r, _) => (None, Reg::of_sysreg(r)),
+        _ => (None, None),
+    }
+}
+
+/// Where the registers of a region with inner jumps live, from a data-flow pass over its
+/// instructions and the jumps between them (`edges[i]`: the instructions that instruction
+/// `i` goes on to inside the region).
+struct Residence {
+    /// The registers loaded at the entry: those some way reads before writing them (live
+    /// there), and those written on some but not every way to a join (the join's variable
+    /// needs a value on each). A register the region only writes, on every way to each join
+    /// where it is written at all, is not loaded: on a way that has not written it, the CPU
+    /// state holds it.
+    entry: BTreeSet<Reg>,
+    /// For each instruction that starts a block: the registers written on some way from the
+    /// entry to it (which may differ from the CPU state there).
+    written_before: Vec<BTreeSet<Reg>>,
+}
+
+fn residence(rec: &Recorder, edges: &[Vec<usize>]) -> Residence {
+    let n = rec.insns.len();
+    // Each instruction's registers read before it writes them, and written.
+    let mut uses = vec![BTreeSet::new(); n];
+    let mut defs = vec![BTreeSet::new(); n];
+    for (i, insn) in rec.insns.iter().enumerate() {
+        let end = rec.insns.get(i + 1).map_or(rec.ops.len(), |x| x.start);
+        for op in &rec.ops[insn.start..end] {
+            let (r, w) = op_registers(op);
+            if let Some(r) = r {
+                if !defs[i].contains(&r) {
+                    uses[i].insert(r);
+                }
+            }
+            if let Some(w) = w {
+                defs[i].insert(w);
+            }
+        }
+    }
+    // Live registers at each instruction, to a fixed point (backwards).
+    let mut live: Vec<BTreeSet<Reg>> = uses.clone();
+    loop {
+        let mut changed = false;
+        for i in (0..n).rev() {
+            let mut l = uses[i].clone();
+            for &j in &edges[i] {
+                l.extend(live[j].iter().filter(|r| !defs[i].contains(r)));
+            }
+            if l != live[i] {
+                live[i] = l;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Registers written on some way (may) and on every way (must) to each instruction,
+    // forwards; the entry comes to the first instruction with nothing written.
+    let all: BTreeSet<Reg> = defs.iter().flatten().copied().collect();
+    let mut may = vec![BTreeSet::new(); n];
+    let mut must = vec![all.clone(); n];
+    must[0] = BTreeSet::new();
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            let after_may: BTreeSet<Reg> = may[i].union(&defs[i]).copied().collect();
+            let after_must: BTreeSet<Reg> = must[i].union(&defs[i]).copied().collect();
+            for &j in &edges[i] {
+                let m: BTreeSet<Reg> = may[j].union(&after_may).copied().collect();
+                let mu: BTreeSet<Reg> = if j == 0 {
+                    BTreeSet::new()
+                } else {
+                    must[j].intersection(&after_must).copied().collect()
+                };
+                if m != may[j] || mu != must[j] {
+                    may[j] = m;
+                    must[j] = mu;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut entry = live.first().cloned().unwrap_or_default();
+    for i in 0..n {
+        entry.extend(may[i].difference(&must[i]));
+    }
+    Residence {
+        entry,
+        written_before: may,
+    }
 }
 
 /// What the lowering knows about a recorded value beyond its Cranelift value, to see through
@@ -344,9 +440,13 @@ struct Lower<'a> {
     nzcv: Option<[Variable; 4]>,
     nzcv_dirty: bool,
     /// The region's one exit for a runtime call that stopped, once used; only in a region
-    /// with inner jumps, whose registers are all loaded at the entry, so that every way to it
-    /// defines them.
+    /// with inner jumps, whose registers are loaded at the entry where a way may not define
+    /// them (the others come as its parameters).
     stop_exit: Option<Block>,
+    /// The registers of a region with inner jumps that are not loaded at its entry
+    /// ([`Residence`]): a way to the stop exit may not define their variables, so each way
+    /// passes their values to it (the CPU state's, where unchanged).
+    lazy: Vec<Reg>,
     /// The flags of each `AddWithCarry` recorded so far, by its result, with the operands
     /// `x` and `b` of a subtraction `x - b` at its width.
     carry_flags: BTreeMap<Val, (Forms, Option<Sub>)>,
@@ -1191,28 +1291,51 @@ impl Lower<'_> {
             Some(b) => b,
             None => {
                 let b = self.b.create_block();
-                self.b.append_block_param(b, I64);
+                for _ in 0..=self.lazy.len() {
+                    self.b.append_block_param(b, I64);
+                }
                 self.b.set_cold_block(b);
                 self.stop_exit = Some(b);
                 b
             }
         };
         let go_on = self.b.create_block();
-        self.b.ins().brif(stopped, stop, &[n.into()], go_on, &[]);
+        if self.lazy.is_empty() {
+            self.b.ins().brif(stopped, stop, &[n.into()], go_on, &[]);
+        } else {
+            let site = self.b.create_block();
+            self.b.set_cold_block(site);
+            self.b.ins().brif(stopped, site, &[], go_on, &[]);
+            self.b.seal_block(site);
+            self.b.switch_to_block(site);
+            let mut args = vec![n.into()];
+            for r in self.lazy.clone() {
+                let v = match self.vars.get(&r) {
+                    Some(&(var, true)) => self.b.use_var(var),
+                    _ => self.b.ins().load(I64, self.flags, self.cpu, r.offset()),
+                };
+                args.push(v.into());
+            }
+            self.b.ins().jump(stop, &args);
+        }
         self.b.seal_block(go_on);
         self.b.switch_to_block(go_on);
     }
 
     /// Fills the stop exit, if an instruction needs it: every register the region writes
-    /// goes back to the CPU state (as all are loaded at the region's entry, one not written
-    /// yet on the way taken goes back unchanged).
+    /// goes back to the CPU state (one loaded at the region's entry and not written yet on
+    /// the way taken goes back unchanged; the others come as the block's parameters).
     fn finish_stop_exit(&mut self, written: &[Reg]) {
         let Some(b) = self.stop_exit else { return };
         self.b.switch_to_block(b);
         for r in written {
             if let Some(e) = self.vars.get_mut(r) {
-                e.1 = true;
+                e.1 = !self.lazy.contains(r);
             }
+        }
+        let params = self.b.block_params(b).to_vec();
+        for (r, &v) in self.lazy.clone().iter().zip(&params[1..]) {
+            self.b.ins().store(self.flags, v, self.cpu, r.offset());
         }
         self.nzcv_dirty = !self.eager_flags && written.contains(&Reg::Nzcv);
         let n = self.b.block_params(b)[0];
@@ -1715,6 +1838,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         nzcv: None,
         nzcv_dirty: false,
         stop_exit: None,
+        lazy: Vec::new(),
         carry_flags: BTreeMap::new(),
         kind,
         kind_forms,
@@ -1738,17 +1862,39 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         .collect();
     let (read, written) = registers(rec);
     l.eager_flags = l.has_inner_jumps();
+    // The instructions each one goes on to inside the region.
+    let edges: Vec<Vec<usize>> = succ
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let ways = match *e {
+                Exits::To(a) => [Some(a), None],
+                Exits::If(_, a, b) => [Some(a), Some(b)],
+                Exits::Computed => [None, None],
+            };
+            ways.into_iter()
+                .flatten()
+                .filter_map(|w| l.index.get(&w).copied())
+                .filter(|&j| j == i + 1 || targets[j])
+                .collect()
+        })
+        .collect();
+    let mut written_before = Vec::new();
     if l.has_inner_jumps() {
-        // Every register lives in its variable across the region's blocks: all are loaded at
-        // its entry, and the written ones count as written at the start of each block (an
-        // exit stores what another way through the region wrote), and at the stop exit.
+        // The registers live in their variables across the region's blocks: those a way
+        // needs from the entry are loaded there ([`Residence`]); at the start of each block,
+        // those written on some way to it count as written (an exit stores them).
+        let res = residence(rec, &edges);
         for r in read.iter().chain(&written) {
             if *r == Reg::Nzcv {
                 l.flag_vars();
-            } else {
+            } else if res.entry.contains(r) {
                 l.get(*r);
+            } else {
+                l.lazy.push(*r);
             }
         }
+        written_before = res.written_before;
     }
     // Loads may leave faults to the host from the entry on, up to a store or a helper that
     // changes the CPU state (everywhere when the region has neither).
@@ -1773,7 +1919,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             l.b.switch_to_block(block);
             for r in &written {
                 if let Some(e) = l.vars.get_mut(r) {
-                    e.1 = true;
+                    e.1 = written_before[i].contains(r);
                 }
                 if *r == Reg::Nzcv && !l.eager_flags {
                     l.nzcv_dirty = true;
