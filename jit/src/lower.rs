@@ -150,6 +150,18 @@ enum Exits {
     Computed,
 }
 
+impl Exits {
+    /// The addresses known at compile time.
+    fn ways(self) -> impl Iterator<Item = u64> {
+        let ways = match self {
+            Exits::To(a) => [Some(a), None],
+            Exits::If(_, a, b) => [Some(a), Some(b)],
+            Exits::Computed => [None, None],
+        };
+        ways.into_iter().flatten()
+    }
+}
+
 /// The values of `rec`'s operations that are constants when the block is compiled: immediates
 /// and their sums, which is how the semantics compute a PC-relative branch target.
 fn constants(rec: &Recorder) -> Vec<Option<u64>> {
@@ -304,8 +316,8 @@ struct Residence {
     /// where it is written at all, is not loaded: on a way that has not written it, the CPU
     /// state holds it.
     entry: BTreeSet<Reg>,
-    /// For each instruction that starts a block: the registers written on some way from the
-    /// entry to it (which may differ from the CPU state there).
+    /// For each instruction: the registers written on some way from the entry to it (which
+    /// may differ from the CPU state there); what counts as written where a block starts.
     written_before: Vec<BTreeSet<Reg>>,
 }
 
@@ -1802,12 +1814,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let mut targets = vec![false; n];
     if t.chain {
         for (i, e) in succ.iter().enumerate() {
-            let ways = match *e {
-                Exits::To(a) => [Some(a), None],
-                Exits::If(_, a, b) => [Some(a), Some(b)],
-                Exits::Computed => [None, None],
-            };
-            for way in ways.into_iter().flatten() {
+            for way in e.ways() {
                 if let Some(&j) = index.get(&way) {
                     let linear = j == i + 1 && !matches!(*e, Exits::If(_, a, _) if a == way);
                     targets[j] |= !linear;
@@ -1862,28 +1869,22 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         .collect();
     let (read, written) = registers(rec);
     l.eager_flags = l.has_inner_jumps();
-    // The instructions each one goes on to inside the region.
-    let edges: Vec<Vec<usize>> = succ
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let ways = match *e {
-                Exits::To(a) => [Some(a), None],
-                Exits::If(_, a, b) => [Some(a), Some(b)],
-                Exits::Computed => [None, None],
-            };
-            ways.into_iter()
-                .flatten()
-                .filter_map(|w| l.index.get(&w).copied())
-                .filter(|&j| j == i + 1 || targets[j])
-                .collect()
-        })
-        .collect();
     let mut written_before = Vec::new();
     if l.has_inner_jumps() {
         // The registers live in their variables across the region's blocks: those a way
         // needs from the entry are loaded there ([`Residence`]); at the start of each block,
         // those written on some way to it count as written (an exit stores them).
+        // The instructions each one goes on to inside the region.
+        let edges: Vec<Vec<usize>> = succ
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                e.ways()
+                    .filter_map(|w| l.index.get(&w).copied())
+                    .filter(|&j| j == i + 1 || targets[j])
+                    .collect()
+            })
+            .collect();
         let res = residence(rec, &edges);
         for r in read.iter().chain(&written) {
             if *r == Reg::Nzcv {
