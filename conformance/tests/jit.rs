@@ -276,17 +276,18 @@ fn jit_conditions_after_a_compare_match_the_interpreter() {
         ("cmp w0, w1", 0x6b01_001f),
         ("cmp x0, #5", 0xf100_141f),
         ("cmp w0, #5", 0x7100_141f),
-        // cmp x0, x1; ccmp x1, x0, #4, cond: flags from a select of two ways.
-        ("cmp x0, x1; ccmp", 0),
+        // Flags chosen between a compare's and an immediate's, on the flags of a compare.
+        ("cmp x0, x1; ccmp x1, x0, #nzcv, cond", 0),
+        ("cmp w0, w1; ccmp w1, #3, #nzcv, cond", 1),
     ] {
         let mut cases = Vec::new();
         for (i, &a) in edges.iter().enumerate() {
             for (j, &b) in edges.iter().enumerate() {
                 let cond = ((i * edges.len() + j) % 14) as u32;
-                let mut words = if compare == 0 {
-                    vec![0xeb01_001f, 0xfa40_0024 | cond << 12]
-                } else {
-                    vec![compare]
+                let nzcv = ((i * 7 + j * 3) % 16) as u32;
+                let mut words = match compare {
+                    0 | 1 => compare_words(compare, cond, nzcv),
+                    _ => vec![compare],
                 };
                 // cset x(2 + c), c for every condition c.
                 words.extend((0..14).map(|c| (0x9a9f_07e2 + c) | ((c ^ 1) << 12)));
@@ -301,6 +302,31 @@ fn jit_conditions_after_a_compare_match_the_interpreter() {
         // Single steps would put the compare and the conditions in different blocks.
         check_cases(&e, cases, form, &ALL_MODES[1..]);
     }
+}
+
+/// The compares of the flag tests that run in loops: each alone, and each as the flags a
+/// CCMP chooses from (the JIT holds those as a compare's or as an immediate's, chosen at
+/// run time).
+const FLAG_COMPARES: [(&str, u32); 4] = [
+    ("cmp x0, x1", 0xeb01_001f),
+    ("cmp w0, w1", 0x6b01_001f),
+    ("cmp x0, x1; ccmp x1, x0, #nzcv, cond", 0),
+    ("cmp w0, w1; ccmp w1, #3, #nzcv, cond", 1),
+];
+
+/// The words of a compare for the flag tests: `cmp x0, x1; ccmp x1, x0, #nzcv, cond` (0),
+/// `cmp w0, w1; ccmp w1, #3, #nzcv, cond` (1), or the one instruction `form`.
+fn compare_words(form: u32, cond: u32, nzcv: u32) -> Vec<u32> {
+    match form {
+        0 => vec![0xeb01_001f, 0xfa40_0020 | cond << 12 | nzcv],
+        1 => vec![0x6b01_001f, 0x7a43_0820 | cond << 12 | nzcv],
+        _ => vec![form],
+    }
+}
+
+/// `cbnz x16` to `back` instructions before it.
+fn cbnz_x16_back(back: u32) -> u32 {
+    0xb500_0010 | (back.wrapping_neg() & 0x7ffff) << 5
 }
 
 /// A case of a loop that runs four times (X16 counts the passes down; X17 is added to X0 in
@@ -323,26 +349,31 @@ fn loop_case(words: Vec<u32>, nzcv: u64) -> Case {
 /// pass and from a compare at the end of the body on the next ones: the JIT holds the flags
 /// in two ways that meet there (a subtraction's operands, or N, Z, C and V themselves), so it
 /// picks at run time, for the conditions, for MRS of NZCV and for the NZCV a conditional exit
-/// writes back. Every initial NZCV, compares at both widths on operands at the edges, against
-/// the interpreter.
+/// writes back. Every initial NZCV, compares at both widths on operands at the edges (alone
+/// and under a CCMP), against the interpreter.
 #[test]
 fn jit_conditions_where_flag_kinds_meet_match_the_interpreter() {
     let e = engines();
-    for (form, compare) in [("cmp x0, x1", 0xeb01_001f_u32), ("cmp w0, w1", 0x6b01_001f)] {
+    for (form, compare) in FLAG_COMPARES {
         for nzcv in 0..16u64 {
             // cset x(2 + c), c for every condition c, at the loop head.
             let mut words: Vec<u32> = (0..14)
                 .map(|c| (0x9a9f_07e2 + c) | ((c ^ 1) << 12))
                 .collect();
             let cond = (nzcv % 14) as u32;
+            let compare = compare_words(compare, 13 - cond, 15 - nzcv as u32);
+            let len = compare.len() as u32;
             words.extend([
-                0xd53b_4212,        // mrs x18, nzcv
-                0x5400_00a0 | cond, // b.cond out of the loop, with the flags written back
-                0xd100_0610,        // sub x16, x16, #1
-                compare,
-                0x8b11_0000, // add x0, x0, x17
-                0xb5ff_fdb0, // cbnz x16, the head (19 instructions back)
-                0xd503_201f, // nop, where b.cond goes
+                0xd53b_4212, // mrs x18, nzcv
+                // b.cond out of the loop (to the nop), with the flags written back
+                0x5400_0000 | (len + 4) << 5 | cond,
+                0xd100_0610, // sub x16, x16, #1
+            ]);
+            words.extend(compare);
+            words.extend([
+                0x8b11_0000,             // add x0, x0, x17
+                cbnz_x16_back(len + 18), // the head
+                0xd503_201f,             // nop, where b.cond goes
             ]);
             // One case a program: its set-up code and loop fit in the first region, which
             // then holds the loop.
@@ -357,15 +388,16 @@ fn jit_conditions_where_flag_kinds_meet_match_the_interpreter() {
 /// the first pass, and without chaining, they come through the CPU state. Both blocks are
 /// once without inner jumps, once with a conditional branch inside each (then a block stores
 /// the flags as they are set). Every initial NZCV, compares at both widths on operands at the
-/// edges, against the interpreter.
+/// edges (alone and under a CCMP), against the interpreter.
 #[test]
 fn jit_flags_left_between_blocks_match_the_interpreter() {
     let e = engines();
-    for (form, compare) in [("cmp x0, x1", 0xeb01_001f_u32), ("cmp w0, w1", 0x6b01_001f)] {
+    for (form, compare) in FLAG_COMPARES {
         for inner_jump in [false, true] {
             for nzcv in 0..16u64 {
                 let cond = (nzcv % 14) as u32;
-                let mut words = vec![compare];
+                let mut words = compare_words(compare, 13 - cond, 15 - nzcv as u32);
+                let len = words.len() as u32;
                 if inner_jump {
                     // b.cond over a nop.
                     words.extend([0x5400_0040 | cond, 0xd503_201f]);
@@ -383,8 +415,8 @@ fn jit_flags_left_between_blocks_match_the_interpreter() {
                 words.extend([
                     0xd100_0610, // sub x16, x16, #1
                     0x8b11_0000, // add x0, x0, x17
-                    // cbnz x16, the compare (20 or 23 instructions back)
-                    if inner_jump { 0xb5ff_fd30 } else { 0xb5ff_fd90 },
+                    // cbnz x16, the compare
+                    cbnz_x16_back(len + if inner_jump { 22 } else { 19 }),
                     0xd503_201f, // nop
                 ]);
                 // Four passes: the chain goes through both blocks once they are compiled.

@@ -252,23 +252,7 @@ impl Sem for Interp {
 
     #[inline]
     fn condition_holds(&mut self, cond: u32) -> u64 {
-        let f = self.cpu.nzcv;
-        let (n, z, c, v) = (f >> 31 & 1, f >> 30 & 1, f >> 29 & 1, f >> 28 & 1);
-        let base = match cond >> 1 {
-            0 => z == 1,
-            1 => c == 1,
-            2 => n == 1,
-            3 => v == 1,
-            4 => c == 1 && z == 0,
-            5 => n == v,
-            6 => n == v && z == 0,
-            _ => true,
-        };
-        u64::from(if cond & 1 == 1 && cond != 0b1111 {
-            !base
-        } else {
-            base
-        })
+        u64::from(crate::sem::ops::condition_holds_on(cond, self.cpu.nzcv))
     }
 
     fn sysreg(&mut self, r: SysReg) -> u64 {

@@ -361,6 +361,16 @@ impl Jit {
                 eprintln!("armature: JIT block at {:#x}:\n{text}", rec.insns[0].pc);
             }
         }
+        // For profiling: the machine code of each region as a file named as `perf` names it,
+        // to disassemble with `objdump -D -b binary -m i386:x86-64`.
+        if let Some(dir) = std::env::var_os("ARMATURE_JIT_DUMP_DIR") {
+            if let Some(code) = ctx.compiled_code() {
+                let path = std::path::Path::new(&dir).join(format!("{name}.bin"));
+                if let Err(e) = std::fs::write(&path, code.code_buffer()) {
+                    eprintln!("armature: cannot write {}: {e}", path.display());
+                }
+            }
+        }
         let size = ctx.compiled_code()?.code_info().total_size as usize;
         module.clear_context(&mut ctx);
         module.finalize_definitions().ok()?;

@@ -410,6 +410,17 @@ enum Known {
     Shifted([Option<Value>; 4], u64),
     /// NZCV made from flags in the forms of [`Lower::nzcv`].
     Forms(Forms),
+    /// Such flags that are a choice between a subtraction's and an immediate's (CCMP).
+    Choice(Forms, Choice),
+}
+
+/// Flags that are those of the subtraction `sub` where the `i8` truth `use_sub` holds, else
+/// the NZCV immediate `word` (CCMP: `ConditionHolds(cond)` chooses).
+#[derive(Clone, Copy, Debug)]
+struct Choice {
+    use_sub: Value,
+    sub: Sub,
+    word: u64,
 }
 
 /// The state of the lowering of one block.
@@ -474,6 +485,10 @@ struct Lower<'a> {
     /// variables' values and kind as first loaded, for [`Lower::drop_unchanged_write_backs`].
     loaded: BTreeMap<Reg, Value>,
     loaded_flags: Option<(Forms, Value)>,
+    /// The flag variables' values and kind as [`Lower::set_choice`] defined them, with the
+    /// choice they hold: while the variables still hold those values, a condition is the
+    /// chosen side's and a store of the flags packs nothing.
+    choice: Option<([Value; 4], Value, Choice)>,
     /// Whether an instruction that sets the flags stores them at once, where the chain keeps
     /// them, rather than at the exits: in a region with inner jumps, so that its loops do not
     /// carry the flags to their exits, only to where they are read.
@@ -588,7 +603,12 @@ impl Lower<'_> {
             );
         }
         if kind != self.kind_sub {
-            let word = self.pack_forms(raw);
+            // Where the variables hold a choice, the word only counts when the immediate
+            // was chosen.
+            let word = match self.choice_held(raw, kind) {
+                Some(ch) => self.iconst(ch.word),
+                None => self.pack_forms(raw),
+            };
             let at = Reg::Nzcv.offset();
             stores.push(self.b.ins().store(self.flags, word, self.cpu, at));
         }
@@ -743,6 +763,48 @@ impl Lower<'_> {
         self.flags_written();
     }
 
+    /// Sets the flags to a choice between a subtraction's and an immediate's (CCMP): the
+    /// variables hold the subtraction's operands as [`Lower::set_sub`] does, or the
+    /// immediate's forms, and the kind says which, chosen at run time (two selects rather
+    /// than one per flag and the packing of all four where they are stored).
+    fn set_choice(&mut self, ch: Choice) {
+        let (x, b, bits) = ch.sub;
+        let (x, b) = self.sub_operands(x, b, bits);
+        let bit = |k: u32| ch.word >> k & 1 == 1;
+        let n = self.iconst(if bit(31) { u64::MAX } else { 0 });
+        let z = self.iconst(u64::from(!bit(30)));
+        let c = self.iconst(u64::from(bit(29)));
+        let v = self.iconst(if bit(28) { u64::MAX } else { 0 });
+        let c = self.b.ins().select(ch.use_sub, x, c);
+        let v = self.b.ins().select(ch.use_sub, b, v);
+        let kind = self
+            .b
+            .ins()
+            .select(ch.use_sub, self.kind_sub, self.kind_forms);
+        let raw = [n, z, c, v];
+        for (var, f) in self.flag_vars_to_write().into_iter().zip(raw) {
+            self.b.def_var(var, f);
+        }
+        self.b.def_var(self.kind, kind);
+        self.choice = Some((
+            raw,
+            kind,
+            Choice {
+                sub: (x, b, 64),
+                ..ch
+            },
+        ));
+        self.flags_written();
+    }
+
+    /// The choice the flag variables hold, when they hold `raw` and `kind` as
+    /// [`Lower::set_choice`] defined them (its operands are shifted to 64 bits).
+    fn choice_held(&self, raw: [Value; 4], kind: Value) -> Option<Choice> {
+        self.choice
+            .filter(|(r, k, _)| *r == raw && *k == kind)
+            .map(|(_, _, ch)| ch)
+    }
+
     /// After the flag variables were set: the flags are stored now, or count as written.
     fn flags_written(&mut self) {
         self.insn_wrote = true;
@@ -792,7 +854,7 @@ impl Lower<'_> {
     /// The flags in their forms of an NZCV value known as flags.
     fn forms_of(&mut self, k: Known) -> Option<Forms> {
         match k {
-            Known::Forms(f) => Some(f),
+            Known::Forms(f) | Known::Choice(f, _) => Some(f),
             Known::Flags(f) => {
                 let f = f.map(|f| f.unwrap_or_else(|| self.iconst(0)));
                 Some(self.flags_to_forms(f))
@@ -895,22 +957,38 @@ impl Lower<'_> {
     /// `ConditionHolds(cond)` on the flags, as an `i8` truth.
     fn condition_holds(&mut self, cond: u8) -> Value {
         let ([n, z, c, v], kind) = self.raw_flags();
+        if let Some(ch) = self.choice_held([n, z, c, v], kind) {
+            let (x, b, _) = ch.sub;
+            let sub = self.sub_condition(cond, x, b);
+            return if armature_core::sem::ops::condition_holds_on(u32::from(cond), ch.word) {
+                let one = self.b.ins().iconst(types::I8, 1);
+                self.b.ins().select(ch.use_sub, sub, one)
+            } else {
+                self.b.ins().band(ch.use_sub, sub)
+            };
+        }
         if kind == self.kind_forms {
             return self.condition_on_forms(cond, [n, z, c, v]);
         }
-        let sub = match self.compared(cond, c, v) {
-            Some(truth) => truth,
-            None => {
-                let diff = self.b.ins().isub(c, v);
-                let f = self.sub_forms(diff, c, v);
-                self.condition_on_forms(cond, f)
-            }
-        };
+        let sub = self.sub_condition(cond, c, v);
         if kind == self.kind_sub {
             return sub;
         }
         let forms = self.condition_on_forms(cond, [n, z, c, v]);
         self.b.ins().select(kind, sub, forms)
+    }
+
+    /// `ConditionHolds(cond)` on the flags of the subtraction `x - b` (at 64 bits, as the
+    /// flags hold it), as an `i8` truth.
+    fn sub_condition(&mut self, cond: u8, x: Value, b: Value) -> Value {
+        match self.compared(cond, x, b) {
+            Some(truth) => truth,
+            None => {
+                let diff = self.b.ins().isub(x, b);
+                let f = self.sub_forms(diff, x, b);
+                self.condition_on_forms(cond, f)
+            }
+        }
     }
 
     /// `ConditionHolds(cond)` on flags in their forms, as an `i8` truth.
@@ -1853,6 +1931,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         truths: BTreeMap::new(),
         loaded: BTreeMap::new(),
         loaded_flags: None,
+        choice: None,
         write_backs: Vec::new(),
         eager_flags: false,
         host_faults: t.host_faults,
@@ -1888,7 +1967,12 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         let res = residence(rec, &edges);
         for r in read.iter().chain(&written) {
             if *r == Reg::Nzcv {
-                l.flag_vars();
+                // Where every way sets the flags before it reads them, nothing is loaded.
+                if res.entry.contains(r) {
+                    l.flag_vars();
+                } else {
+                    l.flag_vars_to_write();
+                }
             } else if res.entry.contains(r) {
                 l.get(*r);
             } else {
@@ -1999,6 +2083,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 }
                 Op::SetNzcv(x) => {
                     match l.known[x as usize] {
+                        Known::Choice(_, ch) => l.set_choice(ch),
                         Known::Forms(f) => {
                             // The flags of a subtraction stay its operands.
                             let sub = match rec.ops[x as usize] {
@@ -2140,7 +2225,26 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                         // A choice of flags (CCMP): each flag chosen in its form.
                         (Some(fa), Some(fb)) => {
                             let f = [0, 1, 2, 3].map(|i| l.b.ins().select(c, fa[i], fb[i]));
-                            known = Known::Forms(f);
+                            // A subtraction's flags or an immediate's (CCMP), in either order.
+                            let sub_of = |x: Val| match rec.ops[x as usize] {
+                                Op::CarryFlags(r) => l.carry_flags[&r].1,
+                                _ => None,
+                            };
+                            let word_of = |x: Val| k[x as usize].filter(|w| w & !0xf000_0000 == 0);
+                            let choice = match (sub_of(a), word_of(b2), sub_of(b2), word_of(a)) {
+                                (Some(sub), Some(word), ..) => Some((c, sub, word)),
+                                (_, _, Some(sub), Some(word)) => {
+                                    let not_c = l.b.ins().icmp_imm_u(IntCC::Equal, c, 0);
+                                    Some((not_c, sub, word))
+                                }
+                                _ => None,
+                            };
+                            known = match choice {
+                                Some((use_sub, sub, word)) => {
+                                    Known::Choice(f, Choice { use_sub, sub, word })
+                                }
+                                None => Known::Forms(f),
+                            };
                             l.pack_forms(f)
                         }
                         _ => {

@@ -98,6 +98,32 @@ pub fn condition_holds<S: Sem>(s: &mut S, cond: u32) -> S::V {
     s.condition_holds(cond)
 }
 
+/// `ConditionHolds(cond)` on a known NZCV value (bits 31..28): the interpreter's and a
+/// JIT's constant folding share it; [`condition_holds_ops`] is the same over the op table.
+pub fn condition_holds_on(cond: u32, nzcv: u64) -> bool {
+    let (n, z, c, v) = (
+        nzcv >> 31 & 1,
+        nzcv >> 30 & 1,
+        nzcv >> 29 & 1,
+        nzcv >> 28 & 1,
+    );
+    let base = match cond >> 1 {
+        0 => z == 1,
+        1 => c == 1,
+        2 => n == 1,
+        3 => v == 1,
+        4 => c == 1 && z == 0,
+        5 => n == v,
+        6 => n == v && z == 0,
+        _ => true,
+    };
+    if cond & 1 == 1 && cond != 0b1111 {
+        !base
+    } else {
+        base
+    }
+}
+
 /// The definition of [`condition_holds`] over the op table.
 pub fn condition_holds_ops<S: Sem + ?Sized>(s: &mut S, cond: u32) -> S::V {
     let nzcv = s.nzcv();
