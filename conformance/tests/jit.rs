@@ -426,6 +426,79 @@ fn jit_flags_left_between_blocks_match_the_interpreter() {
     }
 }
 
+/// Calls that the JIT follows into the callee (BL, and BLR to the address its register held
+/// when the region was recorded), inside loops: the callee's RET goes on in the region when
+/// it returns where the call was, else it leaves as a computed branch does. Here a BLR's
+/// register alternates between two functions, a callee sometimes returns elsewhere (it sets
+/// X30), calls nest three deep (the third is not followed) and a callee too long to follow
+/// is a region of its own; against the interpreter, and the JIT must have followed calls.
+#[test]
+fn jit_calls_followed_into_the_callee_match_the_interpreter() {
+    let e = engines();
+    let alternating = vec![
+        0x1000_0193, // adr x19, f
+        0x1000_01f5, // adr x21, f2
+        0xca15_0274, // eor x20, x19, x21
+        0xd63f_0260, // blr x19 (f is compiled as a region of its own)
+        0xd280_00d0, // movz x16, #6
+        0xd63f_0260, // loop: blr x19 (f then, followed)
+        0x9100_0400, // add x0, x0, #1
+        0x3608_0050, // tbz w16, #1, same
+        0xca14_0273, // eor x19, x19, x20 (f <-> f2)
+        0xd100_0610, // same: sub x16, x16, #1
+        0xb5ff_ff70, // cbnz x16, loop
+        0x1400_0009, // b end
+        0x8b00_0021, // f: add x1, x1, x0
+        0x3600_0050, // tbz w16, #0, back
+        0x1000_009e, // adr x30, g
+        0xd65f_03c0, // back: ret
+        0x9100_1c63, // f2: add x3, x3, #7
+        0xd65f_03c0, // ret
+        0x9100_0442, // g: add x2, x2, #1
+        0x17ff_fff6, // b same
+        0xd503_201f, // end: nop
+    ];
+    let mut nested = vec![
+        0xd280_0090, // movz x16, #4
+        0x9400_0005, // loop: bl f
+        0x9400_0010, // bl long
+        0xd100_0610, // sub x16, x16, #1
+        0xb5ff_ffb0, // cbnz x16, loop
+        0x1400_0036, // b end
+        0xa9bf_7bfd, // f: stp x29, x30, [sp, #-16]!
+        0x9400_0004, // bl h
+        0xa8c1_7bfd, // ldp x29, x30, [sp], #16
+        0x9100_0400, // add x0, x0, #1
+        0xd65f_03c0, // ret
+        0xa9bf_7bfd, // h: stp x29, x30, [sp, #-16]!
+        0x9400_0004, // bl k
+        0xa8c1_7bfd, // ldp x29, x30, [sp], #16
+        0x8b00_0021, // add x1, x1, x0
+        0xd65f_03c0, // ret
+        0x9100_0c42, // k: add x2, x2, #3
+        0xd65f_03c0, // ret
+    ];
+    // long: 40 times add x3, x3, #1, then ret; end: nop.
+    nested.extend([0x9100_0463; 40]);
+    nested.extend([0xd65f_03c0, 0xd503_201f]);
+    for (what, words) in [
+        ("alternating callees", alternating),
+        ("nested calls", nested),
+    ] {
+        let state = State {
+            x: std::array::from_fn(|i| i as u64 * 0x0101_0101),
+            ..State::default()
+        };
+        let stats = check_cases(&e, vec![Case { words, state }], what, ALL_MODES);
+        // The chained pass follows calls (the others return after every block).
+        let chained = stats.last().expect("a chained pass");
+        assert!(
+            !chained.contains(" 0 calls followed"),
+            "{what}: no call followed: {chained}"
+        );
+    }
+}
+
 /// 32-bit rotates by every amount, which the JIT does as one host rotate where the semantics
 /// shift a zero-extended value both ways and OR: ROR (EXTR with `Rn == Rm`) and logical
 /// operations on an operand rotated by ROR, beside EXTR of two registers, which is no rotate,

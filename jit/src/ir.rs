@@ -102,6 +102,9 @@ pub struct Insn {
     pub start: usize,
     /// Whether it called `branch` or `branch_if` (it ends the block).
     pub branches: bool,
+    /// For a computed branch (BLR, RET), the address the region's recording went on to:
+    /// the compiled code goes on there when the branch does, else it leaves.
+    pub guess: Option<u64>,
 }
 
 /// Records the operations of a run of instructions.
@@ -121,6 +124,7 @@ impl Recorder {
             word,
             start: self.ops.len(),
             branches: false,
+            guess: None,
         });
     }
 
@@ -128,6 +132,14 @@ impl Recorder {
     pub fn discard_last(&mut self) {
         if let Some(i) = self.insns.pop() {
             self.ops.truncate(i.start);
+        }
+    }
+
+    /// Forgets every instruction from the `n`th on.
+    pub fn truncate(&mut self, n: usize) {
+        if let Some(i) = self.insns.get(n) {
+            self.ops.truncate(i.start);
+            self.insns.truncate(n);
         }
     }
 

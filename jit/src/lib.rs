@@ -44,6 +44,14 @@ pub const BLOCK_MAX: usize = 128;
 /// error paths) is not worth Cranelift's time.
 pub const HOT: u32 = 32;
 
+/// The most instructions of a callee that a region takes in, from its entry to its return
+/// (`Jit::record`): enough for comparison functions and small accessors, while larger
+/// callees stay regions of their own.
+pub const INLINE_MAX: usize = 32;
+
+/// How deep calls nest inside one region.
+pub const INLINE_DEPTH: usize = 2;
+
 /// Compiled code enters blocks through a trampoline: `enter(ctx, cpu, block)` calls the block
 /// (in the tail-call convention, with no instructions counted yet) and gives what it
 /// returns: 0 when it ran (the PC is where it left), 1 when it stopped (`Ctx::stop`). On
@@ -127,6 +135,8 @@ pub struct Jit {
     /// which the interpreter runs instead: a lowering defect shows here, not as a wrong
     /// result.
     failed: u64,
+    /// How many calls (BL, BLR) the compiled regions follow into their callee.
+    pub calls_followed: u64,
 }
 
 /// Whether `perf record` runs this process: it sets `PERF_BUILDID_DIR`, which is also what
@@ -197,6 +207,7 @@ impl Jit {
             interpret_until: 0,
             faults: 0,
             failed: 0,
+            calls_followed: 0,
         })
     }
 
@@ -221,23 +232,43 @@ impl Jit {
 
     /// Records the region at the PC; `None` when its first instruction is left to the
     /// interpreter. A region is a run of instructions from the PC, through branches known at
-    /// compile time (B) and past conditional branches, up to a computed branch, a call (BL,
-    /// whose target is a region of its own), a conditional branch back into it (a loop), an
-    /// instruction it already holds, one compiled already or one left to the interpreter;
-    /// then, with chaining, the runs from the taken ways of its conditional branches that the
-    /// interpreter has run, most recent first, until it holds `block_max` instructions.
-    /// Branches between its instructions stay inside its code.
+    /// compile time (B) and past conditional branches, up to a computed branch, a conditional
+    /// branch back into it (a loop), an instruction it already holds, one compiled already or
+    /// one left to the interpreter; then, with chaining, the runs from the taken ways of its
+    /// conditional branches that the interpreter has run, most recent first, until it holds
+    /// `block_max` instructions. Branches between its instructions stay inside its code.
+    ///
+    /// A call (BL, or BLR to the address its register holds now, which the interpreter has
+    /// run) goes on into the callee when the callee returns (RET) within [`INLINE_MAX`]
+    /// instructions, and then on at the return address: a small function's code is copied
+    /// into its callers' regions, so that a comparison function that qsort calls through a
+    /// pointer runs in qsort's loop rather than as two more regions each time. The BLR and
+    /// the RET go on inside the region only when their target at run time is the one
+    /// recorded ([`ir::Insn::guess`]). A callee that does not return so soon ends the run
+    /// at the call, the callee being a region of its own, compiled once for all its callers.
     fn record(&self, m: &Interp, features: &FeatureSet) -> Option<Recorder> {
         let mut rec = Recorder::default();
         let mut held = std::collections::HashSet::new();
         let entry = m.cpu.pc;
-        let mut later = vec![entry];
+        // Each run's start and the return addresses of the calls it is inside of.
+        let mut later: Vec<(u64, Vec<u64>)> = vec![(entry, Vec::new())];
         let limit = self.block_max.max(1);
         // Code compiled already is chained to, not compiled again: an inner loop keeps its
         // own, tight code.
         let compiled = |pc: u64| pc != entry && self.blocks.contains_key(&pc);
-        while let Some(mut pc) = later.pop() {
-            while rec.insns.len() < limit && !held.contains(&pc) && !compiled(pc) {
+        while let Some((mut pc, mut returns)) = later.pop() {
+            // The calls this run followed and has not returned from: the call's index in
+            // `rec` and how many runs were waiting then.
+            let mut calls: Vec<(usize, usize)> = Vec::new();
+            let mut callee_entry = false;
+            while rec.insns.len() < limit
+                && !held.contains(&pc)
+                && (callee_entry || !compiled(pc))
+                && calls
+                    .first()
+                    .is_none_or(|&(at, _)| rec.insns.len() - at <= INLINE_MAX)
+            {
+                callee_entry = false;
                 let Ok(word) = m.mem.fetch(pc) else { break };
                 let Decoded::Insn(id) = decode(word, features) else {
                     break;
@@ -251,6 +282,40 @@ impl Jit {
                 }
                 held.insert(pc);
                 if rec.insns.last().is_some_and(|i| i.branches) {
+                    let last = rec.insns.len() - 1;
+                    let call = match id {
+                        EncodingId::BL_only_branch_imm => lower::successors(&rec).0,
+                        EncodingId::BLR_64_branch_reg if self.chain => {
+                            let target = m.cpu.x[(word >> 5 & 31) as usize];
+                            (self.heat.contains_key(&target) || self.blocks.contains_key(&target))
+                                .then_some(target)
+                        }
+                        _ => None,
+                    };
+                    if id == EncodingId::BL_only_branch_imm || id == EncodingId::BLR_64_branch_reg {
+                        match call {
+                            Some(t)
+                                if self.chain
+                                    && returns.len() < INLINE_DEPTH
+                                    && !held.contains(&t) =>
+                            {
+                                rec.insns[last].guess = Some(t);
+                                returns.push(pc.wrapping_add(4));
+                                calls.push((last, later.len()));
+                                callee_entry = true;
+                                pc = t;
+                                continue;
+                            }
+                            // The callee is a region of its own, and its return leaves the
+                            // region anyway (a computed branch).
+                            _ => break,
+                        }
+                    }
+                    if id == EncodingId::RET_64R_branch_reg {
+                        let Some(back) = returns.pop() else { break };
+                        calls.pop();
+                        rec.insns[last].guess = Some(back);
+                    }
                     let (next, taken) = lower::successors(&rec);
                     if taken.is_some_and(|t| held.contains(&t)) {
                         // A loop's last branch: the loop stays as tight as its body, and the
@@ -259,13 +324,11 @@ impl Jit {
                     }
                     // Only a taken way the interpreter has run is worth compiling.
                     if self.chain {
-                        later.extend(taken.filter(|t| self.heat.contains_key(t)));
-                    }
-                    // A call ends the run: the callee is a region of its own, compiled once
-                    // for all its callers rather than into each, and its return leaves the
-                    // region anyway (a computed branch).
-                    if id == EncodingId::BL_only_branch_imm {
-                        break;
+                        later.extend(
+                            taken
+                                .filter(|t| self.heat.contains_key(t))
+                                .map(|t| (t, returns.clone())),
+                        );
                     }
                     match next {
                         Some(next) => pc = next,
@@ -274,6 +337,13 @@ impl Jit {
                 } else {
                     pc = pc.wrapping_add(4);
                 }
+            }
+            // A callee that did not return: the run ends at the first such call.
+            if let Some(&(at, waiting)) = calls.first() {
+                rec.truncate(at + 1);
+                rec.insns[at].guess = None;
+                later.truncate(waiting);
+                held = rec.insns.iter().map(|i| i.pc).collect();
             }
             if rec.insns.len() >= limit {
                 break;
@@ -404,6 +474,14 @@ impl Jit {
                 }
                 let start = std::time::Instant::now();
                 let rec = self.record(m, features);
+                if let Some(r) = &rec {
+                    let call = |w: u32| w >> 26 == 0b100101 || w & 0xffff_fc1f == 0xd63f_0000;
+                    self.calls_followed += r
+                        .insns
+                        .iter()
+                        .filter(|i| i.guess.is_some() && call(i.word))
+                        .count() as u64;
+                }
                 let compiled = rec.as_ref().and_then(|r| self.compile(r));
                 self.compile_time += start.elapsed();
                 let Some(code) = compiled else {
@@ -493,10 +571,11 @@ impl Accelerator for Jit {
 
     fn stats(&self) -> String {
         format!(
-            "JIT: {} blocks of {} instructions compiled in {:.3} s, {} failed; {} loads faulted in the host",
+            "JIT: {} blocks of {} instructions compiled in {:.3} s, {} calls followed into the callee, {} failed; {} loads faulted in the host",
             self.compiled.0,
             self.compiled.1,
             self.compile_time.as_secs_f64(),
+            self.calls_followed,
             self.failed,
             self.faults
         )

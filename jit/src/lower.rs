@@ -148,6 +148,9 @@ enum Exits {
     If(Val, u64, u64),
     /// To an address computed at run time (BR, BLR, RET).
     Computed,
+    /// To an address computed at run time, which the region goes on to when it is this one
+    /// (a call or return its recording followed, [`crate::ir::Insn::guess`]).
+    Guess(u64),
 }
 
 impl Exits {
@@ -157,6 +160,7 @@ impl Exits {
             Exits::To(a) => [Some(a), None],
             Exits::If(_, a, b) => [Some(a), Some(b)],
             Exits::Computed => [None, None],
+            Exits::Guess(a) => [Some(a), None],
         };
         ways.into_iter().flatten()
     }
@@ -195,7 +199,11 @@ fn insn_exits(rec: &Recorder, k: &[Option<u64>], i: usize) -> Exits {
         .collect();
     match branches[..] {
         [] => Exits::To(fall),
-        [Op::Branch(t)] => k[*t as usize].map_or(Exits::Computed, Exits::To),
+        [Op::Branch(t)] => match (k[*t as usize], insn.guess) {
+            (Some(t), _) => Exits::To(t),
+            (None, Some(g)) => Exits::Guess(g),
+            (None, None) => Exits::Computed,
+        },
         [Op::BranchIf(c, t)] => k[*t as usize].map_or(Exits::Computed, |t| Exits::If(*c, t, fall)),
         _ => Exits::Computed,
     }
@@ -227,7 +235,7 @@ pub fn successors(rec: &Recorder) -> (Option<u64>, Option<u64>) {
     match rec.insns.len() {
         0 => (None, None),
         n => match insn_exits(rec, &k, n - 1) {
-            Exits::To(t) => (Some(t), None),
+            Exits::To(t) | Exits::Guess(t) => (Some(t), None),
             Exits::If(_, t, fall) => (Some(fall), Some(t)),
             Exits::Computed => (None, None),
         },
@@ -1306,17 +1314,23 @@ impl Lower<'_> {
         self.chain_or_return(go, |_| code, n, pc, Some(slot));
     }
 
-    /// Goes from the instruction at `from` to `target` after `done` instructions of this pass:
-    /// within the region when it holds `target` (a jump to its Cranelift block; a jump back
-    /// to the same or a lower address first checks that the chain is not long enough, as
-    /// every loop in the region has such a jump), else out through [`Lower::exit_to`].
-    fn goto(&mut self, from: u64, target: u64, done: u64) {
-        let Some(to) = self.index.get(&target).and_then(|&j| self.blocks[j]) else {
+    /// Goes from instruction `from` (its index in the recording) to `target` after `done`
+    /// instructions of this pass: within the region when it holds `target` (a jump to its
+    /// Cranelift block; a jump back to the same or an earlier instruction of the recording
+    /// first checks that the chain is not long enough, as every loop in the region has such
+    /// a jump: the recording goes on to the next instruction only forwards), else out
+    /// through [`Lower::exit_to`].
+    fn goto(&mut self, from: usize, target: u64, done: u64) {
+        let Some((j, to)) = self
+            .index
+            .get(&target)
+            .and_then(|&j| Some((j, self.blocks[j]?)))
+        else {
             self.exit_to(target, done);
             return;
         };
         let n = self.counted(done);
-        if target > from {
+        if j > from {
             self.b.def_var(self.count, n);
             self.b.ins().jump(to, &[]);
             return;
@@ -2448,16 +2462,16 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         match succ[i] {
             Exits::To(to) if linear(to) => {}
             Exits::To(to) => {
-                l.goto(pc, to, done);
+                l.goto(i, to, done);
                 open = false;
             }
             Exits::If(c, taken, fall) => {
                 let c = l.truth(c);
                 let no = l.branch_out(c, false);
-                l.goto(pc, taken, done);
+                l.goto(i, taken, done);
                 l.b.switch_to_block(no);
                 if !linear(fall) {
-                    l.goto(pc, fall, done);
+                    l.goto(i, fall, done);
                     open = false;
                 }
             }
@@ -2465,6 +2479,18 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                 let next = l.b.use_var(l.next);
                 l.exit_computed(next, done);
                 open = false;
+            }
+            Exits::Guess(to) => {
+                // Where the branch goes elsewhere, it leaves as a computed branch does.
+                let next = l.b.use_var(l.next);
+                let miss = l.b.ins().icmp_imm_u(IntCC::NotEqual, next, to as i64);
+                let hit = l.branch_out(miss, true);
+                l.exit_computed(next, done);
+                l.b.switch_to_block(hit);
+                if !linear(to) {
+                    l.goto(i, to, done);
+                    open = false;
+                }
             }
         }
     }
