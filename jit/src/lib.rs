@@ -286,9 +286,11 @@ impl Jit {
                     let call = match id {
                         EncodingId::BL_only_branch_imm => lower::successors(&rec).0,
                         EncodingId::BLR_64_branch_reg if self.chain => {
-                            let target = m.cpu.x[(word >> 5 & 31) as usize];
-                            (self.heat.contains_key(&target) || self.blocks.contains_key(&target))
-                                .then_some(target)
+                            // BLR XZR (Rn 31) goes to 0.
+                            let target = m.cpu.x.get((word >> 5 & 31) as usize).copied();
+                            target.filter(|t| {
+                                self.heat.contains_key(t) || self.blocks.contains_key(t)
+                            })
                         }
                         _ => None,
                     };
