@@ -285,10 +285,7 @@ fn jit_conditions_after_a_compare_match_the_interpreter() {
             for (j, &b) in edges.iter().enumerate() {
                 let cond = ((i * edges.len() + j) % 14) as u32;
                 let nzcv = ((i * 7 + j * 3) % 16) as u32;
-                let mut words = match compare {
-                    0 | 1 => compare_words(compare, cond, nzcv),
-                    _ => vec![compare],
-                };
+                let mut words = compare_words(compare, cond, nzcv);
                 // cset x(2 + c), c for every condition c.
                 words.extend((0..14).map(|c| (0x9a9f_07e2 + c) | ((c ^ 1) << 12)));
                 // b.cond +8; movz x16, #1; nop.

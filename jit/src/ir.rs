@@ -102,8 +102,9 @@ pub struct Insn {
     pub start: usize,
     /// Whether it called `branch` or `branch_if` (it ends the block).
     pub branches: bool,
-    /// For a computed branch (BLR, RET), the address the region's recording went on to:
-    /// the compiled code goes on there when the branch does, else it leaves.
+    /// For a call or return the region's recording followed (BL, BLR, RET), the address it
+    /// went on to: after a computed branch (BLR, RET) the compiled code goes on there when
+    /// the branch does, else it leaves.
     pub guess: Option<u64>,
 }
 

@@ -283,19 +283,21 @@ impl Jit {
                 held.insert(pc);
                 if rec.insns.last().is_some_and(|i| i.branches) {
                     let last = rec.insns.len() - 1;
-                    let call = match id {
-                        EncodingId::BL_only_branch_imm => lower::successors(&rec).0,
-                        EncodingId::BLR_64_branch_reg if self.chain => {
-                            // BLR XZR (Rn 31) goes to 0.
-                            let target = m.cpu.x.get((word >> 5 & 31) as usize).copied();
-                            target.filter(|t| {
+                    let is_call = matches!(
+                        id,
+                        EncodingId::BL_only_branch_imm | EncodingId::BLR_64_branch_reg
+                    );
+                    if is_call {
+                        let target = if id == EncodingId::BL_only_branch_imm {
+                            lower::successors(&rec).0
+                        } else {
+                            // BLR XZR (Rn 31) goes to 0; a BLR is followed to where its
+                            // register points now, if the interpreter ran code there.
+                            m.cpu.x.get((word >> 5 & 31) as usize).copied().filter(|t| {
                                 self.heat.contains_key(t) || self.blocks.contains_key(t)
                             })
-                        }
-                        _ => None,
-                    };
-                    if id == EncodingId::BL_only_branch_imm || id == EncodingId::BLR_64_branch_reg {
-                        match call {
+                        };
+                        match target {
                             Some(t)
                                 if self.chain
                                     && returns.len() < INLINE_DEPTH
@@ -477,11 +479,14 @@ impl Jit {
                 let start = std::time::Instant::now();
                 let rec = self.record(m, features);
                 if let Some(r) = &rec {
-                    let call = |w: u32| w >> 26 == 0b100101 || w & 0xffff_fc1f == 0xd63f_0000;
+                    // The followed calls: the instructions with a guess but the returns.
+                    let ret = |w: u32| {
+                        decode(w, features).encoding() == Some(EncodingId::RET_64R_branch_reg)
+                    };
                     self.calls_followed += r
                         .insns
                         .iter()
-                        .filter(|i| i.guess.is_some() && call(i.word))
+                        .filter(|i| i.guess.is_some() && !ret(i.word))
                         .count() as u64;
                 }
                 let compiled = rec.as_ref().and_then(|r| self.compile(r));

@@ -157,10 +157,9 @@ impl Exits {
     /// The addresses known at compile time.
     fn ways(self) -> impl Iterator<Item = u64> {
         let ways = match self {
-            Exits::To(a) => [Some(a), None],
+            Exits::To(a) | Exits::Guess(a) => [Some(a), None],
             Exits::If(_, a, b) => [Some(a), Some(b)],
             Exits::Computed => [None, None],
-            Exits::Guess(a) => [Some(a), None],
         };
         ways.into_iter().flatten()
     }
@@ -528,6 +527,11 @@ struct Lower<'a> {
 /// N, Z, C and V in the forms of [`Lower::nzcv`].
 type Forms = [Value; 4];
 
+/// Whether `x` is an NZCV value: bits 31..28, nothing else (CCMP's `nzcv` immediate, or 0).
+fn is_nzcv(x: u64) -> bool {
+    x & !0xf000_0000 == 0
+}
+
 /// The operands `x` and `b` of a subtraction `x - b` and its width.
 type Sub = (Value, Value, u8);
 
@@ -803,6 +807,15 @@ impl Lower<'_> {
             },
         ));
         self.flags_written();
+    }
+
+    /// The subtraction whose flags the recorded value `x` is, if it is one
+    /// (`CarryFlags` of an `AddWithCarry` that subtracts).
+    fn sub_flags(&self, rec: &Recorder, x: Val) -> Option<Sub> {
+        match rec.ops[x as usize] {
+            Op::CarryFlags(r) => self.carry_flags[&r].1,
+            _ => None,
+        }
     }
 
     /// The choice the flag variables hold, when they hold `raw` and `kind` as
@@ -2061,7 +2074,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                     known = match x {
                         1 => Known::Bool,
                         // An NZCV immediate (CCMP's `nzcv`, or 0).
-                        _ if x & !0xf000_0000 == 0 => Known::Flags(
+                        _ if is_nzcv(x) => Known::Flags(
                             [31, 30, 29, 28].map(|bit| (x >> bit & 1 == 1).then(|| l.iconst(1))),
                         ),
                         _ => Known::Nothing,
@@ -2100,11 +2113,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                         Known::Choice(_, ch) => l.set_choice(ch),
                         Known::Forms(f) => {
                             // The flags of a subtraction stay its operands.
-                            let sub = match rec.ops[x as usize] {
-                                Op::CarryFlags(r) => l.carry_flags[&r].1,
-                                _ => None,
-                            };
-                            match sub {
+                            match l.sub_flags(rec, x) {
                                 Some((a, b, bits)) => l.set_sub(a, b, bits),
                                 None => l.set_forms(f),
                             }
@@ -2240,12 +2249,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
                         (Some(fa), Some(fb)) => {
                             let f = [0, 1, 2, 3].map(|i| l.b.ins().select(c, fa[i], fb[i]));
                             // A subtraction's flags or an immediate's (CCMP), in either order.
-                            let sub_of = |x: Val| match rec.ops[x as usize] {
-                                Op::CarryFlags(r) => l.carry_flags[&r].1,
-                                _ => None,
-                            };
-                            let word_of = |x: Val| k[x as usize].filter(|w| w & !0xf000_0000 == 0);
-                            let choice = match (sub_of(a), word_of(b2), sub_of(b2), word_of(a)) {
+                            let word_of = |x: Val| k[x as usize].filter(|&w| is_nzcv(w));
+                            let (sub_a, sub_b) = (l.sub_flags(rec, a), l.sub_flags(rec, b2));
+                            let choice = match (sub_a, word_of(b2), sub_b, word_of(a)) {
                                 (Some(sub), Some(word), ..) => Some((c, sub, word)),
                                 (_, _, Some(sub), Some(word)) => {
                                     let not_c = l.b.ins().icmp_imm_u(IntCC::Equal, c, 0);
