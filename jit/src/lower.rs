@@ -20,10 +20,11 @@ use std::mem::offset_of;
 use armature_core::cpu::Cpu;
 use armature_core::mem::{GUEST_SPACE, PAGE_SIZE, P_DATA_WRITE, P_READ};
 use armature_core::sem::{AtomicOp, BinOp, Helper, LaneOp, SysReg, UnOp};
+use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, ConstantData, Endianness, Inst, InstBuilder, MemFlagsData, SigRef,
-    Signature, StackSlotData, StackSlotKind, Value,
+    types, AbiParam, Block, ConstantData, Endianness, Function, Inst, InstBuilder, MemFlagsData,
+    SigRef, Signature, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -162,6 +163,28 @@ impl Exits {
             Exits::Computed => [None, None],
         };
         ways.into_iter().flatten()
+    }
+}
+
+/// Marks cold every block that only cold blocks reach (a slow path going on after its stop
+/// check, an exit's parts). Cranelift lays blocks out in reverse postorder with the cold ones
+/// last; a hot block between two halves of the fast path would make it jump over that block.
+fn spread_cold(func: &mut Function) {
+    let cfg = ControlFlowGraph::with_function(func);
+    let blocks: Vec<Block> = func.layout.blocks().collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &block in &blocks {
+            if func.layout.is_cold(block) || Some(block) == func.layout.entry_block() {
+                continue;
+            }
+            let mut preds = cfg.pred_iter(block).peekable();
+            if preds.peek().is_some() && preds.all(|p| func.layout.is_cold(p.block)) {
+                func.layout.set_cold(block);
+                changed = true;
+            }
+        }
     }
 }
 
@@ -1362,6 +1385,21 @@ impl Lower<'_> {
         self.leave(Some(pc), n, None, 0);
     }
 
+    /// Whether a branch at recorded instruction `from` to `target` goes back inside the region
+    /// (a loop).
+    fn loops_back(&self, from: usize, target: u64) -> bool {
+        self.index
+            .get(&target)
+            .is_some_and(|&j| j <= from && self.blocks[j].is_some())
+    }
+
+    /// Whether a branch to `target` leaves the region.
+    fn leaves(&self, target: u64) -> bool {
+        self.index
+            .get(&target)
+            .is_none_or(|&j| self.blocks[j].is_none())
+    }
+
     /// Whether a branch inside the region reaches one of its instructions (then every
     /// register is loaded at the entry).
     fn has_inner_jumps(&self) -> bool {
@@ -2457,7 +2495,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             // A write that changed code ends the block after this instruction, through the
             // dispatcher (which drops the blocks).
             let changed = l.b.use_var(l.changed);
-            let go_on = l.branch_out(changed, false);
+            let go_on = l.branch_out(changed, true);
             let next = l.b.use_var(l.next);
             l.exit(Some(next), done, 0);
             l.b.switch_to_block(go_on);
@@ -2473,7 +2511,12 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             }
             Exits::If(c, taken, fall) => {
                 let c = l.truth(c);
-                let no = l.branch_out(c, false);
+                // A loop's exit is laid out with the cold code, so that going round the loop
+                // takes one host branch (back to its start), not one over the exit as well.
+                let no = l.branch_out(c, l.loops_back(i, fall) && l.leaves(taken));
+                if l.loops_back(i, taken) && l.leaves(fall) {
+                    l.b.set_cold_block(no);
+                }
                 l.goto(i, taken, done);
                 l.b.switch_to_block(no);
                 if !linear(fall) {
@@ -2509,5 +2552,6 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     l.finish_stop_exit(&written);
     l.b.seal_all_blocks();
     l.drop_unchanged_write_backs();
+    spread_cold(l.b.func);
     l.b.finalize(t.config);
 }
