@@ -23,6 +23,21 @@ pub struct Cpu {
     pub exclusive: Option<Exclusive>,
     /// State that extensions own (SVE registers, MTE tags, PAuth keys), by type.
     ext: HashMap<TypeId, Box<dyn ExtState>>,
+    /// Scratch memory of an [`crate::interp::Accelerator`] while it runs code (the JIT's
+    /// context), beside the registers so that compiled code reaches both through one pointer.
+    /// It holds nothing between runs: a clone gets a zeroed one.
+    pub accel: AccelScratch,
+}
+
+/// The [`Cpu::accel`] area: 320 bytes, 16-byte aligned.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(16))]
+pub struct AccelScratch(pub [u64; 40]);
+
+impl Default for AccelScratch {
+    fn default() -> Self {
+        AccelScratch([0; 40])
+    }
 }
 
 /// The state an extension keeps in a [`Cpu`]: any `Clone` type, so that a new guest thread
@@ -55,6 +70,7 @@ impl Clone for Cpu {
             tpidr_el0: self.tpidr_el0,
             exclusive: self.exclusive,
             ext: self.ext.iter().map(|(k, v)| (*k, v.clone_box())).collect(),
+            accel: AccelScratch::default(),
         }
     }
 }

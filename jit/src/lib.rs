@@ -541,14 +541,21 @@ impl Accelerator for Jit {
                 // set it ran since the last flush), which compiled code only reads.
                 unsafe { *(link as *mut u64) = code as u64 };
             }
-            let mut ctx = Ctx::new(std::ptr::from_mut(m));
-            ctx.code = self.code_ranges.as_ptr();
-            ctx.code_len = self.code_ranges.len();
-            ctx.guest_base = self.guest.base as usize;
+            let mut fresh = Ctx::new(std::ptr::from_mut(m));
+            fresh.code = self.code_ranges.as_ptr();
+            fresh.code_len = self.code_ranges.len();
+            fresh.guest_base = self.guest.base as usize;
             let cpu = std::ptr::from_mut(&mut m.cpu);
+            // The context lives in the CPU state's scratch area, where compiled code finds it
+            // from the CPU pointer.
+            let at = runtime::ctx_in(cpu);
+            // SAFETY: `at` is the scratch area of `m.cpu`, sized and aligned for a `Ctx`.
+            unsafe { at.write(fresh) };
             // SAFETY: a block of this module, translated for this code generation, features
             // and memory; it reaches the machine only through `ctx` and `cpu` while it runs.
-            let done = unsafe { fault::enter(&mut ctx, cpu, code, enter) };
+            let done = unsafe { fault::enter(at, cpu, code, enter) };
+            // SAFETY: written above; compiled code and the runtime left a valid context.
+            let mut ctx = unsafe { at.read() };
             if done == fault::EXIT_FAULT {
                 // A load faulted in the host: the state of the resume point is exact, and
                 // the interpreter runs from there into the fault.

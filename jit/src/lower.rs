@@ -1932,7 +1932,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     b.switch_to_block(entry);
     b.seal_block(entry);
     let params = b.block_params(entry);
-    let (ctx, cpu, count0) = (params[0], params[1], params[2]);
+    let (cpu, count0) = (params[1], params[2]);
+    // The context is in the CPU state (`runtime::ctx_in`), so no register holds it apart.
+    let ctx = b.ins().iadd_imm_u(cpu, runtime::CTX_IN_CPU);
     let next = b.declare_var(I64);
     let changed = b.declare_var(I64);
     let count = b.declare_var(I64);

@@ -6,7 +6,7 @@
 //! Every function takes the block's [`Ctx`]; the ones that can stop record the stop in it and
 //! set `status`, which the block tests after the call.
 
-use armature_core::cpu::Cpu;
+use armature_core::cpu::{AccelScratch, Cpu};
 use armature_core::interp::Interp;
 use armature_core::sem::{AtomicOp, Helper, Sem, Stop, SysReg};
 
@@ -58,6 +58,19 @@ pub struct Ctx {
     pub guest_base: usize,
     pub stop: Option<Stop>,
 }
+
+/// Where the context of a chain running on `cpu` lives: in its scratch area.
+pub fn ctx_in(cpu: *mut Cpu) -> *mut Ctx {
+    const {
+        assert!(size_of::<Ctx>() <= size_of::<AccelScratch>());
+        assert!(align_of::<Ctx>() <= align_of::<AccelScratch>());
+    }
+    // SAFETY: only an address is computed.
+    unsafe { std::ptr::addr_of_mut!((*cpu).accel).cast() }
+}
+
+/// The offset of the context from the CPU state ([`ctx_in`]).
+pub const CTX_IN_CPU: i64 = std::mem::offset_of!(Cpu, accel) as i64;
 
 pub const STATUS_STOP: u64 = 1;
 pub const STATUS_CODE: u64 = 2;
@@ -126,12 +139,20 @@ impl Ctx {
     /// Puts NZCV into `m.cpu.nzcv` when the chain left it as a subtraction's operands: the
     /// flags of `AddWithCarry(x, NOT(b), 1)`, the interpreter's own.
     pub fn settle_flags(&mut self, m: &mut Interp) {
-        if self.flags[0] == FLAGS_SUB {
-            let [_, x, b] = self.flags;
-            m.cpu.nzcv = m.add_with_carry(x, !b, 1, 64).1;
+        if settle(self.flags, m) {
             self.flags[0] = FLAGS_CPU;
         }
     }
+}
+
+/// Puts the flags a chain keeps as `flags` into `m`'s CPU state; whether it had to (they
+/// were a subtraction's, and now the CPU state holds them).
+fn settle(flags: [u64; 3], m: &mut Interp) -> bool {
+    let [kind, x, b] = flags;
+    if kind == FLAGS_SUB {
+        m.cpu.nzcv = m.add_with_carry(x, !b, 1, 64).1;
+    }
+    kind == FLAGS_SUB
 }
 
 /// The interpreter of `ctx` with its PC at the instruction `pc`, as its memory operations
@@ -151,20 +172,24 @@ unsafe fn machine<'a>(ctx: *mut Ctx, pc: u64) -> &'a mut Interp {
 /// # Safety
 /// As [`machine`].
 unsafe fn finish(ctx: *mut Ctx, r: Result<u64, Stop>) -> u64 {
-    // SAFETY: the caller's contract.
-    let c = unsafe { &mut *ctx };
-    // SAFETY: as above.
-    let m = unsafe { &mut *c.interp };
+    // The context lives in the machine's CPU state (`ctx_in`): it is written through `ctx`
+    // only after the last use of the machine.
     match r {
         Ok(v) => {
-            if m.take_next_pc().is_some() {
-                c.status = STATUS_CODE;
+            // SAFETY: the caller's contract.
+            unsafe {
+                if (*(*ctx).interp).take_next_pc().is_some() {
+                    (*ctx).status = STATUS_CODE;
+                }
             }
             v
         }
         Err(stop) => {
-            c.stop = Some(stop);
-            c.status = STATUS_STOP;
+            // SAFETY: as above.
+            unsafe {
+                (*ctx).stop = Some(stop);
+                (*ctx).status = STATUS_STOP;
+            }
             0
         }
     }
@@ -303,8 +328,10 @@ pub extern "C" fn rt_call(
     // SAFETY: the block passes its context, its CPU state and `n` (at most four) values on
     // its stack.
     unsafe {
-        let m = &mut *(*ctx).interp;
-        (*ctx).settle_flags(m);
+        // The context is in the CPU state: written after the machine's last use here.
+        if settle((*ctx).flags, &mut *(*ctx).interp) {
+            (*ctx).flags[0] = FLAGS_CPU;
+        }
         f(&mut *cpu, std::slice::from_raw_parts(args, n as usize))
     }
 }
