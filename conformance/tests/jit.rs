@@ -423,6 +423,32 @@ fn jit_flags_left_between_blocks_match_the_interpreter() {
     }
 }
 
+/// A compare whose flags a conditional branch out of a loop reads, followed by a second
+/// compare: in a loop the JIT stores flags as they are set, and drops a store that a later one
+/// overwrites with nothing between them that could see it; the branch between these two can
+/// leave with the first compare's flags. Every initial NZCV, compares at both widths on
+/// operands at the edges (alone and under a CCMP), against the interpreter.
+#[test]
+fn jit_flags_of_a_compare_before_an_exit_match_the_interpreter() {
+    let e = engines();
+    for (form, compare) in FLAG_COMPARES {
+        for nzcv in 0..16u64 {
+            let cond = (nzcv % 14) as u32;
+            let mut words = compare_words(compare, 13 - cond, 15 - nzcv as u32);
+            let len = words.len() as u32;
+            words.extend([
+                0x5400_0000 | 5 << 5 | cond, // b.cond out of the loop (to the nop)
+                0xeb00_003f,                 // cmp x1, x0
+                0xd100_0610,                 // sub x16, x16, #1
+                0x8b11_0000,                 // add x0, x0, x17
+                cbnz_x16_back(len + 4),      // the compare
+                0xd503_201f,                 // nop
+            ]);
+            check_cases(&e, vec![loop_case(words, nzcv)], form, ALL_MODES);
+        }
+    }
+}
+
 /// Calls that the JIT follows into the callee (BL, and BLR to the address its register held
 /// when the region was recorded), inside loops: the callee's RET goes on in the region when
 /// it returns where the call was, else it leaves as a computed branch does. Here a BLR's
