@@ -1405,11 +1405,7 @@ impl Lower<'_> {
     /// a jump: the recording goes on to the next instruction only forwards), else out
     /// through [`Lower::exit_to`].
     fn goto(&mut self, from: usize, target: u64, done: u64) {
-        let Some((j, to)) = self
-            .index
-            .get(&target)
-            .and_then(|&j| Some((j, self.blocks[j]?)))
-        else {
+        let Some((j, to)) = self.inside(target) else {
             self.exit_to(target, done);
             return;
         };
@@ -1433,19 +1429,22 @@ impl Lower<'_> {
         self.leave(Some(pc), n, None, 0);
     }
 
+    /// Where a branch to `target` goes inside the region: the instruction's index in the
+    /// recording and its Cranelift block; `None` when the branch leaves the region.
+    fn inside(&self, target: u64) -> Option<(usize, Block)> {
+        let &j = self.index.get(&target)?;
+        Some((j, self.blocks[j]?))
+    }
+
     /// Whether a branch at recorded instruction `from` to `target` goes back inside the region
-    /// (a loop).
+    /// (a loop), as [`Lower::goto`] tells a jump back.
     fn loops_back(&self, from: usize, target: u64) -> bool {
-        self.index
-            .get(&target)
-            .is_some_and(|&j| j <= from && self.blocks[j].is_some())
+        self.inside(target).is_some_and(|(j, _)| j <= from)
     }
 
     /// Whether a branch to `target` leaves the region.
     fn leaves(&self, target: u64) -> bool {
-        self.index
-            .get(&target)
-            .is_none_or(|&j| self.blocks[j].is_none())
+        self.inside(target).is_none()
     }
 
     /// Whether a branch inside the region reaches one of its instructions (then every
