@@ -716,3 +716,68 @@ fn jit_loads_that_fault_in_the_host_match_the_interpreter() {
         }
     }
 }
+
+/// Flags set and not stored yet where an instruction that calls the runtime stops: in a loop
+/// (a region with inner jumps, which stores flags only where something can see them), a
+/// compare, then an LDAR whose address is misaligned on one pass. The alignment fault leaves
+/// through the region's stop exit, which must store the compare's flags, not those of the
+/// SUBS of the pass before or the entry's. Faults on the first pass and on the second, each
+/// entry NZCV, against the interpreter.
+#[test]
+fn jit_flags_set_before_a_stop_match_the_interpreter() {
+    let e = engines();
+    let words = vec![
+        0x9100_03e9, // mov x9, sp
+        0xeb01_009f, // loop: cmp x4, x1
+        0x8b10_0926, // add x6, x9, x16, lsl #2
+        0xc8df_fcc2, // ldar x2, [x6] (misaligned when X16 is odd)
+        0x8b02_0021, // add x1, x1, x2
+        0xf100_0610, // subs x16, x16, #1
+        0x54ff_ff61, // b.ne loop
+    ];
+    for passes in [0u64, 1] {
+        for nzcv in 0..16u64 {
+            let mut state = State {
+                nzcv: nzcv << 28,
+                ..State::default()
+            };
+            // X16 is odd on pass `passes`.
+            state.x[16] = passes + 1;
+            state.x[4] = if nzcv & 1 == 0 { 5 } else { u64::MAX };
+            state.x[1] = nzcv;
+            let case = Case {
+                words: words.clone(),
+                state,
+            };
+            check_cases(&e, vec![case], "cmp; ldar", ALL_MODES);
+        }
+    }
+}
+
+/// Flags set just before a join, reached on one way by going on from the compare and on the
+/// other by a branch past it: the way that goes on must store them, as the join starts with
+/// none pending, and an exit after it stores none of its own. The loop compares X16 with 2,
+/// then (from the join) counts X16 down; on even counts it goes back to the join, past the
+/// compare, and it leaves after the compare of its last pass, whose flags (1 < 2) differ from
+/// those of every compare before it. Against the interpreter.
+#[test]
+fn jit_flags_set_before_a_join_match_the_interpreter() {
+    let e = engines();
+    let words = vec![
+        0xf100_0a1f, // loop: cmp x16, #2
+        0xd100_0610, // join: sub x16, x16, #1
+        0xb400_0070, // cbz x16, end
+        0x3607_ffd0, // tbz w16, #0, join
+        0x17ff_fffc, // b loop
+        0xd503_201f, // end: nop
+    ];
+    for passes in [4, 8] {
+        let mut state = State::default();
+        state.x[16] = passes;
+        let case = Case {
+            words: words.clone(),
+            state,
+        };
+        check_cases(&e, vec![case], "cmp x16, #2 before a join", ALL_MODES);
+    }
+}

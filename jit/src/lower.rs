@@ -166,6 +166,44 @@ impl Exits {
     }
 }
 
+/// Whether the flags are set again, from the start of recorded instruction `j`, before
+/// anything could see them: only computations come first, in straight-line instructions of one
+/// Cranelift block (no memory access, call, system register, branch or flag read). A way into
+/// `j` then need not store flags that it set ([`Lower::flags_pending`]); the CPU state's stale
+/// flags are seen by nothing.
+fn flags_set_before_seen(rec: &Recorder, succ: &[Exits], targets: &[bool], j: usize) -> bool {
+    for i in j..rec.insns.len() {
+        if i > j && targets[i] {
+            return false;
+        }
+        let end = rec.insns.get(i + 1).map_or(rec.ops.len(), |x| x.start);
+        for op in &rec.ops[rec.insns[i].start..end] {
+            match op {
+                Op::SetNzcv(_) => return true,
+                Op::Imm(_)
+                | Op::X(_)
+                | Op::SetX(..)
+                | Op::V(..)
+                | Op::SetV(..)
+                | Op::Sp
+                | Op::SetSp(_)
+                | Op::AddWithCarry(..)
+                | Op::CarryFlags(_)
+                | Op::LogicalFlags(..)
+                | Op::Bin(..)
+                | Op::Un(..)
+                | Op::Select(..) => {}
+                _ => return false,
+            }
+        }
+        let next = rec.insns.get(i + 1).map(|x| x.pc);
+        if !matches!(succ[i], Exits::To(to) if Some(to) == next) {
+            return false;
+        }
+    }
+    false
+}
+
 /// Removes each store of flags as they were set (`eager`) that a later one overwrites with
 /// nothing between them that could see it: in the same block, with only computations between
 /// them (no load, store, call, branch or trap). The first compare before a CCMP, or a compare
@@ -565,6 +603,14 @@ struct Lower<'a> {
     /// them, rather than at the exits: in a region with inner jumps, so that its loops do not
     /// carry the flags to their exits, only to where they are read.
     eager_flags: bool,
+    /// Whether the flag variables hold flags set on the way lowered now that are not yet
+    /// stored where the chain keeps them (in a region that stores the flags eagerly): the
+    /// store waits for the next place that can see them (an exit, a call, a jump to a join),
+    /// so that flags a later instruction on the same way sets again are never stored, and
+    /// those that only an exit sees are stored in the exit's cold block.
+    flags_pending: bool,
+    /// For each recorded instruction, whether [`flags_set_before_seen`] holds there.
+    flags_dead: Vec<bool>,
     /// The stores of [`Lower::flush`]: each with the values it stores (one register or the
     /// flag variables and their kind) and those they had where first loaded.
     write_backs: Vec<(Inst, Vec<Value>, Vec<Value>)>,
@@ -658,6 +704,26 @@ impl Lower<'_> {
             if clean {
                 self.nzcv_dirty = false;
             }
+        }
+        self.store_pending_flags();
+        if clean {
+            self.flags_pending = false;
+        }
+    }
+
+    /// Stores pending flags before a memory access, whose slow path sees them: stored in the
+    /// slow path, they would keep their values live across the fast path as well.
+    fn settle_pending_flags(&mut self) {
+        self.store_pending_flags();
+        self.flags_pending = false;
+    }
+
+    /// Stores flags set on this way and not stored yet ([`Lower::flags_pending`]), for a place
+    /// that sees them where the chain keeps them. It leaves them pending: the caller clears
+    /// that where every way on from here has the store.
+    fn store_pending_flags(&mut self) {
+        if self.flags_pending {
+            self.store_flags(false);
         }
     }
 
@@ -904,8 +970,9 @@ impl Lower<'_> {
             if !self.resume_flags_kept {
                 self.synced = false;
             }
-            // Not a write-back: the CPU state may have changed since the flags were loaded.
-            self.store_flags(false);
+            // The store waits for whatever sees them ([`Lower::flags_pending`]); it is not a
+            // write-back, as the CPU state may have changed since the flags were loaded.
+            self.flags_pending = true;
         } else {
             self.nzcv_dirty = true;
         }
@@ -1150,6 +1217,9 @@ impl Lower<'_> {
 
     /// Calls the runtime function at `f` with `args`; gives its result (or 0).
     fn call(&mut self, f: usize, args: &[Value], ret: bool) -> Value {
+        // The runtime may see the flags, and a stop it reports leaves through the region's
+        // stop exit, which stores none (some ways to it did not set them).
+        self.store_pending_flags();
         let sig = self.sig(args.len(), ret, false);
         self.call_with(sig, f, args, ret)
     }
@@ -1158,6 +1228,7 @@ impl Lower<'_> {
     /// in `Ctx::args` and the context as its one argument: the values the block keeps in
     /// registers stay there. Gives its result, which it also leaves in `Ctx::args[0]`.
     fn call_slow_path(&mut self, f: usize, args: &[Value]) -> Value {
+        self.store_pending_flags();
         for (k, &a) in args.iter().enumerate() {
             self.b
                 .ins()
@@ -1202,7 +1273,10 @@ impl Lower<'_> {
             self.flush(true);
         }
         let (ctx, cpu) = (self.ctx, self.cpu);
-        let r = self.call(
+        // A pure helper sees no flags; the others had them stored by the flush.
+        let sig = self.sig(5, true, false);
+        let r = self.call_with(
+            sig,
             runtime::rt_call as *const () as usize,
             &[ctx, cpu, f, at, count],
             true,
@@ -1409,6 +1483,11 @@ impl Lower<'_> {
             self.exit_to(target, done);
             return;
         };
+        // Every way into a join has the flags stored, unless the join sets them again before
+        // anything sees them: the join starts with none pending.
+        if !self.flags_dead[j] {
+            self.store_pending_flags();
+        }
         let n = self.counted(done);
         if j > from {
             self.b.def_var(self.count, n);
@@ -1540,6 +1619,7 @@ impl Lower<'_> {
             self.b.ins().store(self.flags, v, self.cpu, r.offset());
         }
         self.nzcv_dirty = !self.eager_flags && written.contains(&Reg::Nzcv);
+        self.flags_pending = false;
         let n = self.b.block_params(b)[0];
         self.leave(None, n, None, 1);
     }
@@ -1701,6 +1781,7 @@ impl Lower<'_> {
 
     /// A guest load: inline on the fast path, else through the runtime (which may stop).
     fn load(&mut self, a: Value, size: u8, pc: Value, done: u64) -> Value {
+        self.settle_pending_flags();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let join = self.b.create_block();
@@ -1735,6 +1816,7 @@ impl Lower<'_> {
     /// A guest store: inline on the fast path (never to an executable page: a write there
     /// changes code, which the runtime records), else through the runtime.
     fn store(&mut self, a: Value, size: u8, x: Value, pc: Value, done: u64) {
+        self.settle_pending_flags();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let join = self.b.create_block();
@@ -1801,6 +1883,7 @@ impl Lower<'_> {
         pc: Value,
         done: u64,
     ) -> [Value; 2] {
+        self.settle_pending_flags();
         let apart = self.b.create_block();
         self.b.set_cold_block(apart);
         let join = self.b.create_block();
@@ -2049,6 +2132,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         write_backs: Vec::new(),
         eager_flag_stores: Vec::new(),
         eager_flags: false,
+        flags_pending: false,
+        flags_dead: Vec::new(),
         host_faults: t.host_faults,
         synced: false,
         synced_everywhere: false,
@@ -2063,6 +2148,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         .collect();
     let (read, written) = registers(rec);
     l.eager_flags = l.has_inner_jumps();
+    l.flags_dead = (0..n)
+        .map(|j| targets[j] && flags_set_before_seen(rec, &succ, &targets, j))
+        .collect();
     let mut written_before = Vec::new();
     if l.has_inner_jumps() {
         // The registers live in their variables across the region's blocks: those a way
@@ -2111,6 +2199,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let mut first = 0;
     for (i, insn) in rec.insns.iter().enumerate() {
         if let Some(block) = l.blocks[i] {
+            if open && !l.flags_dead[i] {
+                l.store_pending_flags();
+            }
             if open {
                 let n = l.counted((i - first) as u64);
                 l.b.def_var(l.count, n);
@@ -2127,6 +2218,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
             }
             first = i;
             open = true;
+            l.flags_pending = false;
             // Another way may come here with stores since its resume point.
             l.synced = l.synced_everywhere;
         }
