@@ -599,9 +599,10 @@ struct Lower<'a> {
     /// choice they hold: while the variables still hold those values, a condition is the
     /// chosen side's and a store of the flags packs nothing.
     choice: Option<([Value; 4], Value, Choice)>,
-    /// Whether an instruction that sets the flags stores them at once, where the chain keeps
-    /// them, rather than at the exits: in a region with inner jumps, so that its loops do not
-    /// carry the flags to their exits, only to where they are read.
+    /// Whether flags an instruction sets are stored where the chain keeps them as soon as
+    /// something could see them ([`Lower::flags_pending`]), rather than carried to the exits:
+    /// in a region with inner jumps, so that its loops do not carry the flags to their exits,
+    /// only to where they are read.
     eager_flags: bool,
     /// Whether the flag variables hold flags set on the way lowered now that are not yet
     /// stored where the chain keeps them (in a region that stores the flags eagerly): the
@@ -627,8 +628,8 @@ struct Lower<'a> {
     /// loads, and no stores or helper calls that change the CPU state.
     synced_everywhere: bool,
     /// Whether the resume point's flags survive the region's eager flag stores: a copy at
-    /// the entry, or no flags in use; after [`Lower::sync`], an eager store ends the resume
-    /// point.
+    /// the entry, or no flags in use; after [`Lower::sync`], setting the flags ends the resume
+    /// point (their store may come on any way from there).
     resume_flags_kept: bool,
     /// The current instruction's address and the instructions of this pass before it, and
     /// whether it changed a variable or the CPU state yet (then the state before it is gone
@@ -963,7 +964,8 @@ impl Lower<'_> {
             .map(|(_, _, ch)| ch)
     }
 
-    /// After the flag variables were set: the flags are stored now, or count as written.
+    /// After the flag variables were set: the flags are pending (stored where something could
+    /// first see them), or count as written.
     fn flags_written(&mut self) {
         self.insn_wrote = true;
         if self.eager_flags {
@@ -1759,8 +1761,8 @@ impl Lower<'_> {
         self.flush(true);
         let n = self.counted(self.insn_before);
         self.store_resume_point(self.insn_pc, n);
-        // The flags where the chain keeps them are this point's (stored eagerly, or by the
-        // flush), until the next eager store.
+        // The flags where the chain keeps them are this point's (the flush stored any that
+        // were pending), until the flags are next set.
         self.store_no_flags_copy();
         self.resume_flags_kept = false;
     }
