@@ -23,8 +23,8 @@ use armature_core::sem::{AtomicOp, BinOp, Helper, LaneOp, SysReg, UnOp};
 use cranelift_codegen::flowgraph::ControlFlowGraph;
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, ConstantData, Endianness, Function, Inst, InstBuilder, InstructionData,
-    MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind, Value,
+    types, AbiParam, Block, ConstantData, Endianness, Function, Inst, InstBuilder, MemFlagsData,
+    SigRef, Signature, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -202,48 +202,6 @@ fn flags_set_before_seen(rec: &Recorder, succ: &[Exits], targets: &[bool], j: us
         }
     }
     false
-}
-
-/// Removes each store of flags as they were set (`eager`) that a later one overwrites with
-/// nothing between them that could see it: in the same block, with only computations between
-/// them (no load, store, call, branch or trap). The first compare before a CCMP, or a compare
-/// whose flags only a CSEL reads before the next one, then stores nothing.
-fn drop_overwritten_flag_stores(func: &mut Function, eager: &[Inst]) {
-    let eager: std::collections::HashSet<Inst> = eager.iter().copied().collect();
-    let slot = |func: &Function, inst: Inst| match func.dfg.insts[inst] {
-        InstructionData::Store { args, offset, .. } => {
-            Some((func.dfg.resolve_aliases(args[1]), i32::from(offset)))
-        }
-        _ => None,
-    };
-    let mut dead = Vec::new();
-    for block in func.layout.blocks() {
-        let mut pending: Vec<((Value, i32), Inst)> = Vec::new();
-        for inst in func.layout.block_insts(block) {
-            if eager.contains(&inst) {
-                let Some(at) = slot(func, inst) else { continue };
-                if let Some(k) = pending.iter().position(|&(s, _)| s == at) {
-                    dead.push(pending.swap_remove(k).1);
-                }
-                pending.push((at, inst));
-                continue;
-            }
-            let op = func.dfg.insts[inst].opcode();
-            if op.can_load()
-                || op.can_store()
-                || op.is_call()
-                || op.is_branch()
-                || op.is_terminator()
-                || op.can_trap()
-                || op.other_side_effects()
-            {
-                pending.clear();
-            }
-        }
-    }
-    for inst in dead {
-        func.layout.remove_inst(inst);
-    }
 }
 
 /// Marks cold every block that only cold blocks reach (a slow path going on after its stop
@@ -615,9 +573,6 @@ struct Lower<'a> {
     /// The stores of [`Lower::flush`]: each with the values it stores (one register or the
     /// flag variables and their kind) and those they had where first loaded.
     write_backs: Vec<(Inst, Vec<Value>, Vec<Value>)>,
-    /// The stores of flags as they are set ([`Lower::flags_written`]), for
-    /// [`drop_overwritten_flag_stores`].
-    eager_flag_stores: Vec<Inst>,
     /// Whether loads leave faults to the host ([`crate::fault`]), and whether the context's
     /// resume point holds right now: the CPU state is the state before that instruction, and
     /// neither it nor guest memory was written since (a store would make the interpreter,
@@ -760,9 +715,6 @@ impl Lower<'_> {
             stores.push(self.b.ins().store(self.flags, word, self.cpu, at));
         }
         stores.push(self.b.ins().store(self.flags, kind, self.ctx, OFFSET_FLAGS));
-        if !droppable {
-            self.eager_flag_stores.extend(&stores);
-        }
         if let (true, Some((at_load, kind_at_load))) = (droppable, self.loaded_flags) {
             let mut now = raw.to_vec();
             now.push(kind);
@@ -2132,7 +2084,6 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         loaded_flags: None,
         choice: None,
         write_backs: Vec::new(),
-        eager_flag_stores: Vec::new(),
         eager_flags: false,
         flags_pending: false,
         flags_dead: Vec::new(),
@@ -2696,7 +2647,6 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     l.finish_stop_exit(&written);
     l.b.seal_all_blocks();
     l.drop_unchanged_write_backs();
-    drop_overwritten_flag_stores(l.b.func, &l.eager_flag_stores);
     spread_cold(l.b.func);
     l.b.finalize(t.config);
 }
