@@ -4,16 +4,19 @@
 # and `armature run --engine interp` and `--engine jit` in the same run, checks that they print
 # the same output, then does the same for applets of Debian's arm64 busybox-static
 # (scripts/fetch-arm64.sh; sha256sum of a large file, gzip -9, sort, where "native" is the
-# host's own sha256sum, gzip and sort), and prints one table: wall times (median of REPS runs), each engine's speed
-# as a fraction of qemu-aarch64's (qemu time / armature time), the interpreter's guest MIPS,
-# and the JIT's compile time per compiled guest instruction; then the median of each engine's
-# fraction over the rows, which is what the speed bars of issues 3 and 5 are about.
+# host's own sha256sum, gzip and sort), and prints one table: wall times (median of REPS runs,
+# which interleave the four commands), each engine's speed as a fraction of qemu-aarch64's
+# (qemu time / armature time), the lowest and highest of the reps' JIT fractions (how much
+# the machine's noise moves it), the interpreter's guest MIPS, and the JIT's compile time per
+# compiled guest instruction; then the median of each engine's fraction over the rows, which
+# is what the speed bars of issues 3 and 5 are about, and the same median of the rows' lowest
+# JIT fractions: the bar read against the slowest rep of every row.
 #
-# Usage: scripts/bench-run.sh [PROGRAM...]   (REPS=3 by default; set REPS=1 for a quick look)
+# Usage: scripts/bench-run.sh [PROGRAM...]   (REPS=5 by default; set REPS=1 for a quick look)
 # PROGRAM names a C workload (hash, sort, ...) or an applet (bb-sha256sum, bb-gzip, bb-sort).
 set -eu
 cd "$(dirname "$0")/.."
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 OUT=target/bench-programs
 mkdir -p "$OUT"
 for tool in aarch64-linux-gnu-gcc qemu-aarch64 cc; do
@@ -41,14 +44,17 @@ if [ $# -gt 0 ]; then
     applets=$sel
 fi
 
-# Prints the median wall time in seconds of REPS runs of the command.
-median() {
-    for _ in $(seq "$REPS"); do
-        s=$(date +%s.%N)
-        "$@" >/dev/null 2>&1 || true
-        e=$(date +%s.%N)
-        awk "BEGIN { print $e - $s }"
-    done | sort -n | awk '{ t[NR] = $1 } END { printf "%.3f", t[int((NR + 1) / 2)] }'
+# Prints the wall time in seconds of one run of the command.
+wall() {
+    s=$(date +%s.%N)
+    "$@" >/dev/null 2>&1 || true
+    e=$(date +%s.%N)
+    awk "BEGIN { print $e - $s }"
+}
+
+# Prints the median of the numbers on standard input.
+median_in() {
+    sort -n | awk '{ t[NR] = $1 } END { if (NR % 2) m = t[(NR + 1) / 2]; else m = (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.3f", m }'
 }
 
 # Prints one row: `row LABEL NATIVE... -- GUEST...` runs the native command and the aarch64
@@ -71,12 +77,21 @@ row() {
             exit 1
         fi
     done
+    # The reps interleave the four commands, so that a slow spell of the machine hits them
+    # alike; each rep's qemu time over its own JIT time is one sample of the JIT's fraction.
     # The native command's words have no spaces of their own.
-    # shellcheck disable=SC2086
-    native=$(median $native_cmd)
-    qemu=$(median qemu-aarch64 "$@")
-    interp=$(median "$ARMATURE" run --engine interp -- "$@")
-    jit=$(median "$ARMATURE" run --engine jit -- "$@")
+    : >"$TIMES"
+    for _ in $(seq "$REPS"); do
+        # shellcheck disable=SC2086
+        echo "$(wall $native_cmd) $(wall qemu-aarch64 "$@") $(wall "$ARMATURE" run --engine interp -- "$@") $(wall "$ARMATURE" run --engine jit -- "$@")" >>"$TIMES"
+    done
+    native=$(awk '{ print $1 }' "$TIMES" | median_in)
+    qemu=$(awk '{ print $2 }' "$TIMES" | median_in)
+    interp=$(awk '{ print $3 }' "$TIMES" | median_in)
+    jit=$(awk '{ print $4 }' "$TIMES" | median_in)
+    # The lowest and highest of the reps' JIT fractions.
+    jlow=$(awk '{ print $2 / $4 }' "$TIMES" | sort -n | head -1)
+    jhigh=$(awk '{ print $2 / $4 }' "$TIMES" | sort -n | tail -1)
     # "JIT: B blocks of I instructions compiled in S s"
     compile=$("$ARMATURE" run --engine jit --stats -- "$@" 2>&1 >/dev/null |
         sed -n 's/^armature: JIT: [0-9]* blocks of \([0-9]*\) instructions compiled in \([0-9.]*\) s/\1 \2/p')
@@ -86,8 +101,9 @@ row() {
     ratio=$(awk "BEGIN { print $qemu / $interp }")
     jratio=$(awk "BEGIN { print $qemu / $jit }")
     mips=$(awk "BEGIN { print $n / $interp / 1000000 }")
-    printf '%-12s %9s %9s %9s %9s %12.3f %10.3f %12.1f %14s\n' "$label" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$mips" "$per_insn"
-    echo "$ratio $jratio" >>"$RATIOS"
+    jrange=$(awk "BEGIN { printf \"%.3f-%.3f\", $jlow, $jhigh }")
+    printf '%-12s %9s %9s %9s %9s %12.3f %10.3f %13s %12.1f %14s\n' "$label" "$native" "$qemu" "$interp" "$jit" "$ratio" "$jratio" "$jrange" "$mips" "$per_insn"
+    echo "$ratio $jratio $jlow" >>"$RATIOS"
 }
 
 # Prints the median of column $1 of the rows' fractions.
@@ -99,11 +115,13 @@ median_of() {
 summary() {
     [ -s "$RATIOS" ] || return 0
     echo "median over $(wc -l <"$RATIOS") rows: interp/qemu $(median_of 1) (bar 0.25), jit/qemu $(median_of 2) (bar 1.5)"
+    echo "median over the rows of each row's slowest rep: jit/qemu $(median_of 3)"
 }
 RATIOS=$OUT/ratios.txt
+TIMES=$OUT/times.txt
 : >"$RATIOS"
 
-printf '%-12s %9s %9s %9s %9s %12s %10s %12s %14s\n' program native_s qemu_s interp_s jit_s interp/qemu jit/qemu interp_MIPS jit_us/insn
+printf '%-12s %9s %9s %9s %9s %12s %10s %13s %12s %14s\n' program native_s qemu_s interp_s jit_s interp/qemu jit/qemu jit_reps interp_MIPS jit_us/insn
 for w in $workloads; do
     name=${w%%:*}
     arg=${w#*:}
