@@ -600,33 +600,50 @@ impl Interp {
     }
 
     /// Runs the block in `slot`, which starts at `cpu.pc`, until it ends or an instruction
-    /// branches or stops; leaves `cpu.pc` at the next instruction (or the stopping one).
+    /// branches or stops; leaves `cpu.pc` at the next instruction (or the stopping one). A
+    /// block that branches back to its own start (a loop of one block) runs again at once, with
+    /// the checks `run` makes before each block (the interrupt and kick flags, the code
+    /// generation) and none of its lookup, unless an accelerator wants to see each block.
     #[inline(always)]
     fn run_block(&mut self, slot: usize) -> Result<(), Stop> {
         // The block is taken out of its slot while it runs, as its instructions borrow the
         // machine mutably; nothing they do reaches the block cache.
         let insns = std::mem::take(&mut self.blocks.slots[slot].insns);
-        let mut pc = self.cpu.pc;
-        let mut result = Ok(());
-        let mut done = 0;
-        for &(f, word) in &insns {
-            self.cpu.pc = pc;
-            done += 1;
-            if let Err(stop) = f(self, word) {
-                result = Err(stop);
-                break;
+        let start = self.cpu.pc;
+        let generation = self.blocks.generation;
+        let result = loop {
+            let mut pc = start;
+            let mut result = Ok(());
+            let mut done = 0;
+            for &(f, word) in &insns {
+                self.cpu.pc = pc;
+                done += 1;
+                if let Err(stop) = f(self, word) {
+                    result = Err(stop);
+                    break;
+                }
+                // Read before taken: most instructions do not branch, and then nothing is
+                // written.
+                if self.next_pc.is_some() {
+                    pc = self.next_pc.take().unwrap_or(pc);
+                    break;
+                }
+                pc = pc.wrapping_add(4);
             }
-            // Read before taken: most instructions do not branch, and then nothing is written.
-            if self.next_pc.is_some() {
-                pc = self.next_pc.take().unwrap_or(pc);
-                break;
+            self.instructions += done;
+            if result.is_err() {
+                break result;
             }
-            pc = pc.wrapping_add(4);
-        }
-        if result.is_ok() {
             self.cpu.pc = pc;
-        }
-        self.instructions += done;
+            if pc != start
+                || self.accel.is_some()
+                || self.interrupt.load(Ordering::Relaxed)
+                || self.kick.load(Ordering::Relaxed)
+                || self.mem.code_generation() != generation
+            {
+                break result;
+            }
+        };
         self.blocks.slots[slot].insns = insns;
         result
     }
@@ -1033,6 +1050,38 @@ mod tests {
             [0, 6],
             2 + 3 * 3 + 1,
         );
+    }
+
+    /// `b .`: a block that is a loop of its own.
+    const B_SELF: u32 = 0x1400_0000;
+
+    #[test]
+    fn a_loop_of_one_block_sees_a_kick() {
+        let table = loop_table();
+        let mut m = machine(&[B_SELF], &[]);
+        let kick = Arc::clone(&m.kick);
+        let kicker = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            kick.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(m.run(&table, &FeatureSet::all()), Stop::Interrupt);
+        kicker.join().expect("kicker");
+        assert_eq!(m.cpu.pc, 0x1000);
+        assert!(m.instructions > 0);
+    }
+
+    #[test]
+    fn a_loop_of_one_block_sees_another_threads_code_write() {
+        let table = loop_table();
+        let mut m = machine(&[B_SELF], &[]);
+        let mem = m.mem.share();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            mem.write_u64(0x1000, 4, u64::from(BRK_0)).expect("mapped");
+        });
+        assert_eq!(m.run(&table, &FeatureSet::all()), Stop::Breakpoint(0));
+        writer.join().expect("writer");
+        assert_eq!(m.cpu.pc, 0x1000);
     }
 
     #[test]
