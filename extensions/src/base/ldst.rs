@@ -102,10 +102,12 @@ pub(super) fn register<S: Sem>(t: &mut SemTable<S>) {
         E::STR_64_ldst_regoff,
         E::LDR_64_ldst_regoff,
     ] {
+        // size, opc and option<2,0> (the extension: option<1> is 1 where the form is
+        // allocated); S only picks the shift amount.
         t.set_specialised(
             id,
             ldst_regoff::<S>,
-            specialised!(ldst_regoff, 0xC0C0_1000, 5),
+            specialised!(ldst_regoff, 0xC0C0_A000, 6),
         );
     }
     for id in [E::LDR_32_loadlit, E::LDR_64_loadlit, E::LDRSW_64_loadlit] {
