@@ -7,7 +7,6 @@ use armature_core::isa::EncodingId as E;
 use armature_core::sem::{BinOp, Sem, SemTable, Stop, UnOp};
 
 use super::lanes::{call_lanewise, call_pairwise, call_shift_narrow, LaneOp};
-use smallvec::SmallVec;
 
 use super::{elems, lane, ones, read_halves, set_elems, set_vpart, write_halves, Halves, Lanes};
 
@@ -166,7 +165,11 @@ pub fn dup_general<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let m = s.imm(ones(esize));
     let element = s.bin(BinOp::And, x, m);
     let r = replicate(s, element, esize);
-    let halves = Lanes::from_elem(r, 1 + f.Q as usize);
+    let halves = if f.Q == 1 {
+        Halves::two(r, r)
+    } else {
+        Halves::one(r)
+    };
     write_halves(s, f.Rd, &halves);
     Ok(())
 }
@@ -188,7 +191,11 @@ pub fn dup_element<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let esize = 8 << size;
     let element = element_at(s, f.Rn, f.imm5 >> (size + 1), esize);
     let r = replicate(s, element, esize);
-    let halves = Lanes::from_elem(r, 1 + f.Q as usize);
+    let halves = if f.Q == 1 {
+        Halves::two(r, r)
+    } else {
+        Halves::one(r)
+    };
     write_halves(s, f.Rd, &halves);
     Ok(())
 }
@@ -332,18 +339,17 @@ pub fn three_same<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     }
     let n = read_halves(s, f.Rn, datasize);
     let m = read_halves(s, f.Rm, datasize);
-    let out: Halves<S::V> = if pairwise {
-        // concat = operand2:operand1, so the pairs of Vn fill the low elements of the result.
-        let concat: SmallVec<[S::V; 4]> = n.iter().chain(&m).copied().collect();
-        concat
-            .chunks(2)
-            .map(|c| call_pairwise(s, op, esize, c[0], c[1]))
-            .collect()
+    let out = if pairwise {
+        // concat = operand2:operand1, so the pairs of Vn fill the low elements of the result:
+        // its 64-bit halves pair up as (n0, n1), (m0, m1), or (n0, m0) for 64 bits.
+        if let ([n0, n1], [m0, m1]) = (&n[..], &m[..]) {
+            let lo = call_pairwise(s, op, esize, *n0, *n1);
+            Halves::two(lo, call_pairwise(s, op, esize, *m0, *m1))
+        } else {
+            Halves::one(call_pairwise(s, op, esize, n[0], m[0]))
+        }
     } else {
-        n.iter()
-            .zip(&m)
-            .map(|(&a, &b)| call_lanewise(s, op, esize, a, b))
-            .collect()
+        n.map2(m, |a, b| call_lanewise(s, op, esize, a, b))
     };
     write_halves(s, f.Rd, &out);
     Ok(())
@@ -358,10 +364,7 @@ pub fn compare_zero<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let esize = 8 << f.size;
     let n = read_halves(s, f.Rn, 64 << f.Q);
     let z = s.imm(0);
-    let out: Halves<S::V> = n
-        .iter()
-        .map(|&h| call_lanewise(s, LaneOp::Cmeq, esize, h, z))
-        .collect();
+    let out = n.map(|h| call_lanewise(s, LaneOp::Cmeq, esize, h, z));
     write_halves(s, f.Rd, &out);
     Ok(())
 }
@@ -390,8 +393,11 @@ pub fn ext<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
         return Err(Stop::Undefined);
     }
     let datasize = 64 << f.Q;
-    let mut concat = read_halves(s, f.Rn, datasize);
-    concat.extend_from_slice(&read_halves(s, f.Rm, datasize));
+    let concat: Lanes<S::V> = read_halves(s, f.Rn, datasize)
+        .iter()
+        .chain(read_halves(s, f.Rm, datasize).iter())
+        .copied()
+        .collect();
     let pos = f.imm4 * 8;
     let out: Lanes<S::V> = (0..datasize / 64)
         .map(|h| funnel(s, &concat, pos + 64 * h))
