@@ -611,6 +611,8 @@ impl Interp {
         let insns = std::mem::take(&mut self.blocks.slots[slot].insns);
         let start = self.cpu.pc;
         let generation = self.blocks.generation;
+        // An accelerator is plugged in or not for the whole run.
+        let may_loop = self.accel.is_none();
         let result = loop {
             let mut pc = start;
             let mut result = Ok(());
@@ -636,7 +638,7 @@ impl Interp {
             }
             self.cpu.pc = pc;
             if pc != start
-                || self.accel.is_some()
+                || !may_loop
                 || self.interrupt.load(Ordering::Relaxed)
                 || self.kick.load(Ordering::Relaxed)
                 || self.mem.code_generation() != generation

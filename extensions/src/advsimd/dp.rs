@@ -165,12 +165,7 @@ pub fn dup_general<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let m = s.imm(ones(esize));
     let element = s.bin(BinOp::And, x, m);
     let r = replicate(s, element, esize);
-    let halves = if f.Q == 1 {
-        Halves::two(r, r)
-    } else {
-        Halves::one(r)
-    };
-    write_halves(s, f.Rd, &halves);
+    write_halves(s, f.Rd, &Halves::splat(r, f.Q));
     Ok(())
 }
 
@@ -191,12 +186,7 @@ pub fn dup_element<S: Sem>(s: &mut S, word: u32) -> Result<(), Stop> {
     let esize = 8 << size;
     let element = element_at(s, f.Rn, f.imm5 >> (size + 1), esize);
     let r = replicate(s, element, esize);
-    let halves = if f.Q == 1 {
-        Halves::two(r, r)
-    } else {
-        Halves::one(r)
-    };
-    write_halves(s, f.Rd, &halves);
+    write_halves(s, f.Rd, &Halves::splat(r, f.Q));
     Ok(())
 }
 

@@ -52,6 +52,15 @@ impl<V: Copy> Halves<V> {
         }
     }
 
+    /// `v` in each half of a 64-bit (`q` 0) or 128-bit (`q` 1) operand.
+    pub(crate) fn splat(v: V, q: u32) -> Self {
+        if q == 1 {
+            Halves::two(v, v)
+        } else {
+            Halves::one(v)
+        }
+    }
+
     /// `f` of each half.
     #[inline(always)]
     pub(crate) fn map(self, mut f: impl FnMut(V) -> V) -> Self {
@@ -72,15 +81,6 @@ impl<V: Copy> Halves<V> {
         } else {
             Halves::one(lo)
         }
-    }
-}
-
-impl<'a, V> IntoIterator for &'a Halves<V> {
-    type Item = &'a V;
-    type IntoIter = std::slice::Iter<'a, V>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
     }
 }
 
@@ -157,7 +157,7 @@ pub(crate) fn elems<S: Sem>(s: &mut S, n: u32, datasize: u32, esize: u32) -> Lan
     let halves = read_halves(s, n, datasize);
     let per = (datasize.min(64) / esize).max(1);
     let mut out = Lanes::new();
-    for &h in &halves {
+    for &h in halves.iter() {
         for i in 0..per {
             out.push(lane(s, h, i * esize, esize));
         }
