@@ -585,7 +585,7 @@ impl Accelerator for Jit {
 
     fn stats(&self) -> String {
         format!(
-            "JIT: {} blocks of {} instructions compiled in {:.3} s, {} calls followed into the callee, {} failed; {} loads faulted in the host",
+            "JIT: {} blocks of {} instructions compiled in {:.3} s, {} calls followed into the callee, {} failed; {} loads left to the interpreter",
             self.compiled.0,
             self.compiled.1,
             self.compile_time.as_secs_f64(),

@@ -168,10 +168,18 @@ impl Exits {
 
 /// Whether the flags are set again, from the start of recorded instruction `j`, before
 /// anything could see them: only computations come first, in straight-line instructions of one
-/// Cranelift block (no memory access, call, system register, branch or flag read). A way into
+/// Cranelift block (no memory access, call, system register, branch or flag read), and with
+/// `loads_resume` (a region whose loads all leave faults to the host) loads of 1-8 bytes,
+/// whose way out goes back to the resume point, whose flags the context keeps. A way into
 /// `j` then need not store flags that it set ([`Lower::flags_pending`]); the CPU state's stale
 /// flags are seen by nothing.
-fn flags_set_before_seen(rec: &Recorder, succ: &[Exits], targets: &[bool], j: usize) -> bool {
+fn flags_set_before_seen(
+    rec: &Recorder,
+    succ: &[Exits],
+    targets: &[bool],
+    loads_resume: bool,
+    j: usize,
+) -> bool {
     for i in j..rec.insns.len() {
         if i > j && targets[i] {
             return false;
@@ -193,6 +201,7 @@ fn flags_set_before_seen(rec: &Recorder, succ: &[Exits], targets: &[bool], j: us
                 | Op::Bin(..)
                 | Op::Un(..)
                 | Op::Select(..) => {}
+                Op::Load(_, size) if loads_resume && size.is_power_of_two() && *size <= 8 => {}
                 _ => return false,
             }
         }
@@ -1628,14 +1637,29 @@ impl Lower<'_> {
         self.permitted_address(a, need, slow)
     }
 
-    /// The host address of the `size` bytes at guest address `a` for a load: where the
-    /// resume point holds (made here when it can be), only the test that `a` is inside the
-    /// guest space (untagged; the guard after it covers `size`), as a load the guest may not
-    /// make faults in the host ([`crate::fault`]); else [`Lower::fast_address`]'s tests.
-    fn readable_address(&mut self, a: Value, size: u8, slow: Block) -> Value {
+    /// Before a load: makes its instruction the resume point where that is cheap, and gives
+    /// whether the resume point holds, so that the load leaves its faults to the host and
+    /// anything else unusual (an address outside the guest space: tagged, or wild) to the
+    /// interpreter from the resume point ([`Lower::abandon`]), and needs no flags stored.
+    fn load_resumes(&mut self) -> bool {
         if self.host_faults && !self.synced && !self.insn_wrote && self.sync_is_cheap() {
             self.sync();
         }
+        self.synced
+    }
+
+    /// Leaves the chain as a load's fault in the host does ([`crate::fault::EXIT_FAULT`]):
+    /// the dispatcher puts back the resume point's state and the interpreter runs from there.
+    fn abandon(&mut self) {
+        let code = self.iconst(crate::fault::EXIT_FAULT);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// The host address of the `size` bytes at guest address `a` for a load: where the
+    /// resume point holds ([`Lower::load_resumes`]), only the test that `a` is inside the
+    /// guest space (untagged; the guard after it covers `size`), as a load the guest may not
+    /// make faults in the host ([`crate::fault`]); else [`Lower::fast_address`]'s tests.
+    fn readable_address(&mut self, a: Value, size: u8, slow: Block) -> Value {
         if !self.synced {
             return self.fast_address(a, size, P_READ, slow);
         }
@@ -1735,12 +1759,16 @@ impl Lower<'_> {
 
     /// A guest load: inline on the fast path, else through the runtime (which may stop).
     fn load(&mut self, a: Value, size: u8, pc: Value, done: u64) -> Value {
-        self.settle_pending_flags();
+        let inline = size.is_power_of_two() && size <= 8;
+        let resumes = inline && self.load_resumes();
+        if !resumes {
+            self.settle_pending_flags();
+        }
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let join = self.b.create_block();
         let value = self.b.append_block_param(join, I64);
-        if size.is_power_of_two() && size <= 8 {
+        if inline {
             let host = self.readable_address(a, size, slow);
             let v = self.host_load(host, size);
             self.b.ins().jump(join, &[v.into()]);
@@ -1749,8 +1777,12 @@ impl Lower<'_> {
         }
         self.b.seal_block(slow);
         self.b.switch_to_block(slow);
-        let r = self.runtime_load(a, size, pc, done);
-        self.b.ins().jump(join, &[r.into()]);
+        if resumes {
+            self.abandon();
+        } else {
+            let r = self.runtime_load(a, size, pc, done);
+            self.b.ins().jump(join, &[r.into()]);
+        }
         self.b.seal_block(join);
         self.b.switch_to_block(join);
         value
@@ -1837,7 +1869,10 @@ impl Lower<'_> {
         pc: Value,
         done: u64,
     ) -> [Value; 2] {
-        self.settle_pending_flags();
+        let resumes = store.is_none() && self.load_resumes();
+        if !resumes {
+            self.settle_pending_flags();
+        }
         let apart = self.b.create_block();
         self.b.set_cold_block(apart);
         let join = self.b.create_block();
@@ -1863,6 +1898,12 @@ impl Lower<'_> {
         self.b.ins().jump(join, &got.map(Into::into));
         self.b.seal_block(apart);
         self.b.switch_to_block(apart);
+        if resumes {
+            self.abandon();
+            self.b.seal_block(join);
+            self.b.switch_to_block(join);
+            return v;
+        }
         let got = match store {
             Some([x, y]) => {
                 self.runtime_store(a, size, x, pc, done);
@@ -2101,8 +2142,18 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         .collect();
     let (read, written) = registers(rec);
     l.eager_flags = l.has_inner_jumps();
+    // Loads may leave faults to the host from the entry on, up to a store or a helper that
+    // changes the CPU state (everywhere when the region has neither).
+    let loads = rec.ops.iter().any(|o| matches!(o, Op::Load(..)));
+    let resume_at_entry = l.host_faults && loads;
+    l.synced_everywhere = resume_at_entry
+        && !rec
+            .ops
+            .iter()
+            .any(|o| o.writes_memory() || matches!(o, Op::Call(..)));
+    let loads_resume = l.synced_everywhere;
     l.flags_dead = (0..n)
-        .map(|j| targets[j] && flags_set_before_seen(rec, &succ, &targets, j))
+        .map(|j| targets[j] && flags_set_before_seen(rec, &succ, &targets, loads_resume, j))
         .collect();
     let mut written_before = Vec::new();
     if l.has_inner_jumps() {
@@ -2137,14 +2188,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         }
         written_before = res.written_before;
     }
-    // Loads may leave faults to the host from the entry on, up to a store or a helper that
-    // changes the CPU state (everywhere when the region has neither).
-    if l.host_faults && rec.ops.iter().any(|o| matches!(o, Op::Load(..))) {
+    if resume_at_entry {
         l.enter_resume_point(rec.insns[0].pc, count0);
-        l.synced_everywhere = !rec
-            .ops
-            .iter()
-            .any(|o| o.writes_memory() || matches!(o, Op::Call(..)));
     }
     // Whether the current Cranelift block still goes on (no jump or exit ended it), and the
     // instruction that started it.
