@@ -566,6 +566,11 @@ struct Lower<'a> {
     /// choice they hold: while the variables still hold those values, a condition is the
     /// chosen side's and a store of the flags packs nothing.
     choice: Option<([Value; 4], Value, Choice)>,
+    /// The 32-bit operands of subtractions as [`Lower::sub_operands`] shifted them up, by the
+    /// shifted value: a condition on the shifted values themselves (not on a join's merge
+    /// of them) compares the low 32 bits instead (one `cmp` of 32-bit registers, not two
+    /// shifts and a `cmp`).
+    unshifted: BTreeMap<Value, Value>,
     /// Whether flags an instruction sets are stored where the chain keeps them as soon as
     /// something could see them ([`Lower::flags_pending`]), rather than carried to the exits:
     /// in a region with inner jumps, so that its loops do not carry the flags to their exits,
@@ -850,10 +855,13 @@ impl Lower<'_> {
     /// by 32, so that the 64-bit difference, comparisons and overflow are the 32-bit ones.
     fn sub_operands(&mut self, x: Value, b: Value, bits: u8) -> (Value, Value) {
         if bits == 32 {
-            (
+            let shifted = (
                 self.b.ins().ishl_imm_u(x, 32),
                 self.b.ins().ishl_imm_u(b, 32),
-            )
+            );
+            self.unshifted.insert(shifted.0, x);
+            self.unshifted.insert(shifted.1, b);
+            shifted
         } else {
             (x, b)
         }
@@ -1073,6 +1081,12 @@ impl Lower<'_> {
             _ => return None,
         };
         let cc = if cond & 1 == 1 { cc.complement() } else { cc };
+        // The same comparison of the low halves, where these are 32-bit operands shifted up.
+        if let (Some(&x), Some(&b)) = (self.unshifted.get(&x), self.unshifted.get(&b)) {
+            let x = self.b.ins().ireduce(types::I32, x);
+            let b = self.b.ins().ireduce(types::I32, b);
+            return Some(self.b.ins().icmp(cc, x, b));
+        }
         Some(self.b.ins().icmp(cc, x, b))
     }
 
@@ -2124,6 +2138,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         loaded: BTreeMap::new(),
         loaded_flags: None,
         choice: None,
+        unshifted: BTreeMap::new(),
         write_backs: Vec::new(),
         eager_flags: false,
         flags_pending: false,
