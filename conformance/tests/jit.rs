@@ -717,6 +717,35 @@ fn jit_loads_that_fault_in_the_host_match_the_interpreter() {
     }
 }
 
+/// A join that branches on (B) before it sets the flags again, as a loop that enters its
+/// body through a B does (busybox's sha256 rounds): its ways store no flags, and the flags of
+/// the compare before the last exit are the last compare's. Against the interpreter.
+#[test]
+fn jit_flags_set_after_a_branch_from_a_join_match_the_interpreter() {
+    let e = engines();
+    let words = vec![
+        0xf100_0a1f, // loop: cmp x16, #2
+        0x1400_0002, // join: b over
+        0xd503_201f, // nop
+        0xd100_0610, // over: sub x16, x16, #1
+        0xf100_0e1f, // cmp x16, #3
+        0xb400_0090, // cbz x16, end
+        0x3607_ff70, // tbz w16, #0, join
+        0x17ff_fff9, // b loop
+        0xd503_201f, // nop
+        0xd503_201f, // end: nop
+    ];
+    for passes in [3, 4, 8, 9] {
+        let mut state = State::default();
+        state.x[16] = passes;
+        let case = Case {
+            words: words.clone(),
+            state,
+        };
+        check_cases(&e, vec![case], "b from a join before a compare", ALL_MODES);
+    }
+}
+
 /// A tagged address (top-byte-ignore) in a loop whose loads leave their faults to the host:
 /// such a load leaves the chain for the resume point at the region's entry, as a host fault
 /// does, and the interpreter does it. The loop's head is a load, and its flags are set again

@@ -168,7 +168,8 @@ impl Exits {
 
 /// Whether the flags are set again, from the start of recorded instruction `j`, before
 /// anything could see them: only computations come first, in straight-line instructions of one
-/// Cranelift block (no memory access, call, system register, branch or flag read), and with
+/// Cranelift block (no memory access, call, system register, flag read, or branch but one on
+/// to the next recorded instruction, which a B or BL followed into its callee is), and with
 /// `loads_resume` (a region whose loads all leave faults to the host) loads of 1-8 bytes,
 /// whose way out goes back to the resume point, whose flags the context keeps. A way into
 /// `j` then need not store flags that it set ([`Lower::flags_pending`]); the CPU state's stale
@@ -200,7 +201,9 @@ fn flags_set_before_seen(
                 | Op::LogicalFlags(..)
                 | Op::Bin(..)
                 | Op::Un(..)
-                | Op::Select(..) => {}
+                | Op::Select(..)
+                // A branch on to the next recorded instruction (checked below).
+                | Op::Branch(_) => {}
                 Op::Load(_, size) if loads_resume && size.is_power_of_two() && *size <= 8 => {}
                 _ => return false,
             }
