@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use armature_core::interp::Interp;
 use armature_core::isa::{decode, Decoded, FeatureSet};
 use armature_core::linux::signal::{default_action, DefaultAction};
+use armature_core::linux::trace::Trace;
 use armature_core::linux::{implemented_features, signal_name, Exit, Process};
 use armature_core::sem::SemTable;
 use armature_jit::ir::Recorder;
@@ -113,7 +114,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     if let Some(path) = &args.trace {
         let file = std::fs::File::create(path)
             .with_context(|| format!("cannot create the trace file {}", path.display()))?;
-        process.trace = Some(Box::new(std::io::BufWriter::new(file)));
+        process.trace = Some(Trace::new(Box::new(std::io::BufWriter::new(file))));
     }
     let start = std::time::Instant::now();
     let exit = process.run(&table);

@@ -1,6 +1,6 @@
 //! End-to-end tests of `armature run`, compared with qemu-aarch64 (Debian package qemu-user).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn armature(args: &[&str]) -> Output {
@@ -239,10 +239,13 @@ fn the_perf_map_names_each_address_once() {
 
 /// Runs `prog` under `armature run --trace`; gives the exit code and the parsed trace lines.
 fn trace_of(prog: &str) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
+    let name = Path::new(prog)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a program file name");
     let trace = std::env::temp_dir().join(format!(
-        "armature-trace-{}-{}.jsonl",
-        std::process::id(),
-        prog.len()
+        "armature-trace-{}-{name}.jsonl",
+        std::process::id()
     ));
     let out = armature(&[
         "run",
@@ -305,6 +308,125 @@ fn trace_is_complete_when_the_guest_crashes() {
         lines.len() > 1000,
         "glibc startup ran: {} lines",
         lines.len()
+    );
+}
+
+/// The `tid` of a trace line.
+fn tid(line: &serde_json::Value) -> u64 {
+    line["tid"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a tid in {line}"))
+}
+
+/// The result of the first `clone` (220) of thread `by` in the trace: the new thread's or
+/// child's id.
+fn cloned_tid(lines: &[serde_json::Value], by: u64) -> u64 {
+    let clone = lines
+        .iter()
+        .find(|l| l["syscall"] == 220 && tid(l) == by)
+        .expect("a clone system call");
+    let x0 = clone["x0"].as_str().expect("x0");
+    u64::from_str_radix(x0.trim_start_matches("0x"), 16).expect("hex x0")
+}
+
+#[test]
+fn trace_follows_every_thread() {
+    let prog = compile_c(
+        "traced-threads",
+        "#include <pthread.h>\n#include <stdio.h>\n\
+         static volatile unsigned long sink;\n\
+         static void *work(void *arg) {\n\
+           for (int i = 0; i < 1000; i++) sink += i * (unsigned long)arg;\n\
+           return 0;\n\
+         }\n\
+         int main(void) {\n\
+           pthread_t t;\n\
+           pthread_create(&t, 0, work, (void *)3);\n\
+           pthread_join(t, 0);\n\
+           printf(\"%lu\\n\", sink);\n\
+           return 7;\n\
+         }\n",
+    );
+    let (status, lines) = trace_of(prog.to_str().expect("utf-8 path"));
+    assert_eq!(status.code(), Some(7));
+    let main = tid(&lines[0]);
+    let thread = cloned_tid(&lines, main);
+    assert_ne!(thread, main);
+    let executed = |t: u64| {
+        lines
+            .iter()
+            .filter(|l| l.get("pc").is_some() && tid(l) == t)
+            .count()
+    };
+    assert!(
+        executed(thread) > 3000,
+        "the thread's loop is traced: {} lines",
+        executed(thread)
+    );
+    assert!(executed(main) > 1000, "{} lines", executed(main));
+    let others: Vec<u64> = lines
+        .iter()
+        .map(tid)
+        .filter(|&t| t != main && t != thread)
+        .collect();
+    assert!(others.is_empty(), "lines of unknown threads: {others:?}");
+    let last = lines.last().expect("lines");
+    assert_eq!(
+        (last["exit"].as_u64(), tid(last)),
+        (Some(7), main),
+        "{last}"
+    );
+}
+
+#[test]
+fn trace_follows_a_forked_child() {
+    let prog = compile_c(
+        "traced-fork",
+        "#include <sys/wait.h>\n#include <unistd.h>\n\
+         int main(void) {\n\
+           pid_t p = fork();\n\
+           if (p == 0) _exit(3);\n\
+           int status;\n\
+           waitpid(p, &status, 0);\n\
+           return WEXITSTATUS(status) + 10;\n\
+         }\n",
+    );
+    let (status, lines) = trace_of(prog.to_str().expect("utf-8 path"));
+    assert_eq!(status.code(), Some(13));
+    let parent = tid(&lines[0]);
+    let child = cloned_tid(&lines, parent);
+    let child_lines: Vec<_> = lines.iter().filter(|l| tid(l) == child).collect();
+    assert!(
+        child_lines.iter().filter(|l| l.get("pc").is_some()).count() > 10,
+        "the child's instructions after fork are traced: {child_lines:?}"
+    );
+    assert!(
+        child_lines.iter().any(|l| l["exit"] == 3),
+        "the child's end: {child_lines:?}"
+    );
+    // The parent's lines still buffered at the fork (its SVC at least) are written once, not
+    // again by the child.
+    let clone = lines
+        .iter()
+        .position(|l| l["syscall"] == 220 && tid(l) == parent)
+        .expect("the parent's clone");
+    let svc = lines[..clone]
+        .iter()
+        .rev()
+        .find(|l| tid(l) == parent && l.get("pc").is_some())
+        .expect("the parent's SVC");
+    assert!(
+        svc["encoding"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("SVC")),
+        "{svc}"
+    );
+    assert_eq!(lines.iter().filter(|l| *l == svc).count(), 1, "{svc}");
+    let last = lines.last().expect("lines");
+    assert_eq!(
+        (last["exit"].as_u64(), tid(last)),
+        (Some(13), parent),
+        "{last}"
     );
 }
 

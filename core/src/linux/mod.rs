@@ -12,12 +12,12 @@ pub mod syscall;
 pub mod sysregs;
 pub mod thread;
 pub mod timers;
+pub mod trace;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::interp::Interp;
@@ -56,8 +56,8 @@ pub struct Process {
     pub features: FeatureSet,
     /// Print each system call to stderr, like `qemu-aarch64 -strace`.
     pub strace: bool,
-    /// Where `--trace` writes one JSON line per executed instruction (of the main thread).
-    pub trace: Option<Box<dyn std::io::Write + Send>>,
+    /// Where `--trace` writes one JSON line per executed instruction, shared by the threads.
+    pub trace: Option<trace::Trace>,
     /// The program path as given, and as an absolute path (for `/proc/self/exe`).
     pub exe: PathBuf,
     pub exe_abs: PathBuf,
@@ -256,30 +256,26 @@ impl Process {
             // The other threads stop too.
             self.threads.end(exit.clone());
         }
-        if let Some(trace) = &mut self.trace {
+        if let Some(trace) = &self.trace {
             let line = match &exit {
-                Exit::Exited(code) => format!("{{\"exit\":{code}}}"),
+                Exit::Exited(code) => format!("{{\"tid\":{},\"exit\":{code}}}", self.tid),
                 Exit::Signaled { signal, reason, .. } => {
                     format!(
-                        "{{\"signal\":{signal},\"reason\":\"{}\"}}",
+                        "{{\"tid\":{},\"signal\":{signal},\"reason\":\"{}\"}}",
+                        self.tid,
                         json_escape(reason)
                     )
                 }
             };
             // The trace must be complete even when the guest dies: flush before returning.
-            if writeln!(trace, "{line}")
-                .and_then(|()| trace.flush())
-                .is_err()
-            {
-                eprintln!("armature: warning: cannot write the trace file");
-            }
+            trace.close_with(&line);
         }
         exit
     }
 
     /// One step, writing a trace line when tracing: pc, word, encoding and what changed.
     fn traced_step(&mut self, table: &SemTable<Interp>) -> Result<(), Stop> {
-        let Some(trace) = &mut self.trace else {
+        let Some(trace) = &self.trace else {
             return self.machine.step(table, &self.features);
         };
         let cpu = &self.machine.cpu;
@@ -323,24 +319,24 @@ impl Process {
                 changed.push(format!("\"{name}\":\"{b:#x}\""));
             }
         }
-        let line = format!(
-            "{{\"pc\":\"{pc:#x}\",\"word\":\"{word:08x}\",\"encoding\":\"{encoding}\",\"changed\":{{{}}}}}",
+        trace.line(&format!(
+            "{{\"tid\":{},\"pc\":\"{pc:#x}\",\"word\":\"{word:08x}\",\"encoding\":\"{encoding}\",\"changed\":{{{}}}}}",
+            self.tid,
             changed.join(",")
-        );
-        if writeln!(trace, "{line}").is_err() {
-            eprintln!("armature: warning: cannot write the trace file; tracing stops");
-            self.trace = None;
-        }
+        ));
         result
     }
 
     fn run_until_exit(&mut self, table: &SemTable<Interp>) -> Exit {
         loop {
             let stop = if self.trace.is_some() {
+                // What `Interp::run` checks before each block: a host signal, or another
+                // thread that queued a signal for this one or ended the process.
                 if self
                     .machine
                     .interrupt
                     .load(std::sync::atomic::Ordering::Relaxed)
+                    || self.machine.kick.load(std::sync::atomic::Ordering::Relaxed)
                 {
                     Stop::Interrupt
                 } else {
@@ -375,14 +371,13 @@ impl Process {
                     if let Some(exit) = self.threads.ended() {
                         return exit;
                     }
-                    if let Some(trace) = &mut self.trace {
+                    if let Some(trace) = &self.trace {
                         let result = self.machine.cpu.x[0];
                         // The call's result in X0, which the SVC line before could not show.
-                        if writeln!(trace, "{{\"syscall\":{number},\"x0\":\"{result:#x}\"}}")
-                            .is_err()
-                        {
-                            self.trace = None;
-                        }
+                        trace.line(&format!(
+                            "{{\"tid\":{},\"syscall\":{number},\"x0\":\"{result:#x}\"}}",
+                            self.tid
+                        ));
                     }
                     self.take_host_signals();
                     self.deliver_pending()

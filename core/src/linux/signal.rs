@@ -542,17 +542,13 @@ impl Process {
             },
             _ => match self.setup_frame(&info, &act) {
                 Ok(()) => {
-                    if let Some(trace) = &mut self.trace {
+                    if let Some(trace) = &self.trace {
                         let frame = self.machine.cpu.sp;
                         // The handler's first instruction follows; say why control went there.
-                        let line = format!(
-                            "{{\"deliver\":{sig},\"handler\":\"{:#x}\",\"frame\":\"{frame:#x}\"}}",
-                            act.handler
-                        );
-                        if std::io::Write::write_all(trace, format!("{line}\n").as_bytes()).is_err()
-                        {
-                            self.trace = None;
-                        }
+                        trace.line(&format!(
+                            "{{\"tid\":{},\"deliver\":{sig},\"handler\":\"{:#x}\",\"frame\":\"{frame:#x}\"}}",
+                            self.tid, act.handler
+                        ));
                     }
                     if act.flags & SA_RESETHAND != 0 {
                         self.signals.set_action(sig, SigAction::default());

@@ -326,14 +326,14 @@ impl Process {
         }
     }
 
-    /// A new thread's process state: this one's, with `machine`, nothing pending and no
-    /// trace (the trace follows the main thread).
+    /// A new thread's process state: this one's, with `machine`, nothing pending and the
+    /// same trace file.
     fn thread_copy(&self, machine: Interp) -> Process {
         Process {
             machine,
             features: self.features,
             strace: self.strace,
-            trace: None,
+            trace: self.trace.clone(),
             exe: self.exe.clone(),
             exe_abs: self.exe_abs.clone(),
             root: self.root.clone(),
@@ -359,11 +359,18 @@ impl Process {
     fn fork(&mut self, flags: u64, newsp: u64, ptid: u64, ctid: u64) -> SysResult {
         // No other thread may hold the thread list's or the memory map's lock in the child.
         let peers = lock(&self.threads.peers);
-        let pid = self.machine.mem.while_locked(|| {
-            // SAFETY: the child only continues this thread; the locks other threads take most
-            // are held here, so the child's copies are released with the guards.
-            unsafe { libc::fork() }
-        });
+        let fork = || {
+            self.machine.mem.while_locked(|| {
+                // SAFETY: the child only continues this thread; the locks other threads take
+                // most are held here, so the child's copies are released with the guards.
+                unsafe { libc::fork() }
+            })
+        };
+        // The trace too: the child writes its own lines into the same file.
+        let pid = match &self.trace {
+            Some(trace) => trace.while_flushed(fork),
+            None => fork(),
+        };
         drop(peers);
         if pid < 0 {
             return Err(errno());
@@ -719,8 +726,8 @@ impl Process {
         } else {
             (path, argv)
         };
-        if let Some(trace) = &mut self.trace {
-            let _ = trace.flush();
+        if let Some(trace) = &self.trace {
+            trace.flush();
         }
         let ptrs = |v: &[CString]| {
             v.iter()
