@@ -1,7 +1,8 @@
 //! File and memory system calls beyond the basic ones, performed on the host: modes, owners,
-//! links and device nodes, file system statistics, `statx`, resource usage, vectored I/O at an
-//! offset, copies in the kernel, eventfd and memfd, and the memory calls that only check the
-//! guest range (`msync`, `mlock`, `mincore`).
+//! links and device nodes, extended attributes, file system statistics, `statx`, resource
+//! usage, vectored I/O at an offset, copies in the kernel (`splice`, `tee`), eventfd and memfd,
+//! supplementary groups and capabilities, and the memory calls that only check the guest range
+//! (`msync`, `mlock`, `mincore`).
 //!
 //! The kernel structures they fill (`struct statfs`, `rusage`, `tms`, `statx`) have the same
 //! layout on aarch64 and x86-64, so the host's raw system call writes the guest's bytes.
@@ -9,9 +10,25 @@
 use crate::mem::PAGE_SIZE;
 
 use super::syscall::{
-    fd, host, page_up, GuestMem, SysResult, EINVAL, ENAMETOOLONG, ENOMEM, EPERM, MAX_IO,
+    fd, host, nr, page_up, GuestMem, SysResult, E2BIG, EAGAIN, EBADF, EINVAL, ENAMETOOLONG, ENOMEM,
+    EPERM, MAX_IO,
 };
 use super::Process;
+
+/// `XATTR_SIZE_MAX` and `XATTR_LIST_MAX`: the largest value and name list the kernel moves.
+const XATTR_MAX: u64 = 65536;
+/// `NGROUPS_MAX`.
+const NGROUPS_MAX: u64 = 65536;
+/// `SPLICE_F_NONBLOCK`.
+const SPLICE_F_NONBLOCK: u64 = 2;
+
+/// The file an `*xattr` call names: a path, followed or not at a final symlink, or a
+/// descriptor.
+enum XattrTarget {
+    Path(std::ffi::CString),
+    Link(std::ffi::CString),
+    Fd(i32),
+}
 
 impl Process {
     /// `statfs(path, buf)` and `fstatfs(fd, buf)`: the 120-byte `struct statfs`.
@@ -369,5 +386,220 @@ impl Process {
             self.mem().discard(addr, len).map_err(|_| ENOMEM)?;
         }
         Ok(0)
+    }
+}
+
+impl Process {
+    /// The target of `setxattr` (`lsetxattr`, `fsetxattr`) and the other `*xattr` calls, from
+    /// the first argument: a path for the plain and `l` calls (taken under the `-L` root, like
+    /// other lookups, only when the call reads), a descriptor for the `f` ones.
+    fn xattr_target(&mut self, n: u64, arg: u64, reads: bool) -> Result<XattrTarget, i64> {
+        let path = |p: &mut Process| {
+            if reads {
+                p.lookup_path(arg)
+            } else {
+                p.guest_path(arg)
+            }
+        };
+        Ok(match n {
+            nr::SETXATTR | nr::GETXATTR | nr::LISTXATTR | nr::REMOVEXATTR => {
+                XattrTarget::Path(path(self)?)
+            }
+            nr::LSETXATTR | nr::LGETXATTR | nr::LLISTXATTR | nr::LREMOVEXATTR => {
+                XattrTarget::Link(path(self)?)
+            }
+            _ => XattrTarget::Fd(fd(arg)),
+        })
+    }
+
+    /// `setxattr(path, name, value, size, flags)` and its `l` and `f` forms.
+    pub(super) fn sys_setxattr(&mut self, n: u64, a: &[u64; 6]) -> SysResult {
+        let target = self.xattr_target(n, a[0], false)?;
+        let name = self.mem().cstr(a[1])?;
+        if a[3] > XATTR_MAX {
+            return Err(E2BIG);
+        }
+        let value = self.mem().get(a[2], a[3])?;
+        let (v, len, flags) = (value.as_ptr().cast(), value.len(), a[4] as i32);
+        // SAFETY: NUL-terminated strings and `len` bytes at `v`.
+        host(i64::from(unsafe {
+            match &target {
+                XattrTarget::Path(p) => libc::setxattr(p.as_ptr(), name.as_ptr(), v, len, flags),
+                XattrTarget::Link(p) => libc::lsetxattr(p.as_ptr(), name.as_ptr(), v, len, flags),
+                XattrTarget::Fd(f) => libc::fsetxattr(*f, name.as_ptr(), v, len, flags),
+            }
+        }))
+    }
+
+    /// `getxattr(path, name, value, size)` and its `l` and `f` forms: the value's length, and
+    /// the value when `size` is not 0.
+    pub(super) fn sys_getxattr(&mut self, n: u64, a: &[u64; 6]) -> SysResult {
+        let target = self.xattr_target(n, a[0], true)?;
+        let name = self.mem().cstr(a[1])?;
+        let mut buf = vec![0u8; a[3].min(XATTR_MAX) as usize];
+        let (v, len) = if buf.is_empty() {
+            (std::ptr::null_mut(), 0)
+        } else {
+            (buf.as_mut_ptr().cast(), buf.len())
+        };
+        // SAFETY: NUL-terminated strings, and `v` is NULL or holds `len` bytes.
+        let got = host(unsafe {
+            match &target {
+                XattrTarget::Path(p) => libc::getxattr(p.as_ptr(), name.as_ptr(), v, len),
+                XattrTarget::Link(p) => libc::lgetxattr(p.as_ptr(), name.as_ptr(), v, len),
+                XattrTarget::Fd(f) => libc::fgetxattr(*f, name.as_ptr(), v, len),
+            }
+        } as i64)?;
+        if len != 0 {
+            self.mem().put(a[2], &buf[..got as usize])?;
+        }
+        Ok(got)
+    }
+
+    /// `listxattr(path, list, size)` and its `l` and `f` forms: the NUL-separated names.
+    pub(super) fn sys_listxattr(&mut self, n: u64, a: &[u64; 6]) -> SysResult {
+        let target = self.xattr_target(n, a[0], true)?;
+        let mut buf = vec![0u8; a[2].min(XATTR_MAX) as usize];
+        let (l, len) = if buf.is_empty() {
+            (std::ptr::null_mut(), 0)
+        } else {
+            (buf.as_mut_ptr().cast(), buf.len())
+        };
+        // SAFETY: a NUL-terminated path, and `l` is NULL or holds `len` bytes.
+        let got = host(unsafe {
+            match &target {
+                XattrTarget::Path(p) => libc::listxattr(p.as_ptr(), l, len),
+                XattrTarget::Link(p) => libc::llistxattr(p.as_ptr(), l, len),
+                XattrTarget::Fd(f) => libc::flistxattr(*f, l, len),
+            }
+        } as i64)?;
+        if len != 0 {
+            self.mem().put(a[1], &buf[..got as usize])?;
+        }
+        Ok(got)
+    }
+
+    /// `removexattr(path, name)` and its `l` and `f` forms.
+    pub(super) fn sys_removexattr(&mut self, n: u64, a: &[u64; 6]) -> SysResult {
+        let target = self.xattr_target(n, a[0], false)?;
+        let name = self.mem().cstr(a[1])?;
+        // SAFETY: NUL-terminated strings.
+        host(i64::from(unsafe {
+            match &target {
+                XattrTarget::Path(p) => libc::removexattr(p.as_ptr(), name.as_ptr()),
+                XattrTarget::Link(p) => libc::lremovexattr(p.as_ptr(), name.as_ptr()),
+                XattrTarget::Fd(f) => libc::fremovexattr(*f, name.as_ptr()),
+            }
+        }))
+    }
+
+    /// `splice(fd_in, off_in, fd_out, off_out, len, flags)`, with the guest's `loff_t`s.
+    pub(super) fn sys_splice(&mut self, a: &[u64; 6]) -> SysResult {
+        let mut off_in = self.get_offset(a[1])?;
+        let mut off_out = self.get_offset(a[3])?;
+        let ptr = |o: &mut Option<i64>| o.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
+        let (pin, pout) = (ptr(&mut off_in), ptr(&mut off_out));
+        // SAFETY: the offset pointers are NULL or point to the locals.
+        let r = host(unsafe {
+            libc::splice(
+                fd(a[0]),
+                pin,
+                fd(a[2]),
+                pout,
+                a[4].min(MAX_IO) as usize,
+                a[5] as u32,
+            )
+        } as i64)?;
+        self.put_offset(a[1], off_in)?;
+        self.put_offset(a[3], off_out)?;
+        Ok(r)
+    }
+
+    /// `vmsplice(fd, iov, nr_segs, flags)`: into a pipe's write end the guest's buffers, out of
+    /// its read end into them, as `writev` and `readv` do (the kernel may reference the pages
+    /// rather than copy them, which nothing the guest sees tells apart, as it must not change
+    /// the buffers until the data is read anyway). With SPLICE_F_NONBLOCK, a pipe that is not
+    /// ready gives EAGAIN.
+    pub(super) fn sys_vmsplice(&mut self, a: &[u64; 6]) -> SysResult {
+        let f = fd(a[0]);
+        // SAFETY: `st` is a plain struct the call fills.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        host(i64::from(unsafe { libc::fstat(f, &mut st) }))?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFIFO {
+            return Err(EBADF);
+        }
+        // SAFETY: no pointers.
+        let mode = host(i64::from(unsafe { libc::fcntl(f, libc::F_GETFL) }))? as i32;
+        // The kernel writes into the pipe when the descriptor may write.
+        let write = mode & libc::O_ACCMODE != libc::O_RDONLY;
+        if a[3] & SPLICE_F_NONBLOCK != 0 {
+            let mut p = libc::pollfd {
+                fd: f,
+                events: if write { libc::POLLOUT } else { libc::POLLIN },
+                revents: 0,
+            };
+            // SAFETY: one pollfd.
+            if host(i64::from(unsafe { libc::poll(&mut p, 1, 0) }))? == 0 {
+                return Err(EAGAIN);
+            }
+        }
+        self.vectored(a[0], a[1], a[2], write, None)
+    }
+
+    /// `setgroups(size, list)`: this thread's supplementary groups (the raw call, as the
+    /// guest's C library makes it on each of its threads).
+    pub(super) fn sys_setgroups(&mut self, size: u64, list: u64) -> SysResult {
+        if size > NGROUPS_MAX {
+            return Err(EINVAL);
+        }
+        let bytes = self.mem().get(list, size * 4)?;
+        let groups: Vec<libc::gid_t> = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        // SAFETY: `groups` holds `size` ids.
+        host(unsafe { libc::syscall(libc::SYS_setgroups, size as usize, groups.as_ptr()) })
+    }
+
+    /// `capget(header, data)` and `capset`: the 8-byte header (version, pid), whose version the
+    /// kernel may rewrite, and one (version 1) or two (versions 2 and 3) 12-byte data records.
+    pub(super) fn sys_capability(&mut self, set: bool, header: u64, data: u64) -> SysResult {
+        const VERSION_1: u32 = 0x1998_0330;
+        let mut head = [0u32; 2];
+        let bytes = self.mem().get(header, 8)?;
+        for (h, c) in head.iter_mut().zip(bytes.chunks_exact(4)) {
+            *h = u32::from_le_bytes(c.try_into().expect("4 bytes"));
+        }
+        let records = |version: u32| if version == VERSION_1 { 1 } else { 2 };
+        let mut recs = [0u32; 6];
+        if set && data != 0 {
+            let n = records(head[0]);
+            let bytes = self.mem().get(data, 12 * n)?;
+            for (r, c) in recs.iter_mut().zip(bytes.chunks_exact(4)) {
+                *r = u32::from_le_bytes(c.try_into().expect("4 bytes"));
+            }
+        }
+        let p = if data == 0 {
+            std::ptr::null_mut()
+        } else {
+            recs.as_mut_ptr()
+        };
+        let call = if set {
+            libc::SYS_capset
+        } else {
+            libc::SYS_capget
+        };
+        // SAFETY: the header and room for two records, as the kernel's structs.
+        let r = host(unsafe { libc::syscall(call, head.as_mut_ptr(), p) });
+        // The kernel writes its preferred version back for one it does not know.
+        let head_bytes: Vec<u8> = head.iter().flat_map(|h| h.to_le_bytes()).collect();
+        self.mem().put(header, &head_bytes)?;
+        let r = r?;
+        if !set && data != 0 {
+            let n = records(head[0]) as usize;
+            let out: Vec<u8> = recs[..3 * n].iter().flat_map(|v| v.to_le_bytes()).collect();
+            self.mem().put(data, &out)?;
+        }
+        Ok(r)
     }
 }

@@ -13,11 +13,25 @@ use super::{Exit, Process, MMAP_BASE};
 
 /// aarch64 (asm-generic) system call numbers.
 pub mod nr {
+    pub const SETXATTR: u64 = 5;
+    pub const LSETXATTR: u64 = 6;
+    pub const FSETXATTR: u64 = 7;
+    pub const GETXATTR: u64 = 8;
+    pub const LGETXATTR: u64 = 9;
+    pub const FGETXATTR: u64 = 10;
+    pub const LISTXATTR: u64 = 11;
+    pub const LLISTXATTR: u64 = 12;
+    pub const FLISTXATTR: u64 = 13;
+    pub const REMOVEXATTR: u64 = 14;
+    pub const LREMOVEXATTR: u64 = 15;
+    pub const FREMOVEXATTR: u64 = 16;
     pub const GETCWD: u64 = 17;
     pub const DUP: u64 = 23;
     pub const DUP3: u64 = 24;
     pub const FCNTL: u64 = 25;
     pub const IOCTL: u64 = 29;
+    pub const IOPRIO_SET: u64 = 30;
+    pub const IOPRIO_GET: u64 = 31;
     pub const MKDIRAT: u64 = 34;
     pub const UNLINKAT: u64 = 35;
     pub const RENAMEAT: u64 = 38;
@@ -28,6 +42,14 @@ pub mod nr {
     pub const CLOSE: u64 = 57;
     pub const PIPE2: u64 = 59;
     pub const PPOLL: u64 = 73;
+    pub const VMSPLICE: u64 = 75;
+    pub const SPLICE: u64 = 76;
+    pub const TEE: u64 = 77;
+    pub const CAPGET: u64 = 90;
+    pub const CAPSET: u64 = 91;
+    pub const SETFSUID: u64 = 151;
+    pub const SETFSGID: u64 = 152;
+    pub const SETGROUPS: u64 = 159;
     pub const GETDENTS64: u64 = 61;
     pub const LSEEK: u64 = 62;
     pub const READ: u64 = 63;
@@ -192,6 +214,8 @@ pub(super) const EPERM: i64 = 1;
 pub(super) const ENOENT: i64 = 2;
 pub(super) const ESRCH: i64 = 3;
 pub(super) const EAGAIN: i64 = 11;
+pub(super) const EBADF: i64 = 9;
+pub(super) const E2BIG: i64 = 7;
 pub(super) const ENOMEM: i64 = 12;
 pub(super) const EINTR: i64 = 4;
 pub(super) const EFAULT: i64 = 14;
@@ -367,6 +391,28 @@ enum Arg {
 fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
     use Arg::*;
     Some(match n {
+        nr::SETXATTR => ("setxattr", &[S, S, P, D, X]),
+        nr::LSETXATTR => ("lsetxattr", &[S, S, P, D, X]),
+        nr::FSETXATTR => ("fsetxattr", &[D, S, P, D, X]),
+        nr::GETXATTR => ("getxattr", &[S, S, P, D]),
+        nr::LGETXATTR => ("lgetxattr", &[S, S, P, D]),
+        nr::FGETXATTR => ("fgetxattr", &[D, S, P, D]),
+        nr::LISTXATTR => ("listxattr", &[S, P, D]),
+        nr::LLISTXATTR => ("llistxattr", &[S, P, D]),
+        nr::FLISTXATTR => ("flistxattr", &[D, P, D]),
+        nr::REMOVEXATTR => ("removexattr", &[S, S]),
+        nr::LREMOVEXATTR => ("lremovexattr", &[S, S]),
+        nr::FREMOVEXATTR => ("fremovexattr", &[D, S]),
+        nr::VMSPLICE => ("vmsplice", &[D, P, D, X]),
+        nr::SPLICE => ("splice", &[D, P, D, P, D, X]),
+        nr::TEE => ("tee", &[D, D, D, X]),
+        nr::CAPGET => ("capget", &[P, P]),
+        nr::CAPSET => ("capset", &[P, P]),
+        nr::IOPRIO_SET => ("ioprio_set", &[D, D, X]),
+        nr::IOPRIO_GET => ("ioprio_get", &[D, D]),
+        nr::SETFSUID => ("setfsuid", &[D]),
+        nr::SETFSGID => ("setfsgid", &[D]),
+        nr::SETGROUPS => ("setgroups", &[D, P]),
         nr::GETCWD => ("getcwd", &[P, D]),
         nr::DUP => ("dup", &[D]),
         nr::DUP3 => ("dup3", &[D, D, X]),
@@ -1268,6 +1314,30 @@ impl Process {
                 libc::syscall(libc::SYS_setpriority, a[0] as i32, a[1] as u32, a[2] as i32)
             }),
             nr::GETGROUPS => self.sys_getgroups(a[0], a[1]),
+            nr::SETGROUPS => self.sys_setgroups(a[0], a[1]),
+            nr::SETXATTR | nr::LSETXATTR | nr::FSETXATTR => self.sys_setxattr(n, a),
+            nr::GETXATTR | nr::LGETXATTR | nr::FGETXATTR => self.sys_getxattr(n, a),
+            nr::LISTXATTR | nr::LLISTXATTR | nr::FLISTXATTR => self.sys_listxattr(n, a),
+            nr::REMOVEXATTR | nr::LREMOVEXATTR | nr::FREMOVEXATTR => self.sys_removexattr(n, a),
+            nr::SPLICE => self.sys_splice(a),
+            // SAFETY: no pointers.
+            nr::TEE => host(unsafe {
+                libc::tee(fd(a[0]), fd(a[1]), a[2].min(MAX_IO) as usize, a[3] as u32)
+            } as i64),
+            nr::VMSPLICE => self.sys_vmsplice(a),
+            nr::CAPGET | nr::CAPSET => self.sys_capability(n == nr::CAPSET, a[0], a[1]),
+            // SAFETY: no pointers.
+            nr::IOPRIO_SET => host(unsafe {
+                libc::syscall(libc::SYS_ioprio_set, a[0] as i32, a[1] as i32, a[2] as i32)
+            }),
+            // SAFETY: no pointers.
+            nr::IOPRIO_GET => {
+                host(unsafe { libc::syscall(libc::SYS_ioprio_get, a[0] as i32, a[1] as i32) })
+            }
+            // SAFETY: no pointers; the calls give the previous id and never fail.
+            nr::SETFSUID => Ok(i64::from(unsafe { libc::setfsuid(a[0] as u32) })),
+            // SAFETY: as above.
+            nr::SETFSGID => Ok(i64::from(unsafe { libc::setfsgid(a[0] as u32) })),
             nr::GETRESUID | nr::GETRESGID => self.sys_getres(n == nr::GETRESGID, a),
             // The raw calls change only this thread's ids, as the guest's libc expects (it
             // makes the call in every thread).
