@@ -19,6 +19,8 @@ const SOCKADDR_MAX: usize = 128;
 const OPT_MAX: u64 = 1 << 16;
 /// `UIO_MAXIOV`.
 const IOV_MAX: u64 = 1024;
+/// The size of a `struct mmsghdr`: a `msghdr`, the 32-bit `msg_len` and padding.
+const MMSGHDR: u64 = 64;
 
 /// Options whose values hold a pointer: SO_ATTACH_FILTER and SO_ATTACH_REUSEPORT_CBPF (a
 /// `struct sock_fprog`), TCP_ZEROCOPY_RECEIVE (an address to map at).
@@ -342,5 +344,82 @@ impl Process {
         self.mem().put(a[1] + 40, &(used as u64).to_le_bytes())?;
         self.mem().put(a[1] + 48, &msg.msg_flags.to_le_bytes())?;
         Ok(r)
+    }
+
+    /// `sendmmsg(fd, msgvec, vlen, flags)`: each 64-byte `struct mmsghdr` as `sendmsg` sends
+    /// it, its `msg_len` set; as Linux's `__sys_sendmmsg`, an error after the first message
+    /// ends the call with the count sent.
+    pub(super) fn sys_sendmmsg(&mut self, a: &[u64; 6]) -> SysResult {
+        check_fd(a[0])?;
+        let mut sent = 0u64;
+        for i in 0..a[2].min(IOV_MAX) {
+            let entry = a[1].wrapping_add(MMSGHDR * i);
+            match self.sys_sendmsg(&[a[0], entry, a[3], 0, 0, 0]) {
+                Ok(n) => self.mem().put(entry + 56, &(n as u32).to_le_bytes())?,
+                Err(e) if sent == 0 => return Err(e),
+                Err(_) => break,
+            }
+            sent += 1;
+        }
+        Ok(sent as i64)
+    }
+
+    /// `recvmmsg(fd, msgvec, vlen, flags, timeout)`: each `struct mmsghdr` as `recvmsg` fills
+    /// it, its `msg_len` set, as Linux's `__sys_recvmmsg` loops: MSG_WAITFORONE makes the
+    /// calls after the first non-blocking, the timeout is looked at after each message (and
+    /// gets the time left), an out-of-band message ends the batch, and an error after the
+    /// first message ends the call with the count received.
+    pub(super) fn sys_recvmmsg(&mut self, a: &[u64; 6]) -> SysResult {
+        const MSG_OOB: u64 = 1;
+        const MSG_DONTWAIT: u64 = 0x40;
+        const MSG_WAITFORONE: u64 = 0x1_0000;
+        check_fd(a[0])?;
+        let deadline = if a[4] == 0 {
+            None
+        } else {
+            let t = self.mem().get(a[4], 16)?;
+            let sec = i64::from_le_bytes(t[..8].try_into().expect("8 bytes"));
+            let nsec = i64::from_le_bytes(t[8..].try_into().expect("8 bytes"));
+            if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+                return Err(EINVAL);
+            }
+            let wait = std::time::Duration::new(sec as u64, nsec as u32);
+            Some(std::time::Instant::now() + wait)
+        };
+        let mut flags = a[3] & !MSG_WAITFORONE;
+        let mut received = 0u64;
+        let mut error = None;
+        for i in 0..a[2].min(IOV_MAX) {
+            let entry = a[1].wrapping_add(MMSGHDR * i);
+            match self.sys_recvmsg(&[a[0], entry, flags, 0, 0, 0]) {
+                Ok(n) => self.mem().put(entry + 56, &(n as u32).to_le_bytes())?,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+            received += 1;
+            if a[3] & MSG_WAITFORONE != 0 {
+                flags |= MSG_DONTWAIT;
+            }
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                break;
+            }
+            let msg_flags = self.mem().get(entry + 48, 4)?;
+            if u64::from(u32::from_le_bytes(msg_flags.try_into().expect("4 bytes"))) & MSG_OOB != 0
+            {
+                break;
+            }
+        }
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            let mut t = (left.as_secs() as i64).to_le_bytes().to_vec();
+            t.extend(i64::from(left.subsec_nanos()).to_le_bytes());
+            self.mem().put(a[4], &t)?;
+        }
+        match error {
+            Some(e) if received == 0 => Err(e),
+            _ => Ok(received as i64),
+        }
     }
 }

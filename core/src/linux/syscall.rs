@@ -203,7 +203,9 @@ pub mod nr {
     pub const MUNLOCKALL: u64 = 231;
     pub const MINCORE: u64 = 232;
     pub const ACCEPT4: u64 = 242;
+    pub const RECVMMSG: u64 = 243;
     pub const SYNCFS: u64 = 267;
+    pub const SENDMMSG: u64 = 269;
     pub const MEMFD_CREATE: u64 = 279;
     pub const COPY_FILE_RANGE: u64 = 285;
     pub const STATX: u64 = 291;
@@ -576,6 +578,8 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::SHUTDOWN => ("shutdown", &[D, D]),
         nr::SENDMSG => ("sendmsg", &[D, P, X]),
         nr::RECVMSG => ("recvmsg", &[D, P, X]),
+        nr::SENDMMSG => ("sendmmsg", &[D, P, D, X]),
+        nr::RECVMMSG => ("recvmmsg", &[D, P, D, X, P]),
         nr::MSYNC => ("msync", &[P, D, X]),
         nr::MLOCK => ("mlock", &[P, D]),
         nr::MUNLOCK => ("munlock", &[P, D]),
@@ -640,6 +644,8 @@ impl Process {
                     | nr::RECVFROM
                     | nr::SENDMSG
                     | nr::RECVMSG
+                    | nr::SENDMMSG
+                    | nr::RECVMMSG
             )
         {
             // A forwarded host signal ended the host call: Linux's -ERESTARTSYS.
@@ -666,6 +672,7 @@ impl Process {
             nr::WRITE | nr::WRITEV | nr::PWRITE64 | nr::PWRITEV => true,
             nr::SENDTO => a[3] & MSG_NOSIGNAL == 0,
             nr::SENDMSG => a[2] & MSG_NOSIGNAL == 0,
+            nr::SENDMMSG => a[3] & MSG_NOSIGNAL == 0,
             _ => false,
         };
         if result == Err(EPIPE) && signals {
@@ -1513,6 +1520,8 @@ impl Process {
             nr::SHUTDOWN => host(i64::from(unsafe { libc::shutdown(fd(a[0]), a[1] as i32) })),
             nr::SENDMSG => self.sys_sendmsg(a),
             nr::RECVMSG => self.sys_recvmsg(a),
+            nr::SENDMMSG => self.sys_sendmmsg(a),
+            nr::RECVMMSG => self.sys_recvmmsg(a),
             _ => {
                 if self.warned.insert(n) {
                     eprintln!("armature: unsupported syscall {n}");
