@@ -2,8 +2,9 @@
  * temporary directory): umask, sync calls, flock, fchmod/fchmodat, fchown/fchownat, fchdir,
  * truncate, fallocate, symlinkat, linkat, mknodat (FIFO, regular file), statfs/fstatfs, statx,
  * getrusage, times, process groups and sessions, priorities, groups and ids, clock_getres,
- * the scheduler queries, close_range, preadv/pwritev, sendfile, copy_file_range, eventfd,
- * memfd_create, msync, mlock, mincore, the FIO* ioctls, errno order (pipe2, prlimit64), and
+ * the scheduler queries, close_range, preadv/pwritev and preadv2/pwritev2, sendfile,
+ * copy_file_range, eventfd, memfd_create, msync, mlock and mlock2, mincore, the FIO* ioctls,
+ * errno order (pipe2, prlimit64), and
  * sockets: an AF_UNIX socketpair (stream with SCM_RIGHTS, datagram, sendmmsg/recvmmsg batches
  * with MSG_WAITFORONE and a timeout), an AF_UNIX listener on a
  * path and an AF_INET one on 127.0.0.1 port 0, connected and accepted in one process. Only
@@ -164,6 +165,17 @@ static void files(void) {
     printf("  \"%s\" \"%s\" at %ld\n", b1, b2, (long)lseek(fd, 0, SEEK_CUR));
     CHK("preadv negative", preadv(fd, rio, 2, -1));
     CHK("preadv efault", syscall(SYS_preadv, fd, 8L, 2, 0L, 0L));
+    show_file("f");
+    struct iovec iov2[2] = {{"xy", 2}, {"z", 1}};
+    /* (qemu-aarch64 refuses every RWF_* flag and MLOCK_ONFAULT, so flags are not compared.) */
+    CHK("pwritev2", pwritev2(fd, iov2, 2, 1, 0));
+    lseek(fd, 3, SEEK_SET);
+    CHK("pwritev2 at the position", pwritev2(fd, iov2, 1, -1, 0));
+    printf("  at %ld\n", (long)lseek(fd, 0, SEEK_CUR));
+    memset(b1, 0, sizeof b1);
+    memset(b2, 0, sizeof b2);
+    CHK("preadv2", preadv2(fd, rio, 2, 0, 0));
+    printf("  \"%s\" \"%s\"\n", b1, b2);
     show_file("f");
 
     /* Copies in the kernel. */
@@ -350,6 +362,9 @@ static void memory(void) {
     CHK("mlock", mlock(p, page));
     CHK("mlock unaligned", mlock(p + 10, 100));
     CHK("munlock", munlock(p, page));
+    CHK("mlock2", mlock2(p, page, 0));
+    CHK("mlock2 bad flag", mlock2(p, page, 2));
+    CHK("munlock again", munlock(p, page));
     CHK("mlockall bad", mlockall(0));
     CHK("mlockall onfault", mlockall(MCL_ONFAULT));
     CHK("munlockall", munlockall());

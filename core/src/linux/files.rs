@@ -176,6 +176,44 @@ impl Process {
         Ok(r)
     }
 
+    /// `preadv2(fd, iov, iovcnt, pos_l, pos_h, flags)` and `pwritev2`: `pos_l` is the whole
+    /// offset on a 64-bit kernel, -1 the file's own position; the RWF_* flags go to the host
+    /// call, made on one host buffer.
+    pub(super) fn sys_rw_v2(&mut self, write: bool, a: &[u64; 6]) -> SysResult {
+        let iov = self.iovecs(a[1], a[2])?;
+        let (off, flags) = (a[3] as i64, a[5] as i32);
+        if write {
+            let mut buf = Vec::new();
+            for &(base, len) in &iov {
+                buf.extend(self.mem().get(base, len)?);
+            }
+            let host_iov = libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: buf.len(),
+            };
+            // SAFETY: one iovec over `buf`.
+            return host(unsafe { libc::pwritev2(fd(a[0]), &host_iov, 1, off, flags) } as i64);
+        }
+        for &(base, len) in &iov {
+            self.mem().probe_write(base, len)?;
+        }
+        let total: u64 = iov.iter().map(|(_, l)| l).sum();
+        let mut buf = vec![0u8; total as usize];
+        let host_iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: one iovec over `buf`.
+        let r = host(unsafe { libc::preadv2(fd(a[0]), &host_iov, 1, off, flags) } as i64)?;
+        let mut done = 0usize;
+        for &(base, len) in &iov {
+            let take = (len as usize).min(r as usize - done);
+            self.mem().put(base, &buf[done..done + take])?;
+            done += take;
+        }
+        Ok(r)
+    }
+
     /// A guest `loff_t *` (NULL: none).
     fn get_offset(&mut self, addr: u64) -> Result<Option<i64>, i64> {
         if addr == 0 {

@@ -207,7 +207,10 @@ pub mod nr {
     pub const SYNCFS: u64 = 267;
     pub const SENDMMSG: u64 = 269;
     pub const MEMFD_CREATE: u64 = 279;
+    pub const MLOCK2: u64 = 284;
     pub const COPY_FILE_RANGE: u64 = 285;
+    pub const PREADV2: u64 = 286;
+    pub const PWRITEV2: u64 = 287;
     pub const STATX: u64 = 291;
     pub const CLOSE_RANGE: u64 = 436;
 }
@@ -582,6 +585,9 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::RECVMMSG => ("recvmmsg", &[D, P, D, X, P]),
         nr::MSYNC => ("msync", &[P, D, X]),
         nr::MLOCK => ("mlock", &[P, D]),
+        nr::MLOCK2 => ("mlock2", &[P, D, X]),
+        nr::PREADV2 => ("preadv2", &[D, P, D, D, D, X]),
+        nr::PWRITEV2 => ("pwritev2", &[D, P, D, D, D, X]),
         nr::MUNLOCK => ("munlock", &[P, D]),
         nr::MLOCKALL => ("mlockall", &[X]),
         nr::MUNLOCKALL => ("munlockall", &[]),
@@ -1500,6 +1506,14 @@ impl Process {
             nr::MEMFD_CREATE => self.sys_memfd_create(a[0], a[1]),
             nr::MSYNC => self.sys_msync(a[0], a[1], a[2]),
             nr::MLOCK | nr::MUNLOCK => self.sys_mlock(a[0], a[1], n == nr::MLOCK),
+            nr::MLOCK2 => {
+                // MLOCK_ONFAULT is the only flag.
+                if a[2] & !1 != 0 {
+                    return Err(EINVAL);
+                }
+                self.sys_mlock(a[0], a[1], true)
+            }
+            nr::PREADV2 | nr::PWRITEV2 => self.sys_rw_v2(n == nr::PWRITEV2, a),
             nr::MLOCKALL => self.sys_mlockall(a[0]),
             nr::MUNLOCKALL => Ok(0),
             nr::MINCORE => self.sys_mincore(a[0], a[1], a[2]),

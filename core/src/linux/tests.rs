@@ -1262,6 +1262,40 @@ fn more_file_calls_fill_guest_structures_or_fault() {
     assert_eq!(p.machine.mem.read_u64(DATA + 0x400, 2), Ok(0x3231));
     assert_eq!(p.machine.mem.read_u64(DATA + 0x410, 3), Ok(0x35_3433));
     assert_eq!(call(&mut p, nr::PREADV, &[fd, 0x10, 2, 0]), EFAULT);
+    // pwritev2 with RWF_DSYNC, then preadv2 at the file's position (-1) and with flags: the
+    // RWF_* flags reach the host (qemu-aarch64 refuses them all, so only this test has them).
+    const RWF_DSYNC: u64 = 2;
+    const RWF_NOWAIT: u64 = 8;
+    put_str(&mut p, DATA + 0x500, "ab");
+    put_iovecs(&mut p, DATA + 0x300, &[(DATA + 0x500, 2)]);
+    assert_eq!(
+        call(
+            &mut p,
+            nr::PWRITEV2,
+            &[fd, DATA + 0x300, 1, 0, 0, RWF_DSYNC]
+        ),
+        2
+    );
+    put_iovecs(&mut p, DATA + 0x300, &[(DATA + 0x400, 3)]);
+    assert_eq!(
+        call(
+            &mut p,
+            nr::PREADV2,
+            &[fd, DATA + 0x300, 1, u64::MAX, 0, RWF_NOWAIT]
+        ),
+        3
+    );
+    assert_eq!(
+        p.machine.mem.read_u64(DATA + 0x400, 3),
+        Ok(0x32_6261),
+        "\"ab2\""
+    );
+    assert_eq!(
+        call(&mut p, nr::PREADV2, &[fd, DATA + 0x300, 1, 0, 0, 0x4000]),
+        -95,
+        "EOPNOTSUPP for an unknown flag"
+    );
+    assert_eq!(call(&mut p, nr::PREADV2, &[fd, 0x10, 1, 0, 0, 0]), EFAULT);
     assert_eq!(call(&mut p, nr::FSTATFS, &[fd, DATA + 0x100]), 0);
     assert_eq!(call(&mut p, nr::FSYNC, &[fd]), 0);
     assert_eq!(call(&mut p, nr::FCHMOD, &[fd, 0o600]), 0);
@@ -1294,6 +1328,9 @@ fn memory_range_calls_check_the_mapping() {
     assert_eq!(p.machine.mem.read_u64(DATA, 4), Ok(0x0001_0101));
     assert_eq!(call(&mut p, nr::MINCORE, &[a, 0x3000, CODE]), EFAULT);
     assert_eq!(call(&mut p, nr::MLOCK, &[a + 8, 16]), 0);
+    const MLOCK_ONFAULT: u64 = 1;
+    assert_eq!(call(&mut p, nr::MLOCK2, &[a, 16, MLOCK_ONFAULT]), 0);
+    assert_eq!(call(&mut p, nr::MLOCK2, &[a, 16, 2]), -22);
     assert_eq!(call(&mut p, nr::MUNMAP, &[a + 0x1000, 0x1000]), 0);
     assert_eq!(call(&mut p, nr::MSYNC, &[a, 0x3000, 0]), -12);
     assert_eq!(call(&mut p, nr::MINCORE, &[a, 0x3000, DATA]), -12);
