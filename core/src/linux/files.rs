@@ -143,10 +143,7 @@ impl Process {
     ) -> SysResult {
         let iov = self.iovecs(iov_addr, count)?;
         if write {
-            let mut buf = Vec::new();
-            for &(base, len) in &iov {
-                buf.extend(self.mem().get(base, len)?);
-            }
+            let buf = self.gather(&iov)?;
             // SAFETY: `buf` holds `buf.len()` bytes.
             return host(unsafe {
                 match offset {
@@ -155,20 +152,37 @@ impl Process {
                 }
             } as i64);
         }
-        for &(base, len) in &iov {
+        self.scatter(&iov, |buf| {
+            // SAFETY: `buf` holds `buf.len()` bytes.
+            unsafe {
+                match offset {
+                    Some(off) => libc::pread(fd(fd_arg), buf.as_mut_ptr().cast(), buf.len(), off),
+                    None => libc::read(fd(fd_arg), buf.as_mut_ptr().cast(), buf.len()),
+                }
+            }
+        })
+    }
+
+    /// The bytes of the guest buffers `iov`, one after the other.
+    fn gather(&mut self, iov: &[(u64, u64)]) -> Result<Vec<u8>, i64> {
+        let mut buf = Vec::new();
+        for &(base, len) in iov {
+            buf.extend(self.mem().get(base, len)?);
+        }
+        Ok(buf)
+    }
+
+    /// Runs `read` on a host buffer as large as the guest buffers `iov` (checked writable
+    /// first, as the kernel fails before reading) and spreads the bytes it read over them.
+    fn scatter(&mut self, iov: &[(u64, u64)], read: impl FnOnce(&mut [u8]) -> isize) -> SysResult {
+        for &(base, len) in iov {
             self.mem().probe_write(base, len)?;
         }
         let total: u64 = iov.iter().map(|(_, l)| l).sum();
         let mut buf = vec![0u8; total as usize];
-        // SAFETY: `buf` holds `buf.len()` bytes.
-        let r = host(unsafe {
-            match offset {
-                Some(off) => libc::pread(fd(fd_arg), buf.as_mut_ptr().cast(), buf.len(), off),
-                None => libc::read(fd(fd_arg), buf.as_mut_ptr().cast(), buf.len()),
-            }
-        } as i64)?;
+        let r = host(read(&mut buf) as i64)?;
         let mut done = 0usize;
-        for &(base, len) in &iov {
+        for &(base, len) in iov {
             let take = (len as usize).min(r as usize - done);
             self.mem().put(base, &buf[done..done + take])?;
             done += take;
@@ -183,10 +197,7 @@ impl Process {
         let iov = self.iovecs(a[1], a[2])?;
         let (off, flags) = (a[3] as i64, a[5] as i32);
         if write {
-            let mut buf = Vec::new();
-            for &(base, len) in &iov {
-                buf.extend(self.mem().get(base, len)?);
-            }
+            let mut buf = self.gather(&iov)?;
             let host_iov = libc::iovec {
                 iov_base: buf.as_mut_ptr().cast(),
                 iov_len: buf.len(),
@@ -194,24 +205,14 @@ impl Process {
             // SAFETY: one iovec over `buf`.
             return host(unsafe { libc::pwritev2(fd(a[0]), &host_iov, 1, off, flags) } as i64);
         }
-        for &(base, len) in &iov {
-            self.mem().probe_write(base, len)?;
-        }
-        let total: u64 = iov.iter().map(|(_, l)| l).sum();
-        let mut buf = vec![0u8; total as usize];
-        let host_iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        // SAFETY: one iovec over `buf`.
-        let r = host(unsafe { libc::preadv2(fd(a[0]), &host_iov, 1, off, flags) } as i64)?;
-        let mut done = 0usize;
-        for &(base, len) in &iov {
-            let take = (len as usize).min(r as usize - done);
-            self.mem().put(base, &buf[done..done + take])?;
-            done += take;
-        }
-        Ok(r)
+        self.scatter(&iov, |buf| {
+            let host_iov = libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: buf.len(),
+            };
+            // SAFETY: one iovec over `buf`.
+            unsafe { libc::preadv2(fd(a[0]), &host_iov, 1, off, flags) }
+        })
     }
 
     /// A guest `loff_t *` (NULL: none).
@@ -245,18 +246,26 @@ impl Process {
 
     /// `copy_file_range(fd_in, off_in, fd_out, off_out, len, flags)`.
     pub(super) fn sys_copy_file_range(&mut self, a: &[u64; 6]) -> SysResult {
+        self.copy_in_kernel(a, libc::SYS_copy_file_range)
+    }
+
+    /// `splice(fd_in, off_in, fd_out, off_out, len, flags)`.
+    pub(super) fn sys_splice(&mut self, a: &[u64; 6]) -> SysResult {
+        self.copy_in_kernel(a, libc::SYS_splice)
+    }
+
+    /// The host system call `call` with the arguments of `copy_file_range` and `splice`:
+    /// `(fd_in, off_in, fd_out, off_out, len, flags)`, the offsets being guest `loff_t *`s
+    /// (NULL: the file's own position), read before and written back after.
+    fn copy_in_kernel(&mut self, a: &[u64; 6], call: libc::c_long) -> SysResult {
         let mut off_in = self.get_offset(a[1])?;
         let mut off_out = self.get_offset(a[3])?;
-        let pin = off_in
-            .as_mut()
-            .map_or(std::ptr::null_mut(), |o| o as *mut i64);
-        let pout = off_out
-            .as_mut()
-            .map_or(std::ptr::null_mut(), |o| o as *mut i64);
+        let ptr = |o: &mut Option<i64>| o.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
+        let (pin, pout) = (ptr(&mut off_in), ptr(&mut off_out));
         // SAFETY: the offset pointers are NULL or point to the locals above.
         let r = host(unsafe {
             libc::syscall(
-                libc::SYS_copy_file_range,
+                call,
                 fd(a[0]),
                 pin,
                 fd(a[2]),
@@ -474,45 +483,50 @@ impl Process {
     pub(super) fn sys_getxattr(&mut self, n: u64, a: &[u64; 6]) -> SysResult {
         let target = self.xattr_target(n, a[0], true)?;
         let name = self.mem().cstr(a[1])?;
-        let mut buf = vec![0u8; a[3].min(XATTR_MAX) as usize];
-        let (v, len) = if buf.is_empty() {
-            (std::ptr::null_mut(), 0)
-        } else {
-            (buf.as_mut_ptr().cast(), buf.len())
-        };
-        // SAFETY: NUL-terminated strings, and `v` is NULL or holds `len` bytes.
-        let got = host(unsafe {
-            match &target {
-                XattrTarget::Path(p) => libc::getxattr(p.as_ptr(), name.as_ptr(), v, len),
-                XattrTarget::Link(p) => libc::lgetxattr(p.as_ptr(), name.as_ptr(), v, len),
-                XattrTarget::Fd(f) => libc::fgetxattr(*f, name.as_ptr(), v, len),
+        self.xattr_query(a[2], a[3], |v, len| {
+            // SAFETY: NUL-terminated strings, and `v` is NULL or holds `len` bytes.
+            unsafe {
+                match &target {
+                    XattrTarget::Path(p) => libc::getxattr(p.as_ptr(), name.as_ptr(), v, len),
+                    XattrTarget::Link(p) => libc::lgetxattr(p.as_ptr(), name.as_ptr(), v, len),
+                    XattrTarget::Fd(f) => libc::fgetxattr(*f, name.as_ptr(), v, len),
+                }
             }
-        } as i64)?;
-        if len != 0 {
-            self.mem().put(a[2], &buf[..got as usize])?;
-        }
-        Ok(got)
+        })
     }
 
     /// `listxattr(path, list, size)` and its `l` and `f` forms: the NUL-separated names.
     pub(super) fn sys_listxattr(&mut self, n: u64, a: &[u64; 6]) -> SysResult {
         let target = self.xattr_target(n, a[0], true)?;
-        let mut buf = vec![0u8; a[2].min(XATTR_MAX) as usize];
-        let (l, len) = if buf.is_empty() {
+        self.xattr_query(a[1], a[2], |l, len| {
+            // SAFETY: a NUL-terminated path, and `l` is NULL or holds `len` bytes.
+            unsafe {
+                match &target {
+                    XattrTarget::Path(p) => libc::listxattr(p.as_ptr(), l.cast(), len),
+                    XattrTarget::Link(p) => libc::llistxattr(p.as_ptr(), l.cast(), len),
+                    XattrTarget::Fd(f) => libc::flistxattr(*f, l.cast(), len),
+                }
+            }
+        })
+    }
+
+    /// Runs `call` on a host buffer of `size` bytes (at most [`XATTR_MAX`]; NULL and 0 when
+    /// `size` is 0, the length query) and copies what it gave to the guest's `out`.
+    fn xattr_query(
+        &mut self,
+        out: u64,
+        size: u64,
+        call: impl FnOnce(*mut libc::c_void, usize) -> isize,
+    ) -> SysResult {
+        let mut buf = vec![0u8; size.min(XATTR_MAX) as usize];
+        let (p, len) = if buf.is_empty() {
             (std::ptr::null_mut(), 0)
         } else {
             (buf.as_mut_ptr().cast(), buf.len())
         };
-        // SAFETY: a NUL-terminated path, and `l` is NULL or holds `len` bytes.
-        let got = host(unsafe {
-            match &target {
-                XattrTarget::Path(p) => libc::listxattr(p.as_ptr(), l, len),
-                XattrTarget::Link(p) => libc::llistxattr(p.as_ptr(), l, len),
-                XattrTarget::Fd(f) => libc::flistxattr(*f, l, len),
-            }
-        } as i64)?;
+        let got = host(call(p, len) as i64)?;
         if len != 0 {
-            self.mem().put(a[1], &buf[..got as usize])?;
+            self.mem().put(out, &buf[..got as usize])?;
         }
         Ok(got)
     }
@@ -529,28 +543,6 @@ impl Process {
                 XattrTarget::Fd(f) => libc::fremovexattr(*f, name.as_ptr()),
             }
         }))
-    }
-
-    /// `splice(fd_in, off_in, fd_out, off_out, len, flags)`, with the guest's `loff_t`s.
-    pub(super) fn sys_splice(&mut self, a: &[u64; 6]) -> SysResult {
-        let mut off_in = self.get_offset(a[1])?;
-        let mut off_out = self.get_offset(a[3])?;
-        let ptr = |o: &mut Option<i64>| o.as_mut().map_or(std::ptr::null_mut(), |o| o as *mut i64);
-        let (pin, pout) = (ptr(&mut off_in), ptr(&mut off_out));
-        // SAFETY: the offset pointers are NULL or point to the locals.
-        let r = host(unsafe {
-            libc::splice(
-                fd(a[0]),
-                pin,
-                fd(a[2]),
-                pout,
-                a[4].min(MAX_IO) as usize,
-                a[5] as u32,
-            )
-        } as i64)?;
-        self.put_offset(a[1], off_in)?;
-        self.put_offset(a[3], off_out)?;
-        Ok(r)
     }
 
     /// `vmsplice(fd, iov, nr_segs, flags)`: into a pipe's write end the guest's buffers, out of
