@@ -1,4 +1,4 @@
-/* Descriptors that report events (timerfd, inotify) and the file and scheduler calls around
+/* Descriptors that report events (timerfd, inotify, epoll) and the file and scheduler calls around
  * them (posix_fadvise, sync_file_range, readahead, getcpu, sched_setscheduler,
  * sched_setparam, sched_rr_get_interval, personality): each result, and what a read of the
  * event descriptors gives, printed the same under armature and qemu-aarch64. */
@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
@@ -21,7 +23,56 @@ static void show(const char *what, long r) {
     printf("%-22s %ld %s\n", what, r, r < 0 ? strerrorname_np(errno) : "");
 }
 
+/* epoll: a pipe's ends added, changed and removed; waits with nothing ready, with data, with a
+ * signal mask, and the errors of each call. */
+static void epoll(void) {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    show("epoll_create1", ep >= 0 ? 0 : -1);
+    show("epoll cloexec", fcntl(ep, F_GETFD));
+    show("epoll_create1 bad", epoll_create1(12345));
+    int p[2];
+    pipe(p);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0x1122334455667788ull};
+    show("epoll_ctl add", epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev));
+    show("epoll_ctl add again", epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev));
+    show("epoll_ctl not epoll", epoll_ctl(p[0], EPOLL_CTL_ADD, p[1], &ev));
+    show("epoll_ctl bad event", epoll_ctl(ep, EPOLL_CTL_ADD, p[1], (void *)8));
+    struct epoll_event out[4];
+    memset(out, 0, sizeof out);
+    show("epoll_wait empty", epoll_wait(ep, out, 4, 0));
+    show("epoll_wait 5 ms", epoll_wait(ep, out, 4, 5));
+    write(p[1], "x", 1);
+    show("epoll_wait ready", epoll_wait(ep, out, 4, -1));
+    printf("  events %#x data %#llx\n", out[0].events, (unsigned long long)out[0].data.u64);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    show("epoll_pwait", epoll_pwait(ep, out, 4, 0, &mask));
+    ev.events = EPOLLOUT;
+    ev.data.u64 = 7;
+    show("epoll_ctl add out", epoll_ctl(ep, EPOLL_CTL_ADD, p[1], &ev));
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.u64 = 9;
+    show("epoll_ctl mod", epoll_ctl(ep, EPOLL_CTL_MOD, p[0], &ev));
+    memset(out, 0, sizeof out);
+    int n = epoll_wait(ep, out, 4, 0);
+    show("epoll_wait two", n);
+    unsigned long long sum = 0;
+    for (int i = 0; i < n; i++) sum += out[i].data.u64 * 100 + (out[i].events & 0xff);
+    printf("  datas and events %llu\n", sum);
+    show("epoll_wait edge again", epoll_wait(ep, out, 1, 0) + (out[0].data.u64 == 7) * 10);
+    show("epoll_ctl del", epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL));
+    show("epoll_ctl del again", epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL));
+    show("epoll_wait max 0", epoll_wait(ep, out, 0, 0));
+    show("epoll_wait bad events", syscall(SYS_epoll_pwait, ep, 8L, 4, 0, NULL, 8));
+    show("epoll_wait bad fd", epoll_wait(p[0], out, 4, 0));
+    close(p[0]);
+    close(p[1]);
+    close(ep);
+}
+
 int main(void) {
+    epoll();
     /* A one-shot timer of 1 ms: a blocking read gives one expiry, then it is disarmed. */
     int t = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
     show("timerfd_create", t >= 0 ? 0 : -1);

@@ -213,6 +213,7 @@ pub mod nr {
     pub const PWRITEV2: u64 = 287;
     pub const STATX: u64 = 291;
     pub const CLOSE_RANGE: u64 = 436;
+    pub const EPOLL_PWAIT2: u64 = 441;
 }
 
 pub(super) const EPERM: i64 = 1;
@@ -460,6 +461,7 @@ fn describe(n: u64) -> Option<(&'static str, &'static [Arg])> {
         nr::EPOLL_CREATE1 => ("epoll_create1", &[X]),
         nr::EPOLL_CTL => ("epoll_ctl", &[D, D, D, P]),
         nr::EPOLL_PWAIT => ("epoll_pwait", &[D, P, D, D, P, D]),
+        nr::EPOLL_PWAIT2 => ("epoll_pwait2", &[D, P, D, P, P, D]),
         nr::PSELECT6 => ("pselect6", &[D, P, P, P, P, P]),
         nr::SET_ROBUST_LIST => ("set_robust_list", &[P, D]),
         nr::CLOCK_GETTIME => ("clock_gettime", &[D, P]),
@@ -1198,7 +1200,8 @@ impl Process {
                 host(i64::from(unsafe { libc::epoll_create1(a[0] as i32) }))
             }
             nr::EPOLL_CTL => self.sys_epoll_ctl(a),
-            nr::EPOLL_PWAIT => self.sys_epoll_pwait(a),
+            nr::EPOLL_PWAIT => self.sys_epoll_pwait(a, false),
+            nr::EPOLL_PWAIT2 => self.sys_epoll_pwait(a, true),
             nr::CLOCK_NANOSLEEP => self.sys_clock_nanosleep(a),
             nr::GETITIMER => self.sys_getitimer(a[0], a[1]),
             nr::SETITIMER => self.sys_setitimer(a[0], a[1], a[2]),

@@ -1318,6 +1318,48 @@ fn more_file_calls_fill_guest_structures_or_fault() {
 }
 
 #[test]
+fn epoll_pwait2_waits_to_the_timespec() {
+    // qemu-aarch64 7.2 has no epoll_pwait2, so this is not in the program tests.
+    let mut p = sys_process();
+    let ep = call(&mut p, nr::EPOLL_CREATE1, &[0]) as u64;
+    assert_eq!(call(&mut p, nr::PIPE2, &[DATA, 0]), 0);
+    let r = p.machine.mem.read_u64(DATA, 4).expect("fd");
+    let w = p.machine.mem.read_u64(DATA + 4, 4).expect("fd");
+    // struct epoll_event { u32 events; (4 bytes of padding on aarch64) u64 data; }
+    p.machine.mem.write_u64(DATA + 0x10, 4, 1).expect("EPOLLIN");
+    p.machine
+        .mem
+        .write_u64(DATA + 0x18, 8, 0xfeed_f00d)
+        .expect("data");
+    assert_eq!(call(&mut p, nr::EPOLL_CTL, &[ep, 1, r, DATA + 0x10]), 0);
+    let (events, timeout) = (DATA + 0x100, DATA + 0x200);
+    let wait2 = |p: &mut Process, t: u64| call(p, nr::EPOLL_PWAIT2, &[ep, events, 4, t, 0, 8]);
+    // Nothing ready: a 20 ms timespec waits about that long.
+    p.machine.mem.write_u64(timeout, 8, 0).expect("tv_sec");
+    p.machine
+        .mem
+        .write_u64(timeout + 8, 8, 20_000_000)
+        .expect("tv_nsec");
+    let start = std::time::Instant::now();
+    assert_eq!(wait2(&mut p, timeout), 0);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(20));
+    put_str(&mut p, DATA + 0x300, "x");
+    assert_eq!(call(&mut p, nr::WRITE, &[w, DATA + 0x300, 1]), 1);
+    // Ready: the event in aarch64's layout, with a zero timespec and with none (NULL).
+    p.machine.mem.write_u64(timeout + 8, 8, 0).expect("tv_nsec");
+    assert_eq!(wait2(&mut p, timeout), 1);
+    assert_eq!(p.machine.mem.read_u64(events, 4), Ok(1));
+    assert_eq!(p.machine.mem.read_u64(events + 8, 8), Ok(0xfeed_f00d));
+    assert_eq!(wait2(&mut p, 0), 1);
+    p.machine
+        .mem
+        .write_u64(timeout + 8, 8, 1_000_000_000)
+        .expect("tv_nsec");
+    assert_eq!(wait2(&mut p, timeout), -22, "EINVAL for a bad timespec");
+    assert_eq!(wait2(&mut p, CODE + 0x10_0000), EFAULT);
+}
+
+#[test]
 fn memory_range_calls_check_the_mapping() {
     let mut p = sys_process();
     let a = call(&mut p, nr::MMAP, &[0, 0x3000, 3, 0x22, u64::MAX, 0]) as u64;

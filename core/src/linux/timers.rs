@@ -315,8 +315,9 @@ impl Process {
     }
 
     /// `epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask, sigsetsize)`, with the events
-    /// converted to aarch64's layout.
-    pub(super) fn sys_epoll_pwait(&mut self, a: &[u64; 6]) -> Result<i64, i64> {
+    /// converted to aarch64's layout; with `precise`, `epoll_pwait2`, whose timeout is a
+    /// `struct timespec *` (NULL: none) kept to the nanosecond.
+    pub(super) fn sys_epoll_pwait(&mut self, a: &[u64; 6], precise: bool) -> Result<i64, i64> {
         let max = a[2] as i32;
         if !(1..=1 << 16).contains(&max) {
             return Err(EINVAL);
@@ -325,12 +326,41 @@ impl Process {
             .mem
             .check_write(a[1], 16 * max as u64)
             .map_err(|_| EFAULT)?;
-        let timeout = a[3] as i32;
-        let deadline = (timeout >= 0)
-            .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
+        let deadline = if precise {
+            if a[3] == 0 {
+                None
+            } else {
+                let (sec, nsec) = self.get_pair(a[3])?;
+                if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+                    return Err(EINVAL);
+                }
+                std::time::Instant::now()
+                    .checked_add(std::time::Duration::new(sec as u64, nsec as u32))
+            }
+        } else {
+            let timeout = a[3] as i32;
+            (timeout >= 0).then(|| {
+                std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64)
+            })
+        };
         let mask = self.temporary_mask(a[4], a[5])?;
         let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; max as usize];
         let result = self.wait_host(deadline, mask, |t, wait| {
+            if precise {
+                // SAFETY: `events` holds `max` host epoll_events; `t` is null or a host
+                // timespec; the mask is a host sigset of the kernel's 8 bytes.
+                return unsafe {
+                    libc::syscall(
+                        libc::SYS_epoll_pwait2,
+                        a[0] as i32,
+                        events.as_mut_ptr(),
+                        max,
+                        t,
+                        std::ptr::from_ref(wait),
+                        8usize,
+                    )
+                };
+            }
             // The host timeout in milliseconds, rounded up, or -1 for none.
             // SAFETY: a null or valid host timespec.
             let ms = unsafe { t.as_ref() }.map_or(-1, |t| {
