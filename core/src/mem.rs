@@ -112,6 +112,28 @@ pub struct Region {
     /// Private anonymous memory, which `MADV_DONTNEED` gives back as zeroes
     /// ([`Memory::discard`]); file-backed and shared mappings keep their contents there.
     pub anonymous: bool,
+    /// Shared memory on the host ([`Memory::back_shared`]): a file's pages or memory a forked
+    /// child shares.
+    pub shared: bool,
+    /// Whether the host pages may be writable: not for the shared pages of a file opened
+    /// read-only, which no `mprotect` makes writable (Linux refuses it with EACCES).
+    pub host_writable: bool,
+}
+
+/// What backs shared guest memory on the host ([`Memory::back_shared`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backing {
+    /// `MAP_SHARED | MAP_ANONYMOUS`: memory that a forked child shares.
+    Anonymous,
+    /// The pages of the open file `fd` from `offset`, of which `len` bytes exist (the pages
+    /// past the file's end stay private zeroes: a host access there would be a host
+    /// SIGBUS); `writable` when `fd` was opened for writing.
+    File {
+        fd: i32,
+        offset: u64,
+        len: u64,
+        writable: bool,
+    },
 }
 
 /// The reservation, the permission table and the mapping list of one guest address space.
@@ -152,6 +174,16 @@ pub const GUEST_GUARD: u64 = 1 << 16;
 /// execute it (instruction fetch reads it through the host).
 fn host_readable(bits: u8) -> bool {
     bits & (P_READ | P_EXEC) != 0
+}
+
+/// The host protection of guest pages: readable and, where the host mapping allows it,
+/// writable (the permission table checks guest writes), or inaccessible.
+fn host_prot(readable: bool, writable: bool) -> i32 {
+    match (readable, writable) {
+        (false, _) => libc::PROT_NONE,
+        (true, true) => libc::PROT_READ | libc::PROT_WRITE,
+        (true, false) => libc::PROT_READ,
+    }
 }
 
 /// `mmap` of fresh private anonymous memory, not counted against the commit limit.
@@ -227,11 +259,11 @@ impl View {
 
     /// Makes the host pages of `[addr, addr + len)` readable and writable, or inaccessible.
     fn protect_host(&self, addr: u64, len: u64, readable: bool) {
-        let prot = if readable {
-            libc::PROT_READ | libc::PROT_WRITE
-        } else {
-            libc::PROT_NONE
-        };
+        self.protect_host_as(addr, len, host_prot(readable, true));
+    }
+
+    /// Gives the host pages of `[addr, addr + len)` the protection `prot`.
+    fn protect_host_as(&self, addr: u64, len: u64, prot: i32) {
         if len == 0 {
             return;
         }
@@ -402,6 +434,8 @@ impl Memory {
                 len,
                 perms,
                 anonymous: true,
+                shared: false,
+                host_writable: true,
             },
         );
         self.view.set_pages(addr, len, perms.bits(), true);
@@ -482,6 +516,88 @@ impl Memory {
         }
     }
 
+    /// Makes the mapped `[addr, addr + len)` (one `map` just made) shared memory on the host,
+    /// backed as `backing` says, so that its writes reach the file (or a forked child) and
+    /// the file's changes reach it. Fails, changing nothing, when the host cannot map the
+    /// file (a descriptor that does not map, a device).
+    pub fn back_shared(&self, addr: u64, len: u64, backing: Backing) -> std::io::Result<()> {
+        let mut regions = self.regions();
+        let end = addr.saturating_add(len).min(GUEST_SPACE);
+        let Some((_, region)) = find(&regions, addr) else {
+            return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+        };
+        let readable = host_readable(region.perms.bits());
+        let (fd, offset, host_len, flags, writable) = match backing {
+            Backing::Anonymous => (
+                -1,
+                0,
+                end - addr,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                true,
+            ),
+            Backing::File {
+                fd,
+                offset,
+                len: file_len,
+                writable,
+            } => (
+                fd,
+                offset,
+                file_len.next_multiple_of(PAGE_SIZE).min(end - addr),
+                libc::MAP_SHARED,
+                writable,
+            ),
+        };
+        if host_len > 0 {
+            // SAFETY: `[addr, addr + host_len)` is inside the reservation this space owns; the
+            // new host mapping replaces the pages `map` made there.
+            let p = unsafe {
+                libc::mmap(
+                    self.view.host(addr).cast(),
+                    host_len as usize,
+                    host_prot(readable, writable),
+                    flags | libc::MAP_FIXED,
+                    fd,
+                    offset as libc::off_t,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        if !writable {
+            // The private pages past the file's end follow the same rule.
+            self.view.protect_host_as(
+                addr + host_len,
+                end - addr - host_len,
+                host_prot(readable, false),
+            );
+        }
+        let mut code = false;
+        for (_, region) in regions.range_mut(addr..end) {
+            region.anonymous = false;
+            region.shared = true;
+            region.host_writable = writable;
+            code |= region.perms.exec;
+        }
+        if code {
+            // The pages now hold the file's bytes, not the zeroes `map` gave them.
+            self.space.bump_code();
+        }
+        Ok(())
+    }
+
+    /// Whether part of `[addr, addr + len)` is the shared mapping of a file opened read-only,
+    /// which Linux refuses to make writable (`mprotect` gives EACCES).
+    pub fn shared_read_only(&self, addr: u64, len: u64) -> bool {
+        let regions = self.regions();
+        let end = addr.saturating_add(len);
+        let first = find(&regions, addr).map_or(addr, |(start, _)| start);
+        regions
+            .range(first..end)
+            .any(|(_, r)| r.shared && !r.host_writable)
+    }
+
     /// `madvise(MADV_DONTNEED)`: the private anonymous pages of `[addr, addr + len)` read as
     /// zeroes again, and their memory goes back to the host; other mappings keep their
     /// contents. Like Linux, it discards every mapped part and then fails with the first
@@ -551,7 +667,14 @@ impl Memory {
         for (_, region) in regions.range_mut(addr..end) {
             region.perms = perms;
         }
-        self.view.set_pages(addr, end - addr, perms.bits(), false);
+        // The table first; then the host pages of each mapping, as far as its host mapping
+        // allows (a read-only file's shared pages stay read-only).
+        self.view.set_pages(addr, end - addr, perms.bits(), true);
+        let readable = host_readable(perms.bits());
+        for (&start, region) in regions.range(addr..end) {
+            let prot = host_prot(readable, region.host_writable);
+            self.view.protect_host_as(start, region.len, prot);
+        }
         // Executable pages may gain or lose their permission: decoded code is stale.
         self.space.bump_code();
         Ok(())
@@ -1099,7 +1222,9 @@ mod tests {
                     Region {
                         len: 2 * PAGE_SIZE,
                         perms: Perms::RW,
-                        anonymous: true
+                        anonymous: true,
+                        shared: false,
+                        host_writable: true,
                     }
                 ),
                 (
@@ -1107,7 +1232,9 @@ mod tests {
                     Region {
                         len: PAGE_SIZE,
                         perms: Perms::R,
-                        anonymous: true
+                        anonymous: true,
+                        shared: false,
+                        host_writable: true,
                     }
                 )
             ]

@@ -6,7 +6,7 @@
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::mem::{Memory, Perms, PAGE_SIZE};
+use crate::mem::{Backing, Memory, Perms, PAGE_SIZE};
 
 use super::signal::{SA_RESTART, SIG_IGN, SI_TKILL, SI_USER};
 use super::{Exit, Process, MMAP_BASE};
@@ -221,6 +221,7 @@ pub(super) const ENOENT: i64 = 2;
 pub(super) const ESRCH: i64 = 3;
 pub(super) const EAGAIN: i64 = 11;
 pub(super) const EBADF: i64 = 9;
+pub(super) const EACCES: i64 = 13;
 pub(super) const E2BIG: i64 = 7;
 pub(super) const ENOMEM: i64 = 12;
 pub(super) const EINTR: i64 = 4;
@@ -1006,9 +1007,14 @@ impl Process {
                 if len == 0 {
                     return Ok(0);
                 }
+                let perms = prot(a[2]);
+                if perms.write && self.machine.mem.shared_read_only(a[0], len) {
+                    // A read-only file's shared pages never become writable.
+                    return Err(EACCES);
+                }
                 self.machine
                     .mem
-                    .protect(a[0], len, prot(a[2]))
+                    .protect(a[0], len, perms)
                     .map_err(|_| ENOMEM)?;
                 Ok(0)
             }
@@ -1829,7 +1835,37 @@ impl Process {
         if len > MAX_MAP {
             return Err(ENOMEM);
         }
-        let data = if flags & MAP_ANONYMOUS == 0 {
+        let shared = flags & MAP_SHARED != 0;
+        // A shared file mapping is the file's pages on the host (`Memory::back_shared`); a
+        // private one is a copy of them, as the guest cannot tell the two apart until the file
+        // changes under it.
+        let backing = match (shared, flags & MAP_ANONYMOUS != 0) {
+            (false, _) => None,
+            (true, true) => Some(Backing::Anonymous),
+            (true, false) => {
+                // SAFETY: no pointers.
+                let mode = host(i64::from(unsafe { libc::fcntl(file, libc::F_GETFL) }))? as i32;
+                let writable = mode & libc::O_ACCMODE == libc::O_RDWR;
+                if mode & libc::O_ACCMODE == libc::O_WRONLY || (prot_bits & 2 != 0 && !writable) {
+                    return Err(EACCES);
+                }
+                // SAFETY: `st` is a plain struct the call fills.
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                host(i64::from(unsafe { libc::fstat(file, &mut st) }))?;
+                let exists = if st.st_mode & libc::S_IFMT == libc::S_IFREG {
+                    (st.st_size as u64).saturating_sub(offset)
+                } else {
+                    len
+                };
+                Some(Backing::File {
+                    fd: file,
+                    offset,
+                    len: exists,
+                    writable,
+                })
+            }
+        };
+        let data = if flags & MAP_ANONYMOUS == 0 && backing.is_none() {
             let mut buf = vec![0u8; len as usize];
             let mut done = 0usize;
             while done < buf.len() {
@@ -1877,6 +1913,12 @@ impl Process {
         };
         if let Some(data) = data {
             self.machine.mem.poke(at, &data).map_err(|_| EFAULT)?;
+        }
+        if let Some(backing) = backing {
+            if let Err(e) = self.machine.mem.back_shared(at, len, backing) {
+                self.machine.mem.unmap(at, len);
+                return Err(i64::from(e.raw_os_error().unwrap_or(libc::ENODEV)));
+            }
         }
         if flags & MAP_ANONYMOUS == 0 || flags & MAP_SHARED != 0 {
             self.machine.mem.keep_contents(at, len);
