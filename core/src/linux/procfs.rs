@@ -39,7 +39,7 @@ impl Process {
         let brk = *super::signal::lock(&self.threads.brk);
         // Adjacent mappings with the same permissions and name are one line, as Linux merges
         // such areas.
-        let mut areas: Vec<(u64, u64, crate::mem::Perms, String)> = Vec::new();
+        let mut areas: Vec<(u64, u64, crate::mem::Perms, bool, String)> = Vec::new();
         for (start, r) in self.machine.mem.mappings() {
             let end = start + r.len;
             let image = self
@@ -58,20 +58,26 @@ impl Process {
                 String::new()
             };
             match areas.last_mut() {
-                Some(last) if last.1 == start && last.2 == r.perms && last.3 == name => {
+                Some(last)
+                    if last.1 == start
+                        && last.2 == r.perms
+                        && last.3 == r.shared
+                        && last.4 == name =>
+                {
                     last.1 = end;
                 }
-                _ => areas.push((start, end, r.perms, name)),
+                _ => areas.push((start, end, r.perms, r.shared, name)),
             }
         }
         let mut out = Vec::new();
-        for (start, end, perms, name) in areas {
+        for (start, end, perms, shared, name) in areas {
             let flag = |on: bool, c: char| if on { c } else { '-' };
             let line = format!(
-                "{start:08x}-{end:08x} {}{}{}p 00000000 00:00 0",
+                "{start:08x}-{end:08x} {}{}{}{} 00000000 00:00 0",
                 flag(perms.read, 'r'),
                 flag(perms.write, 'w'),
                 flag(perms.exec, 'x'),
+                if shared { 's' } else { 'p' },
             );
             let _ = if name.is_empty() {
                 writeln!(out, "{line}")

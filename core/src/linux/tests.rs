@@ -1360,6 +1360,30 @@ fn epoll_pwait2_waits_to_the_timespec() {
 }
 
 #[test]
+fn proc_self_maps_marks_shared_mappings() {
+    // qemu-aarch64 7.2 prints `p` for every mapping, so this is not in the program tests.
+    let mut p = sys_process();
+    let shared = call(&mut p, nr::MMAP, &[0, 0x2000, 3, 0x21, u64::MAX, 0]) as u64;
+    let private = call(&mut p, nr::MMAP, &[0, 0x1000, 3, 0x22, u64::MAX, 0]) as u64;
+    let maps = String::from_utf8(p.proc_file(b"/proc/self/maps").expect("maps")).expect("text");
+    let perms = |addr: u64| {
+        maps.lines()
+            .find(|l| l.starts_with(&format!("{addr:08x}-")))
+            .and_then(|l| l.split(' ').nth(1))
+            .unwrap_or_else(|| panic!("{addr:#x} in {maps}"))
+            .to_string()
+    };
+    assert_eq!(perms(shared), "rw-s", "{maps}");
+    assert_eq!(perms(private), "rw-p", "{maps}");
+    // A shared line is not merged with a private neighbour of the same permissions.
+    assert!(
+        maps.lines()
+            .any(|l| l.starts_with(&format!("{shared:08x}-{:08x} ", shared + 0x2000))),
+        "{maps}"
+    );
+}
+
+#[test]
 fn memory_range_calls_check_the_mapping() {
     let mut p = sys_process();
     let a = call(&mut p, nr::MMAP, &[0, 0x3000, 3, 0x22, u64::MAX, 0]) as u64;
