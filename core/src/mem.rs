@@ -667,13 +667,15 @@ impl Memory {
         for (_, region) in regions.range_mut(addr..end) {
             region.perms = perms;
         }
-        // The table first; then the host pages of each mapping, as far as its host mapping
-        // allows (a read-only file's shared pages stay read-only).
+        // The table (which makes pages the guest cannot read inaccessible to the host); then
+        // the host pages of each mapping the guest can read, as far as its host mapping allows
+        // (a read-only file's shared pages stay read-only).
         self.view.set_pages(addr, end - addr, perms.bits(), true);
-        let readable = host_readable(perms.bits());
-        for (&start, region) in regions.range(addr..end) {
-            let prot = host_prot(readable, region.host_writable);
-            self.view.protect_host_as(start, region.len, prot);
+        if host_readable(perms.bits()) {
+            for (&start, region) in regions.range(addr..end) {
+                let prot = host_prot(true, region.host_writable);
+                self.view.protect_host_as(start, region.len, prot);
+            }
         }
         // Executable pages may gain or lose their permission: decoded code is stale.
         self.space.bump_code();

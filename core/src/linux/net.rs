@@ -374,18 +374,7 @@ impl Process {
         const MSG_DONTWAIT: u64 = 0x40;
         const MSG_WAITFORONE: u64 = 0x1_0000;
         check_fd(a[0])?;
-        let deadline = if a[4] == 0 {
-            None
-        } else {
-            let t = self.mem().get(a[4], 16)?;
-            let sec = i64::from_le_bytes(t[..8].try_into().expect("8 bytes"));
-            let nsec = i64::from_le_bytes(t[8..].try_into().expect("8 bytes"));
-            if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-                return Err(EINVAL);
-            }
-            let wait = std::time::Duration::new(sec as u64, nsec as u32);
-            Some(std::time::Instant::now() + wait)
-        };
+        let deadline = self.deadline_in(a[4])?;
         let mut flags = a[3] & !MSG_WAITFORONE;
         let mut received = 0u64;
         let mut error = None;

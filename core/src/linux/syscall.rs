@@ -1913,15 +1913,13 @@ impl Process {
         };
         if let Some(data) = data {
             self.machine.mem.poke(at, &data).map_err(|_| EFAULT)?;
+            self.machine.mem.keep_contents(at, len);
         }
         if let Some(backing) = backing {
             if let Err(e) = self.machine.mem.back_shared(at, len, backing) {
                 self.machine.mem.unmap(at, len);
                 return Err(i64::from(e.raw_os_error().unwrap_or(libc::ENODEV)));
             }
-        }
-        if flags & MAP_ANONYMOUS == 0 || flags & MAP_SHARED != 0 {
-            self.machine.mem.keep_contents(at, len);
         }
         Ok(at as i64)
     }

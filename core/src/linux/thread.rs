@@ -615,7 +615,8 @@ impl Process {
         }
     }
 
-    fn read_timespec(&mut self, addr: u64) -> Result<libc::timespec, i64> {
+    /// A guest `struct timespec` (16 bytes); EINVAL for a negative or out-of-range one.
+    pub(super) fn read_timespec(&mut self, addr: u64) -> Result<libc::timespec, i64> {
         let mut b = [0u8; 16];
         self.machine.mem.read(addr, &mut b).map_err(|_| EFAULT)?;
         let sec = i64::from_le_bytes(b[..8].try_into().expect("8 bytes"));

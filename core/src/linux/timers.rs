@@ -244,15 +244,7 @@ impl Process {
                     .map_err(|_| EFAULT)?;
             }
         }
-        let deadline = if a[4] == 0 {
-            None
-        } else {
-            let (sec, nsec) = self.get_pair(a[4])?;
-            if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-                return Err(EINVAL);
-            }
-            std::time::Instant::now().checked_add(std::time::Duration::new(sec as u64, nsec as u32))
-        };
+        let deadline = self.deadline_in(a[4])?;
         let mask = if a[5] == 0 {
             None
         } else {
@@ -314,6 +306,17 @@ impl Process {
         }))
     }
 
+    /// When a timeout given as a guest `struct timespec *` from now ends (NULL, or one too far
+    /// for the host's clock: never); EINVAL for an invalid one.
+    pub(super) fn deadline_in(&mut self, addr: u64) -> Result<Option<std::time::Instant>, i64> {
+        if addr == 0 {
+            return Ok(None);
+        }
+        let t = self.read_timespec(addr)?;
+        Ok(std::time::Instant::now()
+            .checked_add(std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)))
+    }
+
     /// `epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask, sigsetsize)`, with the events
     /// converted to aarch64's layout; with `precise`, `epoll_pwait2`, whose timeout is a
     /// `struct timespec *` (NULL: none) kept to the nanosecond.
@@ -327,16 +330,7 @@ impl Process {
             .check_write(a[1], 16 * max as u64)
             .map_err(|_| EFAULT)?;
         let deadline = if precise {
-            if a[3] == 0 {
-                None
-            } else {
-                let (sec, nsec) = self.get_pair(a[3])?;
-                if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-                    return Err(EINVAL);
-                }
-                std::time::Instant::now()
-                    .checked_add(std::time::Duration::new(sec as u64, nsec as u32))
-            }
+            self.deadline_in(a[3])?
         } else {
             let timeout = a[3] as i32;
             (timeout >= 0).then(|| {
