@@ -12,7 +12,7 @@
 //! (self-modifying code, `mprotect`, `munmap`); each guest thread has its own cache for now.
 
 mod fault;
-pub mod ir;
+pub use armature_core::sem::record as ir;
 pub mod lower;
 mod runtime;
 

@@ -10,6 +10,7 @@
 //! core never depends on them.
 
 pub mod ops;
+pub mod record;
 
 use crate::isa::EncodingId;
 use crate::mem::Fault;
