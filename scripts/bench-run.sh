@@ -1,10 +1,10 @@
 #!/bin/sh
 # armature's engines beside qemu-aarch64: builds the C workloads of benches/programs with
 # aarch64-linux-gnu-gcc -O2 -static (and natively with cc -O2), runs each under qemu-aarch64
-# and `armature run --engine interp` and `--engine jit` in the same run, checks that they print
-# the same output, then does the same for applets of Debian's arm64 busybox-static
-# (scripts/fetch-arm64.sh; sha256sum of a large file, gzip -9, sort, where "native" is the
-# host's own sha256sum, gzip and sort), and prints one table: wall times (median of REPS runs,
+# and `armature run --engine interp` (the pre-decoded interpreter) and `--engine jit` in the
+# same run, checks that they print the same output, then does the same for applets of
+# Debian's arm64 busybox-static (scripts/fetch-arm64.sh; sha256sum of a large file, gzip -9,
+# sort, where "native" is the host's own sha256sum, gzip and sort), and prints one table: wall times (median of REPS runs,
 # which interleave the four commands), each engine's speed as a fraction of qemu-aarch64's
 # (qemu time / armature time), the lowest and highest of the reps' JIT fractions (how much
 # the machine's noise moves it), the interpreter's guest MIPS, and the JIT's compile time per

@@ -10,6 +10,7 @@ use armature_core::linux::signal::{default_action, DefaultAction};
 use armature_core::linux::trace::Trace;
 use armature_core::linux::{implemented_features, signal_name, Exit, Process};
 use armature_core::sem::SemTable;
+use armature_core::uop::Predecoded;
 use armature_jit::ir::Recorder;
 use armature_jit::Jit;
 
@@ -17,9 +18,11 @@ use armature_jit::Jit;
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// The execution engine: `jit` (Cranelift for hot blocks; cold code and the instructions
-    /// it leaves, such as system calls, run on the interpreter) or `interp` (the reference
-    /// interpreter alone). `--trace` steps the interpreter either way.
-    #[arg(long, default_value = "jit", value_parser = ["jit", "interp"])]
+    /// it leaves, such as system calls, run on the reference interpreter), `interp` (the
+    /// pre-decoded interpreter: blocks translated once into micro-operations, no code
+    /// generation) or `ref` (the reference interpreter alone, which runs each instruction's
+    /// semantics function every time). `--trace` steps the reference interpreter either way.
+    #[arg(long, default_value = "jit", value_parser = ["jit", "interp", "ref"])]
     engine: String,
     /// How many times the interpreter runs a block before the JIT compiles it: higher keeps
     /// Cranelift's time for code that runs long enough to repay it.
@@ -81,12 +84,22 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Process::load_with_root(path, args.root.as_deref(), &guest_args, &env, features)
             .with_context(|| format!("cannot run {}", path.display()))?;
     process.strace = args.strace;
-    if args.engine == "jit" {
+    if args.engine != "ref" {
         let mut recorded = SemTable::<Recorder>::default();
         armature_extensions::register_all(&mut recorded);
-        let mut jit = Jit::new(std::sync::Arc::new(recorded)).context("cannot start the JIT")?;
-        jit.hot = args.jit_threshold;
-        process.machine.accel = Some(Box::new(jit));
+        let recorded = std::sync::Arc::new(recorded);
+        if args.engine == "jit" {
+            let mut jit = Jit::new(recorded).context("cannot start the JIT")?;
+            jit.hot = args.jit_threshold;
+            process.machine.accel = Some(Box::new(jit));
+        } else {
+            let mut interp = SemTable::<Interp>::default();
+            armature_extensions::register_all(&mut interp);
+            process.machine.accel = Some(Box::new(Predecoded::new(
+                std::sync::Arc::new(interp),
+                recorded,
+            )));
+        }
     }
     // An `execve` of another aarch64 program runs it in a new armature with these options.
     let exe = std::env::current_exe().context("cannot find armature's own executable")?;

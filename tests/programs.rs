@@ -1,6 +1,6 @@
 //! Builds every C and assembly program in `tests/programs` with the cross compilers and runs it
-//! under armature (with each engine, the interpreter and the JIT) and under qemu-aarch64 (the
-//! reference), with the same arguments, standard
+//! under armature (with each engine: the reference interpreter, the pre-decoded one and the JIT)
+//! and under qemu-aarch64 (the reference), with the same arguments, standard
 //! input, environment and a fresh temporary working directory each; stdout and the exit code
 //! must be identical. A program's header comment may hold ` * args: ...` (words, double quotes
 //! group), ` * stdin: ...` (with `\n` escapes) and ` * exit: N` (the exit code both must give;
@@ -145,8 +145,9 @@ fn check(source: &Path, build: &Build, scratch: &Path) -> Result<(), String> {
         ));
     }
     let mut stderr = String::new();
-    // Both engines: the interpreter, and the JIT with the instructions it leaves to it.
-    for engine in ["interp", "jit"] {
+    // Every engine: the reference interpreter, the pre-decoded one, and the JIT with the
+    // instructions it leaves to the reference.
+    for engine in ["ref", "interp", "jit"] {
         let mut arm = Command::new(env!("CARGO_BIN_EXE_armature"));
         arm.args(["run", "--engine", engine, "--"])
             .arg(&exe)

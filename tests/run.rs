@@ -435,6 +435,7 @@ fn stats_count_the_instructions() {
     // (engine, --jit-threshold, whether the JIT compiles something): with a threshold of 0 the
     // JIT compiles the loop at once, and the count must not change.
     for (engine, threshold, compiles) in [
+        ("ref", "32", false),
         ("interp", "32", false),
         ("jit", "32", false),
         ("jit", "0", true),
@@ -469,6 +470,13 @@ fn stats_count_the_instructions() {
             ("jit", true) => assert!(
                 jit.is_some_and(|l| l.starts_with("armature: JIT: ")
                     && !l.starts_with("armature: JIT: 0 blocks")),
+                "{err}"
+            ),
+            // The pre-decoded interpreter translated hello's blocks: its own instructions, and
+            // the SVCs that run their semantics whole.
+            ("interp", _) => assert_eq!(
+                jit,
+                Some("armature: pre-decoded interpreter: 6 blocks, 20 instructions translated, 2 of them run whole"),
                 "{err}"
             ),
             _ => assert_eq!(jit, None, "{err}"),

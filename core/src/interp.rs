@@ -19,7 +19,7 @@ pub struct Interp {
     /// signal for this one or ended the process; whoever handles `Stop::Interrupt` clears it.
     pub kick: Arc<AtomicBool>,
     /// Where control goes after the current instruction, if its semantics branched.
-    next_pc: Option<u64>,
+    pub(crate) next_pc: Option<u64>,
     /// Decoded instructions by address, for `step`.
     cache: DecodeCache,
     /// Straight-line runs of decoded instructions by start address, for `run`.
@@ -228,26 +228,14 @@ impl Sem for Interp {
         self.cpu.nzcv = v & 0xf000_0000;
     }
 
-    #[inline]
+    #[inline(always)]
     fn add_with_carry(&mut self, x: u64, y: u64, carry_in: u64, bits: u32) -> (u64, u64) {
-        let (result, n, c, v) = if bits == 32 {
-            let (x, y) = (x & 0xffff_ffff, y & 0xffff_ffff);
-            let full = (x + y).wrapping_add(carry_in);
-            let r = full & 0xffff_ffff;
-            (r, r >> 31, (full >> 32) & 1, ((x ^ r) & (y ^ r)) >> 31 & 1)
-        } else {
-            let (sum, c1) = x.overflowing_add(y);
-            let (r, c2) = sum.overflowing_add(carry_in);
-            (r, r >> 63, u64::from(c1 | c2), ((x ^ r) & (y ^ r)) >> 63)
-        };
-        let z = u64::from(result == 0);
-        (result, n << 31 | z << 30 | c << 29 | v << 28)
+        eval_add_with_carry(x, y, carry_in, bits)
     }
 
-    #[inline]
+    #[inline(always)]
     fn logical_flags(&mut self, result: u64, bits: u32) -> u64 {
-        let n = (result >> (bits - 1)) & 1;
-        n << 31 | u64::from(result == 0) << 30
+        eval_logical_flags(result, bits)
     }
 
     #[inline]
@@ -279,53 +267,14 @@ impl Sem for Interp {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn bin(&mut self, op: BinOp, a: u64, b: u64) -> u64 {
-        match op {
-            BinOp::Add => a.wrapping_add(b),
-            BinOp::Sub => a.wrapping_sub(b),
-            BinOp::And => a & b,
-            BinOp::Or => a | b,
-            BinOp::Xor => a ^ b,
-            BinOp::Shl => a << (b & 63),
-            BinOp::Lsr => a >> (b & 63),
-            BinOp::Asr => ((a as i64) >> (b & 63)) as u64,
-            BinOp::Ror => a.rotate_right((b & 63) as u32),
-            BinOp::Mul => a.wrapping_mul(b),
-            BinOp::UMulH => ((u128::from(a) * u128::from(b)) >> 64) as u64,
-            BinOp::SMulH => ((i128::from(a as i64) * i128::from(b as i64)) >> 64) as u64,
-            BinOp::UDiv => a.checked_div(b).unwrap_or(0),
-            BinOp::SDiv => {
-                if b == 0 {
-                    0
-                } else {
-                    (a as i64).wrapping_div(b as i64) as u64
-                }
-            }
-            BinOp::Eq => u64::from(a == b),
-            BinOp::Ne => u64::from(a != b),
-            BinOp::Ult => u64::from(a < b),
-            BinOp::Ule => u64::from(a <= b),
-            BinOp::Slt => u64::from((a as i64) < (b as i64)),
-            BinOp::Sle => u64::from((a as i64) <= (b as i64)),
-        }
+        eval_bin(op, a, b)
     }
 
-    #[inline]
+    #[inline(always)]
     fn un(&mut self, op: UnOp, a: u64) -> u64 {
-        match op {
-            UnOp::Not => !a,
-            UnOp::Neg => a.wrapping_neg(),
-            UnOp::Clz => u64::from(a.leading_zeros()),
-            UnOp::Rbit => a.reverse_bits(),
-            UnOp::Rev => a.swap_bytes(),
-            UnOp::Sext8 => a as i8 as i64 as u64,
-            UnOp::Sext16 => a as i16 as i64 as u64,
-            UnOp::Sext32 => a as i32 as i64 as u64,
-            UnOp::Zext8 => a & 0xff,
-            UnOp::Zext16 => a & 0xffff,
-            UnOp::Zext32 => a & 0xffff_ffff,
-        }
+        eval_un(op, a)
     }
 
     #[inline]
@@ -512,7 +461,7 @@ impl Interp {
     /// every semantics function.
     #[cold]
     #[inline(never)]
-    fn store_slow(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
+    pub(crate) fn store_slow(&mut self, addr: u64, size: u8, v: u64) -> Result<(), Stop> {
         let generation = self.mem.code_generation();
         self.mem.write_u64(tbi(addr), usize::from(size), v)?;
         self.after_write(generation);
@@ -767,11 +716,87 @@ impl Interp {
     }
 }
 
+/// The interpreter's `AddWithCarry` (host arithmetic; `add_with_carry_ops` is the reference):
+/// the result and NZCV in bits 31..28.
+#[inline(always)]
+pub(crate) fn eval_add_with_carry(x: u64, y: u64, carry_in: u64, bits: u32) -> (u64, u64) {
+    let (result, n, c, v) = if bits == 32 {
+        let (x, y) = (x & 0xffff_ffff, y & 0xffff_ffff);
+        let full = (x + y).wrapping_add(carry_in);
+        let r = full & 0xffff_ffff;
+        (r, r >> 31, (full >> 32) & 1, ((x ^ r) & (y ^ r)) >> 31 & 1)
+    } else {
+        let (sum, c1) = x.overflowing_add(y);
+        let (r, c2) = sum.overflowing_add(carry_in);
+        (r, r >> 63, u64::from(c1 | c2), ((x ^ r) & (y ^ r)) >> 63)
+    };
+    let z = u64::from(result == 0);
+    (result, n << 31 | z << 30 | c << 29 | v << 28)
+}
+
+/// The interpreter's NZCV of a logical result (`logical_flags_ops` is the reference).
+#[inline(always)]
+pub(crate) fn eval_logical_flags(result: u64, bits: u32) -> u64 {
+    let n = (result >> (bits - 1)) & 1;
+    n << 31 | u64::from(result == 0) << 30
+}
+
+/// The interpreter's definition of the op table's two-operand operations.
+#[inline(always)]
+pub(crate) fn eval_bin(op: BinOp, a: u64, b: u64) -> u64 {
+    match op {
+        BinOp::Add => a.wrapping_add(b),
+        BinOp::Sub => a.wrapping_sub(b),
+        BinOp::And => a & b,
+        BinOp::Or => a | b,
+        BinOp::Xor => a ^ b,
+        BinOp::Shl => a << (b & 63),
+        BinOp::Lsr => a >> (b & 63),
+        BinOp::Asr => ((a as i64) >> (b & 63)) as u64,
+        BinOp::Ror => a.rotate_right((b & 63) as u32),
+        BinOp::Mul => a.wrapping_mul(b),
+        BinOp::UMulH => ((u128::from(a) * u128::from(b)) >> 64) as u64,
+        BinOp::SMulH => ((i128::from(a as i64) * i128::from(b as i64)) >> 64) as u64,
+        BinOp::UDiv => a.checked_div(b).unwrap_or(0),
+        BinOp::SDiv => {
+            if b == 0 {
+                0
+            } else {
+                (a as i64).wrapping_div(b as i64) as u64
+            }
+        }
+        BinOp::Eq => u64::from(a == b),
+        BinOp::Ne => u64::from(a != b),
+        BinOp::Ult => u64::from(a < b),
+        BinOp::Ule => u64::from(a <= b),
+        BinOp::Slt => u64::from((a as i64) < (b as i64)),
+        BinOp::Sle => u64::from((a as i64) <= (b as i64)),
+    }
+}
+
+/// The interpreter's definition of the op table's one-operand operations.
+#[inline(always)]
+pub(crate) fn eval_un(op: UnOp, a: u64) -> u64 {
+    match op {
+        UnOp::Not => !a,
+        UnOp::Neg => a.wrapping_neg(),
+        UnOp::Clz => u64::from(a.leading_zeros()),
+        UnOp::Rbit => a.reverse_bits(),
+        UnOp::Rev => a.swap_bytes(),
+        UnOp::Sext8 => a as i8 as i64 as u64,
+        UnOp::Sext16 => a as i16 as i64 as u64,
+        UnOp::Sext32 => a as i32 as i64 as u64,
+        UnOp::Zext8 => a & 0xff,
+        UnOp::Zext16 => a & 0xffff,
+        UnOp::Zext32 => a & 0xffff_ffff,
+    }
+}
+
 /// `AArch64.CheckAlignment` of an access that must be aligned: an alignment fault (SIGBUS)
 /// when `addr` (after top-byte-ignore) is not a multiple of `size`. armature implements no
 /// FEAT_LSE2, which would let ordered and atomic accesses inside 16 bytes pass.
 #[inline]
-fn aligned(addr: u64, size: u8, write: bool) -> Result<(), Stop> {
+pub(crate) fn aligned(addr: u64, size: u8, write: bool) -> Result<(), Stop> {
     if addr & (u64::from(size) - 1) == 0 {
         return Ok(());
     }

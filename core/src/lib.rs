@@ -10,5 +10,6 @@ pub mod interp;
 pub mod linux;
 pub mod mem;
 pub mod sem;
+pub mod uop;
 
 pub use armature_isa::{disas, isa};

@@ -3,7 +3,7 @@
 //! semantics written for the interpreter reach Cranelift without being written again
 //! (Dynarmic's IR, with `Sem` as its emitter).
 
-use armature_core::sem::{AtomicOp, BinOp, Helper, LaneOp, Sem, Stop, SysReg, UnOp};
+use crate::sem::{AtomicOp, BinOp, Helper, LaneOp, Sem, Stop, SysReg, UnOp};
 
 /// A recorded value: the index of the operation that made it.
 pub type Val = u32;

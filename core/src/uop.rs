@@ -1,0 +1,1463 @@
+//! The pre-decoded interpreter: blocks of guest code translated once into micro-operations
+//! (uops) over a frame of 64-bit slots, then interpreted. It is what `armature run --engine
+//! interp` runs; [`Interp`] itself, which calls each instruction's semantics function on every
+//! execution, stays the reference (`--engine ref`, `--trace`, single steps).
+//!
+//! The uops come from the same semantics as every other engine: an instruction's semantics are
+//! recorded once ([`Recorder`]) and each recorded operation is selected into a uop whose body
+//! is the interpreter's own definition of that operation (`eval_bin`, `Sem::load`, ...). What
+//! the selection decides once, the reference interpreter decides on every execution: the
+//! fields of the word, whether a register operand is XZR or SP, constant operands folded,
+//! which flags are computed at all (a non-flag-setting `AddWithCarry` is an add), a register
+//! write given straight to the operation that computes it, a base-plus-offset address folded
+//! into its load or store, a `ConditionHolds` folded into its branch. An instruction with an
+//! operation this selection does not take (exclusives, atomics, compare-and-swap, barriers)
+//! runs its interpreter semantics function as one uop, so every instruction the interpreter
+//! runs runs here too.
+//!
+//! The frame holds X0-X30, a zero for XZR, SP, NZCV and one instruction's temporaries; it is
+//! copied from the CPU state when the engine starts and back when it returns or a uop runs
+//! semantics that see the CPU state. A fault stops at the faulting instruction with the state
+//! the reference leaves: uops run in the order of the recorded operations and a register is
+//! written where the semantics write it.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::interp::{
+    aligned, eval_add_with_carry, eval_bin, eval_logical_flags, eval_un, Accelerated, Accelerator,
+    Interp,
+};
+use crate::isa::{decode, Decoded, FeatureSet};
+use crate::mem::tbi;
+use crate::sem::ops::condition_holds_on;
+use crate::sem::record::{Op, Recorder, Val};
+use crate::sem::{BinOp, Helper, Sem, SemFn, SemTable, Stop, SysReg, UnOp};
+
+/// A frame slot.
+type Slot = u8;
+/// X0-X30 are slots 0-30; slot 31 always holds 0 (XZR).
+const ZERO: Slot = 31;
+const SP: Slot = 32;
+const NZCV: Slot = 33;
+/// The first of an instruction's temporaries.
+const FIRST_TEMP: Slot = 34;
+/// Where a result nothing reads goes.
+const SCRATCH: Slot = 255;
+const FRAME: usize = 256;
+
+/// The most instructions in one block.
+pub const BLOCK_MAX: usize = 128;
+/// Entries of the direct-mapped table in front of the block map.
+const LOOKUP: usize = 4096;
+
+/// `HINT #imm`: `1101 0101 0000 0011 0010 xxxx xxx1 1111`, NOP where its feature is absent.
+const HINT_MASK: u32 = 0xffff_f01f;
+const HINT_VALUE: u32 = 0xd503_201f;
+
+macro_rules! uops {
+    (
+        bin { $($rr:ident $ri:ident $rr32:ident $ri32:ident = $bop:ident),* $(,)? }
+        un { $($u:ident = $uop:ident),* $(,)? }
+    ) => {
+        /// One micro-operation. Slots name frame entries; `insn` is the index of the
+        /// instruction in its block, for the PC of a stop.
+        #[derive(Clone, Copy, Debug)]
+        enum Uop {
+            $(
+                $rr { d: Slot, a: Slot, b: Slot },
+                $ri { d: Slot, a: Slot, imm: u64 },
+                /// The operation with its result's low 32 bits (a W register's write).
+                $rr32 { d: Slot, a: Slot, b: Slot },
+                $ri32 { d: Slot, a: Slot, imm: u64 },
+            )*
+            $($u { d: Slot, a: Slot },)*
+            Mov { d: Slot, a: Slot },
+            MovI { d: Slot, imm: u64 },
+            Select { d: Slot, c: Slot, a: Slot, b: Slot },
+            /// `AddWithCarry(a, b, c)`: the result to `d`, NZCV to `f`.
+            Awc { d: Slot, f: Slot, a: Slot, b: Slot, c: Slot, bits64: bool },
+            /// `AddWithCarry(a, imm, carry)`.
+            AwcI { d: Slot, f: Slot, a: Slot, carry: bool, bits64: bool, imm: u64 },
+            LogicalFlags { d: Slot, a: Slot, bits64: bool },
+            Cond { d: Slot, cond: u8 },
+            GetV { d: Slot, n: u8, half: u8 },
+            SetV { n: u8, half: u8, a: Slot },
+            Sys { d: Slot, r: SysReg },
+            SetSys { r: SysReg, a: Slot },
+            CallPure { d: Slot, n: u8, args: [Slot; 4], f: Helper },
+            /// A helper that sees the CPU state: the frame's registers are written back
+            /// around it, as the JIT stores them around such a call.
+            Call { d: Slot, n: u8, args: [Slot; 4], f: Helper },
+            /// A load of `size` bytes at `a + off`.
+            Load { d: Slot, a: Slot, size: u8, insn: u16, off: u64 },
+            Store { v: Slot, a: Slot, size: u8, insn: u16, off: u64 },
+            /// A load at `a + imm` (`pre`) or `a`, then `a += imm`.
+            LoadWb { d: Slot, a: Slot, size: u8, insn: u16, pre: bool, imm: u64 },
+            StoreWb { v: Slot, a: Slot, size: u8, insn: u16, pre: bool, imm: u64 },
+            /// `AddWithCarry(a, NOT(b), 1)`: the result to `d`, NZCV to `f`.
+            Subs { d: Slot, f: Slot, a: Slot, b: Slot, bits64: bool },
+            Aligned { a: Slot, size: u8, write: bool, insn: u16 },
+            Branch { target: u64 },
+            BranchR { a: Slot },
+            BranchIf { c: Slot, target: u64 },
+            /// A branch when `ConditionHolds(cond)`.
+            BranchCond { cond: u8, target: u64 },
+            /// `Subs` into NZCV alone (CMP), then `BranchCond` to `b.pc + off`; `mode` is the
+            /// condition, and bit 5 set for 64 bits.
+            CmpBranch { a: Slot, b: Slot, mode: u8, off: i32 },
+            /// `AwcI` into NZCV alone (CMP, CMN with an immediate), then `BranchCond`; `mode`
+            /// is the condition, bit 4 the carry and bit 5 set for 64 bits.
+            CmpBranchI { a: Slot, mode: u8, off: i32, imm: u64 },
+            /// The instruction's interpreter semantics, on the CPU state.
+            Interp { f: SemFn<Interp>, word: u32, insn: u16 },
+        }
+
+        fn bin_rr(op: BinOp, d: Slot, a: Slot, b: Slot) -> Uop {
+            match op {
+                $(BinOp::$bop => Uop::$rr { d, a, b },)*
+            }
+        }
+
+        fn bin_ri(op: BinOp, d: Slot, a: Slot, imm: u64) -> Uop {
+            match op {
+                $(BinOp::$bop => Uop::$ri { d, a, imm },)*
+            }
+        }
+
+        /// `u` (a two-operand uop) with its result zero-extended from 32 bits, into `d`.
+        fn narrowed(u: Uop, d: Slot) -> Option<Uop> {
+            match u {
+                $(
+                    Uop::$rr { a, b, .. } => Some(Uop::$rr32 { d, a, b }),
+                    Uop::$ri { a, imm, .. } => Some(Uop::$ri32 { d, a, imm }),
+                )*
+                _ => None,
+            }
+        }
+
+        fn un_r(op: UnOp, d: Slot, a: Slot) -> Uop {
+            match op {
+                $(UnOp::$uop => Uop::$u { d, a },)*
+            }
+        }
+
+        impl Uop {
+            /// The slots it writes.
+            fn dests(&mut self) -> [Option<&mut Slot>; 2] {
+                match self {
+                    $(
+                        Uop::$rr { d, .. }
+                        | Uop::$ri { d, .. }
+                        | Uop::$rr32 { d, .. }
+                        | Uop::$ri32 { d, .. } => [Some(d), None],
+                    )*
+                    $(Uop::$u { d, .. } => [Some(d), None],)*
+                    Uop::Mov { d, .. }
+                    | Uop::MovI { d, .. }
+                    | Uop::Select { d, .. }
+                    | Uop::LogicalFlags { d, .. }
+                    | Uop::Cond { d, .. }
+                    | Uop::GetV { d, .. }
+                    | Uop::Sys { d, .. }
+                    | Uop::CallPure { d, .. }
+                    | Uop::Call { d, .. }
+                    | Uop::Load { d, .. } => [Some(d), None],
+                    Uop::Awc { d, f, .. } | Uop::AwcI { d, f, .. } | Uop::Subs { d, f, .. } => {
+                        [Some(d), Some(f)]
+                    }
+                    Uop::LoadWb { d, a, .. } => [Some(d), Some(a)],
+                    Uop::StoreWb { a, .. } => [Some(a), None],
+                    Uop::SetV { .. }
+                    | Uop::SetSys { .. }
+                    | Uop::Store { .. }
+                    | Uop::Aligned { .. }
+                    | Uop::Branch { .. }
+                    | Uop::BranchR { .. }
+                    | Uop::BranchIf { .. }
+                    | Uop::BranchCond { .. }
+                    | Uop::CmpBranch { .. }
+                    | Uop::CmpBranchI { .. }
+                    | Uop::Interp { .. } => [None, None],
+                }
+            }
+        }
+
+        /// Runs block `first` on the frame `f`, and on into the blocks after it that `lookup`
+        /// holds while `chain` and nothing asks to stop (a block that branches to its own
+        /// start runs again at once), counting the instructions in `m`: the next PC, or the
+        /// PC and block index of the instruction that stopped and its stop (not counted yet).
+        #[inline(never)]
+        fn run_block(
+            m: &mut Interp,
+            blocks: &[Block],
+            lookup: &[(u64, u32)],
+            first: u32,
+            f: &mut [u64; FRAME],
+            generation: u64,
+            chain: bool,
+        ) -> Result<u64, (u64, u32, Stop)> {
+            let mut b = &blocks[first as usize];
+            loop {
+            let uops = &b.uops[..];
+            let fall = b.pc.wrapping_add(4 * u64::from(b.n));
+            let mut next = fall;
+            let mut limit = uops.len();
+            let mut done = b.n;
+            let mut i = 0;
+            while i < limit {
+                let u = &uops[i];
+                i += 1;
+                // Matched in place, so that each arm loads only its own fields.
+                match *u {
+                    $(
+                        Uop::$rr { d, a, b } => {
+                            f[d as usize] = eval_bin(BinOp::$bop, f[a as usize], f[b as usize])
+                        }
+                        Uop::$ri { d, a, imm } => {
+                            f[d as usize] = eval_bin(BinOp::$bop, f[a as usize], imm)
+                        }
+                        Uop::$rr32 { d, a, b } => {
+                            f[d as usize] =
+                                eval_bin(BinOp::$bop, f[a as usize], f[b as usize]) & 0xffff_ffff
+                        }
+                        Uop::$ri32 { d, a, imm } => {
+                            f[d as usize] = eval_bin(BinOp::$bop, f[a as usize], imm) & 0xffff_ffff
+                        }
+                    )*
+                    $(Uop::$u { d, a } => f[d as usize] = eval_un(UnOp::$uop, f[a as usize]),)*
+                    Uop::Mov { d, a } => f[d as usize] = f[a as usize],
+                    Uop::MovI { d, imm } => f[d as usize] = imm,
+                    Uop::Select { d, c, a, b } => {
+                        f[d as usize] = if f[c as usize] != 0 { f[a as usize] } else { f[b as usize] }
+                    }
+                    Uop::Awc { d, f: fl, a, b, c, bits64 } => {
+                        let bits = if bits64 { 64 } else { 32 };
+                        let (r, nzcv) =
+                            eval_add_with_carry(f[a as usize], f[b as usize], f[c as usize], bits);
+                        f[d as usize] = r;
+                        f[fl as usize] = nzcv;
+                    }
+                    Uop::AwcI { d, f: fl, a, carry, bits64, imm } => {
+                        let bits = if bits64 { 64 } else { 32 };
+                        let (r, nzcv) =
+                            eval_add_with_carry(f[a as usize], imm, u64::from(carry), bits);
+                        f[d as usize] = r;
+                        f[fl as usize] = nzcv;
+                    }
+                    Uop::Subs { d, f: fl, a, b, bits64 } => {
+                        let bits = if bits64 { 64 } else { 32 };
+                        let (r, nzcv) =
+                            eval_add_with_carry(f[a as usize], !f[b as usize], 1, bits);
+                        f[d as usize] = r;
+                        f[fl as usize] = nzcv;
+                    }
+                    Uop::LogicalFlags { d, a, bits64 } => {
+                        f[d as usize] = eval_logical_flags(f[a as usize], if bits64 { 64 } else { 32 })
+                    }
+                    Uop::Cond { d, cond } => {
+                        f[d as usize] =
+                            u64::from(condition_holds_on(u32::from(cond), f[NZCV as usize]))
+                    }
+                    Uop::GetV { d, n, half } => f[d as usize] = m.v(u32::from(n), u32::from(half)),
+                    Uop::SetV { n, half, a } => m.set_v(u32::from(n), u32::from(half), f[a as usize]),
+                    Uop::Sys { d, r } => f[d as usize] = m.sysreg(r),
+                    Uop::SetSys { r, a } => m.set_sysreg(r, f[a as usize]),
+                    Uop::CallPure { d, n, args, f: h } => {
+                        let v = args.map(|s| f[s as usize]);
+                        f[d as usize] = h(&mut m.cpu, &v[..usize::from(n)]);
+                    }
+                    Uop::Call { d, n, args, f: h } => f[d as usize] = call(m, f, h, args, n),
+                    Uop::Load { d, a, size, insn, off } => {
+                        match load_sized(m, f[a as usize].wrapping_add(off), size) {
+                            Ok(v) => f[d as usize] = v,
+                            Err(stop) => return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop)),
+                        }
+                    }
+                    Uop::Store { v, a, size, insn, off } => {
+                        let addr = f[a as usize].wrapping_add(off);
+                        if !store_fast_sized(m, addr, size, f[v as usize]) {
+                            // A code page, a fault or a misaligned write: the interpreter's
+                            // slow path, which ends the block after a write that changed code.
+                            m.cpu.pc = b.pc.wrapping_add(4 * u64::from(insn));
+                            m.next_pc = None;
+                            if let Err(stop) = m.store_slow(addr, size, f[v as usize]) {
+                                return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop));
+                            }
+                            if let Some(t) = m.next_pc.take() {
+                                (next, limit, done) = b.end_after(insn, t);
+                            }
+                        }
+                    }
+                    Uop::LoadWb { d, a, size, insn, pre, imm } => {
+                        let wb = f[a as usize].wrapping_add(imm);
+                        let addr = if pre { wb } else { f[a as usize] };
+                        match load_sized(m, addr, size) {
+                            Ok(v) => {
+                                f[d as usize] = v;
+                                f[a as usize] = wb;
+                            }
+                            Err(stop) => return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop)),
+                        }
+                    }
+                    Uop::StoreWb { v, a, size, insn, pre, imm } => {
+                        let wb = f[a as usize].wrapping_add(imm);
+                        let addr = if pre { wb } else { f[a as usize] };
+                        let value = f[v as usize];
+                        if !store_fast_sized(m, addr, size, value) {
+                            m.cpu.pc = b.pc.wrapping_add(4 * u64::from(insn));
+                            m.next_pc = None;
+                            if let Err(stop) = m.store_slow(addr, size, value) {
+                                return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop));
+                            }
+                            if let Some(t) = m.next_pc.take() {
+                                (next, limit, done) = b.end_after(insn, t);
+                            }
+                        }
+                        f[a as usize] = wb;
+                    }
+                    Uop::Aligned { a, size, write, insn } => {
+                        if let Err(stop) = aligned(f[a as usize], size, write) {
+                            return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop));
+                        }
+                    }
+                    Uop::Branch { target } => next = target,
+                    Uop::BranchR { a } => next = f[a as usize],
+                    Uop::BranchIf { c, target } => {
+                        if f[c as usize] != 0 {
+                            next = target;
+                        }
+                    }
+                    Uop::BranchCond { cond, target } => {
+                        if condition_holds_on(u32::from(cond), f[NZCV as usize]) {
+                            next = target;
+                        }
+                    }
+                    Uop::CmpBranch { a, b: rb, mode, off } => {
+                        let bits = if mode & 32 != 0 { 64 } else { 32 };
+                        let (_, nzcv) =
+                            eval_add_with_carry(f[a as usize], !f[rb as usize], 1, bits);
+                        f[NZCV as usize] = nzcv;
+                        if condition_holds_on(u32::from(mode & 15), nzcv) {
+                            next = b.pc.wrapping_add_signed(i64::from(off));
+                        }
+                    }
+                    Uop::CmpBranchI { a, mode, off, imm } => {
+                        let bits = if mode & 32 != 0 { 64 } else { 32 };
+                        let carry = u64::from(mode >> 4 & 1);
+                        let (_, nzcv) = eval_add_with_carry(f[a as usize], imm, carry, bits);
+                        f[NZCV as usize] = nzcv;
+                        if condition_holds_on(u32::from(mode & 15), nzcv) {
+                            next = b.pc.wrapping_add_signed(i64::from(off));
+                        }
+                    }
+                    Uop::Interp { f: sem, word, insn } => {
+                        let pc = b.pc.wrapping_add(4 * u64::from(insn));
+                        if let Err(stop) = whole(m, f, sem, word, pc) {
+                            return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop));
+                        }
+                        if let Some(t) = m.next_pc.take() {
+                            (next, limit, done) = b.end_after(insn, t);
+                        }
+                    }
+                }
+            }
+            m.instructions += u64::from(done);
+            if done != b.n
+                || !chain
+                || m.interrupt.load(Ordering::Relaxed)
+                || m.kick.load(Ordering::Relaxed)
+                || m.mem.code_generation() != generation
+            {
+                return Ok(next);
+            }
+            // The next block, when the table in front of the block map has it (a block
+            // that loops to itself is its own next).
+            if next != b.pc {
+                match lookup[(next / 4) as usize % LOOKUP] {
+                    (pc, i) if pc == next => b = &blocks[i as usize],
+                    _ => return Ok(next),
+                }
+            }
+            }
+        }
+    };
+}
+
+uops! {
+    bin {
+        AddRR AddRI AddRR32 AddRI32 = Add,
+        SubRR SubRI SubRR32 SubRI32 = Sub,
+        AndRR AndRI AndRR32 AndRI32 = And,
+        OrRR OrRI OrRR32 OrRI32 = Or,
+        XorRR XorRI XorRR32 XorRI32 = Xor,
+        ShlRR ShlRI ShlRR32 ShlRI32 = Shl,
+        LsrRR LsrRI LsrRR32 LsrRI32 = Lsr,
+        AsrRR AsrRI AsrRR32 AsrRI32 = Asr,
+        RorRR RorRI RorRR32 RorRI32 = Ror,
+        MulRR MulRI MulRR32 MulRI32 = Mul,
+        UMulHRR UMulHRI UMulHRR32 UMulHRI32 = UMulH,
+        SMulHRR SMulHRI SMulHRR32 SMulHRI32 = SMulH,
+        UDivRR UDivRI UDivRR32 UDivRI32 = UDiv,
+        SDivRR SDivRI SDivRR32 SDivRI32 = SDiv,
+        EqRR EqRI EqRR32 EqRI32 = Eq,
+        NeRR NeRI NeRR32 NeRI32 = Ne,
+        UltRR UltRI UltRR32 UltRI32 = Ult,
+        UleRR UleRI UleRR32 UleRI32 = Ule,
+        SltRR SltRI SltRR32 SltRI32 = Slt,
+        SleRR SleRI SleRR32 SleRI32 = Sle,
+    }
+    un {
+        Not = Not, Neg = Neg, Clz = Clz, Rbit = Rbit, Rev = Rev, Sext8 = Sext8,
+        Sext16 = Sext16, Sext32 = Sext32, Zext8 = Zext8, Zext16 = Zext16, Zext32 = Zext32,
+    }
+}
+
+/// A load of 1, 2, 4 or 8 bytes, each size with its own inlined fast path.
+#[inline(always)]
+fn load_sized(m: &mut Interp, addr: u64, size: u8) -> Result<u64, Stop> {
+    match size {
+        1 => m.load(addr, 1),
+        2 => m.load(addr, 2),
+        4 => m.load(addr, 4),
+        8 => m.load(addr, 8),
+        _ => m.load(addr, size),
+    }
+}
+
+/// `Memory::write_u64_fast` at 1, 2, 4 or 8 bytes, each size inlined.
+#[inline(always)]
+fn store_fast_sized(m: &Interp, addr: u64, size: u8, v: u64) -> bool {
+    let addr = tbi(addr);
+    match size {
+        1 => m.mem.write_u64_fast(addr, 1, v),
+        2 => m.mem.write_u64_fast(addr, 2, v),
+        4 => m.mem.write_u64_fast(addr, 4, v),
+        8 => m.mem.write_u64_fast(addr, 8, v),
+        _ => false,
+    }
+}
+
+/// A helper that sees the CPU state, with the frame's registers written back around it.
+#[cold]
+#[inline(never)]
+fn call(m: &mut Interp, f: &mut [u64; FRAME], h: Helper, args: [Slot; 4], n: u8) -> u64 {
+    let v = args.map(|s| f[s as usize]);
+    store_frame(f, m);
+    let r = h(&mut m.cpu, &v[..usize::from(n)]);
+    load_frame(f, m);
+    r
+}
+
+/// An instruction's interpreter semantics at `pc`, on the CPU state.
+#[cold]
+#[inline(never)]
+fn whole(
+    m: &mut Interp,
+    f: &mut [u64; FRAME],
+    sem: SemFn<Interp>,
+    word: u32,
+    pc: u64,
+) -> Result<(), Stop> {
+    store_frame(f, m);
+    m.cpu.pc = pc;
+    m.next_pc = None;
+    let result = sem(m, word);
+    load_frame(f, m);
+    result
+}
+
+// A uop is two words: the block's uops stay dense in the cache.
+const _: () = assert!(std::mem::size_of::<Uop>() == 16);
+
+/// Copies the frame's registers to the CPU state.
+fn store_frame(f: &[u64; FRAME], m: &mut Interp) {
+    m.cpu.x.copy_from_slice(&f[..31]);
+    m.cpu.sp = f[SP as usize];
+    m.cpu.nzcv = f[NZCV as usize];
+}
+
+/// Copies the CPU state's registers to the frame.
+fn load_frame(f: &mut [u64; FRAME], m: &Interp) {
+    f[..31].copy_from_slice(&m.cpu.x);
+    f[ZERO as usize] = 0;
+    f[SP as usize] = m.cpu.sp;
+    f[NZCV as usize] = m.cpu.nzcv;
+}
+
+/// A translated block: a straight-line run of instructions up to the first that branches.
+struct Block {
+    pc: u64,
+    /// Instructions.
+    n: u32,
+    uops: Vec<Uop>,
+    /// For each instruction, the index of the uop after its last.
+    ends: Vec<u32>,
+}
+
+impl Block {
+    /// What `run_block` goes on with when instruction `insn` ends the block early, going to
+    /// `next` (a write that changed code): the next PC, the uop limit and the instructions run.
+    #[cold]
+    fn end_after(&self, insn: u16, next: u64) -> (u64, usize, u32) {
+        let k = usize::from(insn);
+        (next, self.ends[k] as usize, k as u32 + 1)
+    }
+}
+
+/// A block that ends in a compare (into NZCV alone, as the last uop of the instruction before
+/// the branch) and a conditional branch on it: one uop for both. Neither can stop, so the
+/// two instructions run as one.
+fn fuse_compare_branch(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) {
+    let [.., before, last] = ends else { return };
+    let n = uops.len();
+    if n < 2 || *before as usize != n - 1 || *last as usize != n {
+        return;
+    }
+    let Uop::BranchCond { cond, target } = uops[n - 1] else {
+        return;
+    };
+    let Ok(off) = i32::try_from(target.wrapping_sub(pc) as i64) else {
+        return;
+    };
+    let fused = match uops[n - 2] {
+        Uop::Subs {
+            d: SCRATCH,
+            f: NZCV,
+            a,
+            b,
+            bits64,
+        } => Uop::CmpBranch {
+            a,
+            b,
+            mode: cond | u8::from(bits64) << 5,
+            off,
+        },
+        Uop::AwcI {
+            d: SCRATCH,
+            f: NZCV,
+            a,
+            carry,
+            bits64,
+            imm,
+        } => Uop::CmpBranchI {
+            a,
+            mode: cond | u8::from(carry) << 4 | u8::from(bits64) << 5,
+            off,
+            imm,
+        },
+        _ => return,
+    };
+    uops.truncate(n - 2);
+    uops.push(fused);
+    *before = (n - 2) as u32;
+    *last = (n - 1) as u32;
+}
+
+/// Where a recorded value is during selection.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Loc {
+    None,
+    Const(u64),
+    Slot(Slot),
+}
+
+/// Selects the uops of one instruction from its recorded operations.
+struct Select<'a> {
+    ops: &'a [Op],
+    uops: &'a mut Vec<Uop>,
+    /// The first uop of this instruction.
+    first: usize,
+    insn: u16,
+    loc: Vec<Loc>,
+    /// The last operation that reads each value (0 when none does: nothing reads the first).
+    last_use: Vec<usize>,
+    /// Values in the packed NZCV form (bits 31..28 only).
+    packed: Vec<bool>,
+    next_temp: u16,
+}
+
+/// Calls `f` with every value `op` reads.
+fn uses(op: &Op, mut f: impl FnMut(Val)) {
+    match *op {
+        Op::Imm(_)
+        | Op::X(_)
+        | Op::V(..)
+        | Op::Sp
+        | Op::Nzcv
+        | Op::Cond(_)
+        | Op::Sys(_)
+        | Op::ClearExclusive
+        | Op::Barrier
+        // Made by the same uop as its `AddWithCarry`.
+        | Op::CarryFlags(_) => {}
+        // A write to XZR is dropped.
+        Op::SetX(31, _) => {}
+        Op::SetX(_, v)
+        | Op::SetV(_, _, v)
+        | Op::SetSp(v)
+        | Op::SetNzcv(v)
+        | Op::LogicalFlags(v, _)
+        | Op::SetSys(_, v)
+        | Op::Un(_, v)
+        | Op::Branch(v)
+        | Op::Load(v, _)
+        | Op::CheckAligned(v, _, _)
+        | Op::LoadExclusive(v, _)
+        | Op::LoadExclusivePair(v)
+        | Op::Second(v) => f(v),
+        Op::Bin(_, a, b)
+        | Op::BranchIf(a, b)
+        | Op::Store(a, _, b)
+        | Op::StoreExclusive(a, _, b)
+        | Op::Atomic(_, a, _, b) => {
+            f(a);
+            f(b);
+        }
+        Op::AddWithCarry(a, b, c, _)
+        | Op::Select(a, b, c)
+        | Op::StoreExclusivePair(a, b, c)
+        | Op::CompareSwap(a, _, b, c) => {
+            f(a);
+            f(b);
+            f(c);
+        }
+        Op::Call(_, args, n) | Op::CallPure(_, args, n) => {
+            args[..usize::from(n)].iter().for_each(|&v| f(v))
+        }
+        Op::Lanes(_, _, _, _, args) => args.iter().for_each(|&v| f(v)),
+        Op::CompareSwapPair(a, b, c, d, e) => [a, b, c, d, e].into_iter().for_each(f),
+    }
+}
+
+impl Select<'_> {
+    fn push(&mut self, u: Uop) {
+        self.uops.push(u);
+    }
+
+    fn temp(&mut self) -> Option<Slot> {
+        let t = self.next_temp;
+        if t >= u16::from(SCRATCH) {
+            return None;
+        }
+        self.next_temp += 1;
+        Some(t as Slot)
+    }
+
+    /// A slot holding `v`: a constant is moved into a temporary (0 is XZR's slot).
+    fn slot(&mut self, v: Val) -> Option<Slot> {
+        match self.loc[v as usize] {
+            Loc::Slot(s) => Some(s),
+            Loc::Const(0) => Some(ZERO),
+            Loc::Const(c) => {
+                let t = self.temp()?;
+                self.push(Uop::MovI { d: t, imm: c });
+                self.loc[v as usize] = Loc::Slot(t);
+                Some(t)
+            }
+            Loc::None => None,
+        }
+    }
+
+    /// A temporary for the value of operation `j`, or the scratch slot when nothing reads it.
+    fn dest(&mut self, j: usize) -> Option<Slot> {
+        if self.last_use[j] == 0 {
+            return Some(SCRATCH);
+        }
+        let t = self.temp()?;
+        self.loc[j] = Loc::Slot(t);
+        Some(t)
+    }
+
+    /// Whether the last uop is this instruction's and writes `t`.
+    fn last_writes(&mut self, t: Slot) -> bool {
+        self.uops.len() > self.first
+            && self
+                .uops
+                .last_mut()
+                .is_some_and(|u| u.dests().into_iter().flatten().any(|d| *d == t))
+    }
+
+    /// Before operation `j` writes slot `s`: values read later that are in `s` move to a
+    /// temporary. Whether it moved any.
+    fn keep_readers_of(&mut self, s: Slot, j: usize) -> Option<bool> {
+        let mut moved = None;
+        for i in 0..j {
+            if self.loc[i] == Loc::Slot(s) && self.last_use[i] > j {
+                let t = match moved {
+                    Some(t) => t,
+                    None => {
+                        let t = self.temp()?;
+                        self.push(Uop::Mov { d: t, a: s });
+                        moved = Some(t);
+                        t
+                    }
+                };
+                self.loc[i] = Loc::Slot(t);
+            }
+        }
+        Some(moved.is_some())
+    }
+
+    /// Operation `j` writes `v` to slot `d`.
+    fn write(&mut self, d: Slot, v: Val, j: usize) -> Option<()> {
+        let moved = self.keep_readers_of(d, j)?;
+        let at = self.loc[v as usize];
+        match at {
+            // The operation that computed it writes the register itself.
+            Loc::Slot(t)
+                if t >= FIRST_TEMP
+                    && t != SCRATCH
+                    && !moved
+                    && self.last_use[v as usize] == j
+                    && self.last_writes(t) =>
+            {
+                for slot in self.uops.last_mut()?.dests().into_iter().flatten() {
+                    if *slot == t {
+                        *slot = d;
+                    }
+                }
+                self.loc[v as usize] = Loc::Slot(d);
+            }
+            Loc::Slot(s) if s == d => {}
+            Loc::Slot(s) => self.push(Uop::Mov { d, a: s }),
+            Loc::Const(c) => self.push(Uop::MovI { d, imm: c }),
+            Loc::None => return None,
+        }
+        Some(())
+    }
+
+    /// `ZeroExtend(v<31:0>)` as operation `j`: when `v` is the last uop's two-operand result
+    /// and only this reads it, that uop becomes its 32-bit form (W register arithmetic is
+    /// one uop, not two).
+    fn narrows(&mut self, v: Val, j: usize) -> bool {
+        let Loc::Slot(t) = self.loc[v as usize] else {
+            return false;
+        };
+        if t < FIRST_TEMP || self.last_use[v as usize] != j || self.uops.len() <= self.first {
+            return false;
+        }
+        let last = *self.uops.last().expect("a uop");
+        if !self.last_writes(t) {
+            return false;
+        }
+        let Some(d) = self.dest(j) else { return false };
+        match narrowed(last, d) {
+            Some(u) => {
+                *self.uops.last_mut().expect("a uop") = u;
+                true
+            }
+            None => {
+                self.loc[j] = Loc::None;
+                false
+            }
+        }
+    }
+
+    /// Zero-extends the last uop's result `d` from 32 bits, in that uop when it can.
+    fn narrow_last(&mut self, d: Slot) {
+        if let Some(u) = self.uops.last().and_then(|&u| narrowed(u, d)) {
+            *self.uops.last_mut().expect("a uop") = u;
+        } else {
+            self.push(Uop::Zext32 { d, a: d });
+        }
+    }
+
+    /// `z` when `v` is `NOT(z)` of a slot, computed by the last uop and read only by operation
+    /// `j`: that uop is dropped.
+    fn negated(&mut self, v: Val, j: usize) -> Option<Slot> {
+        let Loc::Slot(t) = self.loc[v as usize] else {
+            return None;
+        };
+        if t < FIRST_TEMP || self.last_use[v as usize] != j || self.uops.len() <= self.first {
+            return None;
+        }
+        match self.uops.last() {
+            Some(&Uop::Not { d, a }) if d == t => {
+                self.uops.pop();
+                Some(a)
+            }
+            _ => None,
+        }
+    }
+
+    /// Folds the writeback of a pre- or post-indexed load or store (the address computed
+    /// into a temporary, the access, the base register set to it) into one uop.
+    fn fold_writeback(&mut self) {
+        let u = &mut self.uops[self.first..];
+        let [Uop::AddRI { d: t, a: s, imm }, access, Uop::Mov { d: s2, a: t2 }] = *u else {
+            return;
+        };
+        if s != s2 || t != t2 || t < FIRST_TEMP {
+            return;
+        }
+        let folded = match access {
+            Uop::Load {
+                d,
+                a,
+                size,
+                insn,
+                off: 0,
+            } if d != s && (a == s || a == t) => Uop::LoadWb {
+                d,
+                a: s,
+                size,
+                insn,
+                pre: a == t,
+                imm,
+            },
+            Uop::Store {
+                v,
+                a,
+                size,
+                insn,
+                off: 0,
+            } if v != t && (a == s || a == t) => Uop::StoreWb {
+                v,
+                a: s,
+                size,
+                insn,
+                pre: a == t,
+                imm,
+            },
+            _ => return,
+        };
+        self.uops.truncate(self.first);
+        self.uops.push(folded);
+    }
+
+    /// The address of an access: a base slot and an offset, folding in the `AddRI` that just
+    /// computed it when nothing else reads its result.
+    fn address(&mut self, a: Val, j: usize) -> Option<(Slot, u64)> {
+        if let Loc::Const(c) = self.loc[a as usize] {
+            return Some((ZERO, c));
+        }
+        let s = self.slot(a)?;
+        if s >= FIRST_TEMP && self.last_use[a as usize] == j && self.uops.len() > self.first {
+            if let Some(&Uop::AddRI { d, a: base, imm }) = self.uops.last() {
+                if d == s {
+                    self.uops.pop();
+                    return Some((base, imm));
+                }
+            }
+        }
+        Some((s, 0))
+    }
+
+    fn insn_field(&self) -> u16 {
+        self.insn
+    }
+
+    /// Selects every operation; `None` when one is not taken (the instruction then runs its
+    /// interpreter semantics).
+    fn run(&mut self) -> Option<()> {
+        for j in 0..self.ops.len() {
+            self.select(j)?;
+        }
+        self.fold_writeback();
+        Some(())
+    }
+
+    fn select(&mut self, j: usize) -> Option<()> {
+        let loc = |s: &Self, v: Val| s.loc[v as usize];
+        match self.ops[j] {
+            Op::Imm(c) => self.loc[j] = Loc::Const(c),
+            Op::X(n) if n >= 31 => self.loc[j] = Loc::Const(0),
+            Op::X(n) => self.loc[j] = Loc::Slot(n as Slot),
+            Op::Sp => self.loc[j] = Loc::Slot(SP),
+            Op::Nzcv => {
+                self.loc[j] = Loc::Slot(NZCV);
+                self.packed[j] = true;
+            }
+            Op::SetX(n, v) => {
+                if n < 31 {
+                    self.write(n as Slot, v, j)?;
+                }
+            }
+            Op::SetSp(v) => self.write(SP, v, j)?,
+            Op::SetNzcv(v) => match loc(self, v) {
+                Loc::Const(c) => {
+                    self.keep_readers_of(NZCV, j)?;
+                    self.push(Uop::MovI {
+                        d: NZCV,
+                        imm: c & 0xf000_0000,
+                    });
+                }
+                _ if self.packed[v as usize] => self.write(NZCV, v, j)?,
+                _ => {
+                    let s = self.slot(v)?;
+                    self.keep_readers_of(NZCV, j)?;
+                    self.push(Uop::AndRI {
+                        d: NZCV,
+                        a: s,
+                        imm: 0xf000_0000,
+                    });
+                }
+            },
+            Op::AddWithCarry(x, y, c, bits) => {
+                let bits64 = bits == 64;
+                let flags_read = self.last_use.get(j + 1).is_some_and(|&u| u != 0);
+                // `x + NOT(z) + 1` (SUB, SUBS, CMP, NEG): a subtraction of z.
+                if loc(self, c) == Loc::Const(1) {
+                    if let Some(z) = self.negated(y, j) {
+                        let a = self.slot(x)?;
+                        let d = self.dest(j)?;
+                        if flags_read {
+                            let f = self.dest(j + 1)?;
+                            self.push(Uop::Subs {
+                                d,
+                                f,
+                                a,
+                                b: z,
+                                bits64,
+                            });
+                        } else {
+                            self.push(Uop::SubRR { d, a, b: z });
+                            if !bits64 {
+                                self.narrow_last(d);
+                            }
+                        }
+                        return Some(());
+                    }
+                }
+                match (loc(self, x), loc(self, y), loc(self, c)) {
+                    (Loc::Const(x), Loc::Const(y), Loc::Const(c)) => {
+                        let (r, nzcv) = eval_add_with_carry(x, y, c, u32::from(bits));
+                        self.loc[j] = Loc::Const(r);
+                        self.loc[j + 1] = Loc::Const(nzcv);
+                    }
+                    // Flags nobody reads: an add (ADD, SUB, and the address arithmetic).
+                    (_, Loc::Const(y), Loc::Const(c)) if !flags_read => {
+                        let a = self.slot(x)?;
+                        let d = self.dest(j)?;
+                        self.push(Uop::AddRI {
+                            d,
+                            a,
+                            imm: y.wrapping_add(c),
+                        });
+                        if !bits64 {
+                            self.narrow_last(d);
+                        }
+                    }
+                    (Loc::Const(xc), _, Loc::Const(c)) if !flags_read => {
+                        let a = self.slot(y)?;
+                        let d = self.dest(j)?;
+                        self.push(Uop::AddRI {
+                            d,
+                            a,
+                            imm: xc.wrapping_add(c),
+                        });
+                        if !bits64 {
+                            self.narrow_last(d);
+                        }
+                    }
+                    (_, Loc::Const(imm), Loc::Const(c)) | (Loc::Const(imm), _, Loc::Const(c)) => {
+                        let other = if matches!(loc(self, y), Loc::Const(_)) {
+                            x
+                        } else {
+                            y
+                        };
+                        let a = self.slot(other)?;
+                        let d = self.dest(j)?;
+                        let f = self.dest(j + 1)?;
+                        self.push(Uop::AwcI {
+                            d,
+                            f,
+                            a,
+                            carry: c != 0,
+                            bits64,
+                            imm,
+                        });
+                    }
+                    _ => {
+                        let (a, b, c) = (self.slot(x)?, self.slot(y)?, self.slot(c)?);
+                        if !flags_read {
+                            let d = self.dest(j)?;
+                            let t = self.temp()?;
+                            self.push(Uop::AddRR { d: t, a, b });
+                            self.push(Uop::AddRR { d, a: t, b: c });
+                            if !bits64 {
+                                self.narrow_last(d);
+                            }
+                        } else {
+                            let d = self.dest(j)?;
+                            let f = self.dest(j + 1)?;
+                            self.push(Uop::Awc {
+                                d,
+                                f,
+                                a,
+                                b,
+                                c,
+                                bits64,
+                            });
+                        }
+                    }
+                }
+            }
+            // Made with its `AddWithCarry`.
+            Op::CarryFlags(_) => self.packed[j] = true,
+            Op::LogicalFlags(r, bits) => {
+                if let Loc::Const(c) = loc(self, r) {
+                    self.loc[j] = Loc::Const(eval_logical_flags(c, u32::from(bits)));
+                } else {
+                    let a = self.slot(r)?;
+                    let d = self.dest(j)?;
+                    self.push(Uop::LogicalFlags {
+                        d,
+                        a,
+                        bits64: bits == 64,
+                    });
+                }
+                self.packed[j] = true;
+            }
+            Op::Cond(cond) => {
+                let d = self.dest(j)?;
+                self.push(Uop::Cond { d, cond });
+            }
+            Op::Sys(r) => {
+                let d = self.dest(j)?;
+                self.push(Uop::Sys { d, r });
+            }
+            Op::SetSys(r, v) => {
+                let a = self.slot(v)?;
+                self.push(Uop::SetSys { r, a });
+            }
+            Op::V(n, half) => {
+                let d = self.dest(j)?;
+                self.push(Uop::GetV {
+                    d,
+                    n: n as u8,
+                    half: half as u8,
+                });
+            }
+            Op::SetV(n, half, v) => {
+                let a = self.slot(v)?;
+                self.push(Uop::SetV {
+                    n: n as u8,
+                    half: half as u8,
+                    a,
+                });
+            }
+            Op::Bin(op, a, b) => match (loc(self, a), loc(self, b)) {
+                (Loc::Const(x), Loc::Const(y)) => self.loc[j] = Loc::Const(eval_bin(op, x, y)),
+                // `x op identity` is `x` (a shifted operand's LSL #0, MADD's XZR addend).
+                (_, Loc::Const(y)) if identity(op, y) => {
+                    self.loc[j] = self.loc[a as usize];
+                    self.packed[j] = self.packed[a as usize];
+                }
+                (Loc::Const(x), _) if commutes(op) && identity(op, x) => {
+                    self.loc[j] = self.loc[b as usize];
+                    self.packed[j] = self.packed[b as usize];
+                }
+                (_, Loc::Const(imm)) => {
+                    let a = self.slot(a)?;
+                    let d = self.dest(j)?;
+                    self.push(bin_ri(op, d, a, imm));
+                }
+                (Loc::Const(imm), _) if commutes(op) => {
+                    let b = self.slot(b)?;
+                    let d = self.dest(j)?;
+                    self.push(bin_ri(op, d, b, imm));
+                }
+                _ => {
+                    let (a, b) = (self.slot(a)?, self.slot(b)?);
+                    let d = self.dest(j)?;
+                    self.push(bin_rr(op, d, a, b));
+                }
+            },
+            Op::Un(op, a) => {
+                if let Loc::Const(x) = loc(self, a) {
+                    self.loc[j] = Loc::Const(eval_un(op, x));
+                } else if op == UnOp::Zext32 && self.narrows(a, j) {
+                } else {
+                    let a = self.slot(a)?;
+                    let d = self.dest(j)?;
+                    self.push(un_r(op, d, a));
+                }
+            }
+            Op::Select(c, a, b) => {
+                if let Loc::Const(c) = loc(self, c) {
+                    let v = if c != 0 { a } else { b };
+                    self.loc[j] = self.loc[v as usize];
+                    self.packed[j] = self.packed[v as usize];
+                } else {
+                    let (c, a2, b2) = (self.slot(c)?, self.slot(a)?, self.slot(b)?);
+                    let d = self.dest(j)?;
+                    self.push(Uop::Select { d, c, a: a2, b: b2 });
+                    self.packed[j] = self.packed[a as usize] && self.packed[b as usize];
+                }
+            }
+            Op::CallPure(h, args, n) => self.call(j, h, &args[..usize::from(n)], true)?,
+            Op::Lanes(h, _, _, _, args) => self.call(j, h, &args, true)?,
+            Op::Call(h, args, n) => self.call(j, h, &args[..usize::from(n)], false)?,
+            Op::Branch(t) => match loc(self, t) {
+                Loc::Const(target) => self.push(Uop::Branch { target }),
+                _ => {
+                    let a = self.slot(t)?;
+                    self.push(Uop::BranchR { a });
+                }
+            },
+            Op::BranchIf(c, t) => {
+                let Loc::Const(target) = loc(self, t) else {
+                    return None;
+                };
+                match loc(self, c) {
+                    Loc::Const(0) => {}
+                    Loc::Const(_) => self.push(Uop::Branch { target }),
+                    _ => {
+                        let only_here = self.last_use[c as usize] == j;
+                        let c = self.slot(c)?;
+                        match self.uops.last() {
+                            Some(&Uop::Cond { d, cond })
+                                if d == c && only_here && self.uops.len() > self.first =>
+                            {
+                                self.uops.pop();
+                                self.push(Uop::BranchCond { cond, target });
+                            }
+                            _ => self.push(Uop::BranchIf { c, target }),
+                        }
+                    }
+                }
+            }
+            Op::Load(a, size) => {
+                let (a, off) = self.address(a, j)?;
+                let d = self.dest(j)?;
+                let insn = self.insn_field();
+                self.push(Uop::Load {
+                    d,
+                    a,
+                    size,
+                    insn,
+                    off,
+                });
+            }
+            Op::Store(a, size, v) => {
+                let (a, off) = self.address(a, j)?;
+                let v = self.slot(v)?;
+                let insn = self.insn_field();
+                self.push(Uop::Store {
+                    v,
+                    a,
+                    size,
+                    insn,
+                    off,
+                });
+            }
+            Op::CheckAligned(a, size, write) => {
+                let a = self.slot(a)?;
+                let insn = self.insn_field();
+                self.push(Uop::Aligned {
+                    a,
+                    size,
+                    write,
+                    insn,
+                });
+            }
+            // Exclusives, atomics, barriers: the instruction runs its interpreter semantics.
+            Op::LoadExclusive(..)
+            | Op::StoreExclusive(..)
+            | Op::ClearExclusive
+            | Op::LoadExclusivePair(_)
+            | Op::StoreExclusivePair(..)
+            | Op::Atomic(..)
+            | Op::CompareSwap(..)
+            | Op::CompareSwapPair(..)
+            | Op::Second(_)
+            | Op::Barrier => return None,
+        }
+        Some(())
+    }
+
+    fn call(&mut self, j: usize, h: Helper, args: &[Val], pure: bool) -> Option<()> {
+        let mut slots = [ZERO; 4];
+        for (s, &v) in slots.iter_mut().zip(args) {
+            *s = self.slot(v)?;
+        }
+        let d = self.dest(j)?;
+        let n = args.len() as u8;
+        self.push(if pure {
+            Uop::CallPure {
+                d,
+                n,
+                args: slots,
+                f: h,
+            }
+        } else {
+            Uop::Call {
+                d,
+                n,
+                args: slots,
+                f: h,
+            }
+        });
+        Some(())
+    }
+}
+
+/// Whether `a op c == a` for every `a`.
+fn identity(op: BinOp, c: u64) -> bool {
+    match op {
+        BinOp::Add
+        | BinOp::Sub
+        | BinOp::Or
+        | BinOp::Xor
+        | BinOp::Shl
+        | BinOp::Lsr
+        | BinOp::Asr
+        | BinOp::Ror => c == 0,
+        BinOp::And => c == u64::MAX,
+        BinOp::Mul | BinOp::UDiv | BinOp::SDiv => c == 1,
+        _ => false,
+    }
+}
+
+/// Whether `a op b == b op a`.
+fn commutes(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Add
+            | BinOp::And
+            | BinOp::Or
+            | BinOp::Xor
+            | BinOp::Mul
+            | BinOp::UMulH
+            | BinOp::SMulH
+            | BinOp::Eq
+            | BinOp::Ne
+    )
+}
+
+/// Selects the uops of the instruction recorded in `rec` onto `uops`; false (with `uops` as
+/// it was) when an operation is not taken.
+fn select(rec: &Recorder, uops: &mut Vec<Uop>, insn: u16) -> bool {
+    let ops = &rec.ops[..];
+    let mut last_use = vec![0; ops.len()];
+    for (j, op) in ops.iter().enumerate() {
+        uses(op, |v| last_use[v as usize] = j);
+    }
+    let first = uops.len();
+    let mut s = Select {
+        ops,
+        uops,
+        first,
+        insn,
+        loc: vec![Loc::None; ops.len()],
+        last_use,
+        packed: vec![false; ops.len()],
+        next_temp: u16::from(FIRST_TEMP),
+    };
+    if s.run().is_some() {
+        return true;
+    }
+    uops.truncate(first);
+    false
+}
+
+/// The pre-decoded interpreter, plugged into [`Interp::run`] as an [`Accelerator`].
+pub struct Predecoded {
+    interp: Arc<SemTable<Interp>>,
+    recorded: Arc<SemTable<Recorder>>,
+    blocks: Vec<Block>,
+    by_pc: HashMap<u64, u32>,
+    /// `(pc, index into blocks)` by `pc / 4`, in front of `by_pc`.
+    lookup: Vec<(u64, u32)>,
+    generation: u64,
+    features: Option<FeatureSet>,
+    frame: Box<[u64; FRAME]>,
+    /// Instructions translated, and of them those that run their interpreter semantics.
+    translated: u64,
+    whole: u64,
+    /// `ARMATURE_UOP_DUMP=1`: print each translated block's uops to stderr.
+    dump: bool,
+    /// The most instructions in a block (at most [`BLOCK_MAX`]; 1 single-steps).
+    pub block_max: usize,
+    /// Whether `execute` goes on from block to block (else it returns after each block, and
+    /// a block that loops to itself runs once), as the conformance test compares states.
+    pub chain: bool,
+}
+
+impl Predecoded {
+    /// An engine over the semantics of `interp` (for the instructions it runs whole) and
+    /// `recorded` (the same registrations, for selection).
+    pub fn new(interp: Arc<SemTable<Interp>>, recorded: Arc<SemTable<Recorder>>) -> Predecoded {
+        Predecoded {
+            interp,
+            recorded,
+            blocks: Vec::new(),
+            by_pc: HashMap::new(),
+            lookup: vec![(u64::MAX, 0); LOOKUP],
+            generation: u64::MAX,
+            features: None,
+            frame: Box::new([0; FRAME]),
+            translated: 0,
+            whole: 0,
+            dump: std::env::var_os("ARMATURE_UOP_DUMP").is_some_and(|v| v == "1"),
+            block_max: BLOCK_MAX,
+            chain: true,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.blocks.clear();
+        self.by_pc.clear();
+        self.lookup.fill((u64::MAX, 0));
+    }
+
+    fn find(&mut self, pc: u64) -> Option<u32> {
+        let e = &mut self.lookup[(pc / 4) as usize % LOOKUP];
+        if e.0 == pc {
+            return Some(e.1);
+        }
+        let i = *self.by_pc.get(&pc)?;
+        *e = (pc, i);
+        Some(i)
+    }
+
+    /// Translates the block at `pc`; `None` when its first instruction is left to the
+    /// interpreter (a fetch fault, an undefined word, an encoding without semantics).
+    fn translate(&mut self, m: &Interp, pc: u64, features: &FeatureSet) -> Option<u32> {
+        let mut uops = Vec::new();
+        let mut ends = Vec::new();
+        let mut p = pc;
+        while ends.len() < self.block_max.clamp(1, BLOCK_MAX) {
+            let insn = ends.len() as u16;
+            let Ok(word) = m.mem.fetch(p) else { break };
+            let id = match decode(word, features) {
+                Decoded::Insn(id) => id,
+                // The hint space executes as NOP where a hint's feature is absent, as in
+                // `Interp`.
+                Decoded::FeatureDisabled { .. } if word & HINT_MASK == HINT_VALUE => {
+                    ends.push(uops.len() as u32);
+                    p = p.wrapping_add(4);
+                    continue;
+                }
+                _ => break,
+            };
+            let (Some(f), Some(r)) = (self.interp.get_for(id, word), self.recorded.get(id)) else {
+                break;
+            };
+            let mut rec = Recorder::default();
+            rec.begin(p, word);
+            self.translated += 1;
+            if r(&mut rec, word).is_err() {
+                // It stops whenever it runs (SVC, UDF, BRK): the interpreter's semantics
+                // raise the stop with the state before it.
+                uops.push(Uop::Interp { f, word, insn });
+                ends.push(uops.len() as u32);
+                self.whole += 1;
+                break;
+            }
+            if !select(&rec, &mut uops, insn) {
+                uops.push(Uop::Interp { f, word, insn });
+                self.whole += 1;
+            }
+            ends.push(uops.len() as u32);
+            if rec.insns[0].branches {
+                break;
+            }
+            p = p.wrapping_add(4);
+        }
+        if ends.is_empty() {
+            return None;
+        }
+        fuse_compare_branch(pc, &mut uops, &mut ends);
+        if self.dump {
+            eprintln!("uops of the block at {pc:#x}:");
+            let mut start = 0;
+            for (k, &end) in ends.iter().enumerate() {
+                let a = pc.wrapping_add(4 * k as u64);
+                for u in &uops[start..end as usize] {
+                    eprintln!("  {a:#x}: {u:?}");
+                }
+                start = end as usize;
+            }
+        }
+        let i = self.blocks.len() as u32;
+        self.blocks.push(Block {
+            pc,
+            n: ends.len() as u32,
+            uops,
+            ends,
+        });
+        self.by_pc.insert(pc, i);
+        self.lookup[(pc / 4) as usize % LOOKUP] = (pc, i);
+        Some(i)
+    }
+}
+
+/// Whether the instruction `word` (of encoding `id`, with semantics in `table`) selects into
+/// uops, rather than running its interpreter semantics whole; `None` when its semantics stop
+/// whenever they run.
+pub fn selects(table: &SemTable<Recorder>, id: crate::isa::EncodingId, word: u32) -> Option<bool> {
+    let f = table.get(id)?;
+    let mut rec = Recorder::default();
+    rec.begin(0x40_0000, word);
+    f(&mut rec, word).ok()?;
+    Some(select(&rec, &mut Vec::new(), 0))
+}
+
+impl Accelerator for Predecoded {
+    fn execute(&mut self, m: &mut Interp, features: &FeatureSet) -> Accelerated {
+        if self.features.as_ref() != Some(features) || self.generation != m.mem.code_generation() {
+            self.clear();
+            self.features = Some(*features);
+            self.generation = m.mem.code_generation();
+        }
+        load_frame(&mut self.frame, m);
+        let mut pc = m.cpu.pc;
+        let mut ran = false;
+        let done = loop {
+            let i = match self.find(pc) {
+                Some(i) => i,
+                None => match self.translate(m, pc, features) {
+                    Some(i) => i,
+                    None if ran => break Accelerated::Ran,
+                    None => break Accelerated::Interpret,
+                },
+            };
+            match run_block(
+                m,
+                &self.blocks,
+                &self.lookup,
+                i,
+                &mut self.frame,
+                self.generation,
+                self.chain,
+            ) {
+                Ok(next) => {
+                    pc = next;
+                    ran = true;
+                    if !self.chain
+                        || m.interrupt.load(Ordering::Relaxed)
+                        || m.kick.load(Ordering::Relaxed)
+                        || m.mem.code_generation() != self.generation
+                    {
+                        break Accelerated::Ran;
+                    }
+                }
+                Err((at, insn, stop)) => {
+                    m.instructions += u64::from(insn) + 1;
+                    pc = at;
+                    break Accelerated::Stopped(stop);
+                }
+            }
+        };
+        store_frame(&self.frame, m);
+        m.cpu.pc = pc;
+        done
+    }
+
+    fn for_new_thread(&self) -> Box<dyn Accelerator> {
+        Box::new(Predecoded::new(self.interp.clone(), self.recorded.clone()))
+    }
+
+    fn stats(&self) -> String {
+        format!(
+            "pre-decoded interpreter: {} blocks, {} instructions translated, {} of them run whole",
+            self.blocks.len(),
+            self.translated,
+            self.whole
+        )
+    }
+}
