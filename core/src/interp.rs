@@ -482,6 +482,12 @@ impl Interp {
 const HINT_MASK: u32 = 0xffff_f01f;
 const HINT_VALUE: u32 = 0xd503_201f;
 
+/// Whether `word` is in the hint space, which executes as NOP where a hint's feature is
+/// absent.
+pub(crate) fn is_hint(word: u32) -> bool {
+    word & HINT_MASK == HINT_VALUE
+}
+
 impl Interp {
     /// Fetches, decodes and executes one instruction at `cpu.pc`, advancing the PC. On a stop
     /// the PC still names the instruction that stopped (after a system call the caller
@@ -704,9 +710,7 @@ impl Interp {
             Decoded::Insn(id) => id,
             // The hint space executes as NOP where a hint's feature is absent (BTI, PACIASP
             // and friends run on older cores): Arm's HINT "for allocation to other hints".
-            Decoded::FeatureDisabled { .. } if word & HINT_MASK == HINT_VALUE => {
-                return Ok((hint_nop, word))
-            }
+            Decoded::FeatureDisabled { .. } if is_hint(word) => return Ok((hint_nop, word)),
             Decoded::Unallocated | Decoded::Undefined { .. } | Decoded::FeatureDisabled { .. } => {
                 return Err(Stop::Undefined)
             }

@@ -26,8 +26,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::interp::{
-    aligned, eval_add_with_carry, eval_bin, eval_logical_flags, eval_un, Accelerated, Accelerator,
-    Interp,
+    aligned, eval_add_with_carry, eval_bin, eval_logical_flags, eval_un, is_hint, Accelerated,
+    Accelerator, Interp,
 };
 use crate::isa::{decode, Decoded, FeatureSet};
 use crate::mem::tbi;
@@ -51,10 +51,6 @@ const FRAME: usize = 256;
 pub const BLOCK_MAX: usize = 128;
 /// Entries of the direct-mapped table in front of the block map.
 const LOOKUP: usize = 4096;
-
-/// `HINT #imm`: `1101 0101 0000 0011 0010 xxxx xxx1 1111`, NOP where its feature is absent.
-const HINT_MASK: u32 = 0xffff_f01f;
-const HINT_VALUE: u32 = 0xd503_201f;
 
 macro_rules! uops {
     (
@@ -845,10 +841,6 @@ impl Select<'_> {
         Some((s, 0))
     }
 
-    fn insn_field(&self) -> u16 {
-        self.insn
-    }
-
     /// Selects every operation; `None` when one is not taken (the instruction then runs its
     /// interpreter semantics).
     fn run(&mut self) -> Option<()> {
@@ -1123,7 +1115,7 @@ impl Select<'_> {
             Op::Load(a, size) => {
                 let (a, off) = self.address(a, j)?;
                 let d = self.dest(j)?;
-                let insn = self.insn_field();
+                let insn = self.insn;
                 self.push(Uop::Load {
                     d,
                     a,
@@ -1135,7 +1127,7 @@ impl Select<'_> {
             Op::Store(a, size, v) => {
                 let (a, off) = self.address(a, j)?;
                 let v = self.slot(v)?;
-                let insn = self.insn_field();
+                let insn = self.insn;
                 self.push(Uop::Store {
                     v,
                     a,
@@ -1146,7 +1138,7 @@ impl Select<'_> {
             }
             Op::CheckAligned(a, size, write) => {
                 let a = self.slot(a)?;
-                let insn = self.insn_field();
+                let insn = self.insn;
                 self.push(Uop::Aligned {
                     a,
                     size,
@@ -1327,7 +1319,7 @@ impl Predecoded {
                 Decoded::Insn(id) => id,
                 // The hint space executes as NOP where a hint's feature is absent, as in
                 // `Interp`.
-                Decoded::FeatureDisabled { .. } if word & HINT_MASK == HINT_VALUE => {
+                Decoded::FeatureDisabled { .. } if is_hint(word) => {
                     ends.push(uops.len() as u32);
                     p = p.wrapping_add(4);
                     continue;
