@@ -95,6 +95,35 @@ macro_rules! uops {
             /// `AddWithCarry(a, NOT(b), 1)`: the result to `d`, NZCV to `f`.
             Subs { d: Slot, f: Slot, a: Slot, b: Slot, bits64: bool },
             Aligned { a: Slot, size: u8, write: bool, insn: u16 },
+            /// A load at `a + (Extend(b) << shift)`, `ext` an [`Ext`] (the register-offset
+            /// forms).
+            LoadIdx { d: Slot, a: Slot, b: Slot, size: u8, ext: u8, shift: u8, insn: u16 },
+            StoreIdx { v: Slot, a: Slot, b: Slot, size: u8, ext: u8, shift: u8, insn: u16 },
+            /// `(a << l) >> r`, arithmetic (SBFM's sign-extensions and SBFX).
+            ShlAsr { d: Slot, a: Slot, l: u8, r: u8 },
+            /// `(a << l) >> r`, logical (UBFM's UBFX).
+            ShlLsr { d: Slot, a: Slot, l: u8, r: u8 },
+            /// LDP: `size` bytes at `a + off` to `d1` and the next to `d2`, then `a += wb`
+            /// when `writeback`.
+            LoadPair { d1: Slot, d2: Slot, a: Slot, size: u8, writeback: bool, insn: u16, off: i32, wb: i32 },
+            /// STP: `v1` and `v2` to `a + off` and the `size` bytes after, then `a += wb` when
+            /// `writeback`.
+            StorePair { v1: Slot, v2: Slot, a: Slot, size: u8, writeback: bool, insn: u16, off: i32, wb: i32 },
+            /// `a + (b << s)` and `a - (b << s)` (ADD and SUB with a shifted register).
+            AddLsl { d: Slot, a: Slot, b: Slot, s: u8 },
+            SubLsl { d: Slot, a: Slot, b: Slot, s: u8 },
+            /// A branch when `a` is zero (CBZ), or not zero (CBNZ).
+            Cbz { a: Slot, target: u64 },
+            Cbnz { a: Slot, target: u64 },
+            /// `c + a * b` (MADD), and `c - a * b` (MSUB).
+            MAdd { d: Slot, a: Slot, b: Slot, c: Slot },
+            MSub { d: Slot, a: Slot, b: Slot, c: Slot },
+            MAdd32 { d: Slot, a: Slot, b: Slot, c: Slot },
+            MSub32 { d: Slot, a: Slot, b: Slot, c: Slot },
+            /// `c + SignExtend(a<31:0>) * SignExtend(b<31:0>)` (SMADDL).
+            SMAddL { d: Slot, a: Slot, b: Slot, c: Slot },
+            /// `c + ZeroExtend(a<31:0>) * ZeroExtend(b<31:0>)` (UMADDL).
+            UMAddL { d: Slot, a: Slot, b: Slot, c: Slot },
             Branch { target: u64 },
             BranchR { a: Slot },
             BranchIf { c: Slot, target: u64 },
@@ -129,6 +158,15 @@ macro_rules! uops {
                     Uop::$rr { a, b, .. } => Some(Uop::$rr32 { d, a, b }),
                     Uop::$ri { a, imm, .. } => Some(Uop::$ri32 { d, a, imm }),
                 )*
+                // Already 32 bits wide.
+                $(
+                    Uop::$rr32 { a, b, .. } => Some(Uop::$rr32 { d, a, b }),
+                    Uop::$ri32 { a, imm, .. } => Some(Uop::$ri32 { d, a, imm }),
+                )*
+                Uop::Zext32 { a, .. } => Some(Uop::Zext32 { d, a }),
+                Uop::Load { a, size, insn, off, .. } if size <= 4 => {
+                    Some(Uop::Load { d, a, size, insn, off })
+                }
                 _ => None,
             }
         }
@@ -140,16 +178,24 @@ macro_rules! uops {
         }
 
         impl Uop {
+            /// The slot a two-operand 32-bit form writes.
+            fn narrow_result(&self) -> Option<Slot> {
+                match *self {
+                    $(Uop::$rr32 { d, .. } | Uop::$ri32 { d, .. } => Some(d),)*
+                    _ => None,
+                }
+            }
+
             /// The slots it writes.
-            fn dests(&mut self) -> [Option<&mut Slot>; 2] {
+            fn dests(&mut self) -> [Option<&mut Slot>; 3] {
                 match self {
                     $(
                         Uop::$rr { d, .. }
                         | Uop::$ri { d, .. }
                         | Uop::$rr32 { d, .. }
-                        | Uop::$ri32 { d, .. } => [Some(d), None],
+                        | Uop::$ri32 { d, .. } => [Some(d), None, None],
                     )*
-                    $(Uop::$u { d, .. } => [Some(d), None],)*
+                    $(Uop::$u { d, .. } => [Some(d), None, None],)*
                     Uop::Mov { d, .. }
                     | Uop::MovI { d, .. }
                     | Uop::Select { d, .. }
@@ -159,15 +205,28 @@ macro_rules! uops {
                     | Uop::Sys { d, .. }
                     | Uop::CallPure { d, .. }
                     | Uop::Call { d, .. }
-                    | Uop::Load { d, .. } => [Some(d), None],
+                    | Uop::Load { d, .. }
+                    | Uop::LoadIdx { d, .. }
+                    | Uop::ShlAsr { d, .. }
+                    | Uop::ShlLsr { d, .. }
+                    | Uop::MAdd { d, .. }
+                    | Uop::MSub { d, .. }
+                    | Uop::MAdd32 { d, .. }
+                    | Uop::MSub32 { d, .. }
+                    | Uop::SMAddL { d, .. }
+                    | Uop::UMAddL { d, .. } => [Some(d), None, None],
                     Uop::Awc { d, f, .. } | Uop::AwcI { d, f, .. } | Uop::Subs { d, f, .. } => {
-                        [Some(d), Some(f)]
+                        [Some(d), Some(f), None]
                     }
-                    Uop::LoadWb { d, a, .. } => [Some(d), Some(a)],
-                    Uop::StoreWb { a, .. } => [Some(a), None],
+                    Uop::LoadWb { d, a, .. } => [Some(d), Some(a), None],
+                    Uop::StoreWb { a, .. } => [Some(a), None, None],
+                    Uop::LoadPair { d1, d2, a, .. } => [Some(d1), Some(d2), Some(a)],
+                    Uop::StorePair { a, .. } => [Some(a), None, None],
+                    Uop::AddLsl { d, .. } | Uop::SubLsl { d, .. } => [Some(d), None, None],
                     Uop::SetV { .. }
                     | Uop::SetSys { .. }
                     | Uop::Store { .. }
+                    | Uop::StoreIdx { .. }
                     | Uop::Aligned { .. }
                     | Uop::Branch { .. }
                     | Uop::BranchR { .. }
@@ -175,7 +234,9 @@ macro_rules! uops {
                     | Uop::BranchCond { .. }
                     | Uop::CmpBranch { .. }
                     | Uop::CmpBranchI { .. }
-                    | Uop::Interp { .. } => [None, None],
+                    | Uop::Cbz { .. }
+                    | Uop::Cbnz { .. }
+                    | Uop::Interp { .. } => [None, None, None],
                 }
             }
         }
@@ -195,16 +256,32 @@ macro_rules! uops {
             chain: bool,
         ) -> Result<u64, (u64, u32, Stop)> {
             let mut b = &blocks[first as usize];
+            // Instructions run, added to `m.instructions` when this returns.
+            let mut count = 0u64;
+            let interrupt = m.interrupt;
             loop {
             let uops = &b.uops[..];
-            let fall = b.pc.wrapping_add(4 * u64::from(b.n));
-            let mut next = fall;
-            let mut limit = uops.len();
+            let mut next = b.pc.wrapping_add(4 * u64::from(b.n));
             let mut done = b.n;
-            let mut i = 0;
-            while i < limit {
-                let u = &uops[i];
-                i += 1;
+            let mut it = uops.iter();
+            // A stop at instruction `insn` of the block.
+            macro_rules! stop {
+                ($insn:expr, $stop:expr) => {{
+                    m.instructions += count;
+                    return Err((b.pc.wrapping_add(4 * u64::from($insn)), u32::from($insn), $stop));
+                }};
+            }
+            // Instruction `insn` ended the block early, going to `t` (a write that changed
+            // code): what is left of its uops runs, then the block returns to `t`.
+            macro_rules! end_after {
+                ($insn:expr, $t:expr) => {{
+                    let at = uops.len() - it.len();
+                    let limit;
+                    (next, limit, done) = b.end_after($insn, $t);
+                    it = uops[at..limit].iter();
+                }};
+            }
+            while let Some(u) = it.next() {
                 // Matched in place, so that each arm loads only its own fields.
                 match *u {
                     $(
@@ -252,10 +329,7 @@ macro_rules! uops {
                     Uop::LogicalFlags { d, a, bits64 } => {
                         f[d as usize] = eval_logical_flags(f[a as usize], if bits64 { 64 } else { 32 })
                     }
-                    Uop::Cond { d, cond } => {
-                        f[d as usize] =
-                            u64::from(condition_holds_on(u32::from(cond), f[NZCV as usize]))
-                    }
+                    Uop::Cond { d, cond } => f[d as usize] = u64::from(holds(cond, f[NZCV as usize])),
                     Uop::GetV { d, n, half } => f[d as usize] = m.v(u32::from(n), u32::from(half)),
                     Uop::SetV { n, half, a } => m.set_v(u32::from(n), u32::from(half), f[a as usize]),
                     Uop::Sys { d, r } => f[d as usize] = m.sysreg(r),
@@ -268,22 +342,30 @@ macro_rules! uops {
                     Uop::Load { d, a, size, insn, off } => {
                         match load_sized(m, f[a as usize].wrapping_add(off), size) {
                             Ok(v) => f[d as usize] = v,
-                            Err(stop) => return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop)),
+                            Err(e) => stop!(insn, e),
+                        }
+                    }
+                    Uop::LoadIdx { d, a, b: x, size, ext, shift, insn } => {
+                        let addr = f[a as usize].wrapping_add(extend(f[x as usize], ext) << shift);
+                        match load_sized(m, addr, size) {
+                            Ok(v) => f[d as usize] = v,
+                            Err(e) => stop!(insn, e),
                         }
                     }
                     Uop::Store { v, a, size, insn, off } => {
                         let addr = f[a as usize].wrapping_add(off);
-                        if !store_fast_sized(m, addr, size, f[v as usize]) {
-                            // A code page, a fault or a misaligned write: the interpreter's
-                            // slow path, which ends the block after a write that changed code.
-                            m.cpu.pc = b.pc.wrapping_add(4 * u64::from(insn));
-                            m.next_pc = None;
-                            if let Err(stop) = m.store_slow(addr, size, f[v as usize]) {
-                                return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop));
-                            }
-                            if let Some(t) = m.next_pc.take() {
-                                (next, limit, done) = b.end_after(insn, t);
-                            }
+                        match store(m, b.pc, insn, addr, size, f[v as usize]) {
+                            Ok(None) => {}
+                            Ok(Some(t)) => end_after!(insn, t),
+                            Err(e) => stop!(insn, e),
+                        }
+                    }
+                    Uop::StoreIdx { v, a, b: x, size, ext, shift, insn } => {
+                        let addr = f[a as usize].wrapping_add(extend(f[x as usize], ext) << shift);
+                        match store(m, b.pc, insn, addr, size, f[v as usize]) {
+                            Ok(None) => {}
+                            Ok(Some(t)) => end_after!(insn, t),
+                            Err(e) => stop!(insn, e),
                         }
                     }
                     Uop::LoadWb { d, a, size, insn, pre, imm } => {
@@ -294,29 +376,102 @@ macro_rules! uops {
                                 f[d as usize] = v;
                                 f[a as usize] = wb;
                             }
-                            Err(stop) => return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop)),
+                            Err(e) => stop!(insn, e),
                         }
                     }
                     Uop::StoreWb { v, a, size, insn, pre, imm } => {
                         let wb = f[a as usize].wrapping_add(imm);
                         let addr = if pre { wb } else { f[a as usize] };
-                        let value = f[v as usize];
-                        if !store_fast_sized(m, addr, size, value) {
-                            m.cpu.pc = b.pc.wrapping_add(4 * u64::from(insn));
-                            m.next_pc = None;
-                            if let Err(stop) = m.store_slow(addr, size, value) {
-                                return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop));
-                            }
-                            if let Some(t) = m.next_pc.take() {
-                                (next, limit, done) = b.end_after(insn, t);
-                            }
+                        match store(m, b.pc, insn, addr, size, f[v as usize]) {
+                            Ok(None) => {}
+                            Ok(Some(t)) => end_after!(insn, t),
+                            Err(e) => stop!(insn, e),
                         }
                         f[a as usize] = wb;
                     }
                     Uop::Aligned { a, size, write, insn } => {
-                        if let Err(stop) = aligned(f[a as usize], size, write) {
-                            return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop));
+                        if let Err(e) = aligned(f[a as usize], size, write) {
+                            stop!(insn, e);
                         }
+                    }
+                    Uop::LoadPair { d1, d2, a, size, writeback, insn, off, wb } => {
+                        let base = f[a as usize];
+                        let addr = base.wrapping_add_signed(i64::from(off));
+                        let v1 = match load_sized(m, addr, size) {
+                            Ok(v) => v,
+                            Err(e) => stop!(insn, e),
+                        };
+                        let v2 = match load_sized(m, addr.wrapping_add(u64::from(size)), size) {
+                            Ok(v) => v,
+                            Err(e) => stop!(insn, e),
+                        };
+                        f[d1 as usize] = v1;
+                        f[d2 as usize] = v2;
+                        if writeback {
+                            f[a as usize] = base.wrapping_add_signed(i64::from(wb));
+                        }
+                    }
+                    Uop::StorePair { v1, v2, a, size, writeback, insn, off, wb } => {
+                        let base = f[a as usize];
+                        let addr = base.wrapping_add_signed(i64::from(off));
+                        let (v1, v2) = (f[v1 as usize], f[v2 as usize]);
+                        let first = match store(m, b.pc, insn, addr, size, v1) {
+                            Ok(t) => t,
+                            Err(e) => stop!(insn, e),
+                        };
+                        match store(m, b.pc, insn, addr.wrapping_add(u64::from(size)), size, v2) {
+                            Ok(t) => {
+                                if let Some(t) = t.or(first) {
+                                    end_after!(insn, t);
+                                }
+                            }
+                            Err(e) => stop!(insn, e),
+                        }
+                        if writeback {
+                            f[a as usize] = base.wrapping_add_signed(i64::from(wb));
+                        }
+                    }
+                    Uop::AddLsl { d, a, b: x, s } => {
+                        f[d as usize] = eval_bin(BinOp::Add, f[a as usize], eval_bin(BinOp::Shl, f[x as usize], u64::from(s)))
+                    }
+                    Uop::SubLsl { d, a, b: x, s } => {
+                        f[d as usize] = eval_bin(BinOp::Sub, f[a as usize], eval_bin(BinOp::Shl, f[x as usize], u64::from(s)))
+                    }
+                    Uop::Cbz { a, target } => {
+                        if f[a as usize] == 0 {
+                            next = target;
+                        }
+                    }
+                    Uop::Cbnz { a, target } => {
+                        if f[a as usize] != 0 {
+                            next = target;
+                        }
+                    }
+                    Uop::ShlAsr { d, a, l, r } => {
+                        f[d as usize] = eval_bin(BinOp::Asr, eval_bin(BinOp::Shl, f[a as usize], u64::from(l)), u64::from(r))
+                    }
+                    Uop::ShlLsr { d, a, l, r } => {
+                        f[d as usize] = eval_bin(BinOp::Lsr, eval_bin(BinOp::Shl, f[a as usize], u64::from(l)), u64::from(r))
+                    }
+                    Uop::MAdd { d, a, b: x, c } => {
+                        f[d as usize] = eval_bin(BinOp::Add, f[c as usize], eval_bin(BinOp::Mul, f[a as usize], f[x as usize]))
+                    }
+                    Uop::MSub { d, a, b: x, c } => {
+                        f[d as usize] = eval_bin(BinOp::Sub, f[c as usize], eval_bin(BinOp::Mul, f[a as usize], f[x as usize]))
+                    }
+                    Uop::MAdd32 { d, a, b: x, c } => {
+                        f[d as usize] = eval_bin(BinOp::Add, f[c as usize], eval_bin(BinOp::Mul, f[a as usize], f[x as usize])) & 0xffff_ffff
+                    }
+                    Uop::MSub32 { d, a, b: x, c } => {
+                        f[d as usize] = eval_bin(BinOp::Sub, f[c as usize], eval_bin(BinOp::Mul, f[a as usize], f[x as usize])) & 0xffff_ffff
+                    }
+                    Uop::SMAddL { d, a, b: x, c } => {
+                        let p = eval_bin(BinOp::Mul, eval_un(UnOp::Sext32, f[a as usize]), eval_un(UnOp::Sext32, f[x as usize]));
+                        f[d as usize] = eval_bin(BinOp::Add, f[c as usize], p)
+                    }
+                    Uop::UMAddL { d, a, b: x, c } => {
+                        let p = eval_bin(BinOp::Mul, eval_un(UnOp::Zext32, f[a as usize]), eval_un(UnOp::Zext32, f[x as usize]));
+                        f[d as usize] = eval_bin(BinOp::Add, f[c as usize], p)
                     }
                     Uop::Branch { target } => next = target,
                     Uop::BranchR { a } => next = f[a as usize],
@@ -326,7 +481,7 @@ macro_rules! uops {
                         }
                     }
                     Uop::BranchCond { cond, target } => {
-                        if condition_holds_on(u32::from(cond), f[NZCV as usize]) {
+                        if holds(cond, f[NZCV as usize]) {
                             next = target;
                         }
                     }
@@ -335,7 +490,7 @@ macro_rules! uops {
                         let (_, nzcv) =
                             eval_add_with_carry(f[a as usize], !f[rb as usize], 1, bits);
                         f[NZCV as usize] = nzcv;
-                        if condition_holds_on(u32::from(mode & 15), nzcv) {
+                        if holds(mode & 15, nzcv) {
                             next = b.pc.wrapping_add_signed(i64::from(off));
                         }
                     }
@@ -344,28 +499,29 @@ macro_rules! uops {
                         let carry = u64::from(mode >> 4 & 1);
                         let (_, nzcv) = eval_add_with_carry(f[a as usize], imm, carry, bits);
                         f[NZCV as usize] = nzcv;
-                        if condition_holds_on(u32::from(mode & 15), nzcv) {
+                        if holds(mode & 15, nzcv) {
                             next = b.pc.wrapping_add_signed(i64::from(off));
                         }
                     }
                     Uop::Interp { f: sem, word, insn } => {
                         let pc = b.pc.wrapping_add(4 * u64::from(insn));
-                        if let Err(stop) = whole(m, f, sem, word, pc) {
-                            return Err((b.pc.wrapping_add(4 * u64::from(insn)), u32::from(insn), stop));
+                        if let Err(e) = whole(m, f, sem, word, pc) {
+                            stop!(insn, e);
                         }
                         if let Some(t) = m.next_pc.take() {
-                            (next, limit, done) = b.end_after(insn, t);
+                            end_after!(insn, t);
                         }
                     }
                 }
             }
-            m.instructions += u64::from(done);
+            count += u64::from(done);
             if done != b.n
                 || !chain
-                || m.interrupt.load(Ordering::Relaxed)
+                || interrupt.load(Ordering::Relaxed)
                 || m.kick.load(Ordering::Relaxed)
                 || m.mem.code_generation() != generation
             {
+                m.instructions += count;
                 return Ok(next);
             }
             // The next block, when the table in front of the block map has it (a block
@@ -373,7 +529,10 @@ macro_rules! uops {
             if next != b.pc {
                 match lookup[(next / 4) as usize % LOOKUP] {
                     (pc, i) if pc == next => b = &blocks[i as usize],
-                    _ => return Ok(next),
+                    _ => {
+                        m.instructions += count;
+                        return Ok(next);
+                    }
                 }
             }
             }
@@ -408,6 +567,70 @@ uops! {
         Not = Not, Neg = Neg, Clz = Clz, Rbit = Rbit, Rev = Rev, Sext8 = Sext8,
         Sext16 = Sext16, Sext32 = Sext32, Zext8 = Zext8, Zext16 = Zext16, Zext32 = Zext32,
     }
+}
+
+/// `ConditionHolds(cond)` on NZCV `nzcv` (bits 31..28), by table: bit `n` of entry `cond`
+/// is whether the condition holds when NZCV is `n`.
+#[inline(always)]
+fn holds(cond: u8, nzcv: u64) -> bool {
+    const TABLE: [u16; 16] = {
+        let mut t = [0u16; 16];
+        let mut cond = 0;
+        while cond < 16 {
+            let mut n = 0;
+            while n < 16 {
+                if condition_holds_on(cond as u32, (n as u64) << 28) {
+                    t[cond] |= 1 << n;
+                }
+                n += 1;
+            }
+            cond += 1;
+        }
+        t
+    };
+    TABLE[usize::from(cond & 15)] >> (nzcv >> 28 & 15) & 1 != 0
+}
+
+/// How a register-offset access extends its index register (`ExtendReg`'s UXTW and SXTW;
+/// UXTX and SXTX leave it alone).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum Ext {
+    None = 0,
+    Uxtw = 1,
+    Sxtw = 2,
+}
+
+/// The index `x` extended as `ext` (an [`Ext`]) says.
+#[inline(always)]
+fn extend(x: u64, ext: u8) -> u64 {
+    match ext {
+        1 => eval_un(UnOp::Zext32, x),
+        2 => eval_un(UnOp::Sext32, x),
+        _ => x,
+    }
+}
+
+/// A store of `size` bytes of `v` at `addr` by instruction `insn` of the block at `pc`:
+/// `Some(next)` when it changed code and the block ends after the instruction.
+#[inline(always)]
+fn store(
+    m: &mut Interp,
+    pc: u64,
+    insn: u16,
+    addr: u64,
+    size: u8,
+    v: u64,
+) -> Result<Option<u64>, Stop> {
+    if store_fast_sized(m, addr, size, v) {
+        return Ok(None);
+    }
+    // A code page, a fault or a misaligned write: the interpreter's slow path, which ends
+    // the block after a write that changed code.
+    m.cpu.pc = pc.wrapping_add(4 * u64::from(insn));
+    m.next_pc = None;
+    m.store_slow(addr, size, v)?;
+    Ok(m.next_pc.take())
 }
 
 /// A load of 1, 2, 4 or 8 bytes, each size with its own inlined fast path.
@@ -571,6 +794,8 @@ struct Select<'a> {
     last_use: Vec<usize>,
     /// Values in the packed NZCV form (bits 31..28 only).
     packed: Vec<bool>,
+    /// How many operations read each value.
+    readers: Vec<u32>,
     next_temp: u16,
 }
 
@@ -751,12 +976,91 @@ impl Select<'_> {
         }
     }
 
+    /// `(b, s)` when `v` is `b << s`, computed by the last uop and read only by operation `j`:
+    /// that uop is dropped, for the reader to shift as it adds.
+    fn shifted(&mut self, v: Val, j: usize) -> Option<(Slot, u8)> {
+        let Loc::Slot(t) = self.loc[v as usize] else {
+            return None;
+        };
+        if self.last_use[v as usize] != j || self.readers[v as usize] != 1 {
+            return None;
+        }
+        self.pop_shift(t)
+    }
+
+    /// `(b, s)` when slot `z` holds `b << s` computed by the last uop, and the `NOT` value
+    /// `not` (whose uop was dropped) was its only reader.
+    fn shifted_slot(&mut self, z: Slot, not: Val) -> Option<(Slot, u8)> {
+        let Op::Un(UnOp::Not, v) = self.ops[not as usize] else {
+            return None;
+        };
+        if self.readers[v as usize] != 1 || self.loc[v as usize] != Loc::Slot(z) {
+            return None;
+        }
+        self.pop_shift(z)
+    }
+
+    /// Drops the last uop when it is this instruction's `t = b << s`, for `(b, s)`.
+    fn pop_shift(&mut self, t: Slot) -> Option<(Slot, u8)> {
+        if t < FIRST_TEMP || t == SCRATCH || self.uops.len() <= self.first {
+            return None;
+        }
+        match *self.uops.last()? {
+            Uop::ShlRI { d, a, imm } if d == t && imm < 64 => {
+                self.uops.pop();
+                Some((a, imm as u8))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether value `j` is read once, by a 32-bit `AddWithCarry`, or by an operation whose
+    /// result's low 32 bits are all that is read (a `NOT`, an add, a logical operation whose
+    /// result is zero-extended from 32 bits): those read only its low 32 bits.
+    fn read_at_32_bits(&self, j: usize) -> bool {
+        if self.readers[j] != 1 {
+            return false;
+        }
+        let r = self.last_use[j];
+        match self.ops[r] {
+            Op::AddWithCarry(_, _, _, 32) => true,
+            Op::Un(UnOp::Not, _) => self.read_at_32_bits(r),
+            // Their result's low 32 bits depend only on their operands' low 32 bits.
+            Op::Bin(
+                BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul,
+                ..,
+            ) => {
+                self.read_at_32_bits(r)
+                    || self.readers[r] == 1
+                        && matches!(self.ops[self.last_use[r]], Op::Un(UnOp::Zext32, _))
+            }
+            _ => false,
+        }
+    }
+
     /// Zero-extends the last uop's result `d` from 32 bits, in that uop when it can.
     fn narrow_last(&mut self, d: Slot) {
         if let Some(u) = self.uops.last().and_then(|&u| narrowed(u, d)) {
             *self.uops.last_mut().expect("a uop") = u;
         } else {
             self.push(Uop::Zext32 { d, a: d });
+        }
+    }
+
+    /// The bits that slot `s` is known to hold as zero: the high bits of the result of this
+    /// instruction's last uop when it is a shift right or a 32-bit result.
+    fn high_zeros(&self, s: Slot) -> u64 {
+        if s < FIRST_TEMP || self.uops.len() <= self.first {
+            return 0;
+        }
+        let zeros = |n: u64| !(u64::MAX >> n);
+        match *self.uops.last().expect("a uop") {
+            Uop::LsrRI { d, imm, .. } if d == s => zeros(imm & 63),
+            Uop::ShlLsr { d, r, .. } if d == s => zeros(u64::from(r & 63)),
+            Uop::Zext32 { d, .. } if d == s => zeros(32),
+            Uop::Load { d, size, .. } if d == s && size < 8 => zeros(64 - 8 * u64::from(size)),
+            u if u.narrow_result() == Some(s) => zeros(32),
+            _ => 0,
         }
     }
 
@@ -848,7 +1152,284 @@ impl Select<'_> {
             self.select(j)?;
         }
         self.fold_writeback();
+        self.fuse();
         Some(())
+    }
+
+    /// Fuses the uops of a few common instructions into one: a register-offset load or
+    /// store (`ExtendReg` of the index, the shift, the add, the access), SBFM and UBFM as two
+    /// shifts, and the multiply-adds. Each pattern is the instruction's whole list of uops,
+    /// so no other uop reads the temporaries it removes.
+    fn fuse(&mut self) {
+        let temp = |t: Slot| (FIRST_TEMP..SCRATCH).contains(&t);
+        let u = &self.uops[self.first..];
+        let fused = match *u {
+            [Uop::ShlRI { d: t, a, imm: l }, Uop::AsrRI { d, a: t2, imm: r }]
+                if temp(t) && t == t2 && l < 64 && r < 64 =>
+            {
+                Uop::ShlAsr {
+                    d,
+                    a,
+                    l: l as u8,
+                    r: r as u8,
+                }
+            }
+            [Uop::ShlRI { d: t, a, imm: l }, Uop::LsrRI { d, a: t2, imm: r }]
+                if temp(t) && t == t2 && l < 64 && r < 64 =>
+            {
+                Uop::ShlLsr {
+                    d,
+                    a,
+                    l: l as u8,
+                    r: r as u8,
+                }
+            }
+            [Uop::MulRR { d: t, a, b }, add] if temp(t) => match add {
+                Uop::AddRR { d, a: c, b: t2 } | Uop::AddRR { d, a: t2, b: c }
+                    if t2 == t && c != t =>
+                {
+                    Uop::MAdd { d, a, b, c }
+                }
+                Uop::AddRR32 { d, a: c, b: t2 } | Uop::AddRR32 { d, a: t2, b: c }
+                    if t2 == t && c != t =>
+                {
+                    Uop::MAdd32 { d, a, b, c }
+                }
+                Uop::SubRR { d, a: c, b: t2 } if t2 == t && c != t => Uop::MSub { d, a, b, c },
+                Uop::SubRR32 { d, a: c, b: t2 } if t2 == t && c != t => Uop::MSub32 { d, a, b, c },
+                _ => return,
+            },
+            [x, y, Uop::MulRR { d: t, a: tx, b: ty }, ref rest @ ..] if rest.len() <= 1 => {
+                let (a, b, signed) = match (x, y) {
+                    (Uop::Sext32 { d: dx, a }, Uop::Sext32 { d: dy, a: b }) => {
+                        (a, b, (dx, dy, true))
+                    }
+                    (Uop::Zext32 { d: dx, a }, Uop::Zext32 { d: dy, a: b }) => {
+                        (a, b, (dx, dy, false))
+                    }
+                    _ => return,
+                };
+                let (dx, dy, signed) = signed;
+                if !(temp(dx) && temp(dy) && dx != dy && tx == dx && ty == dy) {
+                    return;
+                }
+                // SMULL and UMULL are the multiply-add with XZR: the product is the result.
+                let (d, c) = match *rest {
+                    [] if !temp(t) => (t, ZERO),
+                    [Uop::AddRR { d, a: c, b: t2 } | Uop::AddRR { d, a: t2, b: c }]
+                        if temp(t) && t2 == t && c != t =>
+                    {
+                        (d, c)
+                    }
+                    _ => return,
+                };
+                if signed {
+                    Uop::SMAddL { d, a, b, c }
+                } else {
+                    Uop::UMAddL { d, a, b, c }
+                }
+            }
+            _ => match self.indexed().or_else(|| self.paired()) {
+                Some(u) => u,
+                None => return,
+            },
+        };
+        self.uops.truncate(self.first);
+        self.uops.push(fused);
+    }
+
+    /// The instruction's uops as one LDP or STP: two accesses of `size` bytes at
+    /// `base + off` and `base + off + size` (the addresses computed by `AddRI`s into
+    /// temporaries), the loaded values moved to their registers, and the base maybe written
+    /// back. The loads' registers and the base are distinct, as the pair then writes them in
+    /// the recorded order.
+    fn paired(&self) -> Option<Uop> {
+        let temp = |t: Slot| (FIRST_TEMP..SCRATCH).contains(&t);
+        // What each temporary holds: `(slot, offset)`, a register plus a constant.
+        let mut sum: Vec<(Slot, Slot, u64)> = Vec::new();
+        let at = |sum: &[(Slot, Slot, u64)], a: Slot, off: u64| -> Option<(Slot, u64)> {
+            if !temp(a) {
+                return (a != ZERO).then_some((a, off));
+            }
+            let &(_, s, o) = sum.iter().find(|e| e.0 == a)?;
+            Some((s, o.wrapping_add(off)))
+        };
+        // (loaded temporary or stored register, base, offset, size, insn)
+        let mut access: Vec<(Slot, Slot, u64, u8, u16)> = Vec::new();
+        let mut load = None;
+        let mut moves: Vec<(Slot, Slot)> = Vec::new();
+        // A writeback given to an `AddRI` of the base itself, the last uop.
+        let mut added = None;
+        for &u in &self.uops[self.first..] {
+            if added.is_some() {
+                return None;
+            }
+            match u {
+                Uop::AddRI { d, a, imm } if d == a && !temp(d) && !access.is_empty() => {
+                    added = Some((d, imm));
+                }
+                Uop::AddRI { d, a, imm } if temp(d) && moves.is_empty() => {
+                    let (s, o) = at(&sum, a, imm)?;
+                    sum.push((d, s, o));
+                }
+                Uop::Load {
+                    d,
+                    a,
+                    size,
+                    insn,
+                    off,
+                } if temp(d) && moves.is_empty() && load != Some(false) => {
+                    let (s, o) = at(&sum, a, off)?;
+                    access.push((d, s, o, size, insn));
+                    load = Some(true);
+                }
+                Uop::Store {
+                    v,
+                    a,
+                    size,
+                    insn,
+                    off,
+                } if !temp(v) && moves.is_empty() && load != Some(true) => {
+                    let (s, o) = at(&sum, a, off)?;
+                    access.push((v, s, o, size, insn));
+                    load = Some(false);
+                }
+                Uop::Mov { d, a } if !temp(d) && temp(a) => moves.push((d, a)),
+                _ => return None,
+            }
+        }
+        let [(x1, base, off, size, insn), (x2, base2, off2, size2, _)] = access[..] else {
+            return None;
+        };
+        if base != base2 || size != size2 || off2 != off.wrapping_add(u64::from(size)) {
+            return None;
+        }
+        let off = i32::try_from(off as i64).ok()?;
+        // The writeback: the base set to `base + wb`.
+        let writeback = |m: &[(Slot, Slot)]| -> Option<Option<i32>> {
+            if let Some((d, imm)) = added {
+                return (m.is_empty() && d == base)
+                    .then(|| i32::try_from(imm as i64).ok().map(Some))?;
+            }
+            match *m {
+                [] => Some(None),
+                [(d, t)] if d == base => {
+                    let (s, o) = at(&sum, t, 0)?;
+                    (s == base)
+                        .then(|| i32::try_from(o as i64).ok())
+                        .flatten()
+                        .map(Some)
+                }
+                _ => None,
+            }
+        };
+        if load == Some(true) {
+            let [(d1, t1), (d2, t2), ref rest @ ..] = moves[..] else {
+                return None;
+            };
+            if t1 != x1 || t2 != x2 || d1 == d2 || d1 == base || d2 == base {
+                return None;
+            }
+            let wb = writeback(rest)?;
+            Some(Uop::LoadPair {
+                d1,
+                d2,
+                a: base,
+                size,
+                writeback: wb.is_some(),
+                insn,
+                off,
+                wb: wb.unwrap_or(0),
+            })
+        } else {
+            let wb = writeback(&moves)?;
+            Some(Uop::StorePair {
+                v1: x1,
+                v2: x2,
+                a: base,
+                size,
+                writeback: wb.is_some(),
+                insn,
+                off,
+                wb: wb.unwrap_or(0),
+            })
+        }
+    }
+
+    /// The instruction's uops as one register-offset access: `[ext] [shift] add access`.
+    fn indexed(&self) -> Option<Uop> {
+        let temp = |t: Slot| (FIRST_TEMP..SCRATCH).contains(&t);
+        let mut u = &self.uops[self.first..];
+        let (mut ext, mut idx) = (Ext::None, None);
+        match *u.first()? {
+            Uop::Sext32 { d, a } if temp(d) => (ext, idx) = (Ext::Sxtw, Some((d, a))),
+            Uop::Zext32 { d, a } if temp(d) => (ext, idx) = (Ext::Uxtw, Some((d, a))),
+            _ => {}
+        }
+        if idx.is_some() {
+            u = &u[1..];
+        }
+        let mut shift = 0;
+        if let Some(&Uop::ShlRI { d, a, imm }) = u.first() {
+            let a = match idx {
+                Some((t, x)) if t == a => x,
+                Some(_) => return None,
+                None => a,
+            };
+            if !temp(d) || imm > 4 {
+                return None;
+            }
+            idx = Some((d, a));
+            shift = imm as u8;
+            u = &u[1..];
+        }
+        let [Uop::AddRR { d: t, a, b }, access] = *u else {
+            return None;
+        };
+        if !temp(t) {
+            return None;
+        }
+        // The base and the index: the index is the temporary made above, else either.
+        let (base, index) = match idx {
+            Some((i, x)) if b == i && a != i => (a, x),
+            Some((i, x)) if a == i && b != i => (b, x),
+            Some(_) => return None,
+            None => (a, b),
+        };
+        let ext = ext as u8;
+        match access {
+            Uop::Load {
+                d,
+                a: at,
+                size,
+                insn,
+                off: 0,
+            } if at == t => Some(Uop::LoadIdx {
+                d,
+                a: base,
+                b: index,
+                size,
+                ext,
+                shift,
+                insn,
+            }),
+            Uop::Store {
+                v,
+                a: at,
+                size,
+                insn,
+                off: 0,
+            } if at == t && !temp(v) => Some(Uop::StoreIdx {
+                v,
+                a: base,
+                b: index,
+                size,
+                ext,
+                shift,
+                insn,
+            }),
+            _ => None,
+        }
     }
 
     fn select(&mut self, j: usize) -> Option<()> {
@@ -905,7 +1486,10 @@ impl Select<'_> {
                                 bits64,
                             });
                         } else {
-                            self.push(Uop::SubRR { d, a, b: z });
+                            match self.shifted_slot(z, y) {
+                                Some((b, s)) => self.push(Uop::SubLsl { d, a, b, s }),
+                                None => self.push(Uop::SubRR { d, a, b: z }),
+                            }
                             if !bits64 {
                                 self.narrow_last(d);
                             }
@@ -961,6 +1545,26 @@ impl Select<'_> {
                             bits64,
                             imm,
                         });
+                    }
+                    // ADD (shifted register): `x + y + 0`.
+                    (_, _, Loc::Const(c)) if !flags_read => {
+                        let d = if let Some((b, s)) = self.shifted(y, j) {
+                            let a = self.slot(x)?;
+                            let d = self.dest(j)?;
+                            self.push(Uop::AddLsl { d, a, b, s });
+                            d
+                        } else {
+                            let (a, b) = (self.slot(x)?, self.slot(y)?);
+                            let d = self.dest(j)?;
+                            self.push(Uop::AddRR { d, a, b });
+                            d
+                        };
+                        if c != 0 {
+                            self.push(Uop::AddRI { d, a: d, imm: c });
+                        }
+                        if !bits64 {
+                            self.narrow_last(d);
+                        }
                     }
                     _ => {
                         let (a, b, c) = (self.slot(x)?, self.slot(y)?, self.slot(c)?);
@@ -1033,6 +1637,12 @@ impl Select<'_> {
             }
             Op::Bin(op, a, b) => match (loc(self, a), loc(self, b)) {
                 (Loc::Const(x), Loc::Const(y)) => self.loc[j] = Loc::Const(eval_bin(op, x, y)),
+                // UBFM's mask after a shift right that left those bits zero.
+                (Loc::Slot(s), Loc::Const(y))
+                    if op == BinOp::And && !self.high_zeros(s) & !y == 0 =>
+                {
+                    self.loc[j] = self.loc[a as usize];
+                }
                 // `x op identity` is `x` (a shifted operand's LSL #0, MADD's XZR addend).
                 (_, Loc::Const(y)) if identity(op, y) => {
                     self.loc[j] = self.loc[a as usize];
@@ -1041,6 +1651,33 @@ impl Select<'_> {
                 (Loc::Const(x), _) if commutes(op) && identity(op, x) => {
                     self.loc[j] = self.loc[b as usize];
                     self.packed[j] = self.packed[b as usize];
+                }
+                // SBFM and UBFM: a shift left, then right.
+                (Loc::Slot(_), Loc::Const(r))
+                    if matches!(op, BinOp::Asr | BinOp::Lsr)
+                        && r < 64
+                        && self.last_use[a as usize] == j
+                        && self.readers[a as usize] == 1
+                        && matches!(self.uops.last(), Some(Uop::ShlRI { .. })) =>
+                {
+                    let Loc::Slot(t) = loc(self, a) else {
+                        return None;
+                    };
+                    match self.pop_shift(t) {
+                        Some((x, l)) => {
+                            let d = self.dest(j)?;
+                            let r = r as u8;
+                            self.push(if op == BinOp::Asr {
+                                Uop::ShlAsr { d, a: x, l, r }
+                            } else {
+                                Uop::ShlLsr { d, a: x, l, r }
+                            });
+                        }
+                        None => {
+                            let d = self.dest(j)?;
+                            self.push(bin_ri(op, d, t, r));
+                        }
+                    }
                 }
                 (_, Loc::Const(imm)) => {
                     let a = self.slot(a)?;
@@ -1062,6 +1699,9 @@ impl Select<'_> {
                 if let Loc::Const(x) = loc(self, a) {
                     self.loc[j] = Loc::Const(eval_un(op, x));
                 } else if op == UnOp::Zext32 && self.narrows(a, j) {
+                } else if op == UnOp::Zext32 && self.read_at_32_bits(j) {
+                    // Only a 32-bit `AddWithCarry` reads it, which reads 32 bits.
+                    self.loc[j] = self.loc[a as usize];
                 } else {
                     let a = self.slot(a)?;
                     let d = self.dest(j)?;
@@ -1106,6 +1746,18 @@ impl Select<'_> {
                             {
                                 self.uops.pop();
                                 self.push(Uop::BranchCond { cond, target });
+                            }
+                            Some(&Uop::EqRI { d, a, imm: 0 })
+                                if d == c && only_here && self.uops.len() > self.first =>
+                            {
+                                self.uops.pop();
+                                self.push(Uop::Cbz { a, target });
+                            }
+                            Some(&Uop::NeRI { d, a, imm: 0 })
+                                if d == c && only_here && self.uops.len() > self.first =>
+                            {
+                                self.uops.pop();
+                                self.push(Uop::Cbnz { a, target });
                             }
                             _ => self.push(Uop::BranchIf { c, target }),
                         }
@@ -1225,8 +1877,12 @@ fn commutes(op: BinOp) -> bool {
 fn select(rec: &Recorder, uops: &mut Vec<Uop>, insn: u16) -> bool {
     let ops = &rec.ops[..];
     let mut last_use = vec![0; ops.len()];
+    let mut readers = vec![0; ops.len()];
     for (j, op) in ops.iter().enumerate() {
-        uses(op, |v| last_use[v as usize] = j);
+        uses(op, |v| {
+            last_use[v as usize] = j;
+            readers[v as usize] += 1;
+        });
     }
     let first = uops.len();
     let mut s = Select {
@@ -1237,6 +1893,7 @@ fn select(rec: &Recorder, uops: &mut Vec<Uop>, insn: u16) -> bool {
         loc: vec![Loc::None; ops.len()],
         last_use,
         packed: vec![false; ops.len()],
+        readers,
         next_temp: u16::from(FIRST_TEMP),
     };
     if s.run().is_some() {

@@ -100,7 +100,7 @@ pub fn condition_holds<S: Sem>(s: &mut S, cond: u32) -> S::V {
 
 /// `ConditionHolds(cond)` on a known NZCV value (bits 31..28): the interpreter's and a
 /// JIT's constant folding share it; [`condition_holds_ops`] is the same over the op table.
-pub fn condition_holds_on(cond: u32, nzcv: u64) -> bool {
+pub const fn condition_holds_on(cond: u32, nzcv: u64) -> bool {
     let (n, z, c, v) = (
         nzcv >> 31 & 1,
         nzcv >> 30 & 1,
