@@ -49,6 +49,9 @@ const FRAME: usize = 256;
 
 /// The most instructions in one block.
 pub const BLOCK_MAX: usize = 128;
+/// How many blocks run between two checks of the interrupt and kick flags and the code
+/// generation.
+const CHECK_EVERY: u32 = 32;
 /// Entries of the direct-mapped table in front of the block map.
 const LOOKUP: usize = 4096;
 
@@ -56,6 +59,7 @@ macro_rules! uops {
     (
         bin { $($rr:ident $ri:ident $rr32:ident $ri32:ident = $bop:ident),* $(,)? }
         un { $($u:ident = $uop:ident),* $(,)? }
+        sized { $($size:literal: $ld:ident $st:ident $ldi:ident $sti:ident),* $(,)? }
     ) => {
         /// One micro-operation. Slots name frame entries; `insn` is the index of the
         /// instruction in its block, for the PC of a stop.
@@ -69,6 +73,14 @@ macro_rules! uops {
                 $ri32 { d: Slot, a: Slot, imm: u64 },
             )*
             $($u { d: Slot, a: Slot },)*
+            $(
+                /// `Load`, `Store`, `LoadIdx` and `StoreIdx` of one size, so that the access
+                /// is not dispatched on its size again ([`specialize`] makes them).
+                $ld { d: Slot, a: Slot, insn: u16, off: u64 },
+                $st { v: Slot, a: Slot, insn: u16, off: u64 },
+                $ldi { d: Slot, a: Slot, b: Slot, ext: u8, shift: u8, insn: u16 },
+                $sti { v: Slot, a: Slot, b: Slot, ext: u8, shift: u8, insn: u16 },
+            )*
             Mov { d: Slot, a: Slot },
             MovI { d: Slot, imm: u64 },
             Select { d: Slot, c: Slot, a: Slot, b: Slot },
@@ -112,6 +124,14 @@ macro_rules! uops {
             /// `a + (b << s)` and `a - (b << s)` (ADD and SUB with a shifted register).
             AddLsl { d: Slot, a: Slot, b: Slot, s: u8 },
             SubLsl { d: Slot, a: Slot, b: Slot, s: u8 },
+            /// `ROR(a<31:0>, s)`, zero-extended (a 32-bit ROR and EXTR of one register).
+            Ror32 { d: Slot, a: Slot, s: u8 },
+            /// CSEL: `a` when `ConditionHolds(cond)`, else `b`; `CSel32` zero-extends it.
+            CSel { d: Slot, a: Slot, b: Slot, cond: u8 },
+            CSel32 { d: Slot, a: Slot, b: Slot, cond: u8 },
+            /// CBZ and CBNZ of a W register.
+            Cbz32 { a: Slot, target: u64 },
+            Cbnz32 { a: Slot, target: u64 },
             /// A branch when `a` is zero (CBZ), or not zero (CBNZ).
             Cbz { a: Slot, target: u64 },
             Cbnz { a: Slot, target: u64 },
@@ -164,6 +184,9 @@ macro_rules! uops {
                     Uop::$ri32 { a, imm, .. } => Some(Uop::$ri32 { d, a, imm }),
                 )*
                 Uop::Zext32 { a, .. } => Some(Uop::Zext32 { d, a }),
+                Uop::CSel { a, b, cond, .. } | Uop::CSel32 { a, b, cond, .. } => {
+                    Some(Uop::CSel32 { d, a, b, cond })
+                }
                 Uop::Load { a, size, insn, off, .. } if size <= 4 => {
                     Some(Uop::Load { d, a, size, insn, off })
                 }
@@ -178,6 +201,64 @@ macro_rules! uops {
         }
 
         impl Uop {
+            /// Whether it reads slot `s`: `true` for the uops that see the whole CPU state.
+            fn reads(&self, s: Slot) -> bool {
+                let x = |slots: &[Slot]| slots.contains(&s);
+                match *self {
+                    $(
+                        Uop::$rr { a, b, .. } | Uop::$rr32 { a, b, .. } => x(&[a, b]),
+                        Uop::$ri { a, .. } | Uop::$ri32 { a, .. } => x(&[a]),
+                    )*
+                    $(Uop::$u { a, .. } => x(&[a]),)*
+                    $(
+                        Uop::$ld { a, .. } => x(&[a]),
+                        Uop::$st { v, a, .. } => x(&[v, a]),
+                        Uop::$ldi { a, b, .. } => x(&[a, b]),
+                        Uop::$sti { v, a, b, .. } => x(&[v, a, b]),
+                    )*
+                    Uop::Mov { a, .. }
+                    | Uop::AwcI { a, .. }
+                    | Uop::LogicalFlags { a, .. }
+                    | Uop::SetV { a, .. }
+                    | Uop::SetSys { a, .. }
+                    | Uop::Load { a, .. }
+                    | Uop::LoadWb { a, .. }
+                    | Uop::Aligned { a, .. }
+                    | Uop::LoadPair { a, .. }
+                    | Uop::ShlAsr { a, .. }
+                    | Uop::ShlLsr { a, .. }
+                    | Uop::Ror32 { a, .. }
+                    | Uop::BranchR { a }
+                    | Uop::CmpBranchI { a, .. }
+                    | Uop::Cbz { a, .. }
+                    | Uop::Cbnz { a, .. }
+                    | Uop::Cbz32 { a, .. }
+                    | Uop::Cbnz32 { a, .. } => x(&[a]),
+                    Uop::MovI { .. } | Uop::GetV { .. } | Uop::Sys { .. } | Uop::Branch { .. } => false,
+                    Uop::Select { c, a, b, .. } => x(&[c, a, b]),
+                    Uop::Awc { a, b, c, .. } => x(&[a, b, c]),
+                    Uop::Subs { a, b, .. }
+                    | Uop::LoadIdx { a, b, .. }
+                    | Uop::AddLsl { a, b, .. }
+                    | Uop::SubLsl { a, b, .. }
+                    | Uop::CmpBranch { a, b, .. } => x(&[a, b]),
+                    Uop::CSel { a, b, .. } | Uop::CSel32 { a, b, .. } => x(&[a, b, NZCV]),
+                    Uop::Cond { .. } | Uop::BranchCond { .. } => s == NZCV,
+                    Uop::BranchIf { c, .. } => x(&[c]),
+                    Uop::CallPure { n, args, .. } => x(&args[..usize::from(n)]),
+                    Uop::Store { v, a, .. } | Uop::StoreWb { v, a, .. } => x(&[v, a]),
+                    Uop::StoreIdx { v, a, b, .. } => x(&[v, a, b]),
+                    Uop::StorePair { v1, v2, a, .. } => x(&[v1, v2, a]),
+                    Uop::MAdd { a, b, c, .. }
+                    | Uop::MSub { a, b, c, .. }
+                    | Uop::MAdd32 { a, b, c, .. }
+                    | Uop::MSub32 { a, b, c, .. }
+                    | Uop::SMAddL { a, b, c, .. }
+                    | Uop::UMAddL { a, b, c, .. } => x(&[a, b, c]),
+                    Uop::Call { .. } | Uop::Interp { .. } => true,
+                }
+            }
+
             /// The slot a two-operand 32-bit form writes.
             fn narrow_result(&self) -> Option<Slot> {
                 match *self {
@@ -215,6 +296,8 @@ macro_rules! uops {
                     | Uop::MSub32 { d, .. }
                     | Uop::SMAddL { d, .. }
                     | Uop::UMAddL { d, .. } => [Some(d), None, None],
+                    $(Uop::$ld { d, .. } | Uop::$ldi { d, .. } => [Some(d), None, None],)*
+                    $(Uop::$st { .. } | Uop::$sti { .. } => [None, None, None],)*
                     Uop::Awc { d, f, .. } | Uop::AwcI { d, f, .. } | Uop::Subs { d, f, .. } => {
                         [Some(d), Some(f), None]
                     }
@@ -222,7 +305,11 @@ macro_rules! uops {
                     Uop::StoreWb { a, .. } => [Some(a), None, None],
                     Uop::LoadPair { d1, d2, a, .. } => [Some(d1), Some(d2), Some(a)],
                     Uop::StorePair { a, .. } => [Some(a), None, None],
-                    Uop::AddLsl { d, .. } | Uop::SubLsl { d, .. } => [Some(d), None, None],
+                    Uop::AddLsl { d, .. }
+                    | Uop::SubLsl { d, .. }
+                    | Uop::Ror32 { d, .. }
+                    | Uop::CSel { d, .. }
+                    | Uop::CSel32 { d, .. } => [Some(d), None, None],
                     Uop::SetV { .. }
                     | Uop::SetSys { .. }
                     | Uop::Store { .. }
@@ -236,8 +323,29 @@ macro_rules! uops {
                     | Uop::CmpBranchI { .. }
                     | Uop::Cbz { .. }
                     | Uop::Cbnz { .. }
+                    | Uop::Cbz32 { .. }
+                    | Uop::Cbnz32 { .. }
                     | Uop::Interp { .. } => [None, None, None],
                 }
+            }
+        }
+
+        /// The block's loads and stores of 1, 2, 4 and 8 bytes as the uops of their size.
+        fn specialize(uops: &mut [Uop]) {
+            for u in uops {
+                *u = match *u {
+                    $(
+                        Uop::Load { d, a, size: $size, insn, off } => Uop::$ld { d, a, insn, off },
+                        Uop::Store { v, a, size: $size, insn, off } => Uop::$st { v, a, insn, off },
+                        Uop::LoadIdx { d, a, b, size: $size, ext, shift, insn } => {
+                            Uop::$ldi { d, a, b, ext, shift, insn }
+                        }
+                        Uop::StoreIdx { v, a, b, size: $size, ext, shift, insn } => {
+                            Uop::$sti { v, a, b, ext, shift, insn }
+                        }
+                    )*
+                    u => u,
+                };
             }
         }
 
@@ -259,6 +367,7 @@ macro_rules! uops {
             // Instructions run, added to `m.instructions` when this returns.
             let mut count = 0u64;
             let interrupt = m.interrupt;
+            let mut checks = CHECK_EVERY;
             loop {
             let uops = &b.uops[..];
             let mut next = b.pc.wrapping_add(4 * u64::from(b.n));
@@ -345,6 +454,37 @@ macro_rules! uops {
                             Err(e) => stop!(insn, e),
                         }
                     }
+                    $(
+                        Uop::$ld { d, a, insn, off } => {
+                            match load_sized(m, f[a as usize].wrapping_add(off), $size) {
+                                Ok(v) => f[d as usize] = v,
+                                Err(e) => stop!(insn, e),
+                            }
+                        }
+                        Uop::$ldi { d, a, b: x, ext, shift, insn } => {
+                            let addr = f[a as usize].wrapping_add(extend(f[x as usize], ext) << shift);
+                            match load_sized(m, addr, $size) {
+                                Ok(v) => f[d as usize] = v,
+                                Err(e) => stop!(insn, e),
+                            }
+                        }
+                        Uop::$st { v, a, insn, off } => {
+                            let addr = f[a as usize].wrapping_add(off);
+                            match store(m, b.pc, insn, addr, $size, f[v as usize]) {
+                                Ok(None) => {}
+                                Ok(Some(t)) => end_after!(insn, t),
+                                Err(e) => stop!(insn, e),
+                            }
+                        }
+                        Uop::$sti { v, a, b: x, ext, shift, insn } => {
+                            let addr = f[a as usize].wrapping_add(extend(f[x as usize], ext) << shift);
+                            match store(m, b.pc, insn, addr, $size, f[v as usize]) {
+                                Ok(None) => {}
+                                Ok(Some(t)) => end_after!(insn, t),
+                                Err(e) => stop!(insn, e),
+                            }
+                        }
+                    )*
                     Uop::LoadIdx { d, a, b: x, size, ext, shift, insn } => {
                         let addr = f[a as usize].wrapping_add(extend(f[x as usize], ext) << shift);
                         match load_sized(m, addr, size) {
@@ -437,6 +577,28 @@ macro_rules! uops {
                     Uop::SubLsl { d, a, b: x, s } => {
                         f[d as usize] = eval_bin(BinOp::Sub, f[a as usize], eval_bin(BinOp::Shl, f[x as usize], u64::from(s)))
                     }
+                    Uop::Ror32 { d, a, s } => {
+                        let x = eval_un(UnOp::Zext32, f[a as usize]);
+                        let r = eval_bin(BinOp::Or, eval_bin(BinOp::Lsr, x, u64::from(s)), eval_bin(BinOp::Shl, x, u64::from(32 - s)));
+                        f[d as usize] = eval_un(UnOp::Zext32, r);
+                    }
+                    Uop::CSel { d, a, b: x, cond } => {
+                        f[d as usize] = if holds(cond, f[NZCV as usize]) { f[a as usize] } else { f[x as usize] }
+                    }
+                    Uop::CSel32 { d, a, b: x, cond } => {
+                        let v = if holds(cond, f[NZCV as usize]) { f[a as usize] } else { f[x as usize] };
+                        f[d as usize] = eval_un(UnOp::Zext32, v);
+                    }
+                    Uop::Cbz32 { a, target } => {
+                        if eval_un(UnOp::Zext32, f[a as usize]) == 0 {
+                            next = target;
+                        }
+                    }
+                    Uop::Cbnz32 { a, target } => {
+                        if eval_un(UnOp::Zext32, f[a as usize]) != 0 {
+                            next = target;
+                        }
+                    }
                     Uop::Cbz { a, target } => {
                         if f[a as usize] == 0 {
                             next = target;
@@ -515,14 +677,23 @@ macro_rules! uops {
                 }
             }
             count += u64::from(done);
-            if done != b.n
-                || !chain
-                || interrupt.load(Ordering::Relaxed)
-                || m.kick.load(Ordering::Relaxed)
-                || m.mem.code_generation() != generation
-            {
+            if done != b.n || !chain {
                 m.instructions += count;
                 return Ok(next);
+            }
+            // The interrupt and kick flags and the code generation (which only another
+            // thread can have moved here: this one's own writes to code end the block
+            // above) are checked every `CHECK_EVERY` blocks.
+            checks -= 1;
+            if checks == 0 {
+                if interrupt.load(Ordering::Relaxed)
+                    || m.kick.load(Ordering::Relaxed)
+                    || m.mem.code_generation() != generation
+                {
+                    m.instructions += count;
+                    return Ok(next);
+                }
+                checks = CHECK_EVERY;
             }
             // The next block, when the table in front of the block map has it (a block
             // that loops to itself is its own next).
@@ -567,6 +738,12 @@ uops! {
         Not = Not, Neg = Neg, Clz = Clz, Rbit = Rbit, Rev = Rev, Sext8 = Sext8,
         Sext16 = Sext16, Sext32 = Sext32, Zext8 = Zext8, Zext16 = Zext16, Zext32 = Zext32,
     }
+    sized {
+        1: Load1 Store1 LoadIdx1 StoreIdx1,
+        2: Load2 Store2 LoadIdx2 StoreIdx2,
+        4: Load4 Store4 LoadIdx4 StoreIdx4,
+        8: Load8 Store8 LoadIdx8 StoreIdx8,
+    }
 }
 
 /// `ConditionHolds(cond)` on NZCV `nzcv` (bits 31..28), by table: bit `n` of entry `cond`
@@ -604,11 +781,23 @@ enum Ext {
 /// The index `x` extended as `ext` (an [`Ext`]) says.
 #[inline(always)]
 fn extend(x: u64, ext: u8) -> u64 {
-    match ext {
-        1 => eval_un(UnOp::Zext32, x),
-        2 => eval_un(UnOp::Sext32, x),
-        _ => x,
-    }
+    // Without a branch: both extensions from 32 bits are a shift left by 32 and back.
+    let sh = if ext == Ext::None as u8 { 0 } else { 32 };
+    let up = x << sh;
+    let r = if ext == Ext::Sxtw as u8 {
+        ((up as i64) >> sh) as u64
+    } else {
+        up >> sh
+    };
+    debug_assert_eq!(
+        r,
+        match ext {
+            1 => eval_un(UnOp::Zext32, x),
+            2 => eval_un(UnOp::Sext32, x),
+            _ => x,
+        }
+    );
+    r
 }
 
 /// A store of `size` bytes of `v` at `addr` by instruction `insn` of the block at `pc`:
@@ -1153,7 +1342,79 @@ impl Select<'_> {
         }
         self.fold_writeback();
         self.fuse();
+        self.windows();
         Some(())
+    }
+
+    /// Fuses runs of uops inside the instruction whose temporaries nothing else in it
+    /// reads: a 32-bit rotate (`ROR`, the shifted operand of a logical operation:
+    /// zero-extend, shift right, shift left, or) into `Ror32`, a zero-extension and a shift
+    /// right into `ShlLsr`, and the zero-extension before CBZ or CBNZ of a W register.
+    fn windows(&mut self) {
+        let temp = |t: Slot| (FIRST_TEMP..SCRATCH).contains(&t);
+        let mut i = self.first;
+        while i < self.uops.len() {
+            let u = &self.uops[i..];
+            // Whether only uops `i..i + n` of the instruction read the temporaries `ts`.
+            let only_inside = |n: usize, ts: &[Slot]| {
+                ts.iter().all(|&t| temp(t))
+                    && self.uops[self.first..]
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k, _)| k + self.first < i || k + self.first >= i + n)
+                        .all(|(_, u)| ts.iter().all(|&t| !u.reads(t)))
+            };
+            let (n, fused) = match *u {
+                [Uop::Zext32 { d: t1, a }, Uop::LsrRI {
+                    d: t2,
+                    a: x1,
+                    imm: s,
+                }, Uop::ShlRI {
+                    d: t3,
+                    a: x2,
+                    imm: l,
+                }, Uop::OrRR32 { d, a: p, b: q }, ..]
+                    if x1 == t1
+                        && (x2 == a || x2 == t1)
+                        && (1..32).contains(&s)
+                        && l == 32 - s
+                        && ((p, q) == (t2, t3) || (p, q) == (t3, t2))
+                        && a != t1
+                        && only_inside(4, &[t1, t2, t3]) =>
+                {
+                    (4, Uop::Ror32 { d, a, s: s as u8 })
+                }
+                [Uop::Zext32 { d: t, a }, Uop::LsrRI { d, a: x, imm: s }, ..]
+                    if x == t && s < 32 && a != t && only_inside(2, &[t]) =>
+                {
+                    (
+                        2,
+                        Uop::ShlLsr {
+                            d,
+                            a,
+                            l: 32,
+                            r: 32 + s as u8,
+                        },
+                    )
+                }
+                [Uop::Zext32 { d: t, a }, Uop::Cbz { a: x, target }, ..]
+                    if x == t && only_inside(2, &[t]) =>
+                {
+                    (2, Uop::Cbz32 { a, target })
+                }
+                [Uop::Zext32 { d: t, a }, Uop::Cbnz { a: x, target }, ..]
+                    if x == t && only_inside(2, &[t]) =>
+                {
+                    (2, Uop::Cbnz32 { a, target })
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            self.uops.splice(i..i + n, [fused]);
+            i += 1;
+        }
     }
 
     /// Fuses the uops of a few common instructions into one: a register-offset load or
@@ -1714,9 +1975,24 @@ impl Select<'_> {
                     self.loc[j] = self.loc[v as usize];
                     self.packed[j] = self.packed[v as usize];
                 } else {
+                    let only_here = self.last_use[c as usize] == j && self.readers[c as usize] == 1;
                     let (c, a2, b2) = (self.slot(c)?, self.slot(a)?, self.slot(b)?);
                     let d = self.dest(j)?;
-                    self.push(Uop::Select { d, c, a: a2, b: b2 });
+                    match self.uops.last() {
+                        // CSEL: `ConditionHolds` folded into the select.
+                        Some(&Uop::Cond { d: t, cond })
+                            if t == c && only_here && self.uops.len() > self.first =>
+                        {
+                            self.uops.pop();
+                            self.push(Uop::CSel {
+                                d,
+                                a: a2,
+                                b: b2,
+                                cond,
+                            });
+                        }
+                        _ => self.push(Uop::Select { d, c, a: a2, b: b2 }),
+                    }
                     self.packed[j] = self.packed[a as usize] && self.packed[b as usize];
                 }
             }
@@ -2011,6 +2287,7 @@ impl Predecoded {
             return None;
         }
         fuse_compare_branch(pc, &mut uops, &mut ends);
+        specialize(&mut uops);
         if self.dump {
             eprintln!("uops of the block at {pc:#x}:");
             let mut start = 0;
