@@ -579,6 +579,93 @@ fn deaths_by_signal_exit_like_qemu() {
     std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
 }
 
+/// A guest that reports SIGHUP's disposition, then (`exec`) runs itself again, or (`ignore-exec`)
+/// ignores SIGHUP and runs itself again, or (`run`) raises SIGHUP and says whether it lived.
+const SIGHUP_PROGRAM: &str = r#"
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    struct sigaction old;
+    sigaction(SIGHUP, 0, &old);
+    printf("%s: SIGHUP %s\n", argc > 1 ? argv[1] : "after exec",
+           old.sa_handler == SIG_IGN ? "ignored" : "default");
+    fflush(stdout);
+    if (argc > 1 && strcmp(argv[1], "ignore-exec") == 0)
+        signal(SIGHUP, SIG_IGN);
+    if (argc > 1 && strcmp(argv[1], "run") != 0) {
+        execl(argv[0], argv[0], (char *)0);
+        return 3;
+    }
+    raise(SIGHUP);
+    puts("alive");
+    return 0;
+}
+"#;
+
+/// Signals the parent left ignored stay ignored in the guest, and a guest's ignored signals
+/// stay ignored across its execve, as the kernel's execve keeps them and qemu-aarch64 does:
+/// `nohup armature run prog` shields `prog` from SIGHUP.
+#[test]
+fn ignored_signals_are_inherited_like_qemu() {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = compile_c("sighup", SIGHUP_PROGRAM);
+    let path = exe.to_str().expect("utf-8 path");
+    let armature_exe = env!("CARGO_BIN_EXE_armature");
+    // qemu-aarch64 runs the first two like armature; it cannot execve an aarch64 program
+    // (without binfmt_misc), so the others are checked against the kernel's rule alone.
+    for (nohup, mode, expected) in [
+        (false, "run", "run: SIGHUP default\n"),
+        (true, "run", "run: SIGHUP ignored\nalive\n"),
+        (
+            true,
+            "exec",
+            "exec: SIGHUP ignored\nafter exec: SIGHUP ignored\nalive\n",
+        ),
+        (
+            false,
+            "ignore-exec",
+            "ignore-exec: SIGHUP default\nafter exec: SIGHUP ignored\nalive\n",
+        ),
+        (
+            false,
+            "exec",
+            "exec: SIGHUP default\nafter exec: SIGHUP default\n",
+        ),
+    ] {
+        // `nohup` (coreutils) starts the command with SIGHUP ignored; with standard output a
+        // pipe and standard input not a terminal it changes nothing else.
+        let run = |cmd: &[&str]| {
+            let mut c = if nohup {
+                let mut c = Command::new("nohup");
+                c.args(cmd);
+                c
+            } else {
+                let mut c = Command::new(cmd[0]);
+                c.args(&cmd[1..]);
+                c
+            };
+            c.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+        };
+        let out = run(&[armature_exe, "run", "--", path, mode]);
+        let what = format!("nohup {nohup}, {mode}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), expected, "{what}");
+        // A guest that raised SIGHUP while it was not ignored died of it.
+        let died = expected.ends_with("default\n");
+        assert_eq!(out.status.signal(), died.then_some(1), "{what}");
+        assert_eq!(out.status.code(), (!died).then_some(0), "{what}");
+        if mode == "run" {
+            let reference = run(&["qemu-aarch64", path, mode]);
+            assert_eq!(text(&reference.stdout), expected, "qemu-aarch64, {what}");
+            assert_eq!(out.status.code(), reference.status.code(), "{what}");
+            assert_eq!(out.status.signal(), reference.status.signal(), "{what}");
+        }
+    }
+    std::fs::remove_dir_all(exe.parent().expect("a directory")).ok();
+}
+
 /// Debian's arm64 libc6 unpacked (by scripts/fetch-arm64.sh) as a guest root: it has
 /// lib/ld-linux-aarch64.so.1 and lib/aarch64-linux-gnu/libc.so.6, which the dynamic linker
 /// finds in its default multiarch directory, as on a Debian arm64 system.

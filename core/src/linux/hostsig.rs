@@ -81,23 +81,56 @@ extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
 
 /// Installs the handler for every forwarded signal (without SA_RESTART, so that a blocking host
 /// call returns EINTR and the guest's rules decide whether it restarts).
-pub fn install() -> std::io::Result<()> {
+///
+/// Gives the forwarded signals that the host had left ignored (bit `sig - 1`): execve keeps an
+/// ignored disposition, so the guest starts with them ignored too (`nohup armature run ...`
+/// shields the guest from SIGHUP, as `nohup qemu-aarch64 ...` does).
+pub fn install() -> std::io::Result<u64> {
+    let mut ignored = 0;
     for sig in all_forwarded() {
-        // SAFETY: the action is fully initialised and its handler only touches atomics.
-        let r = unsafe {
+        // SAFETY: the action is fully initialised and its handler only touches atomics; the
+        // old action is plain data written by the call.
+        let (r, old) = unsafe {
             let mut act: libc::sigaction = std::mem::zeroed();
+            let mut old: libc::sigaction = std::mem::zeroed();
             let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
                 on_signal;
             act.sa_sigaction = handler as usize;
             act.sa_flags = libc::SA_SIGINFO;
             libc::sigemptyset(&mut act.sa_mask);
-            libc::sigaction(sig, &act, std::ptr::null_mut())
+            (libc::sigaction(sig, &act, &mut old), old)
         };
         if r != 0 {
             return Err(std::io::Error::last_os_error());
         }
+        if old.sa_sigaction == libc::SIG_IGN {
+            ignored |= 1 << (sig - 1);
+        }
     }
-    Ok(())
+    Ok(ignored)
+}
+
+/// Before the host execve of a guest's execve: the forwarded signals and SIGPIPE get the
+/// disposition the new program must inherit, ignored where the guest ignores them (`ignored`
+/// says for each signal) and the default elsewhere, as the kernel's execve leaves them.
+/// [`install`] again (and SIGPIPE ignored again) when the execve failed.
+pub fn for_execve(ignored: impl Fn(i32) -> bool) {
+    for sig in all_forwarded().chain([libc::SIGPIPE]) {
+        let handler = if ignored(sig) {
+            libc::SIG_IGN
+        } else {
+            libc::SIG_DFL
+        };
+        // SAFETY: setting a disposition to SIG_IGN or SIG_DFL.
+        unsafe { libc::signal(sig, handler) };
+    }
+}
+
+/// Undoes [`for_execve`] after a failed execve.
+pub fn after_failed_execve() -> std::io::Result<()> {
+    // SAFETY: SIGPIPE back to the Rust runtime's setting.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    install().map(|_| ())
 }
 
 /// Takes the signals received since the last call, lowest number first, and clears the

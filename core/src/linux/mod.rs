@@ -203,8 +203,21 @@ impl Process {
 
     /// Forwards the host's signals ([`hostsig::FORWARDED`]) to the guest from now on, as
     /// qemu-user does: they interrupt the running guest and are delivered to it.
+    /// The forwarded signals the host left ignored start ignored in the guest, as execve
+    /// keeps an ignored disposition.
     pub fn forward_host_signals(&mut self) -> std::io::Result<()> {
-        hostsig::install()?;
+        let ignored = hostsig::install()?;
+        for sig in 1..=64 {
+            if ignored >> (sig - 1) & 1 != 0 {
+                self.signals.set_action(
+                    sig,
+                    signal::SigAction {
+                        handler: signal::SIG_IGN,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
         self.machine.interrupt = &hostsig::INTERRUPT;
         Ok(())
     }

@@ -252,7 +252,7 @@ impl Signals {
         lock(&self.actions)[sig as usize]
     }
 
-    fn set_action(&self, sig: i32, act: SigAction) {
+    pub(super) fn set_action(&self, sig: i32, act: SigAction) {
         lock(&self.actions)[sig as usize] = act;
     }
 

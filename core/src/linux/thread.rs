@@ -737,9 +737,22 @@ impl Process {
                 .collect::<Vec<_>>()
         };
         let (argp, envpp) = (ptrs(&args), ptrs(&envp));
+        // The new program inherits the guest's ignored signals, as from the kernel's execve.
+        let forwarding = std::ptr::eq(self.machine.interrupt, &super::hostsig::INTERRUPT);
+        if forwarding {
+            super::hostsig::for_execve(|sig| {
+                self.signals.action(sig).handler == super::signal::SIG_IGN
+            });
+        }
         // SAFETY: NUL-terminated strings in NULL-terminated arrays that outlive the call.
         unsafe { libc::execve(program.as_ptr(), argp.as_ptr(), envpp.as_ptr()) };
-        Err(errno())
+        let e = errno();
+        if forwarding {
+            if let Err(err) = super::hostsig::after_failed_execve() {
+                eprintln!("armature: cannot install the host signal handlers again: {err}");
+            }
+        }
+        Err(e)
     }
 
     /// Repeats a blocking host call while it fails with EINTR for a signal the guest does not
