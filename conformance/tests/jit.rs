@@ -219,31 +219,101 @@ fn check_predecoded(e: &Engines, id: EncodingId) -> Option<bool> {
         cases: 6,
         ..Settings::default()
     };
-    let mut cases = generate(id, &settings, features).expect("cases");
+    let cases = generate(id, &settings, features).expect("cases");
     let selected = cases.iter().all(|c| {
         c.words
             .iter()
             .all(|&w| armature_core::uop::selects(&e.recorded, id, w) != Some(false))
     });
+    check_predecoded_cases(e, cases, id.name(), PREDECODED_MODES);
+    Some(selected)
+}
+
+/// The ways the pre-decoded interpreter runs a program in the tests: single steps, blocks,
+/// and blocks one after the other.
+const PREDECODED_MODES: &[(usize, bool)] = &[
+    (1, false),
+    (armature_core::uop::BLOCK_MAX, false),
+    (armature_core::uop::BLOCK_MAX, true),
+];
+
+/// Runs `cases` as one program on the interpreter and on the pre-decoded interpreter in each
+/// of `modes` and checks that they agree.
+fn check_predecoded_cases(e: &Engines, mut cases: Vec<Case>, name: &str, modes: &[(usize, bool)]) {
+    let (table, features) = (&e.table, &e.features);
     gen::prepare_all(&mut cases);
     let p = Program::build(&cases);
     let (states, reference) = interpret(&p, table, features);
-    for (block_max, chain) in [
-        (1, false),
-        (armature_core::uop::BLOCK_MAX, false),
-        (armature_core::uop::BLOCK_MAX, true),
-    ] {
+    for &(block_max, chain) in modes {
         let mut u = Predecoded::new(Arc::clone(&e.interp), Arc::clone(&e.recorded));
         u.block_max = block_max;
         u.chain = chain;
-        let what = format!(
-            "{} (pre-decoded, blocks of up to {block_max}, chained {chain})",
-            id.name()
-        );
+        let what = format!("{name} (pre-decoded, blocks of up to {block_max}, chained {chain})");
         let got = jit(&p, &mut u, table, features, &states, &what);
         check_end(&got, &reference, &what);
     }
-    Some(selected)
+}
+
+/// The pre-decoded interpreter's flags of a compare, left lazy (the operands of the
+/// subtraction) until a condition, a flag-reading instruction or the end of the run reads
+/// them, and a block's closing compare and branch, which it fuses: every condition at both
+/// widths, register and immediate, on operands at the signed and unsigned edges (with junk in
+/// the upper half for 32 bits), read in the compare's block, in the next block, and by the
+/// fused branch, against the interpreter.
+#[test]
+fn predecoded_conditions_after_a_compare_match_the_interpreter() {
+    let e = engines();
+    let edges: [u64; 7] = [
+        0,
+        5,
+        u64::MAX,
+        0x8000_0000,
+        0x7fff_ffff,
+        0xdead_beef_0000_0005,
+        i64::MIN as u64,
+    ];
+    for (form, compare) in [
+        ("cmp x0, x1", 0xeb01_001f_u32),
+        ("cmp w0, w1", 0x6b01_001f),
+        ("cmp x0, #5", 0xf100_141f),
+        ("cmp w0, #5", 0x7100_141f),
+        ("subs x3, x0, x1", 0xeb01_0003),
+        ("subs w3, w0, #5", 0x7100_1403),
+        ("cmn x0, #5", 0xb100_141f),
+        ("cmp x0, x1; ccmp x1, x0, #nzcv, cond", 0),
+    ] {
+        let mut cases = Vec::new();
+        for (i, &a) in edges.iter().enumerate() {
+            for (j, &b) in edges.iter().enumerate() {
+                for cond in 0..16 {
+                    let nzcv = ((i * 7 + j * 3 + cond as usize) % 16) as u32;
+                    let compare = compare_words(compare, cond, nzcv);
+                    // b.cond +8; movz x16, #1; nop: the compare and branch fuse.
+                    let fused = [0x5400_0040 | cond, 0xd280_0030, 0xd503_201f];
+                    // cset x2, cond and adc x4, x1, x0 in the block (lazy flags read),
+                    // b +4 and the same in the next block, then mrs x5, nzcv.
+                    let cset = (0x9a9f_07e2 | ((cond ^ 1) << 12)) * u32::from(cond < 14);
+                    let reads = [cset, 0x9a00_0024, 0x1400_0001, cset, 0xd53b_4205];
+                    for words in [
+                        compare.iter().chain(&fused).copied().collect::<Vec<_>>(),
+                        compare.iter().chain(&reads).copied().collect(),
+                    ] {
+                        let words = words
+                            .into_iter()
+                            .map(|w| if w == 0 { 0xd503_201f } else { w });
+                        let mut state = State::default();
+                        state.x[0] = a;
+                        state.x[1] = b;
+                        cases.push(Case {
+                            words: words.collect(),
+                            state,
+                        });
+                    }
+                }
+            }
+        }
+        check_predecoded_cases(&e, cases, form, PREDECODED_MODES);
+    }
 }
 
 #[test]

@@ -40,9 +40,15 @@ type Slot = u8;
 /// X0-X30 are slots 0-30; slot 31 always holds 0 (XZR).
 const ZERO: Slot = 31;
 const SP: Slot = 32;
+/// NZCV: bits 31..28 (packed), or [`LAZY`] (with bit 0 set for 64 bits) when it is the flags
+/// of the subtraction `FA - FB` (CMP, SUBS), computed only when something reads them.
 const NZCV: Slot = 33;
+const FA: Slot = 34;
+const FB: Slot = 35;
 /// The first of an instruction's temporaries.
-const FIRST_TEMP: Slot = 34;
+const FIRST_TEMP: Slot = 36;
+/// The mark of lazy flags in the NZCV slot (packed flags never have this bit).
+const LAZY: u64 = 1 << 63;
 /// Where a result nothing reads goes.
 const SCRATCH: Slot = 255;
 const FRAME: usize = 256;
@@ -132,6 +138,13 @@ macro_rules! uops {
             /// CBZ and CBNZ of a W register.
             Cbz32 { a: Slot, target: u64 },
             Cbnz32 { a: Slot, target: u64 },
+            /// `AddWithCarry(a, NOT(b), 1)` (SUBS, CMP) with its flags left lazy: the result to
+            /// `d`, and NZCV to be computed from `a` and `b` when read.
+            SubsL { d: Slot, a: Slot, b: Slot, bits64: bool },
+            /// The same with `b` an immediate.
+            SubsLI { d: Slot, a: Slot, bits64: bool, b: u64 },
+            /// NZCV computed into its slot when it is lazy, for an operation that reads it.
+            Flags,
             /// A branch when `a` is zero (CBZ), or not zero (CBNZ).
             Cbz { a: Slot, target: u64 },
             Cbnz { a: Slot, target: u64 },
@@ -235,6 +248,9 @@ macro_rules! uops {
                     | Uop::Cbz32 { a, .. }
                     | Uop::Cbnz32 { a, .. } => x(&[a]),
                     Uop::MovI { .. } | Uop::GetV { .. } | Uop::Sys { .. } | Uop::Branch { .. } => false,
+                    Uop::SubsL { a, b, .. } => x(&[a, b]),
+                    Uop::SubsLI { a, .. } => x(&[a]),
+                    Uop::Flags => x(&[NZCV, FA, FB]),
                     Uop::Select { c, a, b, .. } => x(&[c, a, b]),
                     Uop::Awc { a, b, c, .. } => x(&[a, b, c]),
                     Uop::Subs { a, b, .. }
@@ -242,8 +258,8 @@ macro_rules! uops {
                     | Uop::AddLsl { a, b, .. }
                     | Uop::SubLsl { a, b, .. }
                     | Uop::CmpBranch { a, b, .. } => x(&[a, b]),
-                    Uop::CSel { a, b, .. } | Uop::CSel32 { a, b, .. } => x(&[a, b, NZCV]),
-                    Uop::Cond { .. } | Uop::BranchCond { .. } => s == NZCV,
+                    Uop::CSel { a, b, .. } | Uop::CSel32 { a, b, .. } => x(&[a, b, NZCV, FA, FB]),
+                    Uop::Cond { .. } | Uop::BranchCond { .. } => x(&[NZCV, FA, FB]),
                     Uop::BranchIf { c, .. } => x(&[c]),
                     Uop::CallPure { n, args, .. } => x(&args[..usize::from(n)]),
                     Uop::Store { v, a, .. } | Uop::StoreWb { v, a, .. } => x(&[v, a]),
@@ -309,7 +325,10 @@ macro_rules! uops {
                     | Uop::SubLsl { d, .. }
                     | Uop::Ror32 { d, .. }
                     | Uop::CSel { d, .. }
-                    | Uop::CSel32 { d, .. } => [Some(d), None, None],
+                    | Uop::CSel32 { d, .. }
+                    | Uop::SubsL { d, .. }
+                    | Uop::SubsLI { d, .. } => [Some(d), None, None],
+                    Uop::Flags => [None, None, None],
                     Uop::SetV { .. }
                     | Uop::SetSys { .. }
                     | Uop::Store { .. }
@@ -438,7 +457,18 @@ macro_rules! uops {
                     Uop::LogicalFlags { d, a, bits64 } => {
                         f[d as usize] = eval_logical_flags(f[a as usize], if bits64 { 64 } else { 32 })
                     }
-                    Uop::Cond { d, cond } => f[d as usize] = u64::from(holds(cond, f[NZCV as usize])),
+                    Uop::Cond { d, cond } => f[d as usize] = u64::from(holds(cond, nzcv(f))),
+                    Uop::Flags => f[NZCV as usize] = nzcv(f),
+                    Uop::SubsL { d, a, b: y, bits64 } => {
+                        let (x, y) = (f[a as usize], f[y as usize]);
+                        f[d as usize] = eval_add_with_carry(x, !y, 1, if bits64 { 64 } else { 32 }).0;
+                        lazy(f, x, y, bits64);
+                    }
+                    Uop::SubsLI { d, a, bits64, b: y } => {
+                        let x = f[a as usize];
+                        f[d as usize] = eval_add_with_carry(x, !y, 1, if bits64 { 64 } else { 32 }).0;
+                        lazy(f, x, y, bits64);
+                    }
                     Uop::GetV { d, n, half } => f[d as usize] = m.v(u32::from(n), u32::from(half)),
                     Uop::SetV { n, half, a } => m.set_v(u32::from(n), u32::from(half), f[a as usize]),
                     Uop::Sys { d, r } => f[d as usize] = m.sysreg(r),
@@ -583,10 +613,10 @@ macro_rules! uops {
                         f[d as usize] = eval_un(UnOp::Zext32, r);
                     }
                     Uop::CSel { d, a, b: x, cond } => {
-                        f[d as usize] = if holds(cond, f[NZCV as usize]) { f[a as usize] } else { f[x as usize] }
+                        f[d as usize] = if holds(cond, nzcv(f)) { f[a as usize] } else { f[x as usize] }
                     }
                     Uop::CSel32 { d, a, b: x, cond } => {
-                        let v = if holds(cond, f[NZCV as usize]) { f[a as usize] } else { f[x as usize] };
+                        let v = if holds(cond, nzcv(f)) { f[a as usize] } else { f[x as usize] };
                         f[d as usize] = eval_un(UnOp::Zext32, v);
                     }
                     Uop::Cbz32 { a, target } => {
@@ -643,25 +673,31 @@ macro_rules! uops {
                         }
                     }
                     Uop::BranchCond { cond, target } => {
-                        if holds(cond, f[NZCV as usize]) {
+                        if holds(cond, nzcv(f)) {
                             next = target;
                         }
                     }
                     Uop::CmpBranch { a, b: rb, mode, off } => {
-                        let bits = if mode & 32 != 0 { 64 } else { 32 };
-                        let (_, nzcv) =
-                            eval_add_with_carry(f[a as usize], !f[rb as usize], 1, bits);
-                        f[NZCV as usize] = nzcv;
-                        if holds(mode & 15, nzcv) {
+                        let (x, y) = (f[a as usize], f[rb as usize]);
+                        lazy(f, x, y, mode & 32 != 0);
+                        if sub_holds(mode & 15, x, y, mode & 32 != 0) {
                             next = b.pc.wrapping_add_signed(i64::from(off));
                         }
                     }
                     Uop::CmpBranchI { a, mode, off, imm } => {
-                        let bits = if mode & 32 != 0 { 64 } else { 32 };
-                        let carry = u64::from(mode >> 4 & 1);
-                        let (_, nzcv) = eval_add_with_carry(f[a as usize], imm, carry, bits);
-                        f[NZCV as usize] = nzcv;
-                        if holds(mode & 15, nzcv) {
+                        let x = f[a as usize];
+                        let bits64 = mode & 32 != 0;
+                        let taken = if mode & 16 != 0 {
+                            // CMP: `x + NOT(y) + 1`, with the flags left lazy.
+                            lazy(f, x, !imm, bits64);
+                            sub_holds(mode & 15, x, !imm, bits64)
+                        } else {
+                            let bits = if bits64 { 64 } else { 32 };
+                            let (_, nzcv) = eval_add_with_carry(x, imm, 0, bits);
+                            f[NZCV as usize] = nzcv;
+                            holds(mode & 15, nzcv)
+                        };
+                        if taken {
                             next = b.pc.wrapping_add_signed(i64::from(off));
                         }
                     }
@@ -766,6 +802,54 @@ fn holds(cond: u8, nzcv: u64) -> bool {
         t
     };
     TABLE[usize::from(cond & 15)] >> (nzcv >> 28 & 15) & 1 != 0
+}
+
+/// NZCV in bits 31..28: the slot's packed flags, or the lazy subtraction's computed by the
+/// interpreter's `AddWithCarry`.
+#[inline(always)]
+fn nzcv(f: &[u64; FRAME]) -> u64 {
+    let v = f[NZCV as usize];
+    if v & LAZY == 0 {
+        return v;
+    }
+    lazy_nzcv(f)
+}
+
+#[cold]
+#[inline(never)]
+fn lazy_nzcv(f: &[u64; FRAME]) -> u64 {
+    let bits = if f[NZCV as usize] & 1 != 0 { 64 } else { 32 };
+    eval_add_with_carry(f[FA as usize], !f[FB as usize], 1, bits).1
+}
+
+/// Leaves NZCV lazy: the flags of `x - y` (`AddWithCarry(x, NOT(y), 1)`).
+#[inline(always)]
+fn lazy(f: &mut [u64; FRAME], x: u64, y: u64, bits64: bool) {
+    f[FA as usize] = x;
+    f[FB as usize] = y;
+    f[NZCV as usize] = LAZY | u64::from(bits64);
+}
+
+/// `ConditionHolds(cond)` on the flags of `x - y`, without packing them: the 32-bit operands
+/// are moved to the top of the word, where the 64-bit subtraction gives the same N, Z, C and
+/// V. The table is [`holds`]'s.
+#[inline(always)]
+fn sub_holds(cond: u8, x: u64, y: u64, bits64: bool) -> bool {
+    let sh = if bits64 { 0 } else { 32 };
+    let (x, y) = (x << sh, y << sh);
+    let r = x.wrapping_sub(y);
+    let (n, z, c, v) = (
+        r >> 63,
+        u64::from(x == y),
+        u64::from(x >= y),
+        ((x ^ y) & (x ^ r)) >> 63,
+    );
+    let nzcv = n << 31 | z << 30 | c << 29 | v << 28;
+    debug_assert_eq!(
+        nzcv,
+        eval_add_with_carry(x >> sh, !(y >> sh), 1, if bits64 { 64 } else { 32 }).1
+    );
+    holds(cond, nzcv)
 }
 
 /// How a register-offset access extends its index register (`ExtendReg`'s UXTW and SXTW;
@@ -883,7 +967,7 @@ const _: () = assert!(std::mem::size_of::<Uop>() == 16);
 fn store_frame(f: &[u64; FRAME], m: &mut Interp) {
     m.cpu.x.copy_from_slice(&f[..31]);
     m.cpu.sp = f[SP as usize];
-    m.cpu.nzcv = f[NZCV as usize];
+    m.cpu.nzcv = nzcv(f);
 }
 
 /// Copies the CPU state's registers to the frame.
@@ -961,6 +1045,42 @@ fn fuse_compare_branch(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) {
     uops.push(fused);
     *before = (n - 2) as u32;
     *last = (n - 1) as u32;
+}
+
+/// An instruction that is one subtraction into NZCV (CMP, SUBS) leaves the flags lazy: the
+/// next reader computes them, and most are never read. Nothing else in the instruction can
+/// read the slot meanwhile.
+fn lazy_flags(uops: &mut [Uop], ends: &[u32]) {
+    let mut start = 0;
+    for &end in ends {
+        let end = end as usize;
+        if end == start + 1 {
+            uops[start] = match uops[start] {
+                Uop::Subs {
+                    d,
+                    f: NZCV,
+                    a,
+                    b,
+                    bits64,
+                } if d != NZCV => Uop::SubsL { d, a, b, bits64 },
+                Uop::AwcI {
+                    d,
+                    f: NZCV,
+                    a,
+                    carry: true,
+                    bits64,
+                    imm,
+                } if d != NZCV => Uop::SubsLI {
+                    d,
+                    a,
+                    bits64,
+                    b: !imm,
+                },
+                u => u,
+            };
+        }
+        start = end;
+    }
 }
 
 /// Where a recorded value is during selection.
@@ -1701,6 +1821,8 @@ impl Select<'_> {
             Op::X(n) => self.loc[j] = Loc::Slot(n as Slot),
             Op::Sp => self.loc[j] = Loc::Slot(SP),
             Op::Nzcv => {
+                // The flags may be lazy.
+                self.push(Uop::Flags);
                 self.loc[j] = Loc::Slot(NZCV);
                 self.packed[j] = true;
             }
@@ -2287,6 +2409,7 @@ impl Predecoded {
             return None;
         }
         fuse_compare_branch(pc, &mut uops, &mut ends);
+        lazy_flags(&mut uops, &ends);
         specialize(&mut uops);
         if self.dump {
             eprintln!("uops of the block at {pc:#x}:");
