@@ -65,7 +65,7 @@ macro_rules! uops {
     (
         bin { $($rr:ident $ri:ident $rr32:ident $ri32:ident = $bop:ident),* $(,)? }
         un { $($u:ident = $uop:ident),* $(,)? }
-        sized { $($size:literal: $ld:ident $st:ident $ldi:ident $sti:ident),* $(,)? }
+        sized { $($size:literal: $ld:ident $st:ident $ldi:ident $sti:ident $ldw:ident $stw:ident),* $(,)? }
     ) => {
         /// One micro-operation. Slots name frame entries; `insn` is the index of the
         /// instruction in its block, for the PC of a stop.
@@ -86,6 +86,8 @@ macro_rules! uops {
                 $st { v: Slot, a: Slot, insn: u16, off: u64 },
                 $ldi { d: Slot, a: Slot, b: Slot, ext: u8, shift: u8, insn: u16 },
                 $sti { v: Slot, a: Slot, b: Slot, ext: u8, shift: u8, insn: u16 },
+                $ldw { d: Slot, a: Slot, insn: u16, pre: bool, imm: u64 },
+                $stw { v: Slot, a: Slot, insn: u16, pre: bool, imm: u64 },
             )*
             Mov { d: Slot, a: Slot },
             MovI { d: Slot, imm: u64 },
@@ -143,6 +145,19 @@ macro_rules! uops {
             SubsL { d: Slot, a: Slot, b: Slot, bits64: bool },
             /// The same with `b` an immediate.
             SubsLI { d: Slot, a: Slot, bits64: bool, b: u64 },
+            /// Side exits: a conditional branch inside a block (instruction `insn`), which
+            /// leaves the block for `target` when taken and else goes on with the block.
+            ExitCond { cond: u8, insn: u16, target: u64 },
+            ExitIf { c: Slot, insn: u16, target: u64 },
+            ExitCbz { a: Slot, insn: u16, target: u64 },
+            ExitCbnz { a: Slot, insn: u16, target: u64 },
+            ExitCbz32 { a: Slot, insn: u16, target: u64 },
+            ExitCbnz32 { a: Slot, insn: u16, target: u64 },
+            /// `CmpBranch` as a side exit to `block pc + off`.
+            CmpExit { a: Slot, b: Slot, mode: u8, insn: u16, off: i32 },
+            /// CMP with an immediate (`a - b`, flags lazy) and a side exit on `mode & 15`; bit
+            /// 5 of `mode` is set for 64 bits.
+            CmpExitI { a: Slot, mode: u8, insn: u16, off: i32, b: u32 },
             /// NZCV computed into its slot when it is lazy, for an operation that reads it.
             Flags,
             /// A branch when `a` is zero (CBZ), or not zero (CBNZ).
@@ -228,6 +243,8 @@ macro_rules! uops {
                         Uop::$st { v, a, .. } => x(&[v, a]),
                         Uop::$ldi { a, b, .. } => x(&[a, b]),
                         Uop::$sti { v, a, b, .. } => x(&[v, a, b]),
+                        Uop::$ldw { a, .. } => x(&[a]),
+                        Uop::$stw { v, a, .. } => x(&[v, a]),
                     )*
                     Uop::Mov { a, .. }
                     | Uop::AwcI { a, .. }
@@ -251,6 +268,14 @@ macro_rules! uops {
                     Uop::SubsL { a, b, .. } => x(&[a, b]),
                     Uop::SubsLI { a, .. } => x(&[a]),
                     Uop::Flags => x(&[NZCV, FA, FB]),
+                    Uop::ExitCond { .. } => x(&[NZCV, FA, FB]),
+                    Uop::ExitIf { c: a, .. }
+                    | Uop::ExitCbz { a, .. }
+                    | Uop::ExitCbnz { a, .. }
+                    | Uop::ExitCbz32 { a, .. }
+                    | Uop::ExitCbnz32 { a, .. }
+                    | Uop::CmpExitI { a, .. } => x(&[a]),
+                    Uop::CmpExit { a, b, .. } => x(&[a, b]),
                     Uop::Select { c, a, b, .. } => x(&[c, a, b]),
                     Uop::Awc { a, b, c, .. } => x(&[a, b, c]),
                     Uop::Subs { a, b, .. }
@@ -314,6 +339,8 @@ macro_rules! uops {
                     | Uop::UMAddL { d, .. } => [Some(d), None, None],
                     $(Uop::$ld { d, .. } | Uop::$ldi { d, .. } => [Some(d), None, None],)*
                     $(Uop::$st { .. } | Uop::$sti { .. } => [None, None, None],)*
+                    $(Uop::$ldw { d, a, .. } => [Some(d), Some(a), None],)*
+                    $(Uop::$stw { a, .. } => [Some(a), None, None],)*
                     Uop::Awc { d, f, .. } | Uop::AwcI { d, f, .. } | Uop::Subs { d, f, .. } => {
                         [Some(d), Some(f), None]
                     }
@@ -344,6 +371,14 @@ macro_rules! uops {
                     | Uop::Cbnz { .. }
                     | Uop::Cbz32 { .. }
                     | Uop::Cbnz32 { .. }
+                    | Uop::ExitCond { .. }
+                    | Uop::ExitIf { .. }
+                    | Uop::ExitCbz { .. }
+                    | Uop::ExitCbnz { .. }
+                    | Uop::ExitCbz32 { .. }
+                    | Uop::ExitCbnz32 { .. }
+                    | Uop::CmpExit { .. }
+                    | Uop::CmpExitI { .. }
                     | Uop::Interp { .. } => [None, None, None],
                 }
             }
@@ -362,6 +397,8 @@ macro_rules! uops {
                         Uop::StoreIdx { v, a, b, size: $size, ext, shift, insn } => {
                             Uop::$sti { v, a, b, ext, shift, insn }
                         }
+                        Uop::LoadWb { d, a, size: $size, insn, pre, imm } => Uop::$ldw { d, a, insn, pre, imm },
+                        Uop::StoreWb { v, a, size: $size, insn, pre, imm } => Uop::$stw { v, a, insn, pre, imm },
                     )*
                     u => u,
                 };
@@ -401,14 +438,26 @@ macro_rules! uops {
             }
             // Instruction `insn` ended the block early, going to `t` (a write that changed
             // code): what is left of its uops runs, then the block returns to `t`.
+            // Whether a write to code ended the block early (the run returns).
+            let mut early = false;
             macro_rules! end_after {
                 ($insn:expr, $t:expr) => {{
                     let at = uops.len() - it.len();
                     let limit;
                     (next, limit, done) = b.end_after($insn, $t);
                     it = uops[at..limit].iter();
+                    early = true;
                 }};
             }
+            // A side exit taken at instruction `insn`, to `t`.
+            macro_rules! exit {
+                ($insn:expr, $t:expr) => {{
+                    next = $t;
+                    done = u32::from($insn) + 1;
+                    break;
+                }};
+            }
+
             while let Some(u) = it.next() {
                 // Matched in place, so that each arm loads only its own fields.
                 match *u {
@@ -513,6 +562,27 @@ macro_rules! uops {
                                 Ok(Some(t)) => end_after!(insn, t),
                                 Err(e) => stop!(insn, e),
                             }
+                        }
+                        Uop::$ldw { d, a, insn, pre, imm } => {
+                            let wb = f[a as usize].wrapping_add(imm);
+                            let addr = if pre { wb } else { f[a as usize] };
+                            match load_sized(m, addr, $size) {
+                                Ok(v) => {
+                                    f[d as usize] = v;
+                                    f[a as usize] = wb;
+                                }
+                                Err(e) => stop!(insn, e),
+                            }
+                        }
+                        Uop::$stw { v, a, insn, pre, imm } => {
+                            let wb = f[a as usize].wrapping_add(imm);
+                            let addr = if pre { wb } else { f[a as usize] };
+                            match store(m, b.pc, insn, addr, $size, f[v as usize]) {
+                                Ok(None) => {}
+                                Ok(Some(t)) => end_after!(insn, t),
+                                Err(e) => stop!(insn, e),
+                            }
+                            f[a as usize] = wb;
                         }
                     )*
                     Uop::LoadIdx { d, a, b: x, size, ext, shift, insn } => {
@@ -619,6 +689,50 @@ macro_rules! uops {
                         let v = if holds(cond, nzcv(f)) { f[a as usize] } else { f[x as usize] };
                         f[d as usize] = eval_un(UnOp::Zext32, v);
                     }
+                    Uop::ExitCond { cond, insn, target } => {
+                        if holds(cond, nzcv(f)) {
+                            exit!(insn, target);
+                        }
+                    }
+                    Uop::ExitIf { c, insn, target } => {
+                        if f[c as usize] != 0 {
+                            exit!(insn, target);
+                        }
+                    }
+                    Uop::ExitCbz { a, insn, target } => {
+                        if f[a as usize] == 0 {
+                            exit!(insn, target);
+                        }
+                    }
+                    Uop::ExitCbnz { a, insn, target } => {
+                        if f[a as usize] != 0 {
+                            exit!(insn, target);
+                        }
+                    }
+                    Uop::ExitCbz32 { a, insn, target } => {
+                        if eval_un(UnOp::Zext32, f[a as usize]) == 0 {
+                            exit!(insn, target);
+                        }
+                    }
+                    Uop::ExitCbnz32 { a, insn, target } => {
+                        if eval_un(UnOp::Zext32, f[a as usize]) != 0 {
+                            exit!(insn, target);
+                        }
+                    }
+                    Uop::CmpExit { a, b: rb, mode, insn, off } => {
+                        let (x, y) = (f[a as usize], f[rb as usize]);
+                        lazy(f, x, y, mode & 32 != 0);
+                        if sub_holds(mode & 15, x, y, mode & 32 != 0) {
+                            exit!(insn, b.pc.wrapping_add_signed(i64::from(off)));
+                        }
+                    }
+                    Uop::CmpExitI { a, mode, insn, off, b: y } => {
+                        let x = f[a as usize];
+                        lazy(f, x, u64::from(y), mode & 32 != 0);
+                        if sub_holds(mode & 15, x, u64::from(y), mode & 32 != 0) {
+                            exit!(insn, b.pc.wrapping_add_signed(i64::from(off)));
+                        }
+                    }
                     Uop::Cbz32 { a, target } => {
                         if eval_un(UnOp::Zext32, f[a as usize]) == 0 {
                             next = target;
@@ -713,7 +827,7 @@ macro_rules! uops {
                 }
             }
             count += u64::from(done);
-            if done != b.n || !chain {
+            if early || !chain {
                 m.instructions += count;
                 return Ok(next);
             }
@@ -775,10 +889,10 @@ uops! {
         Sext16 = Sext16, Sext32 = Sext32, Zext8 = Zext8, Zext16 = Zext16, Zext32 = Zext32,
     }
     sized {
-        1: Load1 Store1 LoadIdx1 StoreIdx1,
-        2: Load2 Store2 LoadIdx2 StoreIdx2,
-        4: Load4 Store4 LoadIdx4 StoreIdx4,
-        8: Load8 Store8 LoadIdx8 StoreIdx8,
+        1: Load1 Store1 LoadIdx1 StoreIdx1 LoadWb1 StoreWb1,
+        2: Load2 Store2 LoadIdx2 StoreIdx2 LoadWb2 StoreWb2,
+        4: Load4 Store4 LoadIdx4 StoreIdx4 LoadWb4 StoreWb4,
+        8: Load8 Store8 LoadIdx8 StoreIdx8 LoadWb8 StoreWb8,
     }
 }
 
@@ -978,7 +1092,8 @@ fn load_frame(f: &mut [u64; FRAME], m: &Interp) {
     f[NZCV as usize] = m.cpu.nzcv;
 }
 
-/// A translated block: a straight-line run of instructions up to the first that branches.
+/// A translated block: a run of instructions up to the first that branches unconditionally or
+/// indirectly (or stops); a conditional branch inside it is a side exit.
 struct Block {
     pc: u64,
     /// Instructions.
@@ -1002,49 +1117,147 @@ impl Block {
 /// the branch) and a conditional branch on it: one uop for both. Neither can stop, so the
 /// two instructions run as one.
 fn fuse_compare_branch(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) {
-    let [.., before, last] = ends else { return };
+    fuse_compare(pc, uops, ends, None);
+}
+
+/// The same for the last two instructions translated so far, the branch (instruction `exit`)
+/// a side exit when `exit` is given: whether they fused.
+fn fuse_compare(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32], exit: Option<u16>) -> bool {
+    let [.., before, last] = ends else {
+        return false;
+    };
     let n = uops.len();
     if n < 2 || *before as usize != n - 1 || *last as usize != n {
-        return;
+        return false;
     }
     let Uop::BranchCond { cond, target } = uops[n - 1] else {
-        return;
+        return false;
     };
     let Ok(off) = i32::try_from(target.wrapping_sub(pc) as i64) else {
-        return;
+        return false;
     };
-    let fused = match uops[n - 2] {
-        Uop::Subs {
-            d: SCRATCH,
-            f: NZCV,
-            a,
-            b,
-            bits64,
-        } => Uop::CmpBranch {
+    let fused = match (uops[n - 2], exit) {
+        (
+            Uop::Subs {
+                d: SCRATCH,
+                f: NZCV,
+                a,
+                b,
+                bits64,
+            },
+            Some(insn),
+        ) => Uop::CmpExit {
             a,
             b,
             mode: cond | u8::from(bits64) << 5,
+            insn,
             off,
         },
-        Uop::AwcI {
-            d: SCRATCH,
-            f: NZCV,
-            a,
-            carry,
-            bits64,
-            imm,
-        } => Uop::CmpBranchI {
-            a,
-            mode: cond | u8::from(carry) << 4 | u8::from(bits64) << 5,
-            off,
-            imm,
+        (
+            Uop::AwcI {
+                d: SCRATCH,
+                f: NZCV,
+                a,
+                carry: true,
+                bits64,
+                imm,
+            },
+            Some(insn),
+        ) => {
+            // The subtrahend; a 32-bit compare reads its low half only.
+            let b = if bits64 { !imm } else { !imm & 0xffff_ffff };
+            let Ok(b) = u32::try_from(b) else {
+                return false;
+            };
+            Uop::CmpExitI {
+                a,
+                mode: cond | u8::from(bits64) << 5,
+                insn,
+                off,
+                b,
+            }
+        }
+        (_, Some(_)) => return false,
+        (u, None) => match u {
+            Uop::Subs {
+                d: SCRATCH,
+                f: NZCV,
+                a,
+                b,
+                bits64,
+            } => Uop::CmpBranch {
+                a,
+                b,
+                mode: cond | u8::from(bits64) << 5,
+                off,
+            },
+            Uop::AwcI {
+                d: SCRATCH,
+                f: NZCV,
+                a,
+                carry,
+                bits64,
+                imm,
+            } => Uop::CmpBranchI {
+                a,
+                mode: cond | u8::from(carry) << 4 | u8::from(bits64) << 5,
+                off,
+                imm,
+            },
+            _ => return false,
         },
-        _ => return,
     };
     uops.truncate(n - 2);
     uops.push(fused);
     *before = (n - 2) as u32;
     *last = (n - 1) as u32;
+    true
+}
+
+/// The last instruction translated, a conditional branch, as a side exit: whether it is one
+/// (its only branch is its last uop, a conditional one), so that the block goes on after it.
+fn side_exit(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) -> bool {
+    let insn = (ends.len() - 1) as u16;
+    let start = if insn == 0 {
+        0
+    } else {
+        ends[ends.len() - 2] as usize
+    };
+    let body = &uops[start..];
+    let branches = |u: &Uop| {
+        matches!(
+            u,
+            Uop::Branch { .. }
+                | Uop::BranchR { .. }
+                | Uop::BranchIf { .. }
+                | Uop::BranchCond { .. }
+                | Uop::Cbz { .. }
+                | Uop::Cbnz { .. }
+                | Uop::Cbz32 { .. }
+                | Uop::Cbnz32 { .. }
+                | Uop::Interp { .. }
+        )
+    };
+    let Some((&last, rest)) = body.split_last() else {
+        return false;
+    };
+    if rest.iter().any(branches) {
+        return false;
+    }
+    if fuse_compare(pc, uops, ends, Some(insn)) {
+        return true;
+    }
+    let exit = match last {
+        Uop::BranchCond { cond, target } => Uop::ExitCond { cond, insn, target },
+        Uop::BranchIf { c, target } => Uop::ExitIf { c, insn, target },
+        Uop::Cbz { a, target } => Uop::ExitCbz { a, insn, target },
+        Uop::Cbnz { a, target } => Uop::ExitCbnz { a, insn, target },
+        Uop::Cbz32 { a, target } => Uop::ExitCbz32 { a, insn, target },
+        Uop::Cbnz32 { a, target } => Uop::ExitCbnz32 { a, insn, target },
+        _ => return false,
+    };
+    *uops.last_mut().expect("a uop") = exit;
+    true
 }
 
 /// An instruction that is one subtraction into NZCV (CMP, SUBS) leaves the flags lazy: the
@@ -2400,7 +2613,10 @@ impl Predecoded {
                 self.whole += 1;
             }
             ends.push(uops.len() as u32);
-            if rec.insns[0].branches {
+            if rec.insns[0].branches
+                && (ends.len() >= self.block_max.clamp(1, BLOCK_MAX)
+                    || !side_exit(pc, &mut uops, &mut ends))
+            {
                 break;
             }
             p = p.wrapping_add(4);
