@@ -1778,6 +1778,22 @@ impl Select<'_> {
                     r: r as u8,
                 }
             }
+            // UBFIZ: the low `w` bits, shifted left by `sh`, are two shifts.
+            [Uop::AndRI { d: t, a, imm: mask }, Uop::ShlRI { d, a: t2, imm: sh }]
+                if temp(t)
+                    && t == t2
+                    && mask != 0
+                    && mask & mask.wrapping_add(1) == 0
+                    && u64::from(mask.trailing_ones()) + sh <= 64 =>
+            {
+                let w = u64::from(mask.trailing_ones());
+                Uop::ShlLsr {
+                    d,
+                    a,
+                    l: (64 - w) as u8,
+                    r: (64 - w - sh) as u8,
+                }
+            }
             [Uop::MulRR { d: t, a, b }, add] if temp(t) => match add {
                 Uop::AddRR { d, a: c, b: t2 } | Uop::AddRR { d, a: t2, b: c }
                     if t2 == t && c != t =>
