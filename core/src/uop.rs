@@ -440,6 +440,19 @@ macro_rules! uops {
             // code): what is left of its uops runs, then the block returns to `t`.
             // Whether a write to code ended the block early (the run returns).
             let mut early = false;
+            // A compare and branch back to the block's start (offset `off`) after `n`
+            // instructions: a loop of one block runs again at once, without the block's end,
+            // while no flag check is due.
+            macro_rules! again {
+                ($off:expr, $n:expr) => {{
+                    if $off == 0 && chain && !early && checks > 1 {
+                        checks -= 1;
+                        count += u64::from($n);
+                        it = uops.iter();
+                        continue;
+                    }
+                }};
+            }
             macro_rules! end_after {
                 ($insn:expr, $t:expr) => {{
                     let at = uops.len() - it.len();
@@ -723,6 +736,7 @@ macro_rules! uops {
                         let (x, y) = (f[a as usize], f[rb as usize]);
                         lazy(f, x, y, mode & 32 != 0);
                         if sub_holds(mode & 15, x, y, mode & 32 != 0) {
+                            again!(off, u32::from(insn) + 1);
                             exit!(insn, b.pc.wrapping_add_signed(i64::from(off)));
                         }
                     }
@@ -730,6 +744,7 @@ macro_rules! uops {
                         let x = f[a as usize];
                         lazy(f, x, u64::from(y), mode & 32 != 0);
                         if sub_holds(mode & 15, x, u64::from(y), mode & 32 != 0) {
+                            again!(off, u32::from(insn) + 1);
                             exit!(insn, b.pc.wrapping_add_signed(i64::from(off)));
                         }
                     }
@@ -795,6 +810,7 @@ macro_rules! uops {
                         let (x, y) = (f[a as usize], f[rb as usize]);
                         lazy(f, x, y, mode & 32 != 0);
                         if sub_holds(mode & 15, x, y, mode & 32 != 0) {
+                            again!(off, b.n);
                             next = b.pc.wrapping_add_signed(i64::from(off));
                         }
                     }
@@ -812,6 +828,7 @@ macro_rules! uops {
                             holds(mode & 15, nzcv)
                         };
                         if taken {
+                            again!(off, b.n);
                             next = b.pc.wrapping_add_signed(i64::from(off));
                         }
                     }
