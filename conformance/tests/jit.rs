@@ -263,25 +263,13 @@ fn check_predecoded_cases(e: &Engines, mut cases: Vec<Case>, name: &str, modes: 
 #[test]
 fn predecoded_conditions_after_a_compare_match_the_interpreter() {
     let e = engines();
-    let edges: [u64; 7] = [
-        0,
-        5,
-        u64::MAX,
-        0x8000_0000,
-        0x7fff_ffff,
-        0xdead_beef_0000_0005,
-        i64::MIN as u64,
-    ];
-    for (form, compare) in [
-        ("cmp x0, x1", 0xeb01_001f_u32),
-        ("cmp w0, w1", 0x6b01_001f),
-        ("cmp x0, #5", 0xf100_141f),
-        ("cmp w0, #5", 0x7100_141f),
+    let edges = &COMPARE_EDGES;
+    for (form, compare) in COMPARES.into_iter().chain([
         ("subs x3, x0, x1", 0xeb01_0003),
         ("subs w3, w0, #5", 0x7100_1403),
         ("cmn x0, #5", 0xb100_141f),
         ("cmp x0, x1; ccmp x1, x0, #nzcv, cond", 0),
-    ] {
+    ]) {
         let mut cases = Vec::new();
         for (i, &a) in edges.iter().enumerate() {
             for (j, &b) in edges.iter().enumerate() {
@@ -413,6 +401,26 @@ fn jit_lane_operations_match_the_interpreter() {
     assert!(checked > 10, "only {checked} lane encodings checked");
 }
 
+/// Operands of the compare tests: the signed and unsigned edges, with junk in the upper half
+/// for 32 bits.
+const COMPARE_EDGES: [u64; 7] = [
+    0,
+    5,
+    u64::MAX,
+    0x8000_0000,
+    0xdead_beef_0000_0005,
+    i64::MIN as u64,
+    0x7fff_ffff,
+];
+
+/// CMP at both widths, with a register and with an immediate.
+const COMPARES: [(&str, u32); 4] = [
+    ("cmp x0, x1", 0xeb01_001f),
+    ("cmp w0, w1", 0x6b01_001f),
+    ("cmp x0, #5", 0xf100_141f),
+    ("cmp w0, #5", 0x7100_141f),
+];
+
 /// A compare and the conditions read after it in the same block, which the JIT evaluates as
 /// comparisons of the operands (qemu's `CC_OP_SUB`): every condition but AL and NV (CSET into
 /// X2..X15, and a B.cond) at both widths, on operands at the signed and unsigned edges (with
@@ -421,23 +429,12 @@ fn jit_lane_operations_match_the_interpreter() {
 fn jit_conditions_after_a_compare_match_the_interpreter() {
     let e = engines();
     // Few, as every case's set-up code is compiled too.
-    let edges: [u64; 6] = [
-        0,
-        5,
-        u64::MAX,
-        0x8000_0000,
-        0xdead_beef_0000_0005,
-        i64::MIN as u64,
-    ];
-    for (form, compare) in [
-        ("cmp x0, x1", 0xeb01_001f_u32),
-        ("cmp w0, w1", 0x6b01_001f),
-        ("cmp x0, #5", 0xf100_141f),
-        ("cmp w0, #5", 0x7100_141f),
+    let edges = &COMPARE_EDGES[..6];
+    for (form, compare) in COMPARES.into_iter().chain([
         // Flags chosen between a compare's and an immediate's, on the flags of a compare.
         ("cmp x0, x1; ccmp x1, x0, #nzcv, cond", 0),
         ("cmp w0, w1; ccmp w1, #3, #nzcv, cond", 1),
-    ] {
+    ]) {
         let mut cases = Vec::new();
         for (i, &a) in edges.iter().enumerate() {
             for (j, &b) in edges.iter().enumerate() {
