@@ -424,7 +424,7 @@ macro_rules! uops {
             let mut count = 0u64;
             let interrupt = m.interrupt;
             let mut checks = CHECK_EVERY;
-            loop {
+            'blocks: loop {
             let uops = &b.uops[..];
             let mut next = b.pc.wrapping_add(4 * u64::from(b.n));
             let mut done = b.n;
@@ -448,8 +448,7 @@ macro_rules! uops {
                     if $off == 0 && chain && !early && checks > 1 {
                         checks -= 1;
                         count += u64::from($n);
-                        it = uops.iter();
-                        continue;
+                        continue 'blocks;
                     }
                 }};
             }
