@@ -15,7 +15,8 @@
 //! runs its interpreter semantics function as one uop, so every instruction the interpreter
 //! runs runs here too.
 //!
-//! The frame holds X0-X30, a zero for XZR, SP, NZCV and one instruction's temporaries; it is
+//! The frame holds X0-X30, a zero for XZR, SP, NZCV (packed, or lazy: the operands of the last
+//! CMP or SUBS) and one instruction's temporaries; it is
 //! copied from the CPU state when the engine starts and back when it returns or a uop runs
 //! semantics that see the CPU state. A fault stops at the faulting instruction with the state
 //! the reference leaves: uops run in the order of the recorded operations and a register is
