@@ -968,6 +968,10 @@ fn lazy(f: &mut [u64; FRAME], x: u64, y: u64, bits64: bool) {
 fn sub_holds(cond: u8, x: u64, y: u64, bits64: bool) -> bool {
     let sh = if bits64 { 0 } else { 32 };
     let (x, y) = (x << sh, y << sh);
+    // EQ and NE, most branches' conditions, read Z alone.
+    if cond >> 1 == 0 {
+        return (x == y) != (cond & 1 != 0);
+    }
     let r = x.wrapping_sub(y);
     let (n, z, c, v) = (
         r >> 63,
