@@ -1033,22 +1033,9 @@ fn store(
     if store_fast_sized(m, addr, size, v) {
         return Ok(None);
     }
-    store_slow_path(m, pc.wrapping_add(4 * u64::from(insn)), addr, size, v)
-}
-
-/// A code page, a fault or a misaligned write: the interpreter's slow path, which ends the
-/// block after a write that changed code. Out of line, so that each store uop inlines only
-/// its fast path into the dispatch loop.
-#[cold]
-#[inline(never)]
-fn store_slow_path(
-    m: &mut Interp,
-    at: u64,
-    addr: u64,
-    size: u8,
-    v: u64,
-) -> Result<Option<u64>, Stop> {
-    m.cpu.pc = at;
+    // A code page, a fault or a misaligned write: the interpreter's slow path, which ends
+    // the block after a write that changed code.
+    m.cpu.pc = pc.wrapping_add(4 * u64::from(insn));
     m.next_pc = None;
     m.store_slow(addr, size, v)?;
     Ok(m.next_pc.take())
