@@ -399,7 +399,6 @@ impl Jit {
             conv: module.isa().default_call_conv(),
             block_conv: CallConv::Tail,
             config: module.isa().frontend_config(),
-            guest: self.guest,
             slots: &mut self.slots,
             chain: self.chain,
             lookup: self.lookup.as_ptr() as u64,
@@ -508,8 +507,8 @@ impl Jit {
 impl Accelerator for Jit {
     fn execute(&mut self, m: &mut Interp, features: &FeatureSet) -> Accelerated {
         let generation = m.mem.code_generation();
-        // Blocks have the memory's host addresses built in: another address space (which
-        // only a test gives the same JIT) needs new ones.
+        // Blocks were translated from one address space's code: another one (which only a
+        // test gives the same JIT) starts afresh, and the context gets its host addresses.
         let guest = Guest {
             base: m.mem.host_base() as u64,
             table: m.mem.page_table() as u64,
@@ -545,6 +544,7 @@ impl Accelerator for Jit {
             fresh.code = self.code_ranges.as_ptr();
             fresh.code_len = self.code_ranges.len();
             fresh.guest_base = self.guest.base as usize;
+            fresh.page_table = self.guest.table as usize;
             let cpu = std::ptr::from_mut(&mut m.cpu);
             // The context lives in the CPU state's scratch area, where compiled code finds it
             // from the CPU pointer.

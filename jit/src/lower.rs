@@ -83,9 +83,10 @@ fn sysreg_code(r: SysReg) -> u64 {
     }
 }
 
-/// Where the guest's memory is in the host, baked into the code: guest address `a` is host
-/// address `base + a` below `GUEST_SPACE`, and its page's permission byte is at
-/// `table + a / PAGE_SIZE` (`Memory::host_base`, `Memory::page_table`).
+/// Where the guest's memory is in the host: guest address `a` is host address `base + a`
+/// below `GUEST_SPACE`, and its page's permission byte is at `table + a / PAGE_SIZE`
+/// (`Memory::host_base`, `Memory::page_table`). Blocks load both from the context
+/// (`runtime::Ctx::guest_base`, `page_table`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Guest {
     pub base: u64,
@@ -519,7 +520,11 @@ struct Lower<'a> {
     /// Signatures of runtime calls by argument count (all arguments and results are i64).
     sigs: BTreeMap<(usize, bool, bool), SigRef>,
     flags: MemFlagsData,
-    guest: Guest,
+    /// The host addresses of guest address 0 and of the permission table, loaded from the
+    /// context (movable loads: Cranelift places them where they are used, out of loops), so
+    /// that an access adds a register rather than a 64-bit constant built each time.
+    host_base: Value,
+    host_table: Value,
     /// Whether a write of the current instruction changed code (`STATUS_CODE`, or 0).
     changed: Variable,
     /// The instructions the chain ran before this pass through the block.
@@ -1682,7 +1687,7 @@ impl Lower<'_> {
         }
         let inside = self.in_guest_space(a);
         self.guard(inside, slow);
-        self.b.ins().iadd_imm_u(a, self.guest.base as i64)
+        self.b.ins().iadd(a, self.host_base)
     }
 
     /// Whether guest address `a` is below `GUEST_SPACE` as it is (bits 63..40 clear).
@@ -1767,11 +1772,11 @@ impl Lower<'_> {
             .b
             .ins()
             .ushr_imm_u(a, PAGE_SIZE.trailing_zeros() as i64);
-        let entry = self.b.ins().iadd_imm_u(page, self.guest.table as i64);
+        let entry = self.b.ins().iadd(page, self.host_table);
         let perms = self.b.ins().uload8(I64, self.flags, entry, 0);
         let ok = self.b.ins().band_imm_u(perms, i64::from(need));
         self.guard(ok, slow);
-        self.b.ins().iadd_imm_u(a, self.guest.base as i64)
+        self.b.ins().iadd(a, self.host_base)
     }
 
     /// A guest load: inline on the fast path, else through the runtime (which may stop).
@@ -2040,7 +2045,6 @@ pub struct Target<'a> {
     pub conv: CallConv,
     pub block_conv: CallConv,
     pub config: cranelift_codegen::isa::TargetFrontendConfig,
-    pub guest: Guest,
     pub slots: &'a mut Slots,
     /// Whether exits may continue into the next block without the dispatcher, and a block
     /// that branches to its own start may loop (off when single-stepping).
@@ -2077,6 +2081,9 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     let (cpu, count0) = (params[1], params[2]);
     // The context is in the CPU state (`runtime::ctx_in`), so no register holds it apart.
     let ctx = b.ins().iadd_imm_u(cpu, runtime::CTX_IN_CPU);
+    let fixed = MemFlagsData::trusted().with_readonly();
+    let host_base = b.ins().load(I64, fixed, ctx, runtime::OFFSET_GUEST_BASE);
+    let host_table = b.ins().load(I64, fixed, ctx, runtime::OFFSET_PAGE_TABLE);
     let next = b.declare_var(I64);
     let changed = b.declare_var(I64);
     let count = b.declare_var(I64);
@@ -2119,7 +2126,8 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         next,
         sigs: BTreeMap::new(),
         flags: MemFlagsData::trusted(),
-        guest: t.guest,
+        host_base,
+        host_table,
         changed,
         count,
         block_sig,

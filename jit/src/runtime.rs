@@ -52,10 +52,14 @@ pub struct Ctx {
     /// resume point. [`NO_SNAPSHOT`] first when `flags` and `nzcv` are the resume point's.
     pub resume_flags: [u64; 4],
     /// The host code ranges of the compiled blocks, sorted (the fault handler's test that a
-    /// fault came from compiled code), and the host address of guest address 0.
+    /// fault came from compiled code).
     pub code: *const (usize, usize),
     pub code_len: usize,
+    /// The host address of guest address 0 and of the permission table
+    /// (`Memory::host_base`, `Memory::page_table`), which compiled code loads once per
+    /// region rather than building them as constants at every access.
     pub guest_base: usize,
+    pub page_table: usize,
     pub stop: Option<Stop>,
 }
 
@@ -84,6 +88,8 @@ pub const OFFSET_RESUME_PC: i32 = 96;
 pub const OFFSET_RESUME_COUNT: i32 = 104;
 pub const OFFSET_RESUME_SP: usize = 112;
 pub const OFFSET_RESUME_FLAGS: i32 = 120;
+pub const OFFSET_GUEST_BASE: i32 = std::mem::offset_of!(Ctx, guest_base) as i32;
+pub const OFFSET_PAGE_TABLE: i32 = std::mem::offset_of!(Ctx, page_table) as i32;
 pub const NO_SNAPSHOT: u64 = u64::MAX;
 pub const FLAGS_CPU: u64 = 0;
 pub const FLAGS_SUB: u64 = 1;
@@ -119,6 +125,7 @@ impl Ctx {
             code: std::ptr::null(),
             code_len: 0,
             guest_base: 0,
+            page_table: 0,
             stop: None,
         }
     }
