@@ -437,8 +437,6 @@ macro_rules! uops {
                     return Err((b.pc.wrapping_add(4 * u64::from($insn)), u32::from($insn), $stop));
                 }};
             }
-            // Instruction `insn` ended the block early, going to `t` (a write that changed
-            // code): what is left of its uops runs, then the block returns to `t`.
             // Whether a write to code ended the block early (the run returns).
             let mut early = false;
             // A compare and branch back to the block's start (offset `off`) after `n`
@@ -453,6 +451,8 @@ macro_rules! uops {
                     }
                 }};
             }
+            // Instruction `insn` ended the block early, going to `t` (a write that changed
+            // code): what is left of its uops runs, then the block returns to `t`.
             macro_rules! end_after {
                 ($insn:expr, $t:expr) => {{
                     let at = uops.len() - it.len();
@@ -1157,76 +1157,57 @@ fn fuse_compare(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32], exit: Option<u16
     let Ok(off) = i32::try_from(target.wrapping_sub(pc) as i64) else {
         return false;
     };
-    let fused = match (uops[n - 2], exit) {
-        (
-            Uop::Subs {
-                d: SCRATCH,
-                f: NZCV,
-                a,
-                b,
-                bits64,
-            },
-            Some(insn),
-        ) => Uop::CmpExit {
+    let fused = match uops[n - 2] {
+        Uop::Subs {
+            d: SCRATCH,
+            f: NZCV,
             a,
             b,
-            mode: cond | u8::from(bits64) << 5,
-            insn,
-            off,
-        },
-        (
-            Uop::AwcI {
-                d: SCRATCH,
-                f: NZCV,
-                a,
-                carry: true,
-                bits64,
-                imm,
-            },
-            Some(insn),
-        ) => {
-            // The subtrahend; a 32-bit compare reads its low half only.
-            let b = if bits64 { !imm } else { !imm & 0xffff_ffff };
-            let Ok(b) = u32::try_from(b) else {
-                return false;
-            };
-            Uop::CmpExitI {
-                a,
-                mode: cond | u8::from(bits64) << 5,
-                insn,
-                off,
-                b,
+            bits64,
+        } => {
+            let mode = cond | u8::from(bits64) << 5;
+            match exit {
+                Some(insn) => Uop::CmpExit {
+                    a,
+                    b,
+                    mode,
+                    insn,
+                    off,
+                },
+                None => Uop::CmpBranch { a, b, mode, off },
             }
         }
-        (_, Some(_)) => return false,
-        (u, None) => match u {
-            Uop::Subs {
-                d: SCRATCH,
-                f: NZCV,
-                a,
-                b,
-                bits64,
-            } => Uop::CmpBranch {
-                a,
-                b,
-                mode: cond | u8::from(bits64) << 5,
-                off,
-            },
-            Uop::AwcI {
-                d: SCRATCH,
-                f: NZCV,
-                a,
-                carry,
-                bits64,
-                imm,
-            } => Uop::CmpBranchI {
+        Uop::AwcI {
+            d: SCRATCH,
+            f: NZCV,
+            a,
+            carry,
+            bits64,
+            imm,
+        } => match exit {
+            // A side exit takes a compare (CMP, carry in 1) with a 32-bit subtrahend; a
+            // 32-bit compare reads its low half only.
+            Some(insn) => {
+                let b = if bits64 { !imm } else { !imm & 0xffff_ffff };
+                let (true, Ok(b)) = (carry, u32::try_from(b)) else {
+                    return false;
+                };
+                Uop::CmpExitI {
+                    a,
+                    mode: cond | u8::from(bits64) << 5,
+                    insn,
+                    off,
+                    b,
+                }
+            }
+            None => Uop::CmpBranchI {
                 a,
                 mode: cond | u8::from(carry) << 4 | u8::from(bits64) << 5,
                 off,
                 imm,
             },
-            _ => return false,
         },
+        _ => return false,
     };
     uops.truncate(n - 2);
     uops.push(fused);

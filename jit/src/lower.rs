@@ -521,10 +521,12 @@ struct Lower<'a> {
     sigs: BTreeMap<(usize, bool, bool), SigRef>,
     flags: MemFlagsData,
     /// The host addresses of guest address 0 and of the permission table, loaded from the
-    /// context (movable loads: Cranelift places them where they are used, out of loops), so
-    /// that an access adds a register rather than a 64-bit constant built each time.
+    /// context in the entry block, so that an access adds a register rather than a 64-bit
+    /// constant that Cranelift builds again at each use; read through [`Lower::guest_base`]
+    /// and [`Lower::page_table`], which note the use (an unused load is removed at the end).
     host_base: Value,
     host_table: Value,
+    host_used: [bool; 2],
     /// Whether a write of the current instruction changed code (`STATUS_CODE`, or 0).
     changed: Variable,
     /// The instructions the chain ran before this pass through the block.
@@ -1517,6 +1519,32 @@ impl Lower<'_> {
         self.blocks.iter().any(Option::is_some)
     }
 
+    /// [`Lower::host_base`], noted as used.
+    fn guest_base(&mut self) -> Value {
+        self.host_used[0] = true;
+        self.host_base
+    }
+
+    /// [`Lower::host_table`], noted as used.
+    fn page_table(&mut self) -> Value {
+        self.host_used[1] = true;
+        self.host_table
+    }
+
+    /// Removes the entry block's loads of the host addresses that no access used (a region
+    /// whose loads leave their faults to the host and that stores nothing needs no table).
+    fn drop_unused_host_addresses(&mut self) {
+        for (v, used) in [self.host_base, self.host_table]
+            .into_iter()
+            .zip(self.host_used)
+        {
+            if !used {
+                let load = self.b.func.dfg.value_def(v).unwrap_inst();
+                self.b.func.layout.remove_inst(load);
+            }
+        }
+    }
+
     /// Removes each write-back that stores what the CPU state holds already: a register (or
     /// the flags) that no way from where the region loaded it to the store changed. The SSA
     /// values tell, once every block is sealed: the value stored is then the one loaded. The
@@ -1687,7 +1715,8 @@ impl Lower<'_> {
         }
         let inside = self.in_guest_space(a);
         self.guard(inside, slow);
-        self.b.ins().iadd(a, self.host_base)
+        let base = self.guest_base();
+        self.b.ins().iadd(a, base)
     }
 
     /// Whether guest address `a` is below `GUEST_SPACE` as it is (bits 63..40 clear).
@@ -1772,11 +1801,13 @@ impl Lower<'_> {
             .b
             .ins()
             .ushr_imm_u(a, PAGE_SIZE.trailing_zeros() as i64);
-        let entry = self.b.ins().iadd(page, self.host_table);
+        let table = self.page_table();
+        let entry = self.b.ins().iadd(page, table);
         let perms = self.b.ins().uload8(I64, self.flags, entry, 0);
         let ok = self.b.ins().band_imm_u(perms, i64::from(need));
         self.guard(ok, slow);
-        self.b.ins().iadd(a, self.host_base)
+        let base = self.guest_base();
+        self.b.ins().iadd(a, base)
     }
 
     /// A guest load: inline on the fast path, else through the runtime (which may stop).
@@ -2128,6 +2159,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
         flags: MemFlagsData::trusted(),
         host_base,
         host_table,
+        host_used: [false; 2],
         changed,
         count,
         block_sig,
@@ -2718,6 +2750,7 @@ pub fn lower(b: FunctionBuilder<'_>, t: Target<'_>, rec: &Recorder) {
     l.finish_stop_exit(&written);
     l.b.seal_all_blocks();
     l.drop_unchanged_write_backs();
+    l.drop_unused_host_addresses();
     spread_cold(l.b.func);
     l.b.finalize(t.config);
 }
