@@ -304,6 +304,109 @@ fn predecoded_conditions_after_a_compare_match_the_interpreter() {
     }
 }
 
+/// The pre-decoded interpreter's selections that join the uops of one instruction: CSET
+/// (CSINC of XZR and XZR) as its condition, an EOR with a rotated W register as one uop, and
+/// SBFIZ/UBFIZ as two shifts, each at the edges of its fields and operands, against the
+/// interpreter; with the near misses they must leave alone (CSINC with AL and NV, CSETM, CINC,
+/// a 64-bit rotate, the bitfield forms that are not an insertion).
+#[test]
+fn predecoded_fused_instructions_match_the_interpreter() {
+    let e = engines();
+    let mut forms: Vec<(String, Vec<u32>)> = Vec::new();
+    for cond in 0..16u32 {
+        forms.push((
+            format!("cmp x0, x1; cset x2, w3, csetm x4, cinc x5 (cond {cond})"),
+            vec![
+                0xeb01_001f,                    // cmp x0, x1
+                0x9a9f_07e2 | (cond ^ 1) << 12, // cset x2, cond (csinc x2, xzr, xzr, !cond)
+                0x1a9f_07e3 | (cond ^ 1) << 12, // cset w3, cond
+                0xda9f_03e4 | (cond ^ 1) << 12, // csetm x4, cond
+                0x9a81_0425 | (cond ^ 1) << 12, // cinc x5, x1, cond
+                0x1a9f_07e6 | cond << 12,       // csinc w6, wzr, wzr, cond (AL and NV too)
+            ],
+        ));
+    }
+    for k in 1..32u32 {
+        forms.push((
+            format!("eor with a rotated register (#{k})"),
+            vec![
+                0x4ac0_00a4 | k << 10, // eor w4, w5, w0, ror #k
+                0x4ac0_0000 | k << 10, // eor w0, w0, w0, ror #k
+                0x4ac4_00a3 | k << 10, // eor w3, w5, w4, ror #k
+                0xcac0_00a6 | k << 10, // eor x6, x5, x0, ror #k
+                0x4ac0_00a7 | k << 10, // eor w7, w5, w0, ror #k
+                0x4a87_00e7 | k << 10, // eor w7, w7, w7, asr #k
+            ],
+        ));
+    }
+    // SBFM and UBFM at both widths for immr/imms pairs on either side of imms < immr (the
+    // insertions SBFIZ and UBFIZ), then a shift of the result.
+    for (sf, immrs) in [
+        (
+            0u32,
+            &[
+                (1u32, 0u32),
+                (29, 0),
+                (29, 15),
+                (30, 29),
+                (31, 30),
+                (0, 31),
+                (3, 2),
+                (16, 15),
+            ][..],
+        ),
+        (
+            1,
+            &[
+                (61, 31),
+                (63, 0),
+                (60, 31),
+                (33, 31),
+                (32, 31),
+                (63, 62),
+                (1, 0),
+                (3, 7),
+                (32, 15),
+            ][..],
+        ),
+    ] {
+        for &(immr, imms) in immrs {
+            let bf = |opc: u32, d: u32| {
+                sf << 31 | opc << 29 | 0x1300_0000 | sf << 22 | immr << 16 | imms << 10 | d
+            };
+            forms.push((
+                format!("sbfm and ubfm (sf {sf}, immr {immr}, imms {imms})"),
+                vec![
+                    bf(0, 9 | 3 << 5),  // sbfm x9, x3, #immr, #imms
+                    bf(2, 10 | 3 << 5), // ubfm x10, x3, #immr, #imms
+                    bf(0, 3 | 3 << 5),  // sbfm x3, x3, #immr, #imms
+                    0xd37d_f12b,        // lsl x11, x9, #3
+                ],
+            ));
+        }
+    }
+    for (name, words) in forms {
+        let cases = COMPARE_EDGES
+            .iter()
+            .zip(COMPARE_EDGES.iter().rev())
+            .map(|(&a, &b)| {
+                let mut state = State::default();
+                state.x[0] = a;
+                state.x[1] = b;
+                state.x[3] = a.rotate_left(13) ^ b;
+                state.x[4] = b.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                state.x[5] = 0xffff_0000_5a5a_a5a5 ^ a;
+                state.x[7] = b;
+                Case {
+                    words: words.clone(),
+                    state,
+                }
+            })
+            .collect();
+        check_predecoded_cases(&e, cases, &name, PREDECODED_MODES);
+    }
+}
+
 #[test]
 fn predecoded_matches_the_interpreter_on_generated_cases() {
     let e = engines();

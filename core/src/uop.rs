@@ -135,6 +135,8 @@ macro_rules! uops {
             SubLsl { d: Slot, a: Slot, b: Slot, s: u8 },
             /// `ROR(a<31:0>, s)`, zero-extended (a 32-bit ROR and EXTR of one register).
             Ror32 { d: Slot, a: Slot, s: u8 },
+            /// `a EOR ROR(b<31:0>, s)`, zero-extended (a 32-bit EOR with a rotated register).
+            XorRor32 { d: Slot, a: Slot, b: Slot, s: u8 },
             /// CSEL: `a` when `ConditionHolds(cond)`, else `b`; `CSel32` zero-extends it.
             CSel { d: Slot, a: Slot, b: Slot, cond: u8 },
             CSel32 { d: Slot, a: Slot, b: Slot, cond: u8 },
@@ -186,6 +188,12 @@ macro_rules! uops {
             CmpBranchI { a: Slot, mode: u8, off: i32, imm: u64 },
             /// The instruction's interpreter semantics, on the CPU state.
             Interp { f: SemFn<Interp>, word: u32, insn: u16 },
+            /// The end of a block's uops (the last of each block, so that the dispatch loop
+            /// needs no bounds test).
+            End,
+            /// The end of a block that an instruction ended early (a write that changed code),
+            /// after the rest of its uops: `done` instructions ran and the run returns `next`.
+            EndEarly { done: u32, next: u64 },
         }
 
         fn bin_rr(op: BinOp, d: Slot, a: Slot, b: Slot) -> Uop {
@@ -213,6 +221,8 @@ macro_rules! uops {
                     Uop::$ri32 { a, imm, .. } => Some(Uop::$ri32 { d, a, imm }),
                 )*
                 Uop::Zext32 { a, .. } => Some(Uop::Zext32 { d, a }),
+                // 0 or 1.
+                Uop::Cond { cond, .. } => Some(Uop::Cond { d, cond }),
                 Uop::CSel { a, b, cond, .. } | Uop::CSel32 { a, b, cond, .. } => {
                     Some(Uop::CSel32 { d, a, b, cond })
                 }
@@ -283,6 +293,7 @@ macro_rules! uops {
                     | Uop::LoadIdx { a, b, .. }
                     | Uop::AddLsl { a, b, .. }
                     | Uop::SubLsl { a, b, .. }
+                    | Uop::XorRor32 { a, b, .. }
                     | Uop::CmpBranch { a, b, .. } => x(&[a, b]),
                     Uop::CSel { a, b, .. } | Uop::CSel32 { a, b, .. } => x(&[a, b, NZCV, FA, FB]),
                     Uop::Cond { .. } | Uop::BranchCond { .. } => x(&[NZCV, FA, FB]),
@@ -298,6 +309,7 @@ macro_rules! uops {
                     | Uop::SMAddL { a, b, c, .. }
                     | Uop::UMAddL { a, b, c, .. } => x(&[a, b, c]),
                     Uop::Call { .. } | Uop::Interp { .. } => true,
+                    Uop::End | Uop::EndEarly { .. } => false,
                 }
             }
 
@@ -352,6 +364,7 @@ macro_rules! uops {
                     Uop::AddLsl { d, .. }
                     | Uop::SubLsl { d, .. }
                     | Uop::Ror32 { d, .. }
+                    | Uop::XorRor32 { d, .. }
                     | Uop::CSel { d, .. }
                     | Uop::CSel32 { d, .. }
                     | Uop::SubsL { d, .. }
@@ -380,7 +393,9 @@ macro_rules! uops {
                     | Uop::ExitCbnz32 { .. }
                     | Uop::CmpExit { .. }
                     | Uop::CmpExitI { .. }
-                    | Uop::Interp { .. } => [None, None, None],
+                    | Uop::Interp { .. }
+                    | Uop::End
+                    | Uop::EndEarly { .. } => [None, None, None],
                 }
             }
         }
@@ -412,11 +427,11 @@ macro_rules! uops {
         /// PC and block index of the instruction that stopped and its stop (not counted yet).
         #[inline(never)]
         fn run_block(
+            f: &mut [u64; FRAME],
             m: &mut Interp,
             blocks: &[Block],
             lookup: &[(u64, u32)],
             first: u32,
-            f: &mut [u64; FRAME],
             generation: u64,
             chain: bool,
         ) -> Result<u64, (u64, u32, Stop)> {
@@ -425,11 +440,13 @@ macro_rules! uops {
             let mut count = 0u64;
             let interrupt = m.interrupt;
             let mut checks = CHECK_EVERY;
+            // The rest of an instruction that ended its block early, then `Uop::EndEarly`.
+            let mut tail: Vec<Uop> = Vec::new();
             'blocks: loop {
-            let uops = &b.uops[..];
-            let mut next = b.pc.wrapping_add(4 * u64::from(b.n));
-            let mut done = b.n;
-            let mut it = uops.iter();
+            let mut next = b.next;
+            // The next uop: `b.uops` (or `tail`) ends in `Uop::End` (`Uop::EndEarly`), whose
+            // arm leaves the loop below, so `p` never passes the end.
+            let mut p = b.uops.as_ptr();
             // A stop at instruction `insn` of the block.
             macro_rules! stop {
                 ($insn:expr, $stop:expr) => {{
@@ -437,14 +454,13 @@ macro_rules! uops {
                     return Err((b.pc.wrapping_add(4 * u64::from($insn)), u32::from($insn), $stop));
                 }};
             }
-            // Whether a write to code ended the block early (the run returns).
-            let mut early = false;
             // A compare and branch back to the block's start (offset `off`) after `n`
             // instructions: a loop of one block runs again at once, without the block's end,
-            // while no flag check is due.
+            // while no flag check is due. (It is never in a `tail`: the instruction a write to
+            // code ends the block after does not branch.)
             macro_rules! again {
                 ($off:expr, $n:expr) => {{
-                    if $off == 0 && chain && !early && checks > 1 {
+                    if $off == 0 && chain && checks > 1 {
                         checks -= 1;
                         count += u64::from($n);
                         continue 'blocks;
@@ -453,25 +469,29 @@ macro_rules! uops {
             }
             // Instruction `insn` ended the block early, going to `t` (a write that changed
             // code): what is left of its uops runs, then the block returns to `t`.
+            // (A second write to code by the same instruction, in the tail, changes nothing.)
             macro_rules! end_after {
                 ($insn:expr, $t:expr) => {{
-                    let at = uops.len() - it.len();
-                    let limit;
-                    (next, limit, done) = b.end_after($insn, $t);
-                    it = uops[at..limit].iter();
-                    early = true;
+                    if tail.is_empty() {
+                        tail = b.end_after($insn, $t, p);
+                        p = tail.as_ptr();
+                    }
                 }};
             }
             // A side exit taken at instruction `insn`, to `t`.
             macro_rules! exit {
                 ($insn:expr, $t:expr) => {{
                     next = $t;
-                    done = u32::from($insn) + 1;
+                    count += u64::from($insn) + 1;
                     break;
                 }};
             }
 
-            while let Some(u) = it.next() {
+            loop {
+                // SAFETY: `p` is at a uop of `b.uops` or `tail` (see above).
+                let u = unsafe { &*p };
+                // SAFETY: `p` is at most one past the `End` or `EndEarly` that ends them.
+                p = unsafe { p.add(1) };
                 // Matched in place, so that each arm loads only its own fields.
                 match *u {
                     $(
@@ -695,6 +715,11 @@ macro_rules! uops {
                         let r = eval_bin(BinOp::Or, eval_bin(BinOp::Lsr, x, u64::from(s)), eval_bin(BinOp::Shl, x, u64::from(32 - s)));
                         f[d as usize] = eval_un(UnOp::Zext32, r);
                     }
+                    Uop::XorRor32 { d, a, b: x, s } => {
+                        let x = eval_un(UnOp::Zext32, f[x as usize]);
+                        let r = eval_bin(BinOp::Or, eval_bin(BinOp::Lsr, x, u64::from(s)), eval_bin(BinOp::Shl, x, u64::from(32 - s)));
+                        f[d as usize] = eval_un(UnOp::Zext32, eval_bin(BinOp::Xor, f[a as usize], r));
+                    }
                     Uop::CSel { d, a, b: x, cond } => {
                         f[d as usize] = if holds(cond, nzcv(f)) { f[a as usize] } else { f[x as usize] }
                     }
@@ -841,10 +866,17 @@ macro_rules! uops {
                             end_after!(insn, t);
                         }
                     }
+                    Uop::End => {
+                        count += u64::from(b.n);
+                        break;
+                    }
+                    Uop::EndEarly { done, next } => {
+                        m.instructions += count + u64::from(done);
+                        return Ok(next);
+                    }
                 }
             }
-            count += u64::from(done);
-            if early || !chain {
+            if !chain {
                 m.instructions += count;
                 return Ok(next);
             }
@@ -1117,8 +1149,11 @@ fn load_frame(f: &mut [u64; FRAME], m: &Interp) {
 /// indirectly (or stops); a conditional branch inside it is a side exit.
 struct Block {
     pc: u64,
+    /// The PC after its last instruction.
+    next: u64,
     /// Instructions.
     n: u32,
+    /// Its uops, then `Uop::End`.
     uops: Vec<Uop>,
     /// For each instruction, the index of the uop after its last.
     ends: Vec<u32>,
@@ -1126,11 +1161,20 @@ struct Block {
 
 impl Block {
     /// What `run_block` goes on with when instruction `insn` ends the block early, going to
-    /// `next` (a write that changed code): the next PC, the uop limit and the instructions run.
+    /// `next` (a write that changed code), the uop after the one that wrote at `p`: the rest
+    /// of the instruction's uops, then `Uop::EndEarly`.
     #[cold]
-    fn end_after(&self, insn: u16, next: u64) -> (u64, usize, u32) {
+    fn end_after(&self, insn: u16, next: u64, p: *const Uop) -> Vec<Uop> {
         let k = usize::from(insn);
-        (next, self.ends[k] as usize, k as u32 + 1)
+        // SAFETY: `p` is at a uop of `self.uops` after the one that ran.
+        let at =
+            usize::try_from(unsafe { p.offset_from(self.uops.as_ptr()) }).expect("in the block");
+        let mut tail = self.uops[at..self.ends[k] as usize].to_vec();
+        tail.push(Uop::EndEarly {
+            done: u32::from(insn) + 1,
+            next,
+        });
+        tail
     }
 }
 
@@ -1719,6 +1763,21 @@ impl Select<'_> {
                 {
                     (4, Uop::Ror32 { d, a, s: s as u8 })
                 }
+                // EOR with a rotated register.
+                [Uop::Ror32 { d: t, a, s }, Uop::XorRR32 { d, a: p, b: q }, ..]
+                    if (p == t) != (q == t) && only_inside(2, &[t]) =>
+                {
+                    let other = if p == t { q } else { p };
+                    (
+                        2,
+                        Uop::XorRor32 {
+                            d,
+                            a: other,
+                            b: a,
+                            s,
+                        },
+                    )
+                }
                 [Uop::Zext32 { d: t, a }, Uop::LsrRI { d, a: x, imm: s }, ..]
                     if x == t && s < 32 && a != t && only_inside(2, &[t]) =>
                 {
@@ -1747,8 +1806,8 @@ impl Select<'_> {
                     continue;
                 }
             };
+            // The fused uop may fuse again with the next.
             self.uops.splice(i..i + n, [fused]);
-            i += 1;
         }
     }
 
@@ -2293,6 +2352,29 @@ impl Select<'_> {
                         }
                     }
                 }
+                // SBFIZ and UBFIZ of 32 bits: `((x << l) >> r) << s` is `(x << l) >> (r - s)`
+                // when `s <= r <= l`, as the low `l` bits of `x << l` are zero.
+                (Loc::Slot(t), Loc::Const(s))
+                    if op == BinOp::Shl
+                        && self.last_use[a as usize] == j
+                        && self.readers[a as usize] == 1
+                        && (FIRST_TEMP..SCRATCH).contains(&t)
+                        && self.uops.len() > self.first
+                        && matches!(
+                            self.uops.last(),
+                            Some(&(Uop::ShlAsr { d, l, r, .. } | Uop::ShlLsr { d, l, r, .. }))
+                                if d == t && s <= u64::from(r) && r <= l
+                        ) =>
+                {
+                    let last = self.uops.pop().expect("a uop");
+                    let d = self.dest(j)?;
+                    let r = |r: u8| r - s as u8;
+                    self.push(match last {
+                        Uop::ShlAsr { a, l, r: rs, .. } => Uop::ShlAsr { d, a, l, r: r(rs) },
+                        Uop::ShlLsr { a, l, r: rs, .. } => Uop::ShlLsr { d, a, l, r: r(rs) },
+                        _ => unreachable!("matched above"),
+                    });
+                }
                 (_, Loc::Const(imm)) => {
                     let a = self.slot(a)?;
                     let d = self.dest(j)?;
@@ -2329,6 +2411,28 @@ impl Select<'_> {
                     self.packed[j] = self.packed[v as usize];
                 } else {
                     let only_here = self.last_use[c as usize] == j && self.readers[c as usize] == 1;
+                    // CSET (CSINC of XZR and XZR): a `ConditionHolds` selecting 1 or 0 is that
+                    // condition, or its inverse, itself.
+                    if let (Loc::Slot(t), Loc::Const(x @ (0 | 1)), Loc::Const(y @ (0 | 1))) =
+                        (loc(self, c), loc(self, a), loc(self, b))
+                    {
+                        match self.uops.last() {
+                            Some(&Uop::Cond { d: t2, cond })
+                                if t2 == t
+                                    && x != y
+                                    && cond < 14
+                                    && only_here
+                                    && self.uops.len() > self.first =>
+                            {
+                                self.uops.pop();
+                                let d = self.dest(j)?;
+                                let cond = if x == 1 { cond } else { cond ^ 1 };
+                                self.push(Uop::Cond { d, cond });
+                                return Some(());
+                            }
+                            _ => {}
+                        }
+                    }
                     let (c, a2, b2) = (self.slot(c)?, self.slot(a)?, self.slot(b)?);
                     let d = self.dest(j)?;
                     match self.uops.last() {
@@ -2656,10 +2760,13 @@ impl Predecoded {
                 start = end as usize;
             }
         }
+        uops.push(Uop::End);
         let i = self.blocks.len() as u32;
+        let n = ends.len() as u32;
         self.blocks.push(Block {
             pc,
-            n: ends.len() as u32,
+            next: pc.wrapping_add(4 * u64::from(n)),
+            n,
             uops,
             ends,
         });
@@ -2700,11 +2807,11 @@ impl Accelerator for Predecoded {
                 },
             };
             match run_block(
+                &mut self.frame,
                 m,
                 &self.blocks,
                 &self.lookup,
                 i,
-                &mut self.frame,
                 self.generation,
                 self.chain,
             ) {
