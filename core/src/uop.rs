@@ -425,6 +425,9 @@ macro_rules! uops {
         /// holds while `chain` and nothing asks to stop (a block that branches to its own
         /// start runs again at once), counting the instructions in `m`: the next PC, or the
         /// PC and block index of the instruction that stopped and its stop (not counted yet).
+        // `tail` is the caller's, so that nothing here has a destructor (its landing pad had
+        // the frame pointer on the stack in most arms).
+        #[allow(clippy::too_many_arguments)]
         #[inline(never)]
         fn run_block(
             f: &mut [u64; FRAME],
@@ -434,14 +437,16 @@ macro_rules! uops {
             first: u32,
             generation: u64,
             chain: bool,
+            tail: &mut Vec<Uop>,
         ) -> Result<u64, (u64, u32, Stop)> {
             let mut b = &blocks[first as usize];
             // Instructions run, added to `m.instructions` when this returns.
             let mut count = 0u64;
             let interrupt = m.interrupt;
             let mut checks = CHECK_EVERY;
-            // The rest of an instruction that ended its block early, then `Uop::EndEarly`.
-            let mut tail: Vec<Uop> = Vec::new();
+            // Whether `tail` holds the rest of an instruction that ended its block early, then
+            // `Uop::EndEarly` (a `Vec` of the caller's, so that this function drops nothing).
+            let mut early = false;
             'blocks: loop {
             let mut next = b.next;
             // The next uop: `b.uops` (or `tail`) ends in `Uop::End` (`Uop::EndEarly`), whose
@@ -472,8 +477,9 @@ macro_rules! uops {
             // (A second write to code by the same instruction, in the tail, changes nothing.)
             macro_rules! end_after {
                 ($insn:expr, $t:expr) => {{
-                    if tail.is_empty() {
-                        tail = b.end_after($insn, $t, p);
+                    if !early {
+                        early = true;
+                        b.end_after($insn, $t, p, tail);
                         p = tail.as_ptr();
                     }
                 }};
@@ -1164,17 +1170,17 @@ impl Block {
     /// `next` (a write that changed code), the uop after the one that wrote at `p`: the rest
     /// of the instruction's uops, then `Uop::EndEarly`.
     #[cold]
-    fn end_after(&self, insn: u16, next: u64, p: *const Uop) -> Vec<Uop> {
+    fn end_after(&self, insn: u16, next: u64, p: *const Uop, tail: &mut Vec<Uop>) {
         let k = usize::from(insn);
         // SAFETY: `p` is at a uop of `self.uops` after the one that ran.
         let at =
             usize::try_from(unsafe { p.offset_from(self.uops.as_ptr()) }).expect("in the block");
-        let mut tail = self.uops[at..self.ends[k] as usize].to_vec();
+        tail.clear();
+        tail.extend_from_slice(&self.uops[at..self.ends[k] as usize]);
         tail.push(Uop::EndEarly {
             done: u32::from(insn) + 1,
             next,
         });
-        tail
     }
 }
 
@@ -2647,6 +2653,8 @@ pub struct Predecoded {
     generation: u64,
     features: Option<FeatureSet>,
     frame: Box<[u64; FRAME]>,
+    /// Where `run_block` copies the rest of an instruction that ended its block early.
+    tail: Vec<Uop>,
     /// Instructions translated, and of them those that run their interpreter semantics.
     translated: u64,
     whole: u64,
@@ -2672,6 +2680,7 @@ impl Predecoded {
             generation: u64::MAX,
             features: None,
             frame: Box::new([0; FRAME]),
+            tail: Vec::new(),
             translated: 0,
             whole: 0,
             dump: std::env::var_os("ARMATURE_UOP_DUMP").is_some_and(|v| v == "1"),
@@ -2814,6 +2823,7 @@ impl Accelerator for Predecoded {
                 i,
                 self.generation,
                 self.chain,
+                &mut self.tail,
             ) {
                 Ok(next) => {
                     pc = next;
