@@ -305,8 +305,9 @@ fn predecoded_conditions_after_a_compare_match_the_interpreter() {
 }
 
 /// The pre-decoded interpreter's selections that join the uops of one instruction: CSET
-/// (CSINC of XZR and XZR) as its condition, an EOR with a rotated W register as one uop, and
-/// SBFIZ/UBFIZ as two shifts, each at the edges of its fields and operands, against the
+/// (CSINC of XZR and XZR) as its condition, an EOR with a rotated W register as one uop,
+/// BIC, ADD with an extended register, and SBFIZ/UBFIZ as two shifts, each at the edges of its
+/// fields and operands, against the
 /// interpreter; with the near misses they must leave alone (CSINC with AL and NV, CSETM, CINC,
 /// a 64-bit rotate, the bitfield forms that are not an insertion).
 #[test]
@@ -338,6 +339,34 @@ fn predecoded_fused_instructions_match_the_interpreter() {
                 0x4a87_00e7 | k << 10, // eor w7, w7, w7, asr #k
             ],
         ));
+    }
+    forms.push((
+        "bic and bics".into(),
+        vec![
+            0x0a20_00a4, // bic w4, w5, w0
+            0x8a20_00a6, // bic x6, x5, x0
+            0x0a20_0000, // bic w0, w0, w0
+            0x6a21_00a7, // bics w7, w5, w1
+            0xea21_00a3, // bics x3, x5, x1
+            0x9a9f_17e2, // cset x2, eq
+        ],
+    ));
+    // ADD with each extension and shift; SUB and 32 bits are left alone.
+    for option in 0..8u32 {
+        for imm3 in 0..5u32 {
+            let ext = option << 13 | imm3 << 10;
+            forms.push((
+                format!("add and sub with an extended register (option {option}, #{imm3})"),
+                vec![
+                    0x8b20_00a6 | ext, // add x6, x5, w0/x0, <ext> #imm3
+                    0x8b20_00a0 | ext, // add x0, x5, w0/x0, <ext> #imm3
+                    0x8b21_0021 | ext, // add x1, x1, w1/x1, <ext> #imm3
+                    0x8b20_03e7 | ext, // add x7, sp, w0/x0, <ext> #imm3
+                    0x0b20_00a4 | ext, // add w4, w5, w0, <ext> #imm3
+                    0xcb20_00a3 | ext, // sub x3, x5, w0/x0, <ext> #imm3
+                ],
+            ));
+        }
     }
     // SBFM and UBFM at both widths for immr/imms pairs on either side of imms < immr (the
     // insertions SBFIZ and UBFIZ), then a shift of the result.
@@ -404,6 +433,84 @@ fn predecoded_fused_instructions_match_the_interpreter() {
             })
             .collect();
         check_predecoded_cases(&e, cases, &name, PREDECODED_MODES);
+    }
+}
+
+/// The pre-decoded interpreter's traces: a block goes on at the target of B and BL (up to a
+/// limit, and not into itself), so its instructions are not consecutive words. Calls and
+/// returns, a chain of branches longer than the limit, a loop back to the block's start, a
+/// compare whose branch comes after a B, a store after a branch, and the stops that need each
+/// instruction's own PC (a load and a store that fault, a branch to a target that cannot be
+/// fetched), against the interpreter.
+#[test]
+fn predecoded_traces_through_branches_match_the_interpreter() {
+    const NOP: u32 = 0xd503_201f;
+    let e = engines();
+    let hops: Vec<u32> = (0..12).flat_map(|_| [0x1400_0002, 0x0000_0000]).collect();
+    let programs: [(&str, Vec<Vec<u32>>); 4] = [
+        (
+            "calls, hops, loops and compares through B and BL",
+            vec![
+                vec![
+                    0x9400_0003, // bl +12 (the add and ret)
+                    0xd280_0022, // movz x2, #1
+                    0x1400_0003, // b +12 (the str)
+                    0x9100_0463, // add x3, x3, #1
+                    0xd65f_03c0, // ret
+                    0xf900_00c3, // str x3, [x6]
+                    0x8b01_0003, // add x3, x0, x1
+                ],
+                // Twelve hops over a UDF, more than a block goes through.
+                hops.iter()
+                    .copied()
+                    .chain([0x8b01_0003, 0xf900_00c3])
+                    .collect(),
+                vec![
+                    0x9100_0463, // add x3, x3, #1
+                    0xf100_107f, // cmp x3, #4
+                    0x5400_0040, // b.eq +8
+                    0x17ff_fffd, // b -12 (the add)
+                    0xd280_0022, // movz x2, #1
+                ],
+                vec![
+                    0xeb01_001f, // cmp x0, x1
+                    0x1400_0002, // b +8
+                    0x0000_0000, // udf
+                    0x5400_0040, // b.eq +8
+                    0xd280_0022, // movz x2, #1
+                    0x9a9f_17e4, // cset x4, eq
+                ],
+            ],
+        ),
+        (
+            "a load that faults after B",
+            vec![vec![0x1400_0002, 0x0000_0000, 0xf940_00e4]], // b +8; udf; ldr x4, [x7]
+        ),
+        (
+            "a store that faults after BL",
+            vec![vec![0x9400_0002, 0x0000_0000, 0xf900_00e4]], // bl +8; udf; str x4, [x7]
+        ),
+        (
+            "B to a target that cannot be fetched",
+            vec![vec![0xd280_0022, 0x1404_0000, NOP]], // movz x2, #1; b +1 MiB; nop
+        ),
+    ];
+    for (name, words) in programs {
+        let cases = words
+            .into_iter()
+            .enumerate()
+            .map(|(i, words)| {
+                let mut state = State::default();
+                state.x[0] = COMPARE_EDGES[i % COMPARE_EDGES.len()];
+                state.x[1] = COMPARE_EDGES[(i + 2) % COMPARE_EDGES.len()];
+                state.x[4] = 0x1234_5678_9abc_def0;
+                state.x[6] = region_mid(i);
+                // Unmapped, so that an access there faults.
+                state.x[7] = 0x10;
+                Case { words, state }
+            })
+            .collect();
+        check_predecoded_cases(&e, cases, name, PREDECODED_MODES);
     }
 }
 

@@ -61,6 +61,8 @@ pub const BLOCK_MAX: usize = 128;
 const CHECK_EVERY: u32 = 32;
 /// Entries of the direct-mapped table in front of the block map.
 const LOOKUP: usize = 4096;
+/// The most unconditional direct branches a block's translation goes on through.
+const FOLLOW_MAX: usize = 8;
 
 macro_rules! uops {
     (
@@ -137,6 +139,13 @@ macro_rules! uops {
             Ror32 { d: Slot, a: Slot, s: u8 },
             /// `a EOR ROR(b<31:0>, s)`, zero-extended (a 32-bit EOR with a rotated register).
             XorRor32 { d: Slot, a: Slot, b: Slot, s: u8 },
+            /// `a AND NOT(b)` (BIC); `Bic32` zero-extends it.
+            Bic { d: Slot, a: Slot, b: Slot },
+            Bic32 { d: Slot, a: Slot, b: Slot },
+            /// `a + ((b << l) >> r)`, logical and arithmetic: ADD with an extended register
+            /// (`ExtendReg`'s UXTB/UXTH/UXTW and SXTB/SXTH/SXTW, then the shift).
+            AddUxt { d: Slot, a: Slot, b: Slot, l: u8, r: u8 },
+            AddSxt { d: Slot, a: Slot, b: Slot, l: u8, r: u8 },
             /// CSEL: `a` when `ConditionHolds(cond)`, else `b`; `CSel32` zero-extends it.
             CSel { d: Slot, a: Slot, b: Slot, cond: u8 },
             CSel32 { d: Slot, a: Slot, b: Slot, cond: u8 },
@@ -294,6 +303,10 @@ macro_rules! uops {
                     | Uop::AddLsl { a, b, .. }
                     | Uop::SubLsl { a, b, .. }
                     | Uop::XorRor32 { a, b, .. }
+                    | Uop::Bic { a, b, .. }
+                    | Uop::Bic32 { a, b, .. }
+                    | Uop::AddUxt { a, b, .. }
+                    | Uop::AddSxt { a, b, .. }
                     | Uop::CmpBranch { a, b, .. } => x(&[a, b]),
                     Uop::CSel { a, b, .. } | Uop::CSel32 { a, b, .. } => x(&[a, b, NZCV, FA, FB]),
                     Uop::Cond { .. } | Uop::BranchCond { .. } => x(&[NZCV, FA, FB]),
@@ -365,6 +378,10 @@ macro_rules! uops {
                     | Uop::SubLsl { d, .. }
                     | Uop::Ror32 { d, .. }
                     | Uop::XorRor32 { d, .. }
+                    | Uop::Bic { d, .. }
+                    | Uop::Bic32 { d, .. }
+                    | Uop::AddUxt { d, .. }
+                    | Uop::AddSxt { d, .. }
                     | Uop::CSel { d, .. }
                     | Uop::CSel32 { d, .. }
                     | Uop::SubsL { d, .. }
@@ -456,7 +473,7 @@ macro_rules! uops {
             macro_rules! stop {
                 ($insn:expr, $stop:expr) => {{
                     m.instructions += count;
-                    return Err((b.pc.wrapping_add(4 * u64::from($insn)), u32::from($insn), $stop));
+                    return Err((b.insn_pc($insn), u32::from($insn), $stop));
                 }};
             }
             // A compare and branch back to the block's start (offset `off`) after `n`
@@ -545,7 +562,7 @@ macro_rules! uops {
                     Uop::LogicalFlags { d, a, bits64 } => {
                         f[d as usize] = eval_logical_flags(f[a as usize], if bits64 { 64 } else { 32 })
                     }
-                    Uop::Cond { d, cond } => f[d as usize] = u64::from(holds(cond, nzcv(f))),
+                    Uop::Cond { d, cond } => f[d as usize] = u64::from(flags_hold(f, cond)),
                     Uop::Flags => f[NZCV as usize] = nzcv(f),
                     Uop::SubsL { d, a, b: y, bits64 } => {
                         let (x, y) = (f[a as usize], f[y as usize]);
@@ -588,7 +605,7 @@ macro_rules! uops {
                         }
                         Uop::$st { v, a, insn, off } => {
                             let addr = f[a as usize].wrapping_add(off);
-                            match store(m, b.pc, insn, addr, $size, f[v as usize]) {
+                            match store(m, b, insn, addr, $size, f[v as usize]) {
                                 Ok(None) => {}
                                 Ok(Some(t)) => end_after!(insn, t),
                                 Err(e) => stop!(insn, e),
@@ -596,7 +613,7 @@ macro_rules! uops {
                         }
                         Uop::$sti { v, a, b: x, ext, shift, insn } => {
                             let addr = f[a as usize].wrapping_add(extend(f[x as usize], ext) << shift);
-                            match store(m, b.pc, insn, addr, $size, f[v as usize]) {
+                            match store(m, b, insn, addr, $size, f[v as usize]) {
                                 Ok(None) => {}
                                 Ok(Some(t)) => end_after!(insn, t),
                                 Err(e) => stop!(insn, e),
@@ -616,7 +633,7 @@ macro_rules! uops {
                         Uop::$stw { v, a, insn, pre, imm } => {
                             let wb = f[a as usize].wrapping_add(imm);
                             let addr = if pre { wb } else { f[a as usize] };
-                            match store(m, b.pc, insn, addr, $size, f[v as usize]) {
+                            match store(m, b, insn, addr, $size, f[v as usize]) {
                                 Ok(None) => {}
                                 Ok(Some(t)) => end_after!(insn, t),
                                 Err(e) => stop!(insn, e),
@@ -633,7 +650,7 @@ macro_rules! uops {
                     }
                     Uop::Store { v, a, size, insn, off } => {
                         let addr = f[a as usize].wrapping_add(off);
-                        match store(m, b.pc, insn, addr, size, f[v as usize]) {
+                        match store(m, b, insn, addr, size, f[v as usize]) {
                             Ok(None) => {}
                             Ok(Some(t)) => end_after!(insn, t),
                             Err(e) => stop!(insn, e),
@@ -641,7 +658,7 @@ macro_rules! uops {
                     }
                     Uop::StoreIdx { v, a, b: x, size, ext, shift, insn } => {
                         let addr = f[a as usize].wrapping_add(extend(f[x as usize], ext) << shift);
-                        match store(m, b.pc, insn, addr, size, f[v as usize]) {
+                        match store(m, b, insn, addr, size, f[v as usize]) {
                             Ok(None) => {}
                             Ok(Some(t)) => end_after!(insn, t),
                             Err(e) => stop!(insn, e),
@@ -661,7 +678,7 @@ macro_rules! uops {
                     Uop::StoreWb { v, a, size, insn, pre, imm } => {
                         let wb = f[a as usize].wrapping_add(imm);
                         let addr = if pre { wb } else { f[a as usize] };
-                        match store(m, b.pc, insn, addr, size, f[v as usize]) {
+                        match store(m, b, insn, addr, size, f[v as usize]) {
                             Ok(None) => {}
                             Ok(Some(t)) => end_after!(insn, t),
                             Err(e) => stop!(insn, e),
@@ -694,11 +711,11 @@ macro_rules! uops {
                         let base = f[a as usize];
                         let addr = base.wrapping_add_signed(i64::from(off));
                         let (v1, v2) = (f[v1 as usize], f[v2 as usize]);
-                        let first = match store(m, b.pc, insn, addr, size, v1) {
+                        let first = match store(m, b, insn, addr, size, v1) {
                             Ok(t) => t,
                             Err(e) => stop!(insn, e),
                         };
-                        match store(m, b.pc, insn, addr.wrapping_add(u64::from(size)), size, v2) {
+                        match store(m, b, insn, addr.wrapping_add(u64::from(size)), size, v2) {
                             Ok(t) => {
                                 if let Some(t) = t.or(first) {
                                     end_after!(insn, t);
@@ -726,15 +743,29 @@ macro_rules! uops {
                         let r = eval_bin(BinOp::Or, eval_bin(BinOp::Lsr, x, u64::from(s)), eval_bin(BinOp::Shl, x, u64::from(32 - s)));
                         f[d as usize] = eval_un(UnOp::Zext32, eval_bin(BinOp::Xor, f[a as usize], r));
                     }
+                    Uop::Bic { d, a, b: x } => {
+                        f[d as usize] = eval_bin(BinOp::And, f[a as usize], eval_un(UnOp::Not, f[x as usize]))
+                    }
+                    Uop::Bic32 { d, a, b: x } => {
+                        f[d as usize] = eval_bin(BinOp::And, f[a as usize], eval_un(UnOp::Not, f[x as usize])) & 0xffff_ffff
+                    }
+                    Uop::AddUxt { d, a, b: x, l, r } => {
+                        let e = eval_bin(BinOp::Lsr, eval_bin(BinOp::Shl, f[x as usize], u64::from(l)), u64::from(r));
+                        f[d as usize] = eval_bin(BinOp::Add, f[a as usize], e)
+                    }
+                    Uop::AddSxt { d, a, b: x, l, r } => {
+                        let e = eval_bin(BinOp::Asr, eval_bin(BinOp::Shl, f[x as usize], u64::from(l)), u64::from(r));
+                        f[d as usize] = eval_bin(BinOp::Add, f[a as usize], e)
+                    }
                     Uop::CSel { d, a, b: x, cond } => {
-                        f[d as usize] = if holds(cond, nzcv(f)) { f[a as usize] } else { f[x as usize] }
+                        f[d as usize] = if flags_hold(f, cond) { f[a as usize] } else { f[x as usize] }
                     }
                     Uop::CSel32 { d, a, b: x, cond } => {
-                        let v = if holds(cond, nzcv(f)) { f[a as usize] } else { f[x as usize] };
+                        let v = if flags_hold(f, cond) { f[a as usize] } else { f[x as usize] };
                         f[d as usize] = eval_un(UnOp::Zext32, v);
                     }
                     Uop::ExitCond { cond, insn, target } => {
-                        if holds(cond, nzcv(f)) {
+                        if flags_hold(f, cond) {
                             exit!(insn, target);
                         }
                     }
@@ -833,7 +864,7 @@ macro_rules! uops {
                         }
                     }
                     Uop::BranchCond { cond, target } => {
-                        if holds(cond, nzcv(f)) {
+                        if flags_hold(f, cond) {
                             next = target;
                         }
                     }
@@ -864,8 +895,7 @@ macro_rules! uops {
                         }
                     }
                     Uop::Interp { f: sem, word, insn } => {
-                        let pc = b.pc.wrapping_add(4 * u64::from(insn));
-                        if let Err(e) = whole(m, f, sem, word, pc) {
+                        if let Err(e) = whole(m, f, sem, word, b.insn_pc(insn)) {
                             stop!(insn, e);
                         }
                         if let Some(t) = m.next_pc.take() {
@@ -984,6 +1014,17 @@ fn nzcv(f: &[u64; FRAME]) -> u64 {
     lazy_nzcv(f)
 }
 
+/// `ConditionHolds(cond)` on the frame's NZCV: on lazy flags, straight from the operands of
+/// their subtraction (a compare tree's second branch, CSET after CMP), without packing them.
+#[inline(always)]
+fn flags_hold(f: &[u64; FRAME], cond: u8) -> bool {
+    let v = f[NZCV as usize];
+    if v & LAZY == 0 {
+        return holds(cond, v);
+    }
+    sub_holds(cond, f[FA as usize], f[FB as usize], v & 1 != 0)
+}
+
 #[cold]
 #[inline(never)]
 fn lazy_nzcv(f: &[u64; FRAME]) -> u64 {
@@ -1057,12 +1098,12 @@ fn extend(x: u64, ext: u8) -> u64 {
     r
 }
 
-/// A store of `size` bytes of `v` at `addr` by instruction `insn` of the block at `pc`:
-/// `Some(next)` when it changed code and the block ends after the instruction.
+/// A store of `size` bytes of `v` at `addr` by instruction `insn` of block `b`: `Some(next)`
+/// when it changed code and the block ends after the instruction.
 #[inline(always)]
 fn store(
     m: &mut Interp,
-    pc: u64,
+    b: &Block,
     insn: u16,
     addr: u64,
     size: u8,
@@ -1073,7 +1114,7 @@ fn store(
     }
     // A code page, a fault or a misaligned write: the interpreter's slow path, which ends
     // the block after a write that changed code.
-    m.cpu.pc = pc.wrapping_add(4 * u64::from(insn));
+    m.cpu.pc = b.insn_pc(insn);
     m.next_pc = None;
     m.store_slow(addr, size, v)?;
     Ok(m.next_pc.take())
@@ -1151,14 +1192,18 @@ fn load_frame(f: &mut [u64; FRAME], m: &Interp) {
     f[NZCV as usize] = m.cpu.nzcv;
 }
 
-/// A translated block: a run of instructions up to the first that branches unconditionally or
-/// indirectly (or stops); a conditional branch inside it is a side exit.
+/// A translated block: a run of instructions up to the first that branches indirectly (or
+/// stops); a conditional branch inside it is a side exit, and the translation goes on at the
+/// target of an unconditional direct branch (B, BL) a few times ([`FOLLOW_MAX`]), so that the
+/// block is a trace, not always a run of consecutive words.
 struct Block {
     pc: u64,
     /// The PC after its last instruction.
     next: u64,
     /// Instructions.
     n: u32,
+    /// The PC of each instruction.
+    pcs: Vec<u64>,
     /// Its uops, then `Uop::End`.
     uops: Vec<Uop>,
     /// For each instruction, the index of the uop after its last.
@@ -1166,6 +1211,12 @@ struct Block {
 }
 
 impl Block {
+    /// The PC of instruction `insn` (for a stop, a slow store, a whole instruction).
+    #[inline]
+    fn insn_pc(&self, insn: u16) -> u64 {
+        self.pcs[usize::from(insn)]
+    }
+
     /// What `run_block` goes on with when instruction `insn` ends the block early, going to
     /// `next` (a write that changed code), the uop after the one that wrote at `p`: the rest
     /// of the instruction's uops, then `Uop::EndEarly`.
@@ -1194,11 +1245,17 @@ fn fuse_compare_branch(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) {
 /// The same for the last two instructions translated so far, the branch (instruction `exit`)
 /// a side exit when `exit` is given: whether they fused.
 fn fuse_compare(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32], exit: Option<u16>) -> bool {
+    // The compare must be the instruction before's own (not that of an instruction before a
+    // branch without uops, B, or a hint).
+    let start = match ends {
+        [.., start, _, _] => *start as usize,
+        _ => 0,
+    };
     let [.., before, last] = ends else {
         return false;
     };
     let n = uops.len();
-    if n < 2 || *before as usize != n - 1 || *last as usize != n {
+    if n < 2 || *before as usize != n - 1 || *last as usize != n || start > n - 2 {
         return false;
     }
     let Uop::BranchCond { cond, target } = uops[n - 1] else {
@@ -1783,6 +1840,16 @@ impl Select<'_> {
                             s,
                         },
                     )
+                }
+                // BIC: AND with a NOT.
+                [Uop::Not { d: t, a: y }, and, ..]
+                    if only_inside(2, &[t]) && bic(and, t, y).is_some() =>
+                {
+                    (2, bic(and, t, y).expect("a BIC"))
+                }
+                // ADD with an extended register, maybe shifted.
+                [ext, add, ..] if extended(ext, add).is_some_and(|(t, _)| only_inside(2, &[t])) => {
+                    (2, extended(ext, add).expect("an extended add").1)
                 }
                 [Uop::Zext32 { d: t, a }, Uop::LsrRI { d, a: x, imm: s }, ..]
                     if x == t && s < 32 && a != t && only_inside(2, &[t]) =>
@@ -2595,6 +2662,60 @@ fn identity(op: BinOp, c: u64) -> bool {
     }
 }
 
+/// `and` (an AND of 64 or 32 bits) as a BIC of `y`, when one of its operands is `t`, the
+/// temporary that holds `NOT(y)`, and the other is not.
+fn bic(and: Uop, t: Slot, y: Slot) -> Option<Uop> {
+    let other = |p: Slot, q: Slot| match (p == t, q == t) {
+        (true, false) => Some(q),
+        (false, true) => Some(p),
+        _ => None,
+    };
+    match and {
+        Uop::AndRR { d, a: p, b: q } => Some(Uop::Bic {
+            d,
+            a: other(p, q)?,
+            b: y,
+        }),
+        Uop::AndRR32 { d, a: p, b: q } => Some(Uop::Bic32 {
+            d,
+            a: other(p, q)?,
+            b: y,
+        }),
+        _ => None,
+    }
+}
+
+/// The extension `ext` of a register into a temporary, then `add` (an `AddRR` or `AddLsl` of
+/// it to another register), as one `AddUxt` or `AddSxt`; with the temporary.
+fn extended(ext: Uop, add: Uop) -> Option<(Slot, Uop)> {
+    let (t, x, bits, signed) = match ext {
+        Uop::Zext8 { d, a } => (d, a, 8, false),
+        Uop::Zext16 { d, a } => (d, a, 16, false),
+        Uop::Zext32 { d, a } => (d, a, 32, false),
+        Uop::Sext8 { d, a } => (d, a, 8, true),
+        Uop::Sext16 { d, a } => (d, a, 16, true),
+        Uop::Sext32 { d, a } => (d, a, 32, true),
+        _ => return None,
+    };
+    let (d, a, s) = match add {
+        Uop::AddRR { d, a, b } if b == t && a != t => (d, a, 0),
+        Uop::AddRR { d, a, b } if a == t && b != t => (d, b, 0),
+        Uop::AddLsl { d, a, b, s } if b == t && a != t && s < 8 => (d, a, s),
+        _ => return None,
+    };
+    // `Extend(x) << s` is `(x << l) >> (l - s)`: the low `l` bits of `x << l` are zero.
+    let l = 64 - bits;
+    let r = l - s;
+    Some((
+        t,
+        if signed {
+            Uop::AddSxt { d, a, b: x, l, r }
+        } else {
+            Uop::AddUxt { d, a, b: x, l, r }
+        },
+    ))
+}
+
 /// Whether `a op b == b op a`.
 fn commutes(op: BinOp) -> bool {
     matches!(
@@ -2710,8 +2831,14 @@ impl Predecoded {
     fn translate(&mut self, m: &Interp, pc: u64, features: &FeatureSet) -> Option<u32> {
         let mut uops = Vec::new();
         let mut ends = Vec::new();
+        let mut pcs = Vec::new();
+        let max = self.block_max.clamp(1, BLOCK_MAX);
         let mut p = pc;
-        while ends.len() < self.block_max.clamp(1, BLOCK_MAX) {
+        // The target of the unconditional branch the translation went on through, whose
+        // `Uop::Branch` is put back when the instruction there is not translated.
+        let mut followed = None;
+        let mut follows = 0;
+        while ends.len() < max {
             let insn = ends.len() as u16;
             let Ok(word) = m.mem.fetch(p) else { break };
             let id = match decode(word, features) {
@@ -2720,6 +2847,8 @@ impl Predecoded {
                 // `Interp`.
                 Decoded::FeatureDisabled { .. } if is_hint(word) => {
                     ends.push(uops.len() as u32);
+                    pcs.push(p);
+                    followed = None;
                     p = p.wrapping_add(4);
                     continue;
                 }
@@ -2736,6 +2865,8 @@ impl Predecoded {
                 // raise the stop with the state before it.
                 uops.push(Uop::Interp { f, word, insn });
                 ends.push(uops.len() as u32);
+                pcs.push(p);
+                followed = None;
                 self.whole += 1;
                 break;
             }
@@ -2744,16 +2875,42 @@ impl Predecoded {
                 self.whole += 1;
             }
             ends.push(uops.len() as u32);
-            if rec.insns[0].branches
-                && (ends.len() >= self.block_max.clamp(1, BLOCK_MAX)
-                    || !side_exit(pc, &mut uops, &mut ends))
-            {
-                break;
+            pcs.push(p);
+            followed = None;
+            if rec.insns[0].branches {
+                if ends.len() >= max {
+                    break;
+                }
+                if !side_exit(pc, &mut uops, &mut ends) {
+                    // B and BL (a branch, after BL's write of the link register): on at the
+                    // target, unless the block holds it already (a loop, which the block's end
+                    // or a fused compare runs again).
+                    let start = ends.len().checked_sub(2).map_or(0, |k| ends[k] as usize);
+                    match uops[start..] {
+                        [Uop::Branch { target }] | [Uop::MovI { .. }, Uop::Branch { target }]
+                            if follows < FOLLOW_MAX && !pcs.contains(&target) =>
+                        {
+                            uops.pop();
+                            *ends.last_mut().expect("an instruction") = uops.len() as u32;
+                            followed = Some(target);
+                            follows += 1;
+                            p = target;
+                            continue;
+                        }
+                        _ => break,
+                    }
+                }
             }
             p = p.wrapping_add(4);
         }
         if ends.is_empty() {
             return None;
+        }
+        if let Some(target) = followed {
+            // The instruction at the target is not translated (a fetch fault, an undefined
+            // word, the block full): the branch ends the block.
+            uops.push(Uop::Branch { target });
+            *ends.last_mut().expect("an instruction") = uops.len() as u32;
         }
         fuse_compare_branch(pc, &mut uops, &mut ends);
         lazy_flags(&mut uops, &ends);
@@ -2761,8 +2918,7 @@ impl Predecoded {
         if self.dump {
             eprintln!("uops of the block at {pc:#x}:");
             let mut start = 0;
-            for (k, &end) in ends.iter().enumerate() {
-                let a = pc.wrapping_add(4 * k as u64);
+            for (&end, &a) in ends.iter().zip(&pcs) {
                 for u in &uops[start..end as usize] {
                     eprintln!("  {a:#x}: {u:?}");
                 }
@@ -2774,8 +2930,9 @@ impl Predecoded {
         let n = ends.len() as u32;
         self.blocks.push(Block {
             pc,
-            next: pc.wrapping_add(4 * u64::from(n)),
+            next: pcs.last().expect("an instruction").wrapping_add(4),
             n,
+            pcs,
             uops,
             ends,
         });
