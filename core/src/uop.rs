@@ -48,6 +48,11 @@ const FA: Slot = 34;
 const FB: Slot = 35;
 /// The first of an instruction's temporaries.
 const FIRST_TEMP: Slot = 36;
+/// Whether slot `s` is one of an instruction's temporaries.
+fn temp(s: Slot) -> bool {
+    (FIRST_TEMP..SCRATCH).contains(&s)
+}
+
 /// The mark of lazy flags in the NZCV slot (packed flags never have this bit).
 const LAZY: u64 = 1 << 63;
 /// Where a result nothing reads goes.
@@ -1197,10 +1202,12 @@ fn load_frame(f: &mut [u64; FRAME], m: &Interp) {
 /// target of an unconditional direct branch (B, BL) a few times ([`FOLLOW_MAX`]), so that the
 /// block is a trace, not always a run of consecutive words.
 struct Block {
+    /// `pcs[0]`; it, `next` and `n` are kept apart from `pcs` so that the loop in
+    /// `run_block` reads each with one load.
     pc: u64,
     /// The PC after its last instruction.
     next: u64,
-    /// Instructions.
+    /// Instructions (`pcs.len()`).
     n: u32,
     /// The PC of each instruction.
     pcs: Vec<u64>,
@@ -1235,6 +1242,15 @@ impl Block {
     }
 }
 
+/// The index of the first uop of instruction `k`, whose uops end at `ends[k]`.
+fn insn_start(ends: &[u32], k: usize) -> usize {
+    if k == 0 {
+        0
+    } else {
+        ends[k - 1] as usize
+    }
+}
+
 /// A block that ends in a compare (into NZCV alone, as the last uop of the instruction before
 /// the branch) and a conditional branch on it: one uop for both. Neither can stop, so the
 /// two instructions run as one.
@@ -1245,12 +1261,13 @@ fn fuse_compare_branch(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) {
 /// The same for the last two instructions translated so far, the branch (instruction `exit`)
 /// a side exit when `exit` is given: whether they fused.
 fn fuse_compare(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32], exit: Option<u16>) -> bool {
+    let k = ends.len();
+    if k < 2 {
+        return false;
+    }
     // The compare must be the instruction before's own (not that of an instruction before a
     // branch without uops, B, or a hint).
-    let start = match ends {
-        [.., start, _, _] => *start as usize,
-        _ => 0,
-    };
+    let start = insn_start(ends, k - 2);
     let [.., before, last] = ends else {
         return false;
     };
@@ -1327,11 +1344,7 @@ fn fuse_compare(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32], exit: Option<u16
 /// (its only branch is its last uop, a conditional one), so that the block goes on after it.
 fn side_exit(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) -> bool {
     let insn = (ends.len() - 1) as u16;
-    let start = if insn == 0 {
-        0
-    } else {
-        ends[ends.len() - 2] as usize
-    };
+    let start = insn_start(ends, ends.len() - 1);
     let body = &uops[start..];
     let branches = |u: &Uop| {
         matches!(
@@ -1790,10 +1803,10 @@ impl Select<'_> {
 
     /// Fuses runs of uops inside the instruction whose temporaries nothing else in it
     /// reads: a 32-bit rotate (`ROR`, the shifted operand of a logical operation:
-    /// zero-extend, shift right, shift left, or) into `Ror32`, a zero-extension and a shift
-    /// right into `ShlLsr`, and the zero-extension before CBZ or CBNZ of a W register.
+    /// zero-extend, shift right, shift left, or) into `Ror32`, the pairs of [`paired_uops`], a
+    /// zero-extension and a shift right into `ShlLsr`, and the zero-extension before CBZ or
+    /// CBNZ of a W register.
     fn windows(&mut self) {
-        let temp = |t: Slot| (FIRST_TEMP..SCRATCH).contains(&t);
         let mut i = self.first;
         while i < self.uops.len() {
             let u = &self.uops[i..];
@@ -1805,6 +1818,10 @@ impl Select<'_> {
                         .enumerate()
                         .filter(|&(k, _)| k + self.first < i || k + self.first >= i + n)
                         .all(|(_, u)| ts.iter().all(|&t| !u.reads(t)))
+            };
+            let pair = match *u {
+                [x, y, ..] => paired_uops(x, y),
+                _ => None,
             };
             let (n, fused) = match *u {
                 [Uop::Zext32 { d: t1, a }, Uop::LsrRI {
@@ -1826,30 +1843,9 @@ impl Select<'_> {
                 {
                     (4, Uop::Ror32 { d, a, s: s as u8 })
                 }
-                // EOR with a rotated register.
-                [Uop::Ror32 { d: t, a, s }, Uop::XorRR32 { d, a: p, b: q }, ..]
-                    if (p == t) != (q == t) && only_inside(2, &[t]) =>
-                {
-                    let other = if p == t { q } else { p };
-                    (
-                        2,
-                        Uop::XorRor32 {
-                            d,
-                            a: other,
-                            b: a,
-                            s,
-                        },
-                    )
-                }
-                // BIC: AND with a NOT.
-                [Uop::Not { d: t, a: y }, and, ..]
-                    if only_inside(2, &[t]) && bic(and, t, y).is_some() =>
-                {
-                    (2, bic(and, t, y).expect("a BIC"))
-                }
-                // ADD with an extended register, maybe shifted.
-                [ext, add, ..] if extended(ext, add).is_some_and(|(t, _)| only_inside(2, &[t])) => {
-                    (2, extended(ext, add).expect("an extended add").1)
+                // EOR with a ROR, BIC, ADD with an extended register.
+                [..] if pair.is_some_and(|(t, _)| only_inside(2, &[t])) => {
+                    (2, pair.expect("matched above").1)
                 }
                 [Uop::Zext32 { d: t, a }, Uop::LsrRI { d, a: x, imm: s }, ..]
                     if x == t && s < 32 && a != t && only_inside(2, &[t]) =>
@@ -1889,7 +1885,6 @@ impl Select<'_> {
     /// shifts, and the multiply-adds. Each pattern is the instruction's whole list of uops,
     /// so no other uop reads the temporaries it removes.
     fn fuse(&mut self) {
-        let temp = |t: Slot| (FIRST_TEMP..SCRATCH).contains(&t);
         let u = &self.uops[self.first..];
         let fused = match *u {
             [Uop::ShlRI { d: t, a, imm: l }, Uop::AsrRI { d, a: t2, imm: r }]
@@ -1988,7 +1983,6 @@ impl Select<'_> {
     /// back. The loads' registers and the base are distinct, as the pair then writes them in
     /// the recorded order.
     fn paired(&self) -> Option<Uop> {
-        let temp = |t: Slot| (FIRST_TEMP..SCRATCH).contains(&t);
         // What each temporary holds: `(slot, offset)`, a register plus a constant.
         let mut sum: Vec<(Slot, Slot, u64)> = Vec::new();
         let at = |sum: &[(Slot, Slot, u64)], a: Slot, off: u64| -> Option<(Slot, u64)> {
@@ -2102,7 +2096,6 @@ impl Select<'_> {
 
     /// The instruction's uops as one register-offset access: `[ext] [shift] add access`.
     fn indexed(&self) -> Option<Uop> {
-        let temp = |t: Slot| (FIRST_TEMP..SCRATCH).contains(&t);
         let mut u = &self.uops[self.first..];
         let (mut ext, mut idx) = (Ext::None, None);
         match *u.first()? {
@@ -2431,7 +2424,7 @@ impl Select<'_> {
                     if op == BinOp::Shl
                         && self.last_use[a as usize] == j
                         && self.readers[a as usize] == 1
-                        && (FIRST_TEMP..SCRATCH).contains(&t)
+                        && temp(t)
                         && self.uops.len() > self.first
                         && matches!(
                             self.uops.last(),
@@ -2662,27 +2655,45 @@ fn identity(op: BinOp, c: u64) -> bool {
     }
 }
 
-/// `and` (an AND of 64 or 32 bits) as a BIC of `y`, when one of its operands is `t`, the
-/// temporary that holds `NOT(y)`, and the other is not.
-fn bic(and: Uop, t: Slot, y: Slot) -> Option<Uop> {
-    let other = |p: Slot, q: Slot| match (p == t, q == t) {
+/// Two uops as one, when the first computes a temporary `t` that the second reads: a 32-bit
+/// ROR and an EOR with it (`XorRor32`, SHA-256's rounds), a NOT and an AND with it (BIC), or
+/// an extension and an ADD of it ([`extended`]); with `t`.
+fn paired_uops(x: Uop, y: Uop) -> Option<(Slot, Uop)> {
+    // The operand of `y` that is not `t`, when exactly one is.
+    let other = |t: Slot, p: Slot, q: Slot| match (p == t, q == t) {
         (true, false) => Some(q),
         (false, true) => Some(p),
         _ => None,
     };
-    match and {
-        Uop::AndRR { d, a: p, b: q } => Some(Uop::Bic {
-            d,
-            a: other(p, q)?,
-            b: y,
-        }),
-        Uop::AndRR32 { d, a: p, b: q } => Some(Uop::Bic32 {
-            d,
-            a: other(p, q)?,
-            b: y,
-        }),
-        _ => None,
-    }
+    let fused = match (x, y) {
+        (Uop::Ror32 { d: t, a: b, s }, Uop::XorRR32 { d, a: p, b: q }) => (
+            t,
+            Uop::XorRor32 {
+                d,
+                a: other(t, p, q)?,
+                b,
+                s,
+            },
+        ),
+        (Uop::Not { d: t, a: b }, Uop::AndRR { d, a: p, b: q }) => (
+            t,
+            Uop::Bic {
+                d,
+                a: other(t, p, q)?,
+                b,
+            },
+        ),
+        (Uop::Not { d: t, a: b }, Uop::AndRR32 { d, a: p, b: q }) => (
+            t,
+            Uop::Bic32 {
+                d,
+                a: other(t, p, q)?,
+                b,
+            },
+        ),
+        _ => return extended(x, y),
+    };
+    Some(fused)
 }
 
 /// The extension `ext` of a register into a temporary, then `add` (an `AddRR` or `AddLsl` of
@@ -2885,8 +2896,7 @@ impl Predecoded {
                     // B and BL (a branch, after BL's write of the link register): on at the
                     // target, unless the block holds it already (a loop, which the block's end
                     // or a fused compare runs again).
-                    let start = ends.len().checked_sub(2).map_or(0, |k| ends[k] as usize);
-                    match uops[start..] {
+                    match uops[insn_start(&ends, ends.len() - 1)..] {
                         [Uop::Branch { target }] | [Uop::MovI { .. }, Uop::Branch { target }]
                             if follows < FOLLOW_MAX && !pcs.contains(&target) =>
                         {
