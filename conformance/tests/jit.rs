@@ -441,13 +441,13 @@ fn predecoded_fused_instructions_match_the_interpreter() {
 /// returns, a chain of branches longer than the limit, a loop back to the block's start, a
 /// compare whose branch comes after a B, a store after a branch, and the stops that need each
 /// instruction's own PC (a load and a store that fault, a branch to a target that cannot be
-/// fetched), against the interpreter.
+/// fetched, BR to `u64::MAX`), against the interpreter.
 #[test]
 fn predecoded_traces_through_branches_match_the_interpreter() {
     const NOP: u32 = 0xd503_201f;
     let e = engines();
     let hops: Vec<u32> = (0..12).flat_map(|_| [0x1400_0002, 0x0000_0000]).collect();
-    let programs: [(&str, Vec<Vec<u32>>); 4] = [
+    let programs: [(&str, Vec<Vec<u32>>); 5] = [
         (
             "calls, hops, loops and compares through B and BL",
             vec![
@@ -494,6 +494,12 @@ fn predecoded_traces_through_branches_match_the_interpreter() {
             "B to a target that cannot be fetched",
             vec![vec![0xd280_0022, 0x1404_0000, NOP]], // movz x2, #1; b +1 MiB; nop
         ),
+        (
+            // The table in front of the block map once took this PC for its empty entry's
+            // and ran the first block again, forever.
+            "BR to the last address",
+            vec![vec![0x9280_0001, 0xd61f_0020]], // movn x1, #0; br x1
+        ),
     ];
     for (name, words) in programs {
         let cases = words
@@ -511,6 +517,108 @@ fn predecoded_traces_through_branches_match_the_interpreter() {
             })
             .collect();
         check_predecoded_cases(&e, cases, name, PREDECODED_MODES);
+    }
+}
+
+/// The pre-decoded interpreter's joins of two neighbouring instructions into one uop: a
+/// compare with an immediate and two conditional branches on its flags (a `switch`'s compare
+/// tree), every first condition with two second ones, at both widths and on operands at the
+/// edges, a second branch back to the block's start (a loop), and the immediate too large to
+/// join; two register-offset loads of one size with every extension, the first writing the
+/// second's base, a fault in either, and loads of two sizes that stay apart; against the
+/// interpreter.
+#[test]
+fn predecoded_joined_instructions_match_the_interpreter() {
+    let e = engines();
+    let mut cases = Vec::new();
+    for cond in 0..16u32 {
+        for cond2 in [cond ^ 1, (cond * 5 + 3) % 16] {
+            for compare in [
+                0xf100_001f, // cmp x0, #0
+                0xf100_141f, // cmp x0, #5
+                0xf13f_fc1f, // cmp x0, #0xfff
+                0x7100_141f, // cmp w0, #5
+                0xf17f_fc1f, // cmp x0, #0xfff, lsl #12 (not joined)
+            ] {
+                for (i, &a) in COMPARE_EDGES.iter().enumerate() {
+                    let mut state = State::default();
+                    state.x[0] = a;
+                    state.x[1] = COMPARE_EDGES[(i + 3) % COMPARE_EDGES.len()];
+                    cases.push(Case {
+                        words: vec![
+                            compare,
+                            0x5400_0060 | cond,  // b.cond +12 (the movz x3)
+                            0x5400_0060 | cond2, // b.cond2 +12 (the movz x4)
+                            0xd280_0022,         // movz x2, #1
+                            0xd280_0023,         // movz x3, #1
+                            0xd280_0024,         // movz x4, #1
+                        ],
+                        state,
+                    });
+                }
+            }
+        }
+    }
+    cases.push(Case {
+        words: vec![
+            0x9100_0463, // add x3, x3, #1
+            0xf100_107f, // cmp x3, #4
+            0x5400_0040, // b.eq +8
+            0x54ff_ffa1, // b.ne -12 (the add)
+            0xd280_0022, // movz x2, #1
+        ],
+        state: State::default(),
+    });
+    check_predecoded_cases(&e, cases, "compare trees", PREDECODED_MODES);
+
+    let loads: [(&str, [u32; 2]); 6] = [
+        (
+            "ldr w4, [x6, x0, lsl #2]; ldr w3, [x6, w1, sxtw #2]",
+            [0xb860_78c4, 0xb861_d8c3],
+        ),
+        (
+            "ldr x4, [x6, x0]; ldr x5, [x6, w1, uxtw #3]",
+            [0xf860_68c4, 0xf861_58c5],
+        ),
+        (
+            "ldr x6, [x6, x0, lsl #3]; ldr x5, [x6, x1]",
+            [0xf860_78c6, 0xf861_68c5],
+        ),
+        (
+            "ldr w4, [x7, x0]; ldr w5, [x6, x1]",
+            [0xb860_68e4, 0xb861_68c5],
+        ),
+        (
+            "ldr w4, [x6, x0, lsl #2]; ldr w5, [x7, x1]",
+            [0xb860_78c4, 0xb861_68e5],
+        ),
+        (
+            "ldr x4, [x6, x0]; ldr w5, [x6, x1, lsl #2]",
+            [0xf860_68c4, 0xb861_78c5],
+        ),
+    ];
+    let indices: [(u64, u64); 4] = [
+        (0, 8),
+        (16, (-4i64) as u64),
+        ((-8i64) as u64, 0xffff_ffff_0000_0004),
+        (24, 4),
+    ];
+    // Each its own program, since a fault ends one.
+    for (name, words) in loads {
+        for (i, &(x0, x1)) in indices.iter().enumerate() {
+            let mut state = State::default();
+            state.x[0] = x0;
+            state.x[1] = x1;
+            state.x[6] = region_mid(i);
+            // Unmapped, so that an access there faults.
+            state.x[7] = 0x10;
+            let case = Case {
+                words: vec![words[0], words[1], 0x8b05_0088], // add x8, x4, x5
+                state,
+            };
+            let name = format!("{name} (x0 {x0:#x}, x1 {x1:#x})");
+            check_predecoded_cases(&e, vec![case], &name, PREDECODED_MODES);
+        }
     }
 }
 

@@ -85,25 +85,38 @@ impl Interp {
 /// Entries of the decoded-instruction cache (direct-mapped by `pc / 4`).
 const CACHE_SIZE: usize = 8192;
 
+/// The address an empty entry `k` of a direct-mapped table of `len` entries (by `pc / 4`)
+/// holds: entry `k + 1`'s, so that no PC, not even a misaligned one from BR, finds it.
+/// (`u64::MAX` did, after `br` to it: the empty entry ran, and the run never ended.)
+pub fn empty_pc(k: usize, len: usize) -> u64 {
+    ((k + 1) % len * 4) as u64
+}
+
 /// A decoded instruction: its address, word and semantics function.
 #[derive(Clone, Copy)]
 struct CacheEntry {
-    /// The instruction's address; `u64::MAX`, which no instruction has, marks an empty entry.
+    /// The instruction's address; [`empty_pc`] marks an empty entry.
     pc: u64,
     word: u32,
     f: SemFn<Interp>,
 }
 
-/// The function of empty cache entries, which are never run (their `pc` matches no address).
+/// The function of empty cache entries, which are never run (their `pc` is never looked up
+/// there).
 fn empty_entry(_: &mut Interp, _: u32) -> Result<(), Stop> {
     Err(Stop::Undefined)
 }
 
-const CACHE_EMPTY: CacheEntry = CacheEntry {
-    pc: u64::MAX,
-    word: 0,
-    f: empty_entry,
-};
+/// Empties the decoded-instruction cache entries.
+fn clear_entries(entries: &mut [CacheEntry; CACHE_SIZE]) {
+    for (k, e) in entries.iter_mut().enumerate() {
+        *e = CacheEntry {
+            pc: empty_pc(k, CACHE_SIZE),
+            word: 0,
+            f: empty_entry,
+        };
+    }
+}
 
 /// What `step` decoded before, so that a hot loop is fetched and decoded once. It is valid for
 /// one semantics table, one feature set and one `Memory::code_generation`; a change of any of
@@ -118,7 +131,17 @@ struct DecodeCache {
 impl Default for DecodeCache {
     fn default() -> Self {
         DecodeCache {
-            entries: Box::new([CACHE_EMPTY; CACHE_SIZE]),
+            entries: {
+                let mut entries = Box::new(
+                    [CacheEntry {
+                        pc: 0,
+                        word: 0,
+                        f: empty_entry,
+                    }; CACHE_SIZE],
+                );
+                clear_entries(&mut entries);
+                entries
+            },
             table: 0,
             features: FeatureSet::base(),
             generation: u64::MAX,
@@ -137,7 +160,7 @@ const BLOCK_MAX: usize = 64;
 /// checks after each instruction whether it branched (a conditional branch not taken while
 /// recording may be taken now), so a block is a prefix of the real path, never a guess.
 struct Block {
-    /// The first instruction's address; `u64::MAX` marks an empty slot.
+    /// The first instruction's address; [`empty_pc`] marks an empty slot.
     pc: u64,
     insns: Vec<(SemFn<Interp>, u32)>,
 }
@@ -154,8 +177,8 @@ impl Default for BlockCache {
     fn default() -> Self {
         BlockCache {
             slots: (0..BLOCK_SLOTS)
-                .map(|_| Block {
-                    pc: u64::MAX,
+                .map(|k| Block {
+                    pc: empty_pc(k, BLOCK_SLOTS),
                     insns: Vec::new(),
                 })
                 .collect(),
@@ -168,8 +191,8 @@ impl Default for BlockCache {
 
 impl BlockCache {
     fn clear(&mut self) {
-        for b in &mut self.slots {
-            b.pc = u64::MAX;
+        for (k, b) in self.slots.iter_mut().enumerate() {
+            b.pc = empty_pc(k, BLOCK_SLOTS);
             b.insns.clear();
         }
     }
@@ -618,7 +641,7 @@ impl Interp {
         let start = self.cpu.pc;
         let mut insns = std::mem::take(&mut self.blocks.slots[slot].insns);
         insns.clear();
-        self.blocks.slots[slot].pc = u64::MAX;
+        self.blocks.slots[slot].pc = empty_pc(slot, BLOCK_SLOTS);
         let generation = self.mem.code_generation();
         let mut result = Ok(());
         while insns.len() < BLOCK_MAX {
@@ -658,7 +681,7 @@ impl Interp {
         let key = std::ptr::from_ref(table) as usize;
         let c = &mut self.cache;
         if c.generation != self.mem.code_generation() || c.table != key || c.features != *features {
-            c.entries.fill(CACHE_EMPTY);
+            clear_entries(&mut c.entries);
             c.generation = self.mem.code_generation();
             c.table = key;
             c.features = *features;

@@ -1042,10 +1042,64 @@ fn find(regions: &BTreeMap<u64, Region>, addr: u64) -> Option<(u64, Region)> {
     (addr < start + region.len).then_some((*start, *region))
 }
 
+/// Loads `size` little-endian bytes at `p`.
+///
+/// On x86-64 this is one `mov` in inline assembly, aligned or not: x86-64 makes an aligned
+/// access single-copy atomic, as Arm requires, and to Rust's memory model the assembly is an
+/// opaque access, so a racing guest thread's store is no data race. (A relaxed atomic
+/// load is the same `mov`, but only when aligned, and the check for that cost the
+/// pre-decoded interpreter a test and a branch on every access.)
+///
+/// # Safety
+/// `p` must point at `size` readable bytes of the reservation.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn load(p: *mut u8, size: usize) -> u64 {
+    let v: u64;
+    // SAFETY: the caller's contract: `size` readable bytes at `p`.
+    unsafe {
+        match size {
+            1 => std::arch::asm!("movzx {v:e}, byte ptr [{p}]", p = in(reg) p, v = lateout(reg) v,
+                options(nostack, preserves_flags, readonly)),
+            2 => std::arch::asm!("movzx {v:e}, word ptr [{p}]", p = in(reg) p, v = lateout(reg) v,
+                options(nostack, preserves_flags, readonly)),
+            4 => std::arch::asm!("mov {v:e}, dword ptr [{p}]", p = in(reg) p, v = lateout(reg) v,
+                options(nostack, preserves_flags, readonly)),
+            _ => std::arch::asm!("mov {v}, qword ptr [{p}]", p = in(reg) p, v = lateout(reg) v,
+                options(nostack, preserves_flags, readonly)),
+        }
+    }
+    v
+}
+
+/// Stores the low `size` bytes of `v` little-endian at `p`: one `mov` on x86-64, as
+/// [`load`].
+///
+/// # Safety
+/// `p` must point at `size` writable bytes of the reservation.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn store(p: *mut u8, size: usize, v: u64) {
+    // SAFETY: the caller's contract: `size` writable bytes at `p`.
+    unsafe {
+        match size {
+            1 => std::arch::asm!("mov byte ptr [{p}], {v:l}", p = in(reg) p, v = in(reg) v,
+                options(nostack, preserves_flags)),
+            2 => std::arch::asm!("mov word ptr [{p}], {v:x}", p = in(reg) p, v = in(reg) v,
+                options(nostack, preserves_flags)),
+            4 => std::arch::asm!("mov dword ptr [{p}], {v:e}", p = in(reg) p, v = in(reg) v,
+                options(nostack, preserves_flags)),
+            _ => std::arch::asm!("mov qword ptr [{p}], {v}", p = in(reg) p, v = in(reg) v,
+                options(nostack, preserves_flags)),
+        }
+    }
+}
+
 /// Loads `size` little-endian bytes at `p`: a relaxed atomic load when aligned.
 ///
 /// # Safety
 /// `p` must point at `size` readable bytes of the reservation.
+#[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn load(p: *mut u8, size: usize) -> u64 {
     let aligned = (p as usize).is_multiple_of(size);
@@ -1068,6 +1122,7 @@ unsafe fn load(p: *mut u8, size: usize) -> u64 {
 ///
 /// # Safety
 /// `p` must point at `size` writable bytes of the reservation.
+#[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
 unsafe fn store(p: *mut u8, size: usize, v: u64) {
     let aligned = (p as usize).is_multiple_of(size);

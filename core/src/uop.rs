@@ -175,6 +175,14 @@ macro_rules! uops {
             /// CMP with an immediate (`a - b`, flags lazy) and a side exit on `mode & 15`; bit
             /// 5 of `mode` is set for 64 bits.
             CmpExitI { a: Slot, mode: u8, insn: u16, off: i32, b: u32 },
+            /// `CmpExitI` and a second side exit on the same flags (instruction `insn + 1`,
+            /// condition `mode2`, to `block pc + off2`): a compare tree's `cmp; b.eq; b.gt`.
+            CmpExitI2 { a: Slot, mode: u8, mode2: u8, insn: u16, b: u16, off: i32, off2: i32 },
+            /// Two register-offset loads of 4 (8) bytes, instructions `insn` and `insn + 1`, one
+            /// after the other: `d1` from `a1 + (Extend(b1) << s1)`, then `d2` likewise; `e1`
+            /// and `e2` are the [`Ext`]s.
+            LoadIdxPair4 { d1: Slot, a1: Slot, b1: Slot, e1: u8, s1: u8, d2: Slot, a2: Slot, b2: Slot, e2: u8, s2: u8, insn: u16 },
+            LoadIdxPair8 { d1: Slot, a1: Slot, b1: Slot, e1: u8, s1: u8, d2: Slot, a2: Slot, b2: Slot, e2: u8, s2: u8, insn: u16 },
             /// NZCV computed into its slot when it is lazy, for an operation that reads it.
             Flags,
             /// A branch when `a` is zero (CBZ), or not zero (CBNZ).
@@ -299,7 +307,10 @@ macro_rules! uops {
                     | Uop::ExitCbnz { a, .. }
                     | Uop::ExitCbz32 { a, .. }
                     | Uop::ExitCbnz32 { a, .. }
-                    | Uop::CmpExitI { a, .. } => x(&[a]),
+                    | Uop::CmpExitI { a, .. }
+                    | Uop::CmpExitI2 { a, .. } => x(&[a]),
+                    Uop::LoadIdxPair4 { a1, b1, a2, b2, .. }
+                    | Uop::LoadIdxPair8 { a1, b1, a2, b2, .. } => x(&[a1, b1, a2, b2]),
                     Uop::CmpExit { a, b, .. } => x(&[a, b]),
                     Uop::Select { c, a, b, .. } => x(&[c, a, b]),
                     Uop::Awc { a, b, c, .. } => x(&[a, b, c]),
@@ -376,6 +387,9 @@ macro_rules! uops {
                         [Some(d), Some(f), None]
                     }
                     Uop::LoadWb { d, a, .. } => [Some(d), Some(a), None],
+                    Uop::LoadIdxPair4 { d1, d2, .. } | Uop::LoadIdxPair8 { d1, d2, .. } => {
+                        [Some(d1), Some(d2), None]
+                    }
                     Uop::StoreWb { a, .. } => [Some(a), None, None],
                     Uop::LoadPair { d1, d2, a, .. } => [Some(d1), Some(d2), Some(a)],
                     Uop::StorePair { a, .. } => [Some(a), None, None],
@@ -415,6 +429,7 @@ macro_rules! uops {
                     | Uop::ExitCbnz32 { .. }
                     | Uop::CmpExit { .. }
                     | Uop::CmpExitI { .. }
+                    | Uop::CmpExitI2 { .. }
                     | Uop::Interp { .. }
                     | Uop::End
                     | Uop::EndEarly { .. } => [None, None, None],
@@ -455,17 +470,21 @@ macro_rules! uops {
             f: &mut [u64; FRAME],
             m: &mut Interp,
             blocks: &[Block],
-            lookup: &[(u64, u32)],
+            lookup: &[Link],
             first: u32,
             generation: u64,
             chain: bool,
             tail: &mut Vec<Uop>,
         ) -> Result<u64, (u64, u32, Stop)> {
             let mut b = &blocks[first as usize];
+            // The first uop of `b`, which the link to it holds: entering a block does not wait
+            // on a load of the block.
+            let mut start = b.uops.as_ptr();
             // Instructions run, added to `m.instructions` when this returns.
             let mut count = 0u64;
             let interrupt = m.interrupt;
-            let mut checks = CHECK_EVERY;
+            // Without `chain`, 0: `again!` never runs a block again.
+            let mut checks = if chain { CHECK_EVERY } else { 0 };
             // Whether `tail` holds the rest of an instruction that ended its block early, then
             // `Uop::EndEarly` (a `Vec` of the caller's, so that this function drops nothing).
             let mut early = false;
@@ -473,7 +492,7 @@ macro_rules! uops {
             let mut next = b.next;
             // The next uop: `b.uops` (or `tail`) ends in `Uop::End` (`Uop::EndEarly`), whose
             // arm leaves the loop below, so `p` never passes the end.
-            let mut p = b.uops.as_ptr();
+            let mut p = start;
             // A stop at instruction `insn` of the block.
             macro_rules! stop {
                 ($insn:expr, $stop:expr) => {{
@@ -487,7 +506,7 @@ macro_rules! uops {
             // code ends the block after does not branch.)
             macro_rules! again {
                 ($off:expr, $n:expr) => {{
-                    if $off == 0 && chain && checks > 1 {
+                    if $off == 0 && checks > 1 {
                         checks -= 1;
                         count += u64::from($n);
                         continue 'blocks;
@@ -815,6 +834,42 @@ macro_rules! uops {
                             exit!(insn, b.pc.wrapping_add_signed(i64::from(off)));
                         }
                     }
+                    Uop::CmpExitI2 { a, mode, mode2, insn, b: y, off, off2 } => {
+                        let (x, y, bits64) = (f[a as usize], u64::from(y), mode & 32 != 0);
+                        lazy(f, x, y, bits64);
+                        if sub_holds(mode & 15, x, y, bits64) {
+                            again!(off, u32::from(insn) + 1);
+                            exit!(insn, b.pc.wrapping_add_signed(i64::from(off)));
+                        }
+                        if sub_holds(mode2, x, y, bits64) {
+                            again!(off2, u32::from(insn) + 2);
+                            exit!(insn + 1, b.pc.wrapping_add_signed(i64::from(off2)));
+                        }
+                    }
+                    Uop::LoadIdxPair4 { d1, a1, b1, e1, s1, d2, a2, b2, e2, s2, insn } => {
+                        let addr = f[a1 as usize].wrapping_add(extend(f[b1 as usize], e1) << s1);
+                        match load_sized(m, addr, 4) {
+                            Ok(v) => f[d1 as usize] = v,
+                            Err(e) => stop!(insn, e),
+                        }
+                        let addr = f[a2 as usize].wrapping_add(extend(f[b2 as usize], e2) << s2);
+                        match load_sized(m, addr, 4) {
+                            Ok(v) => f[d2 as usize] = v,
+                            Err(e) => stop!(insn + 1, e),
+                        }
+                    }
+                    Uop::LoadIdxPair8 { d1, a1, b1, e1, s1, d2, a2, b2, e2, s2, insn } => {
+                        let addr = f[a1 as usize].wrapping_add(extend(f[b1 as usize], e1) << s1);
+                        match load_sized(m, addr, 8) {
+                            Ok(v) => f[d1 as usize] = v,
+                            Err(e) => stop!(insn, e),
+                        }
+                        let addr = f[a2 as usize].wrapping_add(extend(f[b2 as usize], e2) << s2);
+                        match load_sized(m, addr, 8) {
+                            Ok(v) => f[d2 as usize] = v,
+                            Err(e) => stop!(insn + 1, e),
+                        }
+                    }
                     Uop::Cbz32 { a, target } => {
                         if eval_un(UnOp::Zext32, f[a as usize]) == 0 {
                             next = target;
@@ -939,7 +994,10 @@ macro_rules! uops {
             // that loops to itself is its own next).
             if next != b.pc {
                 match lookup[(next / 4) as usize % LOOKUP] {
-                    (pc, i) if pc == next => b = &blocks[i as usize],
+                    Link { pc, uops, block } if pc == next => {
+                        b = &blocks[block as usize];
+                        start = std::ptr::with_exposed_provenance(uops);
+                    }
                     _ => {
                         m.instructions += count;
                         return Ok(next);
@@ -1239,6 +1297,134 @@ impl Block {
             done: u32::from(insn) + 1,
             next,
         });
+    }
+}
+
+/// Joins neighbouring instructions of one uop each where one dispatch can do the work of two:
+/// a compare tree's second conditional branch on the same flags (`CmpExitI` then `ExitCond`
+/// into `CmpExitI2`) and two register-offset loads of 4 or 8 bytes (`LoadIdxPair4`/`8`); the
+/// second instruction is left with no uops. Also writes SXTW and UXTW (`ShlAsr`, `ShlLsr` by 32
+/// and 32, made before the SBFIZ rule could see them) as `Sext32` and `Zext32`.
+fn join(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) {
+    for u in uops.iter_mut() {
+        *u = match *u {
+            Uop::ShlAsr { d, a, l: 32, r: 32 } => Uop::Sext32 { d, a },
+            Uop::ShlLsr { d, a, l: 32, r: 32 } => Uop::Zext32 { d, a },
+            u => u,
+        };
+    }
+    let mut k = 1;
+    while k < ends.len() {
+        let i = insn_start(ends, k - 1);
+        if ends[k - 1] as usize != i + 1 || ends[k] as usize != i + 2 {
+            k += 1;
+            continue;
+        }
+        let second = k as u16;
+        let joined = match (uops[i], uops[i + 1]) {
+            (
+                Uop::CmpExitI {
+                    a,
+                    mode,
+                    insn,
+                    off,
+                    b,
+                },
+                Uop::ExitCond {
+                    cond,
+                    insn: insn2,
+                    target,
+                },
+            ) if insn2 == second && insn + 1 == second => {
+                match (
+                    u16::try_from(b),
+                    i32::try_from(target.wrapping_sub(pc) as i64),
+                ) {
+                    (Ok(b), Ok(off2)) => Some(Uop::CmpExitI2 {
+                        a,
+                        mode,
+                        mode2: cond,
+                        insn,
+                        b,
+                        off,
+                        off2,
+                    }),
+                    _ => None,
+                }
+            }
+            (
+                Uop::LoadIdx4 {
+                    d: d1,
+                    a: a1,
+                    b: b1,
+                    ext: e1,
+                    shift: s1,
+                    insn,
+                },
+                Uop::LoadIdx4 {
+                    d: d2,
+                    a: a2,
+                    b: b2,
+                    ext: e2,
+                    shift: s2,
+                    insn: insn2,
+                },
+            ) if insn2 == second && insn + 1 == second => Some(Uop::LoadIdxPair4 {
+                d1,
+                a1,
+                b1,
+                e1,
+                s1,
+                d2,
+                a2,
+                b2,
+                e2,
+                s2,
+                insn,
+            }),
+            (
+                Uop::LoadIdx8 {
+                    d: d1,
+                    a: a1,
+                    b: b1,
+                    ext: e1,
+                    shift: s1,
+                    insn,
+                },
+                Uop::LoadIdx8 {
+                    d: d2,
+                    a: a2,
+                    b: b2,
+                    ext: e2,
+                    shift: s2,
+                    insn: insn2,
+                },
+            ) if insn2 == second && insn + 1 == second => Some(Uop::LoadIdxPair8 {
+                d1,
+                a1,
+                b1,
+                e1,
+                s1,
+                d2,
+                a2,
+                b2,
+                e2,
+                s2,
+                insn,
+            }),
+            _ => None,
+        };
+        match joined {
+            Some(u) => {
+                uops[i] = u;
+                uops.remove(i + 1);
+                for e in &mut ends[k..] {
+                    *e -= 1;
+                }
+                k += 2;
+            }
+            None => k += 1,
+        }
     }
 }
 
@@ -2774,14 +2960,51 @@ fn select(rec: &Recorder, uops: &mut Vec<Uop>, insn: u16) -> bool {
     false
 }
 
+/// An entry of the direct-mapped table in front of the block map: a block's PC, its index,
+/// and the address of its first uop (exposed, so that the table stays `Send`), valid while
+/// the block is (the table is cleared with the blocks; a block's uops never move).
+#[derive(Clone, Copy)]
+struct Link {
+    pc: u64,
+    uops: usize,
+    block: u32,
+}
+
+impl Link {
+    /// No block, for entry `k` ([`crate::interp::empty_pc`]).
+    fn none(k: usize) -> Link {
+        Link {
+            pc: crate::interp::empty_pc(k, LOOKUP),
+            uops: 0,
+            block: 0,
+        }
+    }
+
+    /// A table of no blocks.
+    fn clear(table: &mut [Link]) {
+        for (k, e) in table.iter_mut().enumerate() {
+            *e = Link::none(k);
+        }
+    }
+
+    fn new(blocks: &[Block], i: u32) -> Link {
+        let b = &blocks[i as usize];
+        Link {
+            pc: b.pc,
+            uops: b.uops.as_ptr().expose_provenance(),
+            block: i,
+        }
+    }
+}
+
 /// The pre-decoded interpreter, plugged into [`Interp::run`] as an [`Accelerator`].
 pub struct Predecoded {
     interp: Arc<SemTable<Interp>>,
     recorded: Arc<SemTable<Recorder>>,
     blocks: Vec<Block>,
     by_pc: HashMap<u64, u32>,
-    /// `(pc, index into blocks)` by `pc / 4`, in front of `by_pc`.
-    lookup: Vec<(u64, u32)>,
+    /// Links to blocks by `pc / 4`, in front of `by_pc`.
+    lookup: Vec<Link>,
     generation: u64,
     features: Option<FeatureSet>,
     frame: Box<[u64; FRAME]>,
@@ -2808,7 +3031,7 @@ impl Predecoded {
             recorded,
             blocks: Vec::new(),
             by_pc: HashMap::new(),
-            lookup: vec![(u64::MAX, 0); LOOKUP],
+            lookup: (0..LOOKUP).map(Link::none).collect(),
             generation: u64::MAX,
             features: None,
             frame: Box::new([0; FRAME]),
@@ -2824,16 +3047,16 @@ impl Predecoded {
     fn clear(&mut self) {
         self.blocks.clear();
         self.by_pc.clear();
-        self.lookup.fill((u64::MAX, 0));
+        Link::clear(&mut self.lookup);
     }
 
     fn find(&mut self, pc: u64) -> Option<u32> {
         let e = &mut self.lookup[(pc / 4) as usize % LOOKUP];
-        if e.0 == pc {
-            return Some(e.1);
+        if e.pc == pc {
+            return Some(e.block);
         }
         let i = *self.by_pc.get(&pc)?;
-        *e = (pc, i);
+        *e = Link::new(&self.blocks, i);
         Some(i)
     }
 
@@ -2925,6 +3148,7 @@ impl Predecoded {
         fuse_compare_branch(pc, &mut uops, &mut ends);
         lazy_flags(&mut uops, &ends);
         specialize(&mut uops);
+        join(pc, &mut uops, &mut ends);
         if self.dump {
             eprintln!("uops of the block at {pc:#x}:");
             let mut start = 0;
@@ -2947,7 +3171,7 @@ impl Predecoded {
             ends,
         });
         self.by_pc.insert(pc, i);
-        self.lookup[(pc / 4) as usize % LOOKUP] = (pc, i);
+        self.lookup[(pc / 4) as usize % LOOKUP] = Link::new(&self.blocks, i);
         Some(i)
     }
 }

@@ -59,8 +59,9 @@ pub const INLINE_DEPTH: usize = 2;
 /// [`fault::EXIT_FAULT`].
 pub(crate) type Enter = unsafe extern "C" fn(*mut Ctx, *mut Cpu, usize) -> u64;
 
-/// An entry of the lookup table: a block's address and its code; `pc` is `u64::MAX` when
-/// empty. `#[repr(C)]` because compiled code reads it.
+/// An entry of the lookup table: a block's address and its code; `pc` is
+/// [`armature_core::interp::empty_pc`] when empty. `#[repr(C)]` because compiled code reads
+/// it.
 #[derive(Clone, Copy)]
 #[repr(C)]
 struct Entry {
@@ -71,10 +72,15 @@ struct Entry {
 // Compiled code finds entry `i` at `16 * i`, its code at offset 8.
 const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
-const EMPTY: Entry = Entry {
-    pc: u64::MAX,
-    code: 0,
-};
+/// Empties the lookup table: no PC finds an entry (`u64::MAX`, from BR, once found code 0).
+fn clear_lookup(lookup: &mut [Entry]) {
+    for (k, e) in lookup.iter_mut().enumerate() {
+        *e = Entry {
+            pc: armature_core::interp::empty_pc(k, LOOKUP_SIZE),
+            code: 0,
+        };
+    }
+}
 
 /// Why the JIT could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -187,7 +193,11 @@ impl Jit {
             table,
             module: Module_(new_module()?),
             blocks: HashMap::new(),
-            lookup: vec![EMPTY; LOOKUP_SIZE].into_boxed_slice(),
+            lookup: {
+                let mut lookup = vec![Entry { pc: 0, code: 0 }; LOOKUP_SIZE].into_boxed_slice();
+                clear_lookup(&mut lookup);
+                lookup
+            },
             slots: Slots::default(),
             enter: None,
             heat: HashMap::new(),
@@ -214,7 +224,7 @@ impl Jit {
     /// Drops every block (their code and exit slots too).
     fn flush(&mut self) {
         self.blocks.clear();
-        self.lookup.fill(EMPTY);
+        clear_lookup(&mut self.lookup);
         self.slots.clear();
         self.enter = None;
         self.heat.clear();

@@ -2081,7 +2081,7 @@ pub struct Target<'a> {
     /// that branches to its own start may loop (off when single-stepping).
     pub chain: bool,
     /// The host address of the dispatcher's lookup table ([`LOOKUP_SIZE`] entries of a guest
-    /// address and the code of its block, `pc` `u64::MAX` when empty), which computed exits
+    /// address and the code of its block, `pc` `empty_pc` when empty), which computed exits
     /// look into.
     pub lookup: u64,
     /// Whether loads leave faults to the host ([`crate::fault`]).
