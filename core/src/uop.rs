@@ -1300,6 +1300,58 @@ impl Block {
     }
 }
 
+/// The fields of a register-offset load: `(d, a, b, ext, shift, insn)`.
+type IndexedLoad = (Slot, Slot, Slot, u8, u8, u16);
+
+/// A register-offset load of 4 or 8 bytes: its size and fields.
+fn indexed_load(u: Uop) -> Option<(u8, IndexedLoad)> {
+    let size = match u {
+        Uop::LoadIdx4 { .. } => 4,
+        Uop::LoadIdx8 { .. } => 8,
+        _ => return None,
+    };
+    let (Uop::LoadIdx4 {
+        d,
+        a,
+        b,
+        ext,
+        shift,
+        insn,
+    }
+    | Uop::LoadIdx8 {
+        d,
+        a,
+        b,
+        ext,
+        shift,
+        insn,
+    }) = u
+    else {
+        return None;
+    };
+    Some((size, (d, a, b, ext, shift, insn)))
+}
+
+/// The `LoadIdxPair` uop `$pair` of the [`indexed_load`]s `$p` and `$q`.
+macro_rules! load_pair {
+    ($pair:ident, $p:expr, $q:expr) => {{
+        let ((d1, a1, b1, e1, s1, insn), (d2, a2, b2, e2, s2, _)) = ($p, $q);
+        Uop::$pair {
+            d1,
+            a1,
+            b1,
+            e1,
+            s1,
+            d2,
+            a2,
+            b2,
+            e2,
+            s2,
+            insn,
+        }
+    }};
+}
+
 /// Joins neighbouring instructions of one uop each where one dispatch can do the work of two:
 /// a compare tree's second conditional branch on the same flags (`CmpExitI` then `ExitCond`
 /// into `CmpExitI2`) and two register-offset loads of 4 or 8 bytes (`LoadIdxPair4`/`8`); the
@@ -1352,67 +1404,15 @@ fn join(pc: u64, uops: &mut Vec<Uop>, ends: &mut [u32]) {
                     _ => None,
                 }
             }
-            (
-                Uop::LoadIdx4 {
-                    d: d1,
-                    a: a1,
-                    b: b1,
-                    ext: e1,
-                    shift: s1,
-                    insn,
-                },
-                Uop::LoadIdx4 {
-                    d: d2,
-                    a: a2,
-                    b: b2,
-                    ext: e2,
-                    shift: s2,
-                    insn: insn2,
-                },
-            ) if insn2 == second && insn + 1 == second => Some(Uop::LoadIdxPair4 {
-                d1,
-                a1,
-                b1,
-                e1,
-                s1,
-                d2,
-                a2,
-                b2,
-                e2,
-                s2,
-                insn,
-            }),
-            (
-                Uop::LoadIdx8 {
-                    d: d1,
-                    a: a1,
-                    b: b1,
-                    ext: e1,
-                    shift: s1,
-                    insn,
-                },
-                Uop::LoadIdx8 {
-                    d: d2,
-                    a: a2,
-                    b: b2,
-                    ext: e2,
-                    shift: s2,
-                    insn: insn2,
-                },
-            ) if insn2 == second && insn + 1 == second => Some(Uop::LoadIdxPair8 {
-                d1,
-                a1,
-                b1,
-                e1,
-                s1,
-                d2,
-                a2,
-                b2,
-                e2,
-                s2,
-                insn,
-            }),
-            _ => None,
+            (x, y) => match (indexed_load(x), indexed_load(y)) {
+                (Some((4, p)), Some((4, q))) if p.5 + 1 == second && q.5 == second => {
+                    Some(load_pair!(LoadIdxPair4, p, q))
+                }
+                (Some((8, p)), Some((8, q))) if p.5 + 1 == second && q.5 == second => {
+                    Some(load_pair!(LoadIdxPair8, p, q))
+                }
+                _ => None,
+            },
         };
         match joined {
             Some(u) => {
