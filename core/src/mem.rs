@@ -14,8 +14,9 @@
 //! host, where the JIT turns it back into the interpreter's guest fault. A host access that
 //! raced with another guest thread's unmap of its page faults in the host the same way.
 //!
-//! Guest threads share one [`Memory`] (`Memory::share`). Naturally aligned accesses of 1-8
-//! bytes are host atomics (relaxed; `Memory::fence` orders them), so racing guest threads are
+//! Guest threads share one [`Memory`] (`Memory::share`). Accesses of 1-8 bytes are, on x86-64,
+//! one `mov` in inline assembly (opaque to Rust's memory model) and elsewhere, when naturally
+//! aligned, relaxed host atomics (`Memory::fence` orders them), so racing guest threads are
 //! no data race in armature; see [`Memory::read_u64`] for the others.
 
 use std::collections::BTreeMap;
@@ -830,10 +831,11 @@ impl Memory {
 
     /// Reads a little-endian value of `size` bytes (at most 8).
     ///
-    /// A naturally aligned access is one relaxed host atomic load, single-copy atomic as Arm
-    /// requires. A misaligned one is a plain unaligned host load (Arm does not make it
-    /// single-copy atomic either): the one place where a racing guest thread's store is a
-    /// data race in Rust's terms; on x86-64 it is one `mov` either way.
+    /// On x86-64 any access is one `mov` in inline assembly (see `load`), single-copy atomic
+    /// when naturally aligned, as Arm requires. On other hosts a naturally aligned access is
+    /// a relaxed host atomic load, and a misaligned one a plain unaligned host load (Arm does
+    /// not make it single-copy atomic either): there, the one place where a racing guest
+    /// thread's store is a data race in Rust's terms.
     #[inline(always)]
     pub fn read_u64(&self, addr: u64, size: usize) -> Result<u64, Fault> {
         debug_assert!(size <= 8);
